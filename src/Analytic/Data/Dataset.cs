@@ -1,0 +1,79 @@
+namespace HeavyTail.Analytic.Data;
+
+/// <summary>
+/// A labelled data set for the linear model: inputs X (n×d, row-major), labels y ∈ {0..c−1},
+/// sample weights w (default 1/n, so the loss is the mean), and for squared loss the targets Y (n×c).
+/// </summary>
+/// <remarks>
+/// The loss of a model on this data is L(W) = Σ_i w_i ℓ_i(W). With the default weights this is the
+/// empirical mean (1/n)Σ_i ℓ_i; a population problem (the one-hot theory model) puts the class
+/// probabilities π_k in w instead. A bias b is handled as an extra input feature equal to 1
+/// (<see cref="WithBias"/>), so parameters are always a d×c matrix W stored row-major, index j·c + a.
+/// </remarks>
+public sealed class Dataset
+{
+    public int N { get; }
+    public int D { get; }
+    public int C { get; }
+    public double[] X { get; }
+    public int[] Labels { get; }
+    public double[] Weights { get; }
+    public double[]? Targets { get; }
+    public bool HasBias { get; }
+
+    /// <summary>Number of samples of each class.</summary>
+    public int[] ClassCounts { get; }
+
+    /// <summary>Σ of the sample weights of each class (the class frequency π_k; sums to 1 for default weights).</summary>
+    public double[] ClassMass { get; }
+
+    public Dataset(double[] x, int[] labels, int n, int d, int c, double[]? weights = null, double[]? targets = null, bool hasBias = false)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(labels);
+        Guard.Positive(n, nameof(n)); Guard.Positive(d, nameof(d)); Guard.Positive(c, nameof(c));
+        Guard.Length(x.Length, n * d, "X", $"n×d = {n}×{d}");
+        Guard.Length(labels.Length, n, "y", $"one label per row of X, n = {n}");
+        Guard.Finite(x, "X");
+        Guard.Labels(labels, c, "y");
+        if (weights != null)
+        {
+            Guard.Length(weights.Length, n, "weights", $"one weight per sample, n = {n}");
+            Guard.Finite(weights, "weights");
+            for (int i = 0; i < n; i++)
+                if (weights[i] < 0) throw new ArgumentException($"weights[{i}] = {weights[i]} is negative.", nameof(weights));
+        }
+        if (targets != null)
+        {
+            Guard.Length(targets.Length, n * c, "Y", $"n×c = {n}×{c}");
+            Guard.Finite(targets, "Y");
+        }
+        N = n; D = d; C = c; X = x; Labels = labels; Targets = targets; HasBias = hasBias;
+        Weights = weights ?? Enumerable.Repeat(1.0 / n, n).ToArray();
+        ClassCounts = new int[c];
+        ClassMass = new double[c];
+        for (int i = 0; i < n; i++) { ClassCounts[labels[i]]++; ClassMass[labels[i]] += Weights[i]; }
+    }
+
+    /// <summary>One-hot targets Y[i, y_i] = 1 when no explicit targets were given.</summary>
+    public double[] TargetsOrOneHot()
+    {
+        if (Targets != null) return Targets;
+        var y = new double[N * C];
+        for (int i = 0; i < N; i++) y[i * C + Labels[i]] = 1.0;
+        return y;
+    }
+
+    /// <summary>The same data with a constant feature 1 appended to every input (last row of W is the bias).</summary>
+    public Dataset WithBias()
+    {
+        if (HasBias) return this;
+        var xb = new double[N * (D + 1)];
+        for (int i = 0; i < N; i++)
+        {
+            Array.Copy(X, i * D, xb, i * (D + 1), D);
+            xb[i * (D + 1) + D] = 1.0;
+        }
+        return new Dataset(xb, Labels, N, D + 1, C, Weights, Targets, hasBias: true);
+    }
+}

@@ -1,0 +1,192 @@
+using HeavyTail.Analytic.Models;
+
+namespace HeavyTail.Analytic.Data;
+
+/// <summary>Options of the data generators; each problem reads the ones it uses.</summary>
+public sealed record ProblemOptions
+{
+    public string Name { get; init; } = "ht-random";
+    /// <summary>HT-Random size m (c = 2^m − 1, n = m·2^m, d = (m+1)·2^m).</summary>
+    public int M { get; init; } = 7;
+    /// <summary>Sample count (ht-cube, zipf).</summary>
+    public int? Samples { get; init; }
+    /// <summary>Class count (ht-cube, zipf, one-hot).</summary>
+    public int? Classes { get; init; }
+    /// <summary>Input dimension (zipf).</summary>
+    public int? Dimension { get; init; }
+    /// <summary>Zipf exponent a in p_k ∝ (k+1)^(−a) (zipf, one-hot).</summary>
+    public double ZipfExponent { get; init; } = 1.0;
+    /// <summary>ht-identity: 10^k is the largest class count.</summary>
+    public int K { get; init; } = 3;
+    /// <summary>ht-random inputs: uniform U[0,1) (the paper's code) or gaussian N(0, I).</summary>
+    public string Inputs { get; init; } = "uniform";
+    public long Seed { get; init; } = 0;
+}
+
+/// <summary>A generated problem: its data, loss and its own frequency groups.</summary>
+public sealed record Problem(string Name, Dataset Data, LossKind Loss, FrequencyGroups Groups, IReadOnlyDictionary<string, object> Info);
+
+/// <summary>
+/// Seeded, deterministic data generators for the heavy-tailed class-imbalance problems.
+/// </summary>
+public static class Problems
+{
+    public static readonly string[] Names = ["ht-random", "ht-cube", "ht-identity", "zipf", "one-hot"];
+
+    public static Problem Create(ProblemOptions o) => o.Name switch
+    {
+        "ht-random" => HtRandom(o.M, o.Inputs, o.Seed),
+        "ht-cube" => HtCube(o.Samples ?? 5000, o.Classes ?? 64, o.Seed),
+        "ht-identity" => HtIdentity(o.K),
+        "zipf" => Zipf(o.Classes ?? 100, o.Samples ?? 2000, o.Dimension ?? 32, o.ZipfExponent, o.Seed),
+        "one-hot" => OneHot(o.Classes ?? 50, o.ZipfExponent),
+        _ => throw new ArgumentException($"unknown problem '{o.Name}'; choose one of: {string.Join(", ", Names)}."),
+    };
+
+    /// <summary>
+    /// HT-Random(m): group j = 0..m−1 holds 2^j classes with 2^(m−j) samples each (2^m samples per group),
+    /// c = 2^m − 1, n = m·2^m, d = (m+1)·2^m; inputs independent of the labels, U[0,1)^d (the paper's code) or N(0, I).
+    /// </summary>
+    public static Problem HtRandom(int m, string inputs = "uniform", long seed = 0)
+    {
+        if (m < 1 || m > 14) throw new ArgumentException($"m = {m} is out of range; use 1 ≤ m ≤ 14 (the paper's Figure 2 uses m = 11).", nameof(m));
+        bool gaussian = inputs switch
+        {
+            "uniform" => false,
+            "gaussian" => true,
+            _ => throw new ArgumentException($"unknown inputs '{inputs}'; choose uniform or gaussian.", nameof(inputs)),
+        };
+        int c = (1 << m) - 1, n = m << m, d = (m + 1) << m;
+        var labels = new int[n];
+        var groupOf = new int[c];
+        int cls = 0, row = 0;
+        for (int j = 0; j < m; j++)
+            for (int q = 0; q < (1 << j); q++, cls++)
+            {
+                groupOf[cls] = j;
+                for (int s = 0; s < (1 << (m - j)); s++) labels[row++] = cls;
+            }
+        var rng = new SeededRandom(seed);
+        var x = new double[(long)n * d > int.MaxValue ? throw new ArgumentException($"m = {m} is too large for one array (n·d = {(long)n * d}).") : n * d];
+        if (gaussian) rng.FillGaussian(x); else rng.FillUniform(x);
+        var data = new Dataset(x, labels, n, d, c);
+        return new Problem("ht-random", data, LossKind.CrossEntropy, FrequencyGroups.FromAssignment(groupOf, data.ClassMass),
+            new Dictionary<string, object> { ["m"] = m, ["inputs"] = inputs, ["seed"] = seed });
+    }
+
+    /// <summary>
+    /// HT-Cube: p(class = i) ∝ 1/(e + i), i = 0..c−1 (class counts by largest remainder of n·p),
+    /// class means μ_i random corners of {0, 1}^50, x ~ N(μ_{y}, I), d = 50.
+    /// </summary>
+    public static Problem HtCube(int n, int classes, long seed = 0)
+    {
+        Guard.Positive(n, "samples"); 
+        if (classes < 2) throw new ArgumentException($"classes = {classes} must be at least 2.", nameof(classes));
+        const int d = 50;
+        var p = Enumerable.Range(0, classes).Select(i => 1.0 / (Math.E + i)).ToArray();
+        var counts = LargestRemainder(p, n);
+        var rng = new SeededRandom(seed);
+        var mu = new double[classes * d];
+        for (int i = 0; i < mu.Length; i++) mu[i] = rng.NextDouble() < 0.5 ? 0.0 : 1.0;
+        var labels = LabelsFromCounts(counts);
+        var x = new double[n * d];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < d; j++) x[i * d + j] = mu[labels[i] * d + j] + rng.NextGaussian();
+        var data = new Dataset(x, labels, n, d, classes);
+        return new Problem("ht-cube", data, LossKind.CrossEntropy, FrequencyGroups.FromCounts(data.ClassCounts, Math.Min(10, DefaultK(data.ClassCounts))),
+            new Dictionary<string, object> { ["samples"] = n, ["classes"] = classes, ["seed"] = seed });
+    }
+
+    /// <summary>
+    /// HT-Identity (squared loss): for j = 0..k, 10^j classes with 10^(k−j) samples each; x and the target are
+    /// the one-hot of the class (d = c = Σ_j 10^j, n = (k+1)·10^k), so W = I solves it; k+1 groups.
+    /// </summary>
+    public static Problem HtIdentity(int k)
+    {
+        if (k < 0 || k > 4) throw new ArgumentException($"k = {k} is out of range; use 0 ≤ k ≤ 4.", nameof(k));
+        var counts = new List<int>(); var groupOf = new List<int>();
+        for (int j = 0, pw = 1; j <= k; j++, pw *= 10)
+            for (int q = 0; q < pw; q++) { counts.Add((int)Math.Pow(10, k - j)); groupOf.Add(j); }
+        int c = counts.Count;
+        var labels = LabelsFromCounts(counts.ToArray());
+        int n = labels.Length;
+        var x = new double[n * c];
+        for (int i = 0; i < n; i++) x[i * c + labels[i]] = 1.0;
+        var data = new Dataset(x, labels, n, c, c, targets: (double[])x.Clone());
+        return new Problem("ht-identity", data, LossKind.Squared, FrequencyGroups.FromAssignment(groupOf.ToArray(), data.ClassMass),
+            new Dictionary<string, object> { ["k"] = k });
+    }
+
+    /// <summary>Zipf: c classes with p_k ∝ (k+1)^(−a) (counts by largest remainder of n·p), Gaussian inputs N(0, I_d).</summary>
+    public static Problem Zipf(int classes, int n, int d, double a, long seed = 0)
+    {
+        if (classes < 2) throw new ArgumentException($"classes = {classes} must be at least 2.", nameof(classes));
+        Guard.Positive(n, "samples"); Guard.Positive(d, "dimension");
+        if (!double.IsFinite(a) || a < 0) throw new ArgumentException($"zipf exponent {a} must be finite and ≥ 0.", nameof(a));
+        var counts = LargestRemainder(ZipfProbabilities(classes, a), n);
+        var labels = LabelsFromCounts(counts);
+        var x = new double[n * d];
+        new SeededRandom(seed).FillGaussian(x);
+        var data = new Dataset(x, labels, n, d, classes);
+        return new Problem("zipf", data, LossKind.CrossEntropy, FrequencyGroups.FromCounts(counts, Math.Min(10, DefaultK(counts))),
+            new Dictionary<string, object> { ["classes"] = classes, ["samples"] = n, ["dimension"] = d, ["zipf_exponent"] = a, ["seed"] = seed });
+    }
+
+    /// <summary>
+    /// The theory model (population version): c classes with π_k ∝ (k+1)^(−a), x = e_k ∈ R^c, loss Σ_k π_k ℓ_k(W)
+    /// evaluated exactly (one "sample" per class carrying weight π_k). Groups: up to 10 of equal mass.
+    /// </summary>
+    public static Problem OneHot(int classes, double a)
+    {
+        if (classes < 2) throw new ArgumentException($"classes = {classes} must be at least 2.", nameof(classes));
+        if (!double.IsFinite(a) || a < 0) throw new ArgumentException($"zipf exponent {a} must be finite and ≥ 0.", nameof(a));
+        var pi = ZipfProbabilities(classes, a);
+        var x = new double[classes * classes];
+        for (int k = 0; k < classes; k++) x[k * classes + k] = 1.0;
+        var data = new Dataset(x, Enumerable.Range(0, classes).ToArray(), classes, classes, classes, weights: pi);
+        return new Problem("one-hot", data, LossKind.CrossEntropy, FrequencyGroups.FromMass(pi, Math.Min(10, DefaultKMass(pi))),
+            new Dictionary<string, object> { ["classes"] = classes, ["zipf_exponent"] = a });
+    }
+
+    /// <summary>π_k = (k+1)^(−a) / Σ_j (j+1)^(−a).</summary>
+    public static double[] ZipfProbabilities(int classes, double a)
+    {
+        var p = new double[classes];
+        for (int k = 0; k < classes; k++) p[k] = Math.Pow(k + 1, -a);
+        double s = p.Sum();
+        for (int k = 0; k < classes; k++) p[k] /= s;
+        return p;
+    }
+
+    /// <summary>Integer counts summing to n, proportional to p (Hamilton's largest-remainder rule, ties by index).</summary>
+    public static int[] LargestRemainder(IReadOnlyList<double> p, int n)
+    {
+        double s = p.Sum();
+        var exact = p.Select(v => v / s * n).ToArray();
+        var counts = exact.Select(v => (int)Math.Floor(v)).ToArray();
+        int left = n - counts.Sum();
+        foreach (int i in Enumerable.Range(0, p.Count).OrderByDescending(i => exact[i] - counts[i]).ThenBy(i => i).Take(left)) counts[i]++;
+        return counts;
+    }
+
+    public static int[] LabelsFromCounts(IReadOnlyList<int> counts)
+    {
+        var labels = new int[counts.Sum()];
+        int row = 0;
+        for (int k = 0; k < counts.Count; k++) for (int s = 0; s < counts[k]; s++) labels[row++] = k;
+        return labels;
+    }
+
+    /// <summary>The largest K ≤ 10 for which no frequency group is empty.</summary>
+    private static int DefaultK(IReadOnlyList<int> counts) => DefaultKMass(counts.Select(v => (double)v).ToArray());
+
+    private static int DefaultKMass(IReadOnlyList<double> mass)
+    {
+        for (int k = 10; k > 1; k--)
+        {
+            try { FrequencyGroups.FromMass(mass, k); return k; }
+            catch (ArgumentException) { }
+        }
+        return 1;
+    }
+}

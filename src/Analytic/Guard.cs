@@ -1,0 +1,36 @@
+namespace HeavyTail.Analytic;
+
+/// <summary>Argument validation shared by the kernels: every message names the argument and the bad value.</summary>
+public static class Guard
+{
+    public static void Length(int actual, int expected, string name, string shape)
+    {
+        if (actual != expected)
+            throw new ArgumentException($"{name} has length {actual}, expected {expected} ({shape}).", name);
+    }
+
+    public static void AtLeast(int actual, int expected, string name, string shape)
+    {
+        if (actual < expected)
+            throw new ArgumentException($"{name} has length {actual}, expected at least {expected} ({shape}).", name);
+    }
+
+    public static void Positive(int value, string name)
+    {
+        if (value <= 0) throw new ArgumentException($"{name} = {value} must be positive.", name);
+    }
+
+    public static void Finite(ReadOnlySpan<double> x, string name)
+    {
+        for (int i = 0; i < x.Length; i++)
+            if (!double.IsFinite(x[i]))
+                throw new ArgumentException($"{name}[{i}] = {x[i]} is not finite; remove NaN/Inf values from {name}.", name);
+    }
+
+    public static void Labels(ReadOnlySpan<int> y, int classes, string name = "y")
+    {
+        for (int i = 0; i < y.Length; i++)
+            if ((uint)y[i] >= (uint)classes)
+                throw new ArgumentException($"{name}[{i}] = {y[i]} is outside the class range 0..{classes - 1}.", name);
+    }
+}

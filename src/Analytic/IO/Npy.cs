@@ -1,0 +1,182 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace HeavyTail.Analytic.IO;
+
+public enum NpyType { Float32, Float64, Int32, Int64 }
+
+/// <summary>An array read from a .npy file: its shape, dtype and values widened to double.</summary>
+public sealed record NpyArray(int[] Shape, NpyType Type, double[] Values)
+{
+    public int Rows => Shape.Length == 0 ? 1 : Shape[0];
+    public int Columns => Shape.Length == 2 ? Shape[1] : 1;
+
+    /// <summary>Values as integers; fails when a value is not an integer.</summary>
+    public int[] ToInt32(string what)
+    {
+        var r = new int[Values.Length];
+        for (int i = 0; i < r.Length; i++)
+        {
+            double v = Values[i];
+            if (v != Math.Floor(v) || v < int.MinValue || v > int.MaxValue)
+                throw new InvalidDataException($"{what}[{i}] = {v} is not an integer label.");
+            r[i] = (int)v;
+        }
+        return r;
+    }
+}
+
+/// <summary>
+/// NumPy .npy files (format versions 1–3): read and write float32/float64/int32/int64, little-endian,
+/// C order, 1-D or 2-D. Anything else (Fortran order, other dtypes, truncated data, not a .npy file)
+/// fails with one <see cref="InvalidDataException"/> line naming the file and the fix.
+/// </summary>
+public static class Npy
+{
+    private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+
+    public static NpyArray Read(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found.", path);
+        using var s = File.OpenRead(path);
+        return Read(s, path);
+    }
+
+    public static NpyArray Read(Stream s, string name)
+    {
+        Span<byte> pre = stackalloc byte[10];
+        if (ReadFully(s, pre) < 10 || !pre[..6].SequenceEqual(Magic))
+            throw new InvalidDataException($"{name}: not a .npy file (missing the \\x93NUMPY magic); save arrays with numpy.save.");
+        int major = pre[6];
+        int headerLen;
+        if (major == 1) headerLen = BinaryPrimitives.ReadUInt16LittleEndian(pre[8..10]);
+        else if (major is 2 or 3)
+        {
+            Span<byte> extra = stackalloc byte[2];
+            if (ReadFully(s, extra) < 2) throw Truncated(name);
+            Span<byte> four = stackalloc byte[4];
+            pre[8..10].CopyTo(four); extra.CopyTo(four[2..]);
+            headerLen = (int)BinaryPrimitives.ReadUInt32LittleEndian(four);
+        }
+        else throw new InvalidDataException($"{name}: unsupported .npy format version {major}; save with numpy.save (version 1–3).");
+        if (headerLen <= 0 || headerLen > 1 << 20) throw new InvalidDataException($"{name}: corrupt .npy header length {headerLen}.");
+        var hb = new byte[headerLen];
+        if (ReadFully(s, hb) < headerLen) throw Truncated(name);
+        string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(hb);
+
+        string descr = Match(header, @"'descr'\s*:\s*'([^']*)'", name, "descr");
+        string fortran = Match(header, @"'fortran_order'\s*:\s*(True|False)", name, "fortran_order");
+        string shapeText = Match(header, @"'shape'\s*:\s*\(([^)]*)\)", name, "shape");
+        if (fortran == "True")
+            throw new InvalidDataException($"{name}: Fortran-order array; save a C-order copy with numpy.save(path, numpy.ascontiguousarray(a)).");
+        var type = descr switch
+        {
+            "<f8" => NpyType.Float64, "<f4" => NpyType.Float32, "<i4" => NpyType.Int32, "<i8" => NpyType.Int64,
+            _ => throw new InvalidDataException($"{name}: dtype '{descr}' is not supported; use float32, float64, int32 or int64 (little-endian), e.g. a.astype(numpy.float64)."),
+        };
+        var parts = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length is < 1 or > 2)
+            throw new InvalidDataException($"{name}: array has {parts.Length} dimensions; only 1-D and 2-D arrays are supported.");
+        var shape = new int[parts.Length];
+        long count = 1;
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]))
+                throw new InvalidDataException($"{name}: corrupt shape '({shapeText})' in the .npy header.");
+            count *= shape[i];
+        }
+        if (count > Array.MaxLength) throw new InvalidDataException($"{name}: {count} elements is more than one array can hold.");
+        int size = type is NpyType.Float64 or NpyType.Int64 ? 8 : 4;
+        var values = new double[count];
+        var buf = new byte[Math.Min(count * size, 1 << 20)];
+        long done = 0;
+        while (done < count)
+        {
+            int want = (int)Math.Min(buf.Length / size, count - done);
+            int got = ReadFully(s, buf.AsSpan(0, want * size));
+            if (got < want * size) throw Truncated(name, count, done + got / size);
+            for (int i = 0; i < want; i++)
+            {
+                var b = buf.AsSpan(i * size, size);
+                values[done + i] = type switch
+                {
+                    NpyType.Float64 => BinaryPrimitives.ReadDoubleLittleEndian(b),
+                    NpyType.Float32 => BinaryPrimitives.ReadSingleLittleEndian(b),
+                    NpyType.Int32 => BinaryPrimitives.ReadInt32LittleEndian(b),
+                    _ => BinaryPrimitives.ReadInt64LittleEndian(b),
+                };
+            }
+            done += want;
+        }
+        return new NpyArray(shape, type, values);
+    }
+
+    /// <summary>Reads a 2-D float array, checking its shape; returns (values, rows, cols).</summary>
+    public static (double[] Values, int Rows, int Cols) ReadMatrix(string path, string what)
+    {
+        var a = Read(path);
+        if (a.Shape.Length != 2)
+            throw new InvalidDataException($"{path}: {what} must be a 2-D array, got shape ({string.Join(", ", a.Shape)}).");
+        return (a.Values, a.Shape[0], a.Shape[1]);
+    }
+
+    public static void Write(string path, ReadOnlySpan<double> values, int[] shape, NpyType type = NpyType.Float64)
+    {
+        long count = shape.Aggregate(1L, (x, y) => x * y);
+        if (count != values.Length) throw new ArgumentException($"shape ({string.Join(", ", shape)}) holds {count} values, got {values.Length}.", nameof(shape));
+        if (shape.Length is < 1 or > 2) throw new ArgumentException("only 1-D and 2-D arrays are written.", nameof(shape));
+        string descr = type switch { NpyType.Float64 => "<f8", NpyType.Float32 => "<f4", NpyType.Int32 => "<i4", _ => "<i8" };
+        string shapeText = shape.Length == 1 ? $"({shape[0]},)" : $"({shape[0]}, {shape[1]})";
+        string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shapeText}, }}";
+        int total = 10 + dict.Length + 1;
+        int pad = (64 - total % 64) % 64;
+        string header = dict + new string(' ', pad) + "\n";
+        int size = type is NpyType.Float64 or NpyType.Int64 ? 8 : 4;
+        var bytes = new byte[10 + header.Length + values.Length * size];
+        Magic.CopyTo(bytes, 0);
+        bytes[6] = 1; bytes[7] = 0;
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), (ushort)header.Length);
+        Encoding.Latin1.GetBytes(header, bytes.AsSpan(10));
+        int off = 10 + header.Length;
+        for (int i = 0; i < values.Length; i++, off += size)
+        {
+            var b = bytes.AsSpan(off, size);
+            switch (type)
+            {
+                case NpyType.Float64: BinaryPrimitives.WriteDoubleLittleEndian(b, values[i]); break;
+                case NpyType.Float32: BinaryPrimitives.WriteSingleLittleEndian(b, (float)values[i]); break;
+                case NpyType.Int32: BinaryPrimitives.WriteInt32LittleEndian(b, checked((int)values[i])); break;
+                default: BinaryPrimitives.WriteInt64LittleEndian(b, checked((long)values[i])); break;
+            }
+        }
+        AtomicFile.WriteAllBytes(path, bytes);
+    }
+
+    public static void Write(string path, int[] values) =>
+        Write(path, values.Select(v => (double)v).ToArray(), [values.Length], NpyType.Int64);
+
+    private static string Match(string header, string pattern, string name, string key)
+    {
+        var m = Regex.Match(header, pattern);
+        if (!m.Success) throw new InvalidDataException($"{name}: corrupt .npy header (no '{key}' entry).");
+        return m.Groups[1].Value;
+    }
+
+    private static InvalidDataException Truncated(string name, long expected = -1, long got = -1) =>
+        new(expected < 0 ? $"{name}: truncated .npy file (header cut short)."
+            : $"{name}: truncated .npy file: the header promises {expected} values but only {got} are present.");
+
+    private static int ReadFully(Stream s, Span<byte> buffer)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int r = s.Read(buffer[total..]);
+            if (r == 0) break;
+            total += r;
+        }
+        return total;
+    }
+}

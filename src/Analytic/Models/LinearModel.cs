@@ -1,0 +1,180 @@
+using HeavyTail.Analytic.Data;
+using HeavyTail.Analytic.LinearAlgebra;
+
+namespace HeavyTail.Analytic.Models;
+
+public enum LossKind { CrossEntropy, Squared }
+
+/// <summary>
+/// A linear model W ∈ R^{d×c} (row-major, parameter index j·c + a) on a <see cref="Dataset"/>, with its exact
+/// loss, gradient and Hessian structure. Logits Z = XW; the loss is L(W) = Σ_i w_i ℓ_i(z_i).
+/// </summary>
+/// <remarks>
+/// The dense Hessian is indexed like the parameters: H[(j,a),(l,b)] = ∂²L/∂W_ja∂W_lb. Every method
+/// validates its arguments first. Instances keep scratch buffers between calls and are not thread-safe.
+/// </remarks>
+public abstract class LinearModel
+{
+    protected readonly ILinearAlgebraProvider La;
+    private double[]? _z, _r;
+    private double[]? _xSquared, _rowNormSquared;
+
+    protected LinearModel(Dataset data, ILinearAlgebraProvider? provider)
+    {
+        Data = data ?? throw new ArgumentNullException(nameof(data));
+        La = provider ?? LinearAlgebraControl.Provider;
+    }
+
+    public Dataset Data { get; }
+    public int N => Data.N;
+    public int D => Data.D;
+    public int C => Data.C;
+    public int ParameterCount => D * C;
+    public abstract LossKind Kind { get; }
+
+    /// <summary>Per-sample loss ℓ_i(z) for one logit row.</summary>
+    protected abstract double SampleLoss(ReadOnlySpan<double> z, int i);
+
+    /// <summary>L(W) = Σ_i w_i ℓ_i; writes ∇L = Xᵀ R (d×c) where R_i = w_i ∂ℓ_i/∂z_i.</summary>
+    public abstract double LossAndGradient(double[] w, double[] grad, double[]? perSampleLoss = null);
+
+    /// <summary>Hessian-vector product H·V (V and HV are d×c), never forming H.</summary>
+    public abstract void HessianVectorProduct(double[] w, double[] v, double[] hv);
+
+    /// <summary>
+    /// Exact Hessian diagonal (d×c) and per-class block traces tr(H_aa) (c), either may be null.
+    /// One GEMM for the diagonal; the traces ride along at O(nc).
+    /// </summary>
+    public abstract void Curvature(double[] w, double[]? diagonal, double[]? blockTraces);
+
+    /// <summary>The dense (d·c)×(d·c) Hessian, for small problems (d·c ≤ 4096).</summary>
+    public abstract double[,] DenseHessian(double[] w);
+
+    public double Loss(double[] w)
+    {
+        CheckW(w);
+        var z = Logits(w);
+        var total = new CompensatedSum();
+        for (int i = 0; i < N; i++) total.Add(Data.Weights[i] * SampleLoss(z.AsSpan(i * C, C), i));
+        return total.Value;
+    }
+
+    public void PerSampleLoss(double[] w, double[] losses)
+    {
+        CheckW(w);
+        Guard.Length(losses.Length, N, nameof(losses), "one per sample");
+        var z = Logits(w);
+        for (int i = 0; i < N; i++) losses[i] = SampleLoss(z.AsSpan(i * C, C), i);
+    }
+
+    /// <summary>Mean loss over the samples of each class (weighted by w_i); NaN for a class with no samples.</summary>
+    public double[] PerClassLoss(double[] w)
+    {
+        var losses = new double[N];
+        PerSampleLoss(w, losses);
+        return PerClassLossFromSamples(losses);
+    }
+
+    public double[] PerClassLossFromSamples(ReadOnlySpan<double> losses)
+    {
+        return GroupMeans(losses, Data.Labels, C);
+    }
+
+    /// <summary>Loss over the samples of each group: Σ_{i∈g} w_i ℓ_i / Σ_{i∈g} w_i.</summary>
+    public double[] PerGroupLoss(double[] w, FrequencyGroups groups)
+    {
+        var losses = new double[N];
+        PerSampleLoss(w, losses);
+        return PerGroupLossFromSamples(losses, groups);
+    }
+
+    public double[] PerGroupLossFromSamples(ReadOnlySpan<double> losses, FrequencyGroups groups)
+    {
+        Guard.Length(groups.GroupOf.Length, C, nameof(groups), "one group index per class");
+        var groupOfSample = new int[N];
+        for (int i = 0; i < N; i++) groupOfSample[i] = groups.GroupOf[Data.Labels[i]];
+        return GroupMeans(losses, groupOfSample, groups.K);
+    }
+
+    /// <summary>Σ_{i∈g} w_i ℓ_i / Σ_{i∈g} w_i with compensated sums; NaN for an empty g.</summary>
+    private double[] GroupMeans(ReadOnlySpan<double> losses, int[] groupOfSample, int k)
+    {
+        var sum = new CompensatedSum[k]; var mass = new CompensatedSum[k];
+        for (int i = 0; i < N; i++) { sum[groupOfSample[i]].Add(Data.Weights[i] * losses[i]); mass[groupOfSample[i]].Add(Data.Weights[i]); }
+        var r = new double[k];
+        for (int g = 0; g < k; g++) r[g] = mass[g].Value > 0 ? sum[g].Value / mass[g].Value : double.NaN;
+        return r;
+    }
+
+    /// <summary>The d×d block H_ab of the dense Hessian.</summary>
+    public double[,] DenseHessianBlock(double[] w, int a, int b)
+    {
+        if ((uint)a >= (uint)C || (uint)b >= (uint)C) throw new ArgumentException($"block ({a},{b}) outside 0..{C - 1}.");
+        var h = DenseHessian(w);
+        var block = new double[D, D];
+        for (int j = 0; j < D; j++)
+            for (int l = 0; l < D; l++) block[j, l] = h[j * C + a, l * C + b];
+        return block;
+    }
+
+    /// <summary>Z = XW into a reused n×c buffer.</summary>
+    protected double[] Logits(double[] w)
+    {
+        var z = _z ??= new double[N * C];
+        La.Gemm(false, false, N, C, D, 1.0, Data.X, D, w, C, 0.0, z, C);
+        return z;
+    }
+
+    /// <summary>A second reused n×c buffer.</summary>
+    protected double[] Scratch() => _r ??= new double[N * C];
+
+    /// <summary>X∘X (n×d), cached.</summary>
+    protected double[] XSquared()
+    {
+        if (_xSquared != null) return _xSquared;
+        var x = Data.X; var s = new double[x.Length];
+        for (int i = 0; i < x.Length; i++) s[i] = x[i] * x[i];
+        return _xSquared = s;
+    }
+
+    /// <summary>‖x_i‖² for each sample, cached.</summary>
+    protected double[] RowNormSquared()
+    {
+        if (_rowNormSquared != null) return _rowNormSquared;
+        var r = new double[N];
+        for (int i = 0; i < N; i++)
+        {
+            double s = 0;
+            var row = Data.X.AsSpan(i * D, D);
+            for (int j = 0; j < D; j++) s += row[j] * row[j];
+            r[i] = s;
+        }
+        return _rowNormSquared = r;
+    }
+
+    protected void CheckW(double[] w, string name = "W")
+    {
+        ArgumentNullException.ThrowIfNull(w, name);
+        Guard.Length(w.Length, D * C, name, $"d×c = {D}×{C}");
+        Guard.Finite(w, name);
+    }
+
+    protected void CheckOut(double[] x, string name, int length, string shape)
+    {
+        ArgumentNullException.ThrowIfNull(x, name);
+        Guard.Length(x.Length, length, name, shape);
+    }
+
+    protected void GuardDenseSize()
+    {
+        if ((long)D * C > 4096)
+            throw new ArgumentException($"the dense Hessian has (d·c)² = {(long)D * C * D * C} entries; it is for small problems (d·c ≤ 4096). Use the HVP, diagonal or block traces instead.");
+    }
+
+    public static LinearModel Create(LossKind kind, Dataset data, ILinearAlgebraProvider? provider = null) => kind switch
+    {
+        LossKind.CrossEntropy => new SoftmaxCrossEntropyModel(data, provider),
+        LossKind.Squared => new SquaredLossModel(data, provider),
+        _ => throw new ArgumentException($"unknown loss kind {kind}.", nameof(kind)),
+    };
+}

@@ -1,0 +1,115 @@
+using HeavyTail.Analytic.Data;
+using HeavyTail.Analytic.LinearAlgebra;
+
+namespace HeavyTail.Analytic.Models;
+
+/// <summary>Linear softmax regression with cross-entropy loss.</summary>
+/// <remarks>
+/// P = softmax rows of Z = XW (max subtracted), ℓ_i = −log P[i, y_i] (see <see cref="Softmax"/> for the accurate forms).
+/// Gradient G = Xᵀ R with R_i = w_i (p_i − e_{y_i}); with w_i = 1/n this is Xᵀ(P − Y)/n.
+/// Hessian blocks H_ab = Σ_i w_i P_ia(δ_ab − P_ib) x_i x_iᵀ.
+/// HVP: R = XV, S_i = w_i (p_i∘r_i − p_i (p_i·r_i)), HV = XᵀS (r_a − p·r formed around the arg-max, see the code).
+/// Diagonal: diag[j, a] = Σ_i w_i P_ia(1 − P_ia) x_ij²; block trace tr(H_aa) = Σ_i w_i P_ia(1 − P_ia)‖x_i‖².
+/// Null space: adding the same vector u to every column of W leaves every p_i unchanged, so H·(u 1ᵀ) = 0.
+/// </remarks>
+public sealed class SoftmaxCrossEntropyModel : LinearModel
+{
+    public SoftmaxCrossEntropyModel(Dataset data, ILinearAlgebraProvider? provider = null) : base(data, provider)
+    {
+        if (data.C < 2) throw new ArgumentException($"cross-entropy needs at least 2 classes, got c = {data.C}.", nameof(data));
+    }
+
+    public override LossKind Kind => LossKind.CrossEntropy;
+
+    protected override double SampleLoss(ReadOnlySpan<double> z, int i) => Softmax.CrossEntropy(z, Data.Labels[i]);
+
+    public override double LossAndGradient(double[] w, double[] grad, double[]? perSampleLoss = null)
+    {
+        CheckW(w);
+        CheckOut(grad, nameof(grad), D * C, $"d×c = {D}×{C}");
+        var z = Logits(w);
+        double loss = La.SoftmaxCrossEntropyGradient(z, N, C, Data.Labels, Data.Weights, perSampleLoss);
+        La.Gemm(true, false, D, C, N, 1.0, Data.X, D, z, C, 0.0, grad, C);
+        return loss;
+    }
+
+    public override void HessianVectorProduct(double[] w, double[] v, double[] hv)
+    {
+        CheckW(w);
+        CheckW(v, "V");
+        CheckOut(hv, nameof(hv), D * C, $"d×c = {D}×{C}");
+        var p = Logits(w);
+        var r = Scratch();
+        La.Gemm(false, false, N, C, D, 1.0, Data.X, D, v, C, 0.0, r, C);
+        int c = C;
+        ManagedLinearAlgebraProvider.RowParallel(N, C, i =>
+        {
+            var pi = p.AsSpan(i * c, c); var ri = r.AsSpan(i * c, c);
+            Softmax.ProbabilitiesInPlace(pi, out int m);
+            // r_a − p·r = (r_a − r_m) − Σ_{b≠m} p_b (r_b − r_m), m the arg-max: exact when p_m ≈ 1 and for shifts r_a ≡ r.
+            double rm = ri[m], t = 0;
+            for (int b = 0; b < c; b++) if (b != m) t += pi[b] * (ri[b] - rm);
+            double wi = Data.Weights[i];
+            for (int a = 0; a < c; a++) ri[a] = wi * pi[a] * ((ri[a] - rm) - t);
+        });
+        La.Gemm(true, false, D, C, N, 1.0, Data.X, D, r, C, 0.0, hv, C);
+    }
+
+    public override void Curvature(double[] w, double[]? diagonal, double[]? blockTraces)
+    {
+        CheckW(w);
+        if (diagonal != null) CheckOut(diagonal, nameof(diagonal), D * C, $"d×c = {D}×{C}");
+        if (blockTraces != null) CheckOut(blockTraces, nameof(blockTraces), C, $"c = {C}");
+        var s = Logits(w);
+        int c = C;
+        ManagedLinearAlgebraProvider.RowParallel(N, C, i =>
+        {
+            var si = s.AsSpan(i * c, c);
+            double rest = Softmax.ProbabilitiesInPlace(si, out int amax);
+            double wi = Data.Weights[i];
+            for (int a = 0; a < c; a++) si[a] = wi * Softmax.Curvature(si[a], a, amax, rest);
+        });
+        if (diagonal != null) La.Gemm(true, false, D, C, N, 1.0, XSquared(), D, s, C, 0.0, diagonal, C);
+        if (blockTraces != null)
+        {
+            var norms = RowNormSquared();
+            Array.Clear(blockTraces);
+            for (int i = 0; i < N; i++)
+            {
+                var si = s.AsSpan(i * c, c);
+                for (int a = 0; a < c; a++) blockTraces[a] += si[a] * norms[i];
+            }
+        }
+    }
+
+    public override double[,] DenseHessian(double[] w)
+    {
+        CheckW(w);
+        GuardDenseSize();
+        int d = D, c = C, pdim = d * c;
+        var h = new double[pdim, pdim];
+        var z = Logits(w);
+        var p = new double[c];
+        for (int i = 0; i < N; i++)
+        {
+            Softmax.Probabilities(z.AsSpan(i * c, c), p);
+            double rest = 0; int amax = Softmax.ArgMax(p);
+            for (int a = 0; a < c; a++) if (a != amax) rest += p[a];
+            double wi = Data.Weights[i];
+            var x = Data.X.AsSpan(i * d, d);
+            for (int a = 0; a < c; a++)
+                for (int b = 0; b < c; b++)
+                {
+                    double m = a == b ? Softmax.Curvature(p[a], a, amax, rest) : -p[a] * p[b];
+                    m *= wi;
+                    if (m == 0) continue;
+                    for (int j = 0; j < d; j++)
+                    {
+                        double mx = m * x[j];
+                        for (int l = 0; l < d; l++) h[j * c + a, l * c + b] += mx * x[l];
+                    }
+                }
+        }
+        return h;
+    }
+}

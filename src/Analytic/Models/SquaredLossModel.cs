@@ -1,0 +1,107 @@
+using HeavyTail.Analytic.Data;
+using HeavyTail.Analytic.LinearAlgebra;
+
+namespace HeavyTail.Analytic.Models;
+
+/// <summary>Linear regression with squared loss on targets Y (n×c; one-hot of y unless given).</summary>
+/// <remarks>
+/// ℓ_i = ½‖x_iW − y_i‖², L = Σ_i w_i ℓ_i (= (1/2n)‖XW − Y‖² for w_i = 1/n).
+/// Gradient G = Xᵀ diag(w)(XW − Y). Hessian blocks H_ab = δ_ab Σ_i w_i x_i x_iᵀ (independent of W).
+/// HVP = Xᵀ diag(w) X V; diagonal diag[j, a] = Σ_i w_i x_ij²; block trace tr(H_aa) = Σ_i w_i ‖x_i‖².
+/// </remarks>
+public sealed class SquaredLossModel : LinearModel
+{
+    private readonly double[] _y;
+
+    public SquaredLossModel(Dataset data, ILinearAlgebraProvider? provider = null) : base(data, provider)
+    {
+        _y = data.TargetsOrOneHot();
+    }
+
+    public override LossKind Kind => LossKind.Squared;
+
+    protected override double SampleLoss(ReadOnlySpan<double> z, int i)
+    {
+        var y = _y.AsSpan(i * C, C);
+        double s = 0;
+        for (int a = 0; a < z.Length; a++) { double r = z[a] - y[a]; s += r * r; }
+        return 0.5 * s;
+    }
+
+    public override double LossAndGradient(double[] w, double[] grad, double[]? perSampleLoss = null)
+    {
+        CheckW(w);
+        CheckOut(grad, nameof(grad), D * C, $"d×c = {D}×{C}");
+        if (perSampleLoss != null) CheckOut(perSampleLoss, nameof(perSampleLoss), N, $"n = {N}");
+        var z = Logits(w);
+        var total = new CompensatedSum();
+        for (int i = 0; i < N; i++)
+        {
+            var zi = z.AsSpan(i * C, C); var yi = _y.AsSpan(i * C, C);
+            double s = 0, wi = Data.Weights[i];
+            for (int a = 0; a < C; a++) { double r = zi[a] - yi[a]; s += r * r; zi[a] = wi * r; }
+            if (perSampleLoss != null) perSampleLoss[i] = 0.5 * s;
+            total.Add(wi * 0.5 * s);
+        }
+        La.Gemm(true, false, D, C, N, 1.0, Data.X, D, z, C, 0.0, grad, C);
+        return total.Value;
+    }
+
+    public override void HessianVectorProduct(double[] w, double[] v, double[] hv)
+    {
+        CheckW(w);
+        CheckW(v, "V");
+        CheckOut(hv, nameof(hv), D * C, $"d×c = {D}×{C}");
+        var r = Scratch();
+        La.Gemm(false, false, N, C, D, 1.0, Data.X, D, v, C, 0.0, r, C);
+        for (int i = 0; i < N; i++)
+        {
+            double wi = Data.Weights[i];
+            var ri = r.AsSpan(i * C, C);
+            for (int a = 0; a < C; a++) ri[a] *= wi;
+        }
+        La.Gemm(true, false, D, C, N, 1.0, Data.X, D, r, C, 0.0, hv, C);
+    }
+
+    public override void Curvature(double[] w, double[]? diagonal, double[]? blockTraces)
+    {
+        CheckW(w);
+        if (diagonal != null)
+        {
+            CheckOut(diagonal, nameof(diagonal), D * C, $"d×c = {D}×{C}");
+            var xs = XSquared();
+            var col = new double[D];
+            for (int i = 0; i < N; i++)
+                for (int j = 0; j < D; j++) col[j] += Data.Weights[i] * xs[i * D + j];
+            for (int j = 0; j < D; j++)
+                for (int a = 0; a < C; a++) diagonal[j * C + a] = col[j];
+        }
+        if (blockTraces != null)
+        {
+            CheckOut(blockTraces, nameof(blockTraces), C, $"c = {C}");
+            var norms = RowNormSquared();
+            double t = 0;
+            for (int i = 0; i < N; i++) t += Data.Weights[i] * norms[i];
+            Array.Fill(blockTraces, t);
+        }
+    }
+
+    public override double[,] DenseHessian(double[] w)
+    {
+        CheckW(w);
+        GuardDenseSize();
+        int d = D, c = C;
+        var h = new double[d * c, d * c];
+        for (int i = 0; i < N; i++)
+        {
+            double wi = Data.Weights[i];
+            for (int j = 0; j < d; j++)
+                for (int l = 0; l < d; l++)
+                {
+                    double v = wi * Data.X[i * d + j] * Data.X[i * d + l];
+                    for (int a = 0; a < c; a++) h[j * c + a, l * c + a] += v;
+                }
+        }
+        return h;
+    }
+}

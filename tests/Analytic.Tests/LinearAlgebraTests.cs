@@ -1,0 +1,97 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using HeavyTail.Analytic.LinearAlgebra;
+
+namespace HeavyTail.Analytic.Tests;
+
+public class LinearAlgebraTests
+{
+    public sealed record GemmCase(int M, int N, int K, bool TransA, bool TransB, int Seed);
+
+    public static class GemmArbitraries
+    {
+        public static Arbitrary<GemmCase> Case() => Arb.From(
+            from m in Gen.Elements(1, 2, 3, 4, 5, 7, 13, 31, 33, 64, 67)
+            from n in Gen.Elements(1, 2, 3, 8, 9, 17, 31, 64, 97)
+            from k in Gen.Elements(0, 1, 2, 5, 11, 256, 257, 300)
+            from ta in Gen.Elements(false, true)
+            from tb in Gen.Elements(false, true)
+            from s in Gen.Choose(0, 1000)
+            select new GemmCase(m, n, k, ta, tb, s));
+    }
+
+    private static double[] Random(int len, int seed) { var x = new double[len]; new SeededRandom(seed).FillGaussian(x); return x; }
+
+    [Property(Arbitrary = [typeof(GemmArbitraries)], MaxTest = 150, Replay = "(5,7)")]
+    public bool Gemm_matches_the_naive_triple_loop(GemmCase g)
+    {
+        var (m, n, k) = (g.M, g.N, g.K);
+        int lda = (g.TransA ? m : k) + 1, ldb = (g.TransB ? k : n) + 2, ldc = n + 3;
+        var a = Random((g.TransA ? k : m) * lda, g.Seed);
+        var b = Random((g.TransB ? n : k) * ldb, g.Seed + 1);
+        var c = Random(m * ldc, g.Seed + 2);
+        var expected = (double[])c.Clone();
+        double alpha = 0.75, beta = -0.5;
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (int p = 0; p < k; p++)
+                    s += (g.TransA ? a[p * lda + i] : a[i * lda + p]) * (g.TransB ? b[j * ldb + p] : b[p * ldb + j]);
+                expected[i * ldc + j] = alpha * s + beta * c[i * ldc + j];
+            }
+        new ManagedLinearAlgebraProvider().Gemm(g.TransA, g.TransB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        // Reassociated sums of k products: |error| ≤ k·ε·Σ|a||b|; with Gaussian entries 1e-13·k suffices.
+        for (int i = 0; i < c.Length; i++)
+            if (Math.Abs(c[i] - expected[i]) > 1e-14 * (k + 1) * 10) return false;
+        return true;
+    }
+
+    [Fact]
+    public void Gemm_with_beta_zero_ignores_nan_in_c_and_checks_shapes()
+    {
+        var a = new double[] { 1, 2, 3, 4 }; var b = new double[] { 1, 0, 0, 1 }; var c = new[] { double.NaN, double.NaN, double.NaN, double.NaN };
+        new ManagedLinearAlgebraProvider().Gemm(false, false, 2, 2, 2, 1.0, a, 2, b, 2, 0.0, c, 2);
+        Assert.Equal(a, c);
+        Assert.Throws<ArgumentException>(() => new ManagedLinearAlgebraProvider().Gemm(false, false, 3, 2, 2, 1.0, a, 2, b, 2, 0.0, c, 2));
+    }
+
+    [Fact]
+    public void Float_gemm_agrees_with_double_at_float_precision()
+    {
+        int m = 37, n = 29, k = 301;
+        var a = Random(m * k, 1); var b = Random(k * n, 2);
+        var c = new double[m * n]; var cf = new float[m * n];
+        var p = new ManagedLinearAlgebraProvider();
+        p.Gemm(false, false, m, n, k, 1.0, a, k, b, n, 0.0, c, n);
+        p.Gemm(false, false, m, n, k, 1f, a.Select(x => (float)x).ToArray(), k, b.Select(x => (float)x).ToArray(), n, 0f, cf, n);
+        // Inputs rounded to float (2⁻²⁴ relative each) and k-term sums: |err| ≲ k·2⁻²³·max|a||b| ≈ 301·1.2e-7·O(10).
+        for (int i = 0; i < c.Length; i++) Assert.True(Math.Abs(c[i] - cf[i]) < 301 * 1.2e-7 * 10, $"{c[i]} vs {cf[i]}");
+    }
+
+    [Fact]
+    public void Fused_cross_entropy_gradient_matches_row_kernels()
+    {
+        int n = 50, c = 7;
+        var z = Random(n * c, 3).Select(v => v * 5).ToArray();
+        var labels = Enumerable.Range(0, n).Select(i => i % c).ToArray();
+        var w = Enumerable.Repeat(1.0 / n, n).ToArray();
+        var zz = (double[])z.Clone(); var losses = new double[n];
+        double total = new ManagedLinearAlgebraProvider().SoftmaxCrossEntropyGradient(zz, n, c, labels, w, losses);
+        double expected = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var row = z.AsSpan(i * c, c);
+            Assert.Equal(Softmax.CrossEntropy(row, labels[i]), losses[i], 14);
+            expected += losses[i] / n;
+            var p = new double[c]; Softmax.Probabilities(row, p);
+            for (int a = 0; a < c; a++) Assert.Equal((p[a] - (a == labels[i] ? 1 : 0)) / n, zz[i * c + a], 15);
+        }
+        Assert.Equal(expected, total, 14);
+        Assert.Throws<ArgumentException>(() => new ManagedLinearAlgebraProvider().SoftmaxCrossEntropyGradient(zz, n, c, labels.Select(_ => c).ToArray(), w, null));
+        var ls = new double[n * c];
+        new ManagedLinearAlgebraProvider().LogSoftmaxRows(z, n, c, ls);
+        Assert.Equal(-losses[0], ls[labels[0]], 13);
+    }
+}

@@ -1,0 +1,94 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+
+namespace HeavyTail.Analytic.Tests;
+
+public class SoftmaxTests
+{
+    private static Gen<double[]> Logits => Gen.Choose(2, 8).SelectMany(c => Gen.ArrayOf(Gen.Choose(-20000, 20000).Select(v => v / 100.0), c));
+
+    public static class LogitArbitraries
+    {
+        public static Arbitrary<double[]> Logits() => Arb.From(SoftmaxTests.Logits);
+    }
+
+    [Property(Arbitrary = [typeof(LogitArbitraries)], MaxTest = 200, Replay = "(11,13)")]
+    public bool Cross_entropy_is_invariant_to_adding_a_constant_to_all_logits(double[] z)
+    {
+        double shift = 1234.5;
+        var zs = z.Select(v => v + shift).ToArray();
+        for (int y = 0; y < z.Length; y++)
+        {
+            double a = Softmax.CrossEntropy(z, y), b = Softmax.CrossEntropy(zs, y);
+            // z + shift rounds each logit to ~1e-13 absolute, so losses agree to that, relative where large.
+            if (Math.Abs(a - b) > 1e-10 * Math.Max(1, a)) return false;
+        }
+        return true;
+    }
+
+    [Property(Arbitrary = [typeof(LogitArbitraries)], MaxTest = 200, Replay = "(17,19)")]
+    public bool Probabilities_sum_to_one_and_log_softmax_agrees(double[] z)
+    {
+        var p = new double[z.Length]; var lp = new double[z.Length];
+        Softmax.Probabilities(z, p);
+        Softmax.LogSoftmax(z, lp);
+        if (Math.Abs(p.Sum() - 1) > 1e-14) return false;
+        for (int j = 0; j < z.Length; j++)
+            if (p[j] > 1e-300 && Math.Abs(Math.Log(p[j]) - lp[j]) > 1e-12 * Math.Max(1, Math.Abs(lp[j]))) return false;
+        return true;
+    }
+
+    [Fact]
+    public void Log_softmax_is_stable_at_extreme_logits()
+    {
+        var z = new[] { 1e4, -1e4, 0.0, 1e4 - 1 };
+        var lp = new double[4];
+        Softmax.LogSoftmax(z, lp);
+        Assert.All(lp, v => Assert.True(double.IsFinite(v)));
+        double expected0 = -SpecialFunctions.Log1P(Math.Exp(-1));
+        Assert.Equal(expected0, lp[0], 14);
+        Assert.Equal(-2e4 + expected0, lp[1], 9);
+        Assert.Equal(Math.Log(Math.Exp(-1)) + expected0, lp[3], 13);
+        Assert.Equal(1e4 + Math.Log(2), Softmax.LogSumExp([1e4, 1e4]), 9);
+        Assert.Equal(-1e4 + Math.Log(2), Softmax.LogSumExp([-1e4, -1e4]), 9);
+        Assert.Equal(2e4, Softmax.CrossEntropy([1e4, -1e4], 1));
+        Assert.Equal(0.0, Softmax.CrossEntropy([-1e4, 1e4], 1));
+        Assert.Equal(SpecialFunctions.Log1P(Math.Exp(-1)), Softmax.CrossEntropy([1e4, 1e4 - 1], 0), 15);
+    }
+
+    [Fact]
+    public void Cross_entropy_keeps_relative_accuracy_at_huge_margins()
+    {
+        // ℓ = log(1 + e^{−M}) ≈ e^{−M}: at M = 690 the loss is ~1e-300 and must not round to 0.
+        foreach (double margin in new[] { 40.0, 100.0, 400.0, 690.0 })
+        {
+            double loss = Softmax.CrossEntropy([margin, 0.0], 0);
+            double exact = Math.Exp(-margin); // log1p(x) = x to double precision for x < 1e-17
+            Assert.True(Math.Abs(loss - exact) <= 1e-15 * exact, $"margin {margin}: {loss} vs {exact}");
+            var g = new[] { margin, 0.0 };
+            double l2 = Softmax.CrossEntropyGradientInPlace(g, 0, 1.0, out _, out double rest);
+            Assert.Equal(loss, l2);
+            // 1 − p_y = Σ_{j≠y} p_j, never rounded to zero.
+            Assert.True(Math.Abs(-g[0] - exact) <= 1e-15 * exact);
+            Assert.True(Math.Abs(rest - exact) <= 1e-15 * exact);
+        }
+    }
+
+    [Fact]
+    public void Log1P_and_ExpM1_are_accurate_for_tiny_arguments()
+    {
+        foreach (double x in new[] { 1e-300, 1e-20, 1e-10, 1e-6 })
+        {
+            double series = x - x * x / 2 + x * x * x / 3;
+            Assert.True(Math.Abs(SpecialFunctions.Log1P(x) - series) <= 2e-16 * x, $"log1p({x})");
+        }
+        // log1p(0.1), log1p(1) = ln 2, log1p(10) = ln 11 (mpmath, 17 digits)
+        foreach (var (x, exact) in new[] { (0.1, 0.095310179804324860), (1.0, 0.69314718055994531), (10.0, 2.3978952727983707) })
+            Assert.True(Math.Abs(SpecialFunctions.Log1P(x) - exact) <= 3e-16 * exact, $"log1p({x})");
+        Assert.Equal(Math.Log(1e300), SpecialFunctions.Log1P(1e300));
+        Assert.Equal(1e-300, SpecialFunctions.ExpM1(1e-300));
+        Assert.Equal(Math.Exp(2) - 1, SpecialFunctions.ExpM1(2), 13);
+        Assert.True(Math.Abs(SpecialFunctions.ExpM1(1e-10) - (1e-10 + 5e-21)) <= 1e-25);
+    }
+}
