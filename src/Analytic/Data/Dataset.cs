@@ -21,6 +21,9 @@ public sealed class Dataset
     public double[]? Targets { get; }
     public bool HasBias { get; }
 
+    /// <summary>All sample weights are equal (the usual empirical mean): means are then formed as Σℓ_i / count.</summary>
+    public bool UniformWeights { get; }
+
     /// <summary>Number of samples of each class.</summary>
     public int[] ClassCounts { get; }
 
@@ -50,6 +53,7 @@ public sealed class Dataset
         }
         N = n; D = d; C = c; X = x; Labels = labels; Targets = targets; HasBias = hasBias;
         Weights = weights ?? Enumerable.Repeat(1.0 / n, n).ToArray();
+        UniformWeights = Weights.All(v => v == Weights[0]);
         ClassCounts = new int[c];
         ClassMass = new double[c];
         for (int i = 0; i < n; i++) { ClassCounts[labels[i]]++; ClassMass[labels[i]] += Weights[i]; }

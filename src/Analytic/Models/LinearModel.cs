@@ -54,9 +54,9 @@ public abstract class LinearModel
     {
         CheckW(w);
         var z = Logits(w);
-        var total = new CompensatedSum();
-        for (int i = 0; i < N; i++) total.Add(Data.Weights[i] * SampleLoss(z.AsSpan(i * C, C), i));
-        return total.Value;
+        var losses = SampleLossBuffer();
+        for (int i = 0; i < N; i++) losses[i] = SampleLoss(z.AsSpan(i * C, C), i);
+        return TotalLoss(losses);
     }
 
     public void PerSampleLoss(double[] w, double[] losses)
@@ -96,13 +96,44 @@ public abstract class LinearModel
         return GroupMeans(losses, groupOfSample, groups.K);
     }
 
-    /// <summary>Σ_{i∈g} w_i ℓ_i / Σ_{i∈g} w_i with compensated sums; NaN for an empty g.</summary>
+    /// <summary>
+    /// L = Σ_i w_i ℓ_i with a compensated sum; for equal weights 1/n the mean is formed as
+    /// ℓ_0 + Σ_i(ℓ_i − ℓ_0)/n, so a constant ℓ gives exactly ℓ (e.g. log c at W = 0).
+    /// </summary>
+    protected double TotalLoss(ReadOnlySpan<double> losses)
+    {
+        var total = new CompensatedSum();
+        if (Data.UniformWeights && Data.Weights[0] == 1.0 / N)
+        {
+            double l0 = losses[0];
+            for (int i = 0; i < losses.Length; i++) total.Add(losses[i] - l0);
+            return l0 + total.Value / N;
+        }
+        for (int i = 0; i < losses.Length; i++) total.Add(Data.Weights[i] * losses[i]);
+        return total.Value;
+    }
+
+    private double[]? _losses;
+
+    /// <summary>A reused buffer of n per-sample losses.</summary>
+    protected double[] SampleLossBuffer() => _losses ??= new double[N];
+
+    /// <summary>Σ_{i∈g} w_i ℓ_i / Σ_{i∈g} w_i with compensated sums (for equal weights ℓ_first + Σ(ℓ_i − ℓ_first)/count); NaN for an empty g.</summary>
     private double[] GroupMeans(ReadOnlySpan<double> losses, int[] groupOfSample, int k)
     {
         var sum = new CompensatedSum[k]; var mass = new CompensatedSum[k];
-        for (int i = 0; i < N; i++) { sum[groupOfSample[i]].Add(Data.Weights[i] * losses[i]); mass[groupOfSample[i]].Add(Data.Weights[i]); }
+        bool uniform = Data.UniformWeights;
+        var first = new double[k];
+        var seen = new bool[k];
+        for (int i = 0; i < N; i++)
+        {
+            int g = groupOfSample[i];
+            if (!seen[g]) { seen[g] = true; first[g] = uniform ? losses[i] : 0.0; }
+            double wi = uniform ? 1.0 : Data.Weights[i];
+            sum[g].Add(wi * (losses[i] - first[g])); mass[g].Add(wi);
+        }
         var r = new double[k];
-        for (int g = 0; g < k; g++) r[g] = mass[g].Value > 0 ? sum[g].Value / mass[g].Value : double.NaN;
+        for (int g = 0; g < k; g++) r[g] = mass[g].Value > 0 ? first[g] + sum[g].Value / mass[g].Value : double.NaN;
         return r;
     }
 

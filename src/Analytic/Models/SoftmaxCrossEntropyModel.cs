@@ -28,9 +28,11 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         CheckW(w);
         CheckOut(grad, nameof(grad), D * C, $"d×c = {D}×{C}");
         var z = Logits(w);
-        double loss = La.SoftmaxCrossEntropyGradient(z, N, C, Data.Labels, Data.Weights, perSampleLoss);
+        if (perSampleLoss != null) CheckOut(perSampleLoss, nameof(perSampleLoss), N, $"n = {N}");
+        var losses = perSampleLoss ?? SampleLossBuffer();
+        La.SoftmaxCrossEntropyGradient(z, N, C, Data.Labels, Data.Weights, losses);
         La.Gemm(true, false, D, C, N, 1.0, Data.X, D, z, C, 0.0, grad, C);
-        return loss;
+        return TotalLoss(losses);
     }
 
     public override void HessianVectorProduct(double[] w, double[] v, double[] hv)

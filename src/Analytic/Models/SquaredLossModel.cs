@@ -34,17 +34,16 @@ public sealed class SquaredLossModel : LinearModel
         CheckOut(grad, nameof(grad), D * C, $"d×c = {D}×{C}");
         if (perSampleLoss != null) CheckOut(perSampleLoss, nameof(perSampleLoss), N, $"n = {N}");
         var z = Logits(w);
-        var total = new CompensatedSum();
+        var losses = perSampleLoss ?? SampleLossBuffer();
         for (int i = 0; i < N; i++)
         {
             var zi = z.AsSpan(i * C, C); var yi = _y.AsSpan(i * C, C);
             double s = 0, wi = Data.Weights[i];
             for (int a = 0; a < C; a++) { double r = zi[a] - yi[a]; s += r * r; zi[a] = wi * r; }
-            if (perSampleLoss != null) perSampleLoss[i] = 0.5 * s;
-            total.Add(wi * 0.5 * s);
+            losses[i] = 0.5 * s;
         }
         La.Gemm(true, false, D, C, N, 1.0, Data.X, D, z, C, 0.0, grad, C);
-        return total.Value;
+        return TotalLoss(losses);
     }
 
     public override void HessianVectorProduct(double[] w, double[] v, double[] hv)

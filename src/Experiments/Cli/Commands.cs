@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace HeavyTail.Experiments.Cli;
+
+public static class Commands
+{
+    public static IEnumerable<Command> All(CliContext ctx) =>
+    [
+        DataCommand.Create(ctx),
+        StatsCommand.Create(ctx),
+    ];
+}

@@ -1,0 +1,3 @@
+using HeavyTail.Experiments.Cli;
+
+return HeavyTailCli.Run(args, Console.Out, Console.Error);
