@@ -38,6 +38,49 @@ public abstract class LinearModel
     /// <summary>L(W) = Σ_i w_i ℓ_i; writes ∇L = Xᵀ R (d×c) where R_i = w_i ∂ℓ_i/∂z_i.</summary>
     public abstract double LossAndGradient(double[] w, double[] grad, double[]? perSampleLoss = null);
 
+    /// <summary>
+    /// Per-sample residuals r_i = s_i·∂ℓ_i/∂z_i (n×c) at W, for sample weights s (so Xᵀr is the gradient of Σ s_i ℓ_i);
+    /// per-sample losses into <paramref name="losses"/>.
+    /// </summary>
+    protected abstract void Residuals(double[] w, double[] sampleWeights, double[] r, double[] losses);
+
+    /// <summary>
+    /// Visits g_k = Σ_{i: y_i = k} w_i ∇ℓ_i / Σ_{i: y_i = k} w_i, the gradient of the loss on class k's samples, for every class
+    /// with samples (one pass: 2·n·d·c flops in all). The array passed to <paramref name="visit"/> is reused.
+    /// </summary>
+    public void PerClassGradients(double[] w, Action<int, double[]> visit)
+    {
+        CheckW(w);
+        var classRows = ClassRows();
+        var s = new double[N];
+        for (int i = 0; i < N; i++) s[i] = Data.Weights[i] / Data.ClassMass[Data.Labels[i]];
+        var r = Scratch();
+        Residuals(w, s, r, SampleLossBuffer());
+        var gk = new double[D * C];
+        foreach (var (k, rows) in classRows)
+        {
+            int nk = rows.Length;
+            var xk = new double[nk * D]; var rk = new double[nk * C];
+            for (int q = 0; q < nk; q++)
+            {
+                Array.Copy(Data.X, (long)rows[q] * D, xk, (long)q * D, D);
+                Array.Copy(r, (long)rows[q] * C, rk, (long)q * C, C);
+            }
+            La.Gemm(true, false, D, C, nk, 1.0, xk, D, rk, C, 0.0, gk, C);
+            visit(k, gk);
+        }
+    }
+
+    private List<(int, int[])>? _classRows;
+
+    private List<(int, int[])> ClassRows()
+    {
+        if (_classRows != null) return _classRows;
+        var lists = new List<int>[C];
+        for (int i = 0; i < N; i++) (lists[Data.Labels[i]] ??= new List<int>()).Add(i);
+        return _classRows = Enumerable.Range(0, C).Where(k => lists[k] != null && Data.ClassMass[k] > 0).Select(k => (k, lists[k].ToArray())).ToList();
+    }
+
     /// <summary>Hessian-vector product H·V (V and HV are d×c), never forming H.</summary>
     public abstract void HessianVectorProduct(double[] w, double[] v, double[] hv);
 

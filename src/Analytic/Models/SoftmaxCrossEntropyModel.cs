@@ -35,6 +35,12 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         return TotalLoss(losses);
     }
 
+    protected override void Residuals(double[] w, double[] sampleWeights, double[] r, double[] losses)
+    {
+        La.Gemm(false, false, N, C, D, 1.0, Data.X, D, w, C, 0.0, r, C);
+        La.SoftmaxCrossEntropyGradient(r, N, C, Data.Labels, sampleWeights, losses);
+    }
+
     public override void HessianVectorProduct(double[] w, double[] v, double[] hv)
     {
         CheckW(w);

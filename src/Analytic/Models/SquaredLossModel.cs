@@ -46,6 +46,17 @@ public sealed class SquaredLossModel : LinearModel
         return TotalLoss(losses);
     }
 
+    protected override void Residuals(double[] w, double[] sampleWeights, double[] r, double[] losses)
+    {
+        La.Gemm(false, false, N, C, D, 1.0, Data.X, D, w, C, 0.0, r, C);
+        for (int i = 0; i < N; i++)
+        {
+            double s = 0;
+            for (int a = 0; a < C; a++) { double e = r[i * C + a] - _y[i * C + a]; s += e * e; r[i * C + a] = sampleWeights[i] * e; }
+            losses[i] = 0.5 * s;
+        }
+    }
+
     public override void HessianVectorProduct(double[] w, double[] v, double[] hv)
     {
         CheckW(w);

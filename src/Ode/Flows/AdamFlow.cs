@@ -1,0 +1,50 @@
+using HeavyTail.Analytic;
+using HeavyTail.Analytic.Models;
+
+namespace HeavyTail.Ode.Flows;
+
+/// <summary>
+/// The ODE Adam follows when β1 = 1 − aη, β2 = 1 − bη and η → 0 (time t = η·step), state (W, m, v):
+/// m' = a(g − m), v' = b(g⊙g − v), W' = −m̂/(√v̂ + ε) with m̂ = m/(1 − e^(−at)), v̂ = v/(1 − e^(−bt)).
+/// </summary>
+/// <remarks>
+/// Discrete Adam: m_t = β1 m + (1 − β1)g ⇒ (m_t − m_{t−1})/η = a(g − m); the bias correction 1 − β1^s with
+/// s = t/η steps tends to 1 − e^(−at). At t = 0, m̂ = g(0) and v̂ = g(0)² (the limits of the corrections).
+/// For fixed β1, β2 (not scaled with η), m and v equilibrate within O(1) steps and Adam's limit as η → 0 is
+/// sign flow with ε → 0 (m̂/√v̂ → sign g), the regime of the paper's argument.
+/// </remarks>
+public sealed class AdamFlow : ModelFlow
+{
+    public AdamFlow(LinearModel model, double a, double b, double eps = 1e-8) : base(model, auxiliaryBlocks: 2)
+    {
+        if (!(a > 0) || !(b > 0) || !double.IsFinite(a) || !double.IsFinite(b))
+            throw new ArgumentException($"rates a = {a}, b = {b} must be positive and finite (β1 = 1 − aη, β2 = 1 − bη).");
+        if (!(eps >= 0)) throw new ArgumentException($"eps = {eps} must be ≥ 0.", nameof(eps));
+        A = a; B = b; Eps = eps;
+    }
+
+    public double A { get; }
+    public double B { get; }
+    public double Eps { get; }
+    public override string Name => "adam";
+
+    /// <summary>a and b for discrete Adam with step η and β1, β2: a = (1 − β1)/η, b = (1 − β2)/η.</summary>
+    public static (double A, double B) RatesFor(double lr, double beta1, double beta2) => ((1 - beta1) / lr, (1 - beta2) / lr);
+
+    public override void Evaluate(double t, double[] y, double[] dydt)
+    {
+        GradientAt(y);
+        int p = P;
+        double c1 = -SpecialFunctions.ExpM1(-A * t), c2 = -SpecialFunctions.ExpM1(-B * t);
+        for (int i = 0; i < p; i++)
+        {
+            double g = Grad[i], m = y[p + i], v = y[2 * p + i];
+            double mh = t > 0 ? m / c1 : g;
+            double vh = t > 0 ? v / c2 : g * g;
+            double den = Math.Sqrt(Math.Max(vh, 0)) + Eps;
+            dydt[i] = den > 0 ? -mh / den : 0.0;
+            dydt[p + i] = A * (g - m);
+            dydt[2 * p + i] = B * (g * g - v);
+        }
+    }
+}

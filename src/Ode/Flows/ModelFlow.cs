@@ -1,0 +1,81 @@
+using HeavyTail.Analytic.Data;
+using HeavyTail.Analytic.Models;
+
+namespace HeavyTail.Ode.Flows;
+
+/// <summary>What a flow reports along its solution at a saved time.</summary>
+public sealed record FlowObservation(double T, double Loss, double[] PerClassLoss, double[] PerGroupLoss, double GradientNormSquared, double Dissipation);
+
+/// <summary>
+/// A flow on the parameters W (d×c) of a <see cref="LinearModel"/>, possibly with auxiliary state after W
+/// (momentum, Adam moments). The state is [W, aux…]; <see cref="Weights"/> extracts W.
+/// </summary>
+public abstract class ModelFlow : IVectorField
+{
+    protected readonly double[] Grad;
+    private readonly double[] _w;
+
+    protected ModelFlow(LinearModel model, int auxiliaryBlocks = 0)
+    {
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        P = model.ParameterCount;
+        Dimension = P * (1 + auxiliaryBlocks);
+        Grad = new double[P];
+        _w = new double[P];
+    }
+
+    public LinearModel Model { get; }
+    /// <summary>Number of parameters d·c.</summary>
+    public int P { get; }
+    public int Dimension { get; }
+    public abstract string Name { get; }
+
+    public abstract void Evaluate(double t, double[] y, double[] dydt);
+
+    /// <summary>The initial state for W(0) = w0 (auxiliary state zero unless the flow says otherwise).</summary>
+    public virtual double[] InitialState(double[] w0)
+    {
+        if (w0.Length != P) throw new ArgumentException($"W0 has length {w0.Length}, expected d·c = {P}.", nameof(w0));
+        var y = new double[Dimension];
+        Array.Copy(w0, y, P);
+        return y;
+    }
+
+    /// <summary>∇L at the W part of state y, into <see cref="Grad"/>; returns L.</summary>
+    protected double GradientAt(double[] y)
+    {
+        if (y.Length == P) return Model.LossAndGradient(y, Grad);
+        Array.Copy(y, _w, P);
+        return Model.LossAndGradient(_w, Grad);
+    }
+
+    public double[] Weights(double[] y) => y.Length == P ? (double[])y.Clone() : y[..P];
+
+    /// <summary>
+    /// The rate of change of the loss along the flow, dL/dt = ⟨∇L, dW/dt⟩, evaluated from the flow's own
+    /// right-hand side (gradient flow: −‖g‖², sign flow: −‖g‖₁, normalized flow: −‖g‖).
+    /// </summary>
+    public double Dissipation(double t, double[] y)
+    {
+        var dydt = new double[Dimension];
+        Evaluate(t, y, dydt);
+        GradientAt(y);
+        double s = 0;
+        for (int i = 0; i < P; i++) s += Grad[i] * dydt[i];
+        return s;
+    }
+
+    /// <summary>The dissipation the flow's identity predicts from ∇L alone (NaN when there is no such identity).</summary>
+    public virtual double PredictedDissipation(double[] gradient) => double.NaN;
+
+    public FlowObservation Observe(double t, double[] y, FrequencyGroups groups)
+    {
+        var w = Weights(y);
+        var losses = new double[Model.N];
+        var g = new double[P];
+        double loss = Model.LossAndGradient(w, g, losses);
+        double g2 = 0;
+        foreach (var v in g) g2 += v * v;
+        return new FlowObservation(t, loss, Model.PerClassLossFromSamples(losses), Model.PerGroupLossFromSamples(losses, groups), g2, Dissipation(t, y));
+    }
+}
