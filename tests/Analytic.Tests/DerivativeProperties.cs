@@ -114,3 +114,33 @@ public class DerivativeProperties
         return true;
     }
 }
+
+public class GradientSignTests
+{
+    [Property(Arbitrary = [typeof(CrossEntropyArbitraries)], MaxTest = 100, Replay = "(41,43)")]
+    public bool Gradient_sign_matches_the_sign_of_the_gradient_where_it_is_resolved(ProblemCase p)
+    {
+        var m = p.Model(); var w = p.Weights();
+        var g = new double[w.Length]; m.LossAndGradient(w, g);
+        var s = new double[w.Length]; m.GradientSign(w, s);
+        double scale = g.Max(Math.Abs);
+        for (int i = 0; i < g.Length; i++)
+            if (Math.Abs(g[i]) > 1e-12 * scale && s[i] != Math.Sign(g[i])) return false;
+        return true;
+    }
+
+    [Fact]
+    public void Gradient_sign_survives_underflow_on_the_one_hot_model()
+    {
+        int c = 4;
+        var data = HeavyTail.Analytic.Data.Problems.OneHot(c, 1.0).Data;
+        var m = new SoftmaxCrossEntropyModel(data);
+        var w = new double[c * c];
+        for (int k = 0; k < c; k++) w[k * c + k] = 2000; // margin 2000: every p_kj (j ≠ k) underflows to 0
+        var g = new double[c * c]; m.LossAndGradient(w, g);
+        Assert.All(g, v => Assert.Equal(0.0, v));
+        var s = new double[c * c]; m.GradientSign(w, s);
+        for (int k = 0; k < c; k++)
+            for (int j = 0; j < c; j++) Assert.Equal(j == k ? -1.0 : 1.0, s[k * c + j]);
+    }
+}

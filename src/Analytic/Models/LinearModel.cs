@@ -81,6 +81,17 @@ public abstract class LinearModel
         return _classRows = Enumerable.Range(0, C).Where(k => lists[k] != null && Data.ClassMass[k] > 0).Select(k => (k, lists[k].ToArray())).ToList();
     }
 
+    /// <summary>
+    /// sign(∇L) entrywise (sign(0) = 0), exact even where the gradient underflows to 0 in double precision
+    /// (see the cross-entropy override); the default takes the sign of the computed gradient.
+    /// </summary>
+    public virtual void GradientSign(double[] w, double[] sign)
+    {
+        var g = new double[ParameterCount];
+        LossAndGradient(w, g);
+        for (int i = 0; i < g.Length; i++) sign[i] = Math.Sign(g[i]);
+    }
+
     /// <summary>Hessian-vector product H·V (V and HV are d×c), never forming H.</summary>
     public abstract void HessianVectorProduct(double[] w, double[] v, double[] hv);
 

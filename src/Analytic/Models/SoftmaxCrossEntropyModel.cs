@@ -35,6 +35,63 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         return TotalLoss(losses);
     }
 
+    /// <summary>
+    /// sign(∇L) without underflow: G[:, a] = Σ_i x_i r_ia keeps its sign when column a of R is scaled by any positive
+    /// constant, so each column is scaled by 1/max_i |r_ia| computed in the log domain
+    /// (log|r_ia| = log w_i + z_ia − m_i − log s_i for a ≠ y_i, log w_i + log Σ_{j≠y_i} e^{z_ij − m_i} − log s_i at a = y_i).
+    /// Far along the sign flow, where every p_ia below the arg-max underflows, this still returns the exact signs.
+    /// </summary>
+    public override void GradientSign(double[] w, double[] sign)
+    {
+        CheckW(w);
+        CheckOut(sign, nameof(sign), D * C, $"d×c = {D}×{C}");
+        var z = Logits(w);
+        int c = C;
+        var logAbs = Scratch();
+        ManagedLinearAlgebraProvider.RowParallel(N, C, i =>
+        {
+            var zi = z.AsSpan(i * c, c); var li = logAbs.AsSpan(i * c, c);
+            int y = Data.Labels[i];
+            double m = Softmax.Max(zi);
+            double logS = Math.Log(SumExp(zi, m, -1));
+            double logW = Math.Log(Data.Weights[i]);
+            for (int a = 0; a < c; a++) li[a] = logW + (zi[a] - m) - logS;
+            double rest = SumExp(zi, m, y);
+            li[y] = rest > 0 ? logW + Math.Log(rest) - logS : LogSumExpExcept(zi, y) + logW - m - logS;
+        });
+        var colMax = new double[c];
+        Array.Fill(colMax, double.NegativeInfinity);
+        for (int i = 0; i < N; i++)
+            for (int a = 0; a < c; a++) colMax[a] = Math.Max(colMax[a], logAbs[i * c + a]);
+        for (int i = 0; i < N; i++)
+        {
+            int y = Data.Labels[i];
+            for (int a = 0; a < c; a++)
+            {
+                double v = double.IsNegativeInfinity(colMax[a]) ? 0.0 : Math.Exp(logAbs[i * c + a] - colMax[a]);
+                z[i * c + a] = a == y ? -v : v;
+            }
+        }
+        var g = new double[D * c];
+        La.Gemm(true, false, D, c, N, 1.0, Data.X, D, z, c, 0.0, g, c);
+        for (int q = 0; q < g.Length; q++) sign[q] = Math.Sign(g[q]);
+    }
+
+    private static double SumExp(ReadOnlySpan<double> z, double m, int skip)
+    {
+        double s = 0;
+        for (int j = 0; j < z.Length; j++) if (j != skip) s += Math.Exp(z[j] - m);
+        return s;
+    }
+
+    /// <summary>log Σ_{j≠skip} e^{z_j}, max-subtracted over the remaining entries.</summary>
+    private static double LogSumExpExcept(ReadOnlySpan<double> z, int skip)
+    {
+        double m = double.NegativeInfinity;
+        for (int j = 0; j < z.Length; j++) if (j != skip && z[j] > m) m = z[j];
+        return m + Math.Log(SumExp(z, m, skip));
+    }
+
     protected override void Residuals(double[] w, double[] sampleWeights, double[] r, double[] losses)
     {
         La.Gemm(false, false, N, C, D, 1.0, Data.X, D, w, C, 0.0, r, C);

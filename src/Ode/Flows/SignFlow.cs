@@ -19,8 +19,23 @@ public sealed class SignFlow(LinearModel model, double delta = 0) : ModelFlow(mo
 
     public override string Name => Delta == 0 ? "sign" : $"sign(δ={Delta})";
 
+    private double[]? _sign, _w;
+
+    /// <remarks>
+    /// For δ = 0 the signs come from <see cref="LinearModel.GradientSign"/>, exact even where the gradient underflows
+    /// (far along the flow on separable data), so the flow does not stall at t ≈ 370 in double precision.
+    /// </remarks>
     public override void Evaluate(double t, double[] y, double[] dydt)
     {
+        if (Delta == 0)
+        {
+            var w = _w ??= new double[P];
+            Array.Copy(y, w, P);
+            var s = _sign ??= new double[P];
+            Model.GradientSign(w, s);
+            for (int i = 0; i < P; i++) dydt[i] = -s[i];
+            return;
+        }
         GradientAt(y);
         for (int i = 0; i < P; i++) dydt[i] = -Direction(Grad[i], Delta);
     }
