@@ -1,3 +1,5 @@
 using HeavyTail.Experiments.Cli;
 
-return HeavyTailCli.Run(args, Console.Out, Console.Error);
+using var cts = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+return HeavyTailCli.Run(args, Console.Out, Console.Error, cts.Token);

@@ -8,5 +8,8 @@ public static class Commands
     [
         DataCommand.Create(ctx),
         StatsCommand.Create(ctx),
+        TrainCommand.Create(ctx),
+        FlowCommand.Create(ctx),
+        CompareCommand.Create(ctx),
     ];
 }

@@ -8,7 +8,7 @@ public static class HeavyTailCli
 {
     public const int UserErrorExit = 2;
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel = default)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
@@ -17,11 +17,14 @@ public static class HeavyTailCli
             ColorSystem = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? InteractionSupport.Detect : InteractionSupport.No,
         });
-        var ctx = new CliContext(console, stdout, stderr);
+        var ctx = new CliContext(console, stdout, stderr) { Cancel = cancel };
         var root = new RootCommand("HeavyTail.Theory: heavy-tailed class imbalance and why Adam beats gradient descent (Kunstner et al. 2024).");
+        var quiet = new Option<bool>("--quiet") { Description = "no progress output", Recursive = true };
+        root.Options.Add(quiet);
         foreach (var command in Commands.All(ctx)) root.Subcommands.Add(command);
 
         var parse = root.Parse(args);
+        ctx.Quiet = parse.Errors.Count == 0 && parse.GetValue(quiet);
         if (parse.Errors.Count > 0)
         {
             stderr.WriteLine($"error: {parse.Errors[0].Message} (see `heavytail {string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')).Take(1))} --help`)");
@@ -56,4 +59,5 @@ public static class HeavyTailCli
 public sealed record CliContext(IAnsiConsole Console, TextWriter Out, TextWriter Err)
 {
     public CancellationToken Cancel { get; init; }
+    public bool Quiet { get; set; }
 }

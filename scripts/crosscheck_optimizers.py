@@ -1,0 +1,60 @@
+#!/usr/bin/python3
+"""Cross-check `heavytail train` against torch.optim (gd, gd-m, adam, adam-nm, adagrad) and the definitions
+(sign, sign-m, normalized, normalized-m), step by step, in float64.
+
+Usage: /usr/bin/python3 scripts/crosscheck_optimizers.py [--n 60 --d 8 --c 6 --steps 50 --seed 0]
+Prints the max relative difference of the loss trajectory and of the final W per optimizer. Needs python3-torch.
+"""
+import argparse, csv, json, os, subprocess, sys, tempfile
+import numpy as np
+import torch
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--n", type=int, default=60); ap.add_argument("--d", type=int, default=8)
+ap.add_argument("--c", type=int, default=6); ap.add_argument("--steps", type=int, default=50)
+ap.add_argument("--seed", type=int, default=0)
+a = ap.parse_args()
+rng = np.random.default_rng(a.seed)
+X = rng.normal(size=(a.n, a.d)); y = rng.integers(0, a.c, size=a.n)
+tmp = tempfile.mkdtemp()
+np.save(f"{tmp}/X.npy", X); np.save(f"{tmp}/y.npy", y.astype(np.int64))
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+Xt = torch.tensor(X); yt = torch.tensor(y)
+
+def torch_run(name, lr, mom=0.9):
+    W = torch.zeros(a.d, a.c, dtype=torch.float64, requires_grad=True)
+    opt = {"gd": lambda: torch.optim.SGD([W], lr=lr), "gd-m": lambda: torch.optim.SGD([W], lr=lr, momentum=mom),
+           "adam": lambda: torch.optim.Adam([W], lr=lr), "adam-nm": lambda: torch.optim.Adam([W], lr=lr, betas=(0.0, 0.999)),
+           "adagrad": lambda: torch.optim.Adagrad([W], lr=lr)}.get(name, lambda: None)()
+    buf = None; losses = []
+    for t in range(a.steps + 1):
+        L = torch.nn.functional.cross_entropy(Xt @ W, yt)
+        losses.append(L.item())
+        if t == a.steps: break
+        g, = torch.autograd.grad(L, W)
+        if opt is not None:
+            W.grad = g; opt.step(); continue
+        with torch.no_grad():
+            if name.startswith("sign"): dvec = torch.sign(g)
+            else: dvec = g / g.norm()
+            if name.endswith("-m"):
+                buf = dvec.clone() if buf is None else mom * buf + dvec
+                dvec = buf
+            W -= lr * dvec
+    return np.array(losses), W.detach().numpy()
+
+worst = 0.0
+for name, lr in [("gd", 0.5), ("gd-m", 0.1), ("adam", 0.05), ("adam-nm", 0.05), ("adagrad", 0.2),
+                 ("sign", 0.01), ("sign-m", 0.005), ("normalized", 0.1), ("normalized-m", 0.05)]:
+    out = f"{tmp}/{name}"
+    subprocess.run([os.path.join(root, "heavytail"), "train", "--x", f"{tmp}/X.npy", "--y", f"{tmp}/y.npy", "--optimizer", name,
+                    "--lr", str(lr), "--steps", str(a.steps), "--init", "zeros", "--groups", "1", "--quiet", "--out", out],
+                   check=True, stdout=subprocess.DEVNULL)
+    ours = np.array([float(r["loss"]) for r in csv.DictReader(open(f"{out}/trajectory.csv"))])
+    W = np.load(f"{out}/W.npy")
+    ref_l, ref_W = torch_run(name, lr)
+    el = float(np.max(np.abs(ours - ref_l) / np.abs(ref_l)))
+    ew = float(np.max(np.abs(W - ref_W)) / np.max(np.abs(ref_W)))
+    worst = max(worst, el, ew)
+    print(json.dumps({"optimizer": name, "lr": lr, "max_rel_loss_diff": el, "rel_W_diff": ew}))
+sys.exit(0 if worst < 1e-9 else 1)

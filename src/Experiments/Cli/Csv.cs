@@ -1,0 +1,60 @@
+using System.Globalization;
+using System.Text;
+using HeavyTail.Analytic.IO;
+
+namespace HeavyTail.Experiments.Cli;
+
+/// <summary>CSV output with full round-trip precision, written atomically.</summary>
+public static class Csv
+{
+    public static void Write(string path, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<double>> rows)
+    {
+        var sb = new StringBuilder();
+        sb.AppendJoin(',', header).Append('\n');
+        foreach (var row in rows)
+        {
+            if (row.Count != header.Count) throw new InvalidOperationException($"CSV row has {row.Count} values for {header.Count} columns.");
+            for (int i = 0; i < row.Count; i++)
+            {
+                if (i > 0) sb.Append(',');
+                sb.Append(Format(row[i]));
+            }
+            sb.Append('\n');
+        }
+        AtomicFile.WriteAllText(path, sb.ToString());
+    }
+
+    /// <summary>Shortest round-trip form; NaN and ±∞ as nan, inf, -inf (what NumPy and pandas read).</summary>
+    public static string Format(double v) =>
+        double.IsNaN(v) ? "nan" : double.IsPositiveInfinity(v) ? "inf" : double.IsNegativeInfinity(v) ? "-inf"
+        : v.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>Reads a numeric CSV with a header line: (header, rows).</summary>
+    public static (string[] Header, List<double[]> Rows) Read(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found.", path);
+        var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
+        if (lines.Length == 0) throw new InvalidDataException($"{path}: empty CSV file.");
+        var header = lines[0].Split(',');
+        var rows = new List<double[]>();
+        for (int li = 1; li < lines.Length; li++)
+        {
+            var parts = lines[li].Split(',');
+            if (parts.Length != header.Length)
+                throw new InvalidDataException($"{path}:{li + 1}: {parts.Length} values for {header.Length} columns; the file is corrupt or truncated.");
+            var row = new double[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+            {
+                string s = parts[i].Trim();
+                row[i] = s switch
+                {
+                    "nan" or "NaN" => double.NaN, "inf" => double.PositiveInfinity, "-inf" => double.NegativeInfinity,
+                    _ => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
+                        : throw new InvalidDataException($"{path}:{li + 1}: '{s}' in column {header[i]} is not a number."),
+                };
+            }
+            rows.Add(row);
+        }
+        return (header, rows);
+    }
+}

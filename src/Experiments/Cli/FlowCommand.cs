@@ -1,0 +1,134 @@
+using System.CommandLine;
+using System.Diagnostics;
+using HeavyTail.Analytic.Models;
+using HeavyTail.Analytic.Theory;
+using HeavyTail.Ode.Flows;
+using HeavyTail.Ode.Solvers;
+
+namespace HeavyTail.Experiments.Cli;
+
+/// <summary>A solved flow as table columns: per-class (one-hot) or per-group losses, plus the closed form where one exists.</summary>
+public sealed record FlowTable(string[] Header, List<double[]> Rows, Solution Solution, double WallSeconds);
+
+/// <summary>`heavytail flow`: integrate a continuous-time flow with an ODE solver; flow.csv and run.json.</summary>
+public static class FlowCommand
+{
+    public static readonly string[] FlowNames = ["gradient", "sign", "normalized", "heavy-ball", "adam"];
+
+    public static Command Create(CliContext ctx)
+    {
+        var src = new ProblemSource();
+        var flowName = new Option<string>("--flow") { Description = string.Join("|", FlowNames), Required = true };
+        var delta = new Option<double>("--delta") { Description = "sign flow smoothing δ: −g/√(g² + δ²) (0 = exact sign)", DefaultValueFactory = _ => 0 };
+        var friction = new Option<double>("--friction") { Description = "heavy-ball friction γ (W'' + γW' + ∇L = 0)", DefaultValueFactory = _ => 1.0 };
+        var adamA = new Option<double>("--adam-a") { Description = "Adam flow rate a (β1 = 1 − aη)", DefaultValueFactory = _ => 1.0 };
+        var adamB = new Option<double>("--adam-b") { Description = "Adam flow rate b (β2 = 1 − bη)", DefaultValueFactory = _ => 1.0 };
+        var eps = new Option<double>("--eps") { Description = "Adam flow ε", DefaultValueFactory = _ => 1e-8 };
+        var solver = new Option<string>("--solver") { Description = "euler, heun, rk4, bosh3, dopri5", DefaultValueFactory = _ => "dopri5" };
+        var rtol = new Option<double>("--rtol") { DefaultValueFactory = _ => 1e-10, Description = "relative tolerance (adaptive solvers)" };
+        var atol = new Option<double>("--atol") { DefaultValueFactory = _ => 1e-12, Description = "absolute tolerance (adaptive solvers)" };
+        var steps = new Option<int?>("--fixed-steps") { Description = "use this many fixed steps instead of adaptive control" };
+        var maxSteps = new Option<int>("--max-steps") { DefaultValueFactory = _ => 100_000, Description = "step limit (sign flow on data whose gradient coordinates change sign chatters under error control: use --fixed-steps or --delta there)" };
+        var tEnd = new Option<double>("--t-end") { Description = "final time T", Required = true };
+        var saveAt = new Option<string?>("--save-at") { Description = "comma-separated times (default: 0 and 200 log-spaced times from T·1e-6 to T)" };
+        var outDir = new Option<string>("--out") { Description = "output folder", Required = true };
+        var cmd = new Command("flow", "Integrate gradient, sign, normalized, heavy-ball or Adam flow and write the per-class/group losses.");
+        src.AddTo(cmd);
+        foreach (Option o in new Option[] { flowName, delta, friction, adamA, adamB, eps, solver, rtol, atol, steps, maxSteps, tEnd, saveAt, outDir }) cmd.Options.Add(o);
+        cmd.SetAction(r =>
+        {
+            var p = src.Load(r);
+            var model = LinearModel.Create(p.Loss, p.Data);
+            string name = r.GetValue(flowName)!;
+            var flow = Make(name, model, r.GetValue(delta), r.GetValue(friction), r.GetValue(adamA), r.GetValue(adamB), r.GetValue(eps));
+            double t1 = r.GetValue(tEnd);
+            if (!(t1 > 0) || !double.IsFinite(t1)) throw new UserError($"--t-end {t1} must be positive and finite.");
+            var save = ParseSaveAt(r.GetValue(saveAt), t1);
+            var solverImpl = ExplicitRungeKutta.ByName(r.GetValue(solver)!);
+            IStepSizeController controller = r.GetValue(steps) is int n
+                ? new ConstantStepSize(n)
+                : new PIController(r.GetValue(rtol), r.GetValue(atol), r.GetValue(maxSteps));
+            var table = Solve(p, model, flow, solverImpl, controller, t1, save, new double[model.ParameterCount]);
+            string dir = r.GetValue(outDir)!;
+            Directory.CreateDirectory(dir);
+            Csv.Write(Path.Combine(dir, "flow.csv"), table.Header, table.Rows);
+            var st = table.Solution.Stats;
+            var run = new Dictionary<string, object?>(p.Settings)
+            {
+                ["command"] = "flow", ["flow"] = flow.Name, ["solver"] = solverImpl.Name, ["t_end"] = t1,
+                ["controller"] = controller is PIController pi ? new Dictionary<string, object?> { ["rtol"] = pi.Rtol, ["atol"] = pi.Atol, ["max_steps"] = pi.MaxSteps } : $"fixed {((ConstantStepSize)controller).Steps} steps",
+                ["result"] = table.Solution.Result.ToString(), ["t_final"] = table.Solution.TFinal,
+                ["stats"] = new Dictionary<string, object?> { ["steps"] = st.Steps, ["accepted"] = st.Accepted, ["rejected"] = st.Rejected, ["function_evaluations"] = st.FunctionEvaluations },
+                ["wall_seconds"] = table.WallSeconds, ["n"] = p.Data.N, ["d"] = p.Data.D, ["c"] = p.Data.C,
+                ["delta"] = name == "sign" ? r.GetValue(delta) : null, ["friction"] = name == "heavy-ball" ? r.GetValue(friction) : null,
+                ["adam_a"] = name == "adam" ? r.GetValue(adamA) : null, ["adam_b"] = name == "adam" ? r.GetValue(adamB) : null,
+            };
+            JsonOut.Write(Path.Combine(dir, "run.json"), run);
+            ctx.Out.WriteLine($"{flow.Name} flow to t={JsonOut.Number(t1)} with {solverImpl.Name}: {table.Solution.Result}, {st.Accepted} steps ({st.Rejected} rejected), {st.FunctionEvaluations} evaluations, {table.WallSeconds:F2} s → {dir}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    public static ModelFlow Make(string name, LinearModel model, double delta = 0, double friction = 1, double a = 1, double b = 1, double eps = 1e-8) => name switch
+    {
+        "gradient" => new GradientFlow(model),
+        "sign" => new SignFlow(model, delta),
+        "normalized" => new NormalizedFlow(model),
+        "heavy-ball" => new HeavyBallFlow(model, friction),
+        "adam" => new AdamFlow(model, a, b, eps),
+        _ => throw new UserError($"unknown flow '{name}'; choose one of: {string.Join(", ", FlowNames)}."),
+    };
+
+    public static SaveAt ParseSaveAt(string? text, double t1)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return SaveAt.LogSpaced(0, t1);
+        var ts = new List<double>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var t) || !(t >= 0) || t > t1)
+                throw new UserError($"--save-at: '{part}' is not a time in [0, {t1}].");
+            ts.Add(t);
+        }
+        return new SaveAt(ts.Distinct().OrderBy(t => t).ToArray());
+    }
+
+    /// <summary>Solves and tabulates: t, loss, class_k_loss (one-hot) or group_g_loss, then theory_… columns where a closed form exists.</summary>
+    public static FlowTable Solve(LoadedProblem p, LinearModel model, ModelFlow flow, ExplicitRungeKutta solver, IStepSizeController controller,
+        double t1, SaveAt save, double[] w0)
+    {
+        bool oneHot = p.Name == "one-hot";
+        bool theory = oneHot && w0.All(v => v == 0) && flow is GradientFlow or SignFlow { Delta: 0 };
+        int c = model.C;
+        var pi = p.Data.ClassMass;
+        var header = new List<string> { "t", "loss" };
+        header.AddRange(oneHot ? Enumerable.Range(0, c).Select(k => $"class_{k}_loss") : Enumerable.Range(0, p.Groups.K).Select(g => $"group_{g}_loss"));
+        if (theory) { header.Add("theory_loss"); header.AddRange(Enumerable.Range(0, c).Select(k => $"theory_class_{k}_loss")); }
+        var losses = new double[model.N];
+        var sw = Stopwatch.StartNew();
+        var sol = Integrator.Solve(flow, solver, 0, t1, flow.InitialState(w0), save, controller, (t, y) =>
+        {
+            var w = flow.Weights(y);
+            model.PerSampleLoss(w, losses);
+            var row = new List<double> { t, LossFromSamples(model, losses) };
+            row.AddRange(oneHot ? model.PerClassLossFromSamples(losses) : model.PerGroupLossFromSamples(losses, p.Groups));
+            if (theory)
+            {
+                var th = Enumerable.Range(0, c).Select(k => flow is GradientFlow ? OneHotTheory.GradientFlowLoss(t, pi[k], c) : OneHotTheory.SignFlowLoss(t, c)).ToArray();
+                var total = new Analytic.CompensatedSum();
+                for (int k = 0; k < c; k++) total.Add(pi[k] * th[k]);
+                row.Add(total.Value);
+                row.AddRange(th);
+            }
+            return row.ToArray();
+        });
+        return new FlowTable(header.ToArray(), sol.Values.ToList(), sol, sw.Elapsed.TotalSeconds);
+    }
+
+    private static double LossFromSamples(LinearModel m, double[] losses)
+    {
+        var s = new Analytic.CompensatedSum();
+        for (int i = 0; i < losses.Length; i++) s.Add(m.Data.Weights[i] * losses[i]);
+        return s.Value;
+    }
+}

@@ -1,0 +1,35 @@
+using System.CommandLine;
+using HeavyTail.Ode.Optimizers;
+
+namespace HeavyTail.Experiments.Cli;
+
+/// <summary>--optimizer, --lr, --steps and the optimizer hyper-parameters, shared by train, compare and grid.</summary>
+public sealed class OptimizerOptions
+{
+    public readonly Option<string> Optimizer = new("--optimizer") { Description = $"one of: {string.Join(", ", OptimizerSettings.Names)}", Required = true };
+    public readonly Option<double> Lr = new("--lr") { Description = "step size η", Required = true };
+    public readonly Option<int> Steps = new("--steps") { Description = "number of updates T", Required = true };
+    public readonly Option<double> Momentum = new("--momentum") { Description = "momentum μ (gd-m, sign-m, normalized-m)", DefaultValueFactory = _ => 0.9 };
+    public readonly Option<double> Beta1 = new("--beta1") { Description = "Adam β1", DefaultValueFactory = _ => 0.9 };
+    public readonly Option<double> Beta2 = new("--beta2") { Description = "Adam β2", DefaultValueFactory = _ => 0.999 };
+    public readonly Option<double?> Eps = new("--eps") { Description = "ε (Adam 1e-8, Adagrad 1e-10 by default)" };
+
+    public void AddTo(Command cmd, bool withLr = true)
+    {
+        cmd.Options.Add(Optimizer);
+        if (withLr) cmd.Options.Add(Lr);
+        foreach (Option o in new Option[] { Steps, Momentum, Beta1, Beta2, Eps }) cmd.Options.Add(o);
+    }
+
+    public OptimizerSettings Settings(ParseResult r, double? lr = null)
+    {
+        string name = r.GetValue(Optimizer)!;
+        if (!OptimizerSettings.Names.Contains(name))
+            throw new UserError($"unknown optimizer '{name}'; choose one of: {string.Join(", ", OptimizerSettings.Names)}.");
+        double eta = lr ?? r.GetValue(Lr);
+        if (!double.IsFinite(eta) || eta < 0) throw new UserError($"--lr {eta} must be finite and ≥ 0.");
+        int steps = r.GetValue(Steps);
+        if (steps < 0) throw new UserError($"--steps {steps} must be ≥ 0.");
+        return new OptimizerSettings(name, eta) { Momentum = r.GetValue(Momentum), Beta1 = r.GetValue(Beta1), Beta2 = r.GetValue(Beta2), Eps = r.GetValue(Eps) };
+    }
+}
