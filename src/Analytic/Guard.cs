@@ -22,6 +22,7 @@ public static class Guard
 
     public static void Finite(ReadOnlySpan<double> x, string name)
     {
+        if (VectorMath.AllFinite(x)) return;
         for (int i = 0; i < x.Length; i++)
             if (!double.IsFinite(x[i]))
                 throw new ArgumentException($"{name}[{i}] = {x[i]} is not finite; remove NaN/Inf values from {name}.", name);

@@ -62,29 +62,22 @@ public static class Softmax
     }
 
     /// <summary>
-    /// Fused row pass: returns ℓ = −log p_y and overwrites <paramref name="z"/> with scale·(p − e_y).
-    /// <paramref name="restArgmax"/> receives 1 − p_a at the arg-max column a (as Σ_{j≠a} p_j) and
-    /// <paramref name="argmax"/> its index, so callers can form p(1 − p) without cancellation.
+    /// Fused row pass: returns ℓ = −log p_y and overwrites <paramref name="z"/> with scale·(p − e_y), the y entry formed as
+    /// −scale·Σ_{j≠y} p_j (never 1 − p_y by subtraction).
     /// </summary>
-    public static double CrossEntropyGradientInPlace(Span<double> z, int y, double scale, out int argmax, out double restArgmax)
+    public static double CrossEntropyGradientInPlace(Span<double> z, int y, double scale)
     {
-        int c = z.Length;
-        argmax = ArgMax(z);
+        int argmax = VectorMath.ArgMax(z);
         double m = z[argmax], zy = z[y];
-        double s = 0, restY = 0, restA = 0;
-        for (int j = 0; j < c; j++)
-        {
-            double e = Math.Exp(z[j] - m);
-            z[j] = e;
-            s += e;
-            if (j != y) restY += e;
-            if (j != argmax) restA += e;
-        }
+        // e_y is taken out of the vector pass (z_y → −∞) so that pass sums exactly Σ_{j≠y} e_j.
+        z[y] = double.NegativeInfinity;
+        double restY = VectorMath.ExpShiftSum(z, m);
+        double ey = Math.Exp(zy - m);
+        double s = restY + ey;
         double inv = 1.0 / s;
         double loss = zy == m ? SpecialFunctions.Log1P(restY) : (m - zy) + Math.Log(s);
-        for (int j = 0; j < c; j++) z[j] *= inv * scale;
+        VectorMath.Scale(z, inv * scale);
         z[y] = -restY * inv * scale;
-        restArgmax = restA * inv;
         return loss;
     }
 
@@ -94,15 +87,12 @@ public static class Softmax
     public static double ProbabilitiesInPlace(Span<double> z, out int argmax)
     {
         argmax = ArgMax(z);
-        double m = z[argmax], s = 0, restA = 0;
-        for (int j = 0; j < z.Length; j++)
-        {
-            double e = Math.Exp(z[j] - m);
-            z[j] = e; s += e;
-            if (j != argmax) restA += e;
-        }
-        double inv = 1.0 / s;
-        for (int j = 0; j < z.Length; j++) z[j] *= inv;
+        double m = z[argmax];
+        VectorMath.AddScalar(z, -m);
+        VectorMath.Exp(z, z);
+        double restA = VectorMath.SumExcept(z, argmax);
+        double inv = 1.0 / (restA + z[argmax]);
+        VectorMath.Scale(z, inv);
         return restA * inv;
     }
 

@@ -67,7 +67,10 @@ public class SoftmaxTests
             double exact = Math.Exp(-margin); // log1p(x) = x to double precision for x < 1e-17
             Assert.True(Math.Abs(loss - exact) <= 1e-15 * exact, $"margin {margin}: {loss} vs {exact}");
             var g = new[] { margin, 0.0 };
-            double l2 = Softmax.CrossEntropyGradientInPlace(g, 0, 1.0, out _, out double rest);
+            double l2 = Softmax.CrossEntropyGradientInPlace(g, 0, 1.0);
+            var pz = new[] { margin, 0.0 };
+            double rest = Softmax.ProbabilitiesInPlace(pz, out int amax);
+            Assert.Equal(0, amax);
             Assert.Equal(loss, l2);
             // 1 − p_y = Σ_{j≠y} p_j, never rounded to zero.
             Assert.True(Math.Abs(-g[0] - exact) <= 1e-15 * exact);
@@ -90,5 +93,35 @@ public class SoftmaxTests
         Assert.Equal(1e-300, SpecialFunctions.ExpM1(1e-300));
         Assert.Equal(Math.Exp(2) - 1, SpecialFunctions.ExpM1(2), 13);
         Assert.True(Math.Abs(SpecialFunctions.ExpM1(1e-10) - (1e-10 + 5e-21)) <= 1e-25);
+    }
+}
+
+public class VectorMathTests
+{
+    [Fact]
+    public void Vector_exp_is_within_two_ulp_of_Math_Exp_over_the_whole_range()
+    {
+        var rng = new SeededRandom(12);
+        var x = Enumerable.Range(0, 20000).Select(_ => -750 + 1465 * rng.NextDouble())
+            .Concat([0.0, -0.0, 1e-300, -1e-300, 709.78, -708.39, -745.2, 710, double.NaN, double.NegativeInfinity, double.PositiveInfinity]).ToArray();
+        var y = new double[x.Length];
+        VectorMath.Exp(x, y);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double e = Math.Exp(x[i]);
+            if (double.IsNaN(e)) { Assert.True(double.IsNaN(y[i])); continue; }
+            if (e == 0 || double.IsInfinity(e) || e < 2.3e-308) { Assert.Equal(e, y[i]); continue; }
+            Assert.True(Math.Abs(y[i] - e) <= 2 * Math.BitIncrement(e) - 2 * e + 1e-300 || Math.Abs(y[i] - e) <= 4.5e-16 * e, $"exp({x[i]:R}) = {y[i]:R}, Math.Exp {e:R}");
+        }
+    }
+
+    [Fact]
+    public void Sums_skip_the_excluded_index()
+    {
+        var x = Enumerable.Range(1, 37).Select(i => (double)i).ToArray();
+        Assert.Equal(37 * 38 / 2, VectorMath.Sum(x));
+        Assert.Equal(37 * 38 / 2 - 5, VectorMath.SumExcept(x, 4));
+        Assert.Equal(37 * 38 / 2 - 37, VectorMath.SumExcept(x, 36));
+        Assert.Equal(37 * 38 / 2 - 1, VectorMath.SumExcept(x, 0));
     }
 }

@@ -21,6 +21,9 @@ public sealed class Dataset
     public double[]? Targets { get; }
     public bool HasBias { get; }
 
+    /// <summary>X is the n×n identity (one-hot inputs x_i = e_i): then Z = W and Xᵀ R = R, and models skip their GEMMs.</summary>
+    public bool IdentityInputs { get; }
+
     /// <summary>All sample weights are equal (the usual empirical mean): means are then formed as Σℓ_i / count.</summary>
     public bool UniformWeights { get; }
 
@@ -54,9 +57,18 @@ public sealed class Dataset
         N = n; D = d; C = c; X = x; Labels = labels; Targets = targets; HasBias = hasBias;
         Weights = weights ?? Enumerable.Repeat(1.0 / n, n).ToArray();
         UniformWeights = Weights.All(v => v == Weights[0]);
+        IdentityInputs = n == d && IsIdentity(x, n);
         ClassCounts = new int[c];
         ClassMass = new double[c];
         for (int i = 0; i < n; i++) { ClassCounts[labels[i]]++; ClassMass[labels[i]] += Weights[i]; }
+    }
+
+    private static bool IsIdentity(double[] x, int n)
+    {
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                if (x[(long)i * n + j] != (i == j ? 1.0 : 0.0)) return false;
+        return true;
     }
 
     /// <summary>One-hot targets Y[i, y_i] = 1 when no explicit targets were given.</summary>

@@ -29,7 +29,7 @@ public sealed class ManagedLinearAlgebraProvider : ILinearAlgebraProvider
         Guard.Labels(labels, cols, nameof(labels));
         var losses = perSampleLoss ?? new double[rows];
         RowParallel(rows, cols, i =>
-            losses[i] = Softmax.CrossEntropyGradientInPlace(z.AsSpan(i * cols, cols), labels[i], weights[i], out _, out _));
+            losses[i] = Softmax.CrossEntropyGradientInPlace(z.AsSpan(i * cols, cols), labels[i], weights[i]));
         var total = new CompensatedSum();
         for (int i = 0; i < rows; i++) total.Add(weights[i] * losses[i]);
         return total.Value;

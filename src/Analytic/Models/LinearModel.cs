@@ -35,8 +35,9 @@ public abstract class LinearModel
     /// <summary>Per-sample loss ℓ_i(z) for one logit row.</summary>
     protected abstract double SampleLoss(ReadOnlySpan<double> z, int i);
 
-    /// <summary>L(W) = Σ_i w_i ℓ_i; writes ∇L = Xᵀ R (d×c) where R_i = w_i ∂ℓ_i/∂z_i.</summary>
-    public abstract double LossAndGradient(double[] w, double[] grad, double[]? perSampleLoss = null);
+    /// <summary>L(W) = Σ_i w_i ℓ_i; writes <paramref name="gradientScale"/>·∇L = Xᵀ R (d×c) where R_i = w_i ∂ℓ_i/∂z_i.</summary>
+    /// <param name="gradientScale">multiplies the gradient written (−1 gives the gradient-flow field at no extra cost).</param>
+    public abstract double LossAndGradient(double[] w, double[] grad, double[]? perSampleLoss = null, double gradientScale = 1.0);
 
     /// <summary>
     /// Per-sample residuals r_i = s_i·∂ℓ_i/∂z_i (n×c) at W, for sample weights s (so Xᵀr is the gradient of Σ s_i ℓ_i);
@@ -206,8 +207,26 @@ public abstract class LinearModel
     protected double[] Logits(double[] w)
     {
         var z = _z ??= new double[N * C];
-        La.Gemm(false, false, N, C, D, 1.0, Data.X, D, w, C, 0.0, z, C);
+        MultiplyX(w, z);
         return z;
+    }
+
+    /// <summary>Z = XM (n×c) for a d×c matrix M; a copy when X is the identity.</summary>
+    protected void MultiplyX(double[] m, double[] z)
+    {
+        if (Data.IdentityInputs) Array.Copy(m, z, N * C);
+        else La.Gemm(false, false, N, C, D, 1.0, Data.X, D, m, C, 0.0, z, C);
+    }
+
+    /// <summary>G = α·AᵀR (d×c) for A = X (or X∘X with <paramref name="squared"/>); a copy when X is the identity.</summary>
+    protected void MultiplyXt(double[] r, double[] g, bool squared = false, double alpha = 1.0)
+    {
+        if (Data.IdentityInputs)
+        {
+            if (!ReferenceEquals(r, g)) Array.Copy(r, g, N * C);
+            if (alpha != 1.0) VectorMath.Scale(g, alpha);
+        }
+        else La.Gemm(true, false, D, C, N, alpha, squared ? XSquared() : Data.X, D, r, C, 0.0, g, C);
     }
 
     /// <summary>A second reused n×c buffer.</summary>

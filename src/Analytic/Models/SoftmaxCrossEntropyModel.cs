@@ -23,15 +23,30 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
 
     protected override double SampleLoss(ReadOnlySpan<double> z, int i) => Softmax.CrossEntropy(z, Data.Labels[i]);
 
-    public override double LossAndGradient(double[] w, double[] grad, double[]? perSampleLoss = null)
+    public override double LossAndGradient(double[] w, double[] grad, double[]? perSampleLoss = null, double gradientScale = 1.0)
     {
         CheckW(w);
         CheckOut(grad, nameof(grad), D * C, $"d×c = {D}×{C}");
-        var z = Logits(w);
         if (perSampleLoss != null) CheckOut(perSampleLoss, nameof(perSampleLoss), N, $"n = {N}");
         var losses = perSampleLoss ?? SampleLossBuffer();
-        La.SoftmaxCrossEntropyGradient(z, N, C, Data.Labels, Data.Weights, losses);
-        La.Gemm(true, false, D, C, N, 1.0, Data.X, D, z, C, 0.0, grad, C);
+        if (Data.IdentityInputs && !ReferenceEquals(w, grad))
+        {
+            // Identity inputs: the logits are W itself and ∇L = R; each row is copied into the output and finished there
+            // while it is in cache (no GEMMs, one pass over memory).
+            var sw = ScaledWeights(gradientScale);
+            int c = C;
+            ManagedLinearAlgebraProvider.RowParallel(N, C, i =>
+            {
+                var row = grad.AsSpan(i * c, c);
+                w.AsSpan(i * c, c).CopyTo(row);
+                losses[i] = Softmax.CrossEntropyGradientInPlace(row, Data.Labels[i], sw[i]);
+            });
+            return TotalLoss(losses);
+        }
+        var z = Logits(w);
+        // The scale rides on the sample weights of the fused pass (R_i = s·w_i(p_i − e_{y_i})), not on an extra pass.
+        La.SoftmaxCrossEntropyGradient(z, N, C, Data.Labels, ScaledWeights(gradientScale), losses);
+        MultiplyXt(z, grad);
         return TotalLoss(losses);
     }
 
@@ -73,7 +88,7 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
             }
         }
         var g = new double[D * c];
-        La.Gemm(true, false, D, c, N, 1.0, Data.X, D, z, c, 0.0, g, c);
+        MultiplyXt(z, g);
         for (int q = 0; q < g.Length; q++) sign[q] = Math.Sign(g[q]);
     }
 
@@ -94,8 +109,22 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
 
     protected override void Residuals(double[] w, double[] sampleWeights, double[] r, double[] losses)
     {
-        La.Gemm(false, false, N, C, D, 1.0, Data.X, D, w, C, 0.0, r, C);
+        MultiplyX(w, r);
         La.SoftmaxCrossEntropyGradient(r, N, C, Data.Labels, sampleWeights, losses);
+    }
+
+    private double[]? _scaledWeights;
+    private double _scaledWeightsScale = double.NaN;
+
+    private double[] ScaledWeights(double scale)
+    {
+        if (scale == 1.0) return Data.Weights;
+        if (_scaledWeights == null || _scaledWeightsScale != scale)
+        {
+            _scaledWeights = Data.Weights.Select(v => v * scale).ToArray();
+            _scaledWeightsScale = scale;
+        }
+        return _scaledWeights;
     }
 
     public override void HessianVectorProduct(double[] w, double[] v, double[] hv)
@@ -105,7 +134,7 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         CheckOut(hv, nameof(hv), D * C, $"d×c = {D}×{C}");
         var p = Logits(w);
         var r = Scratch();
-        La.Gemm(false, false, N, C, D, 1.0, Data.X, D, v, C, 0.0, r, C);
+        MultiplyX(v, r);
         int c = C;
         ManagedLinearAlgebraProvider.RowParallel(N, C, i =>
         {
@@ -117,7 +146,7 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
             double wi = Data.Weights[i];
             for (int a = 0; a < c; a++) ri[a] = wi * pi[a] * ((ri[a] - rm) - t);
         });
-        La.Gemm(true, false, D, C, N, 1.0, Data.X, D, r, C, 0.0, hv, C);
+        MultiplyXt(r, hv);
     }
 
     public override void Curvature(double[] w, double[]? diagonal, double[]? blockTraces)
@@ -134,7 +163,7 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
             double wi = Data.Weights[i];
             for (int a = 0; a < c; a++) si[a] = wi * Softmax.Curvature(si[a], a, amax, rest);
         });
-        if (diagonal != null) La.Gemm(true, false, D, C, N, 1.0, XSquared(), D, s, C, 0.0, diagonal, C);
+        if (diagonal != null) MultiplyXt(s, diagonal, squared: true);
         if (blockTraces != null)
         {
             var norms = RowNormSquared();

@@ -28,7 +28,7 @@ public sealed class SquaredLossModel : LinearModel
         return 0.5 * s;
     }
 
-    public override double LossAndGradient(double[] w, double[] grad, double[]? perSampleLoss = null)
+    public override double LossAndGradient(double[] w, double[] grad, double[]? perSampleLoss = null, double gradientScale = 1.0)
     {
         CheckW(w);
         CheckOut(grad, nameof(grad), D * C, $"d×c = {D}×{C}");
@@ -42,13 +42,13 @@ public sealed class SquaredLossModel : LinearModel
             for (int a = 0; a < C; a++) { double r = zi[a] - yi[a]; s += r * r; zi[a] = wi * r; }
             losses[i] = 0.5 * s;
         }
-        La.Gemm(true, false, D, C, N, 1.0, Data.X, D, z, C, 0.0, grad, C);
+        MultiplyXt(z, grad, alpha: gradientScale);
         return TotalLoss(losses);
     }
 
     protected override void Residuals(double[] w, double[] sampleWeights, double[] r, double[] losses)
     {
-        La.Gemm(false, false, N, C, D, 1.0, Data.X, D, w, C, 0.0, r, C);
+        MultiplyX(w, r);
         for (int i = 0; i < N; i++)
         {
             double s = 0;
@@ -63,14 +63,14 @@ public sealed class SquaredLossModel : LinearModel
         CheckW(v, "V");
         CheckOut(hv, nameof(hv), D * C, $"d×c = {D}×{C}");
         var r = Scratch();
-        La.Gemm(false, false, N, C, D, 1.0, Data.X, D, v, C, 0.0, r, C);
+        MultiplyX(v, r);
         for (int i = 0; i < N; i++)
         {
             double wi = Data.Weights[i];
             var ri = r.AsSpan(i * C, C);
             for (int a = 0; a < C; a++) ri[a] *= wi;
         }
-        La.Gemm(true, false, D, C, N, 1.0, Data.X, D, r, C, 0.0, hv, C);
+        MultiplyXt(r, hv);
     }
 
     public override void Curvature(double[] w, double[]? diagonal, double[]? blockTraces)

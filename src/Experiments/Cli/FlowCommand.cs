@@ -28,13 +28,14 @@ public static class FlowCommand
         var rtol = new Option<double>("--rtol") { DefaultValueFactory = _ => 1e-10, Description = "relative tolerance (adaptive solvers)" };
         var atol = new Option<double>("--atol") { DefaultValueFactory = _ => 1e-12, Description = "absolute tolerance (adaptive solvers)" };
         var steps = new Option<int?>("--fixed-steps") { Description = "use this many fixed steps instead of adaptive control" };
+        var beta = new Option<double>("--pi-beta") { DefaultValueFactory = _ => 0.04, Description = "PI controller β (0.04: Hairer's DOPRI5; 0: integral control as SciPy's RK45)" };
         var maxSteps = new Option<int>("--max-steps") { DefaultValueFactory = _ => 100_000, Description = "step limit (sign flow on data whose gradient coordinates change sign chatters under error control: use --fixed-steps or --delta there)" };
         var tEnd = new Option<double>("--t-end") { Description = "final time T", Required = true };
         var saveAt = new Option<string?>("--save-at") { Description = "comma-separated times (default: 0 and 200 log-spaced times from T·1e-6 to T)" };
         var outDir = new Option<string>("--out") { Description = "output folder", Required = true };
         var cmd = new Command("flow", "Integrate gradient, sign, normalized, heavy-ball or Adam flow and write the per-class/group losses.");
         src.AddTo(cmd);
-        foreach (Option o in new Option[] { flowName, delta, friction, adamA, adamB, eps, solver, rtol, atol, steps, maxSteps, tEnd, saveAt, outDir }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { flowName, delta, friction, adamA, adamB, eps, solver, rtol, atol, steps, beta, maxSteps, tEnd, saveAt, outDir }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             var p = src.Load(r);
@@ -47,7 +48,7 @@ public static class FlowCommand
             var solverImpl = ExplicitRungeKutta.ByName(r.GetValue(solver)!);
             IStepSizeController controller = r.GetValue(steps) is int n
                 ? new ConstantStepSize(n)
-                : new PIController(r.GetValue(rtol), r.GetValue(atol), r.GetValue(maxSteps));
+                : new PIController(r.GetValue(rtol), r.GetValue(atol), r.GetValue(maxSteps)) { Beta = r.GetValue(beta) };
             var table = Solve(p, model, flow, solverImpl, controller, t1, save, new double[model.ParameterCount]);
             string dir = r.GetValue(outDir)!;
             Directory.CreateDirectory(dir);
@@ -56,7 +57,7 @@ public static class FlowCommand
             var run = new Dictionary<string, object?>(p.Settings)
             {
                 ["command"] = "flow", ["flow"] = flow.Name, ["solver"] = solverImpl.Name, ["t_end"] = t1,
-                ["controller"] = controller is PIController pi ? new Dictionary<string, object?> { ["rtol"] = pi.Rtol, ["atol"] = pi.Atol, ["max_steps"] = pi.MaxSteps } : $"fixed {((ConstantStepSize)controller).Steps} steps",
+                ["controller"] = controller is PIController pi ? new Dictionary<string, object?> { ["rtol"] = pi.Rtol, ["atol"] = pi.Atol, ["beta"] = pi.Beta, ["max_steps"] = pi.MaxSteps } : $"fixed {((ConstantStepSize)controller).Steps} steps",
                 ["result"] = table.Solution.Result.ToString(), ["t_final"] = table.Solution.TFinal,
                 ["stats"] = new Dictionary<string, object?> { ["steps"] = st.Steps, ["accepted"] = st.Accepted, ["rejected"] = st.Rejected, ["function_evaluations"] = st.FunctionEvaluations },
                 ["wall_seconds"] = table.WallSeconds, ["n"] = p.Data.N, ["d"] = p.Data.D, ["c"] = p.Data.C,

@@ -7,11 +7,7 @@ public sealed class GradientFlow(LinearModel model) : ModelFlow(model)
 {
     public override string Name => "gradient";
 
-    public override void Evaluate(double t, double[] y, double[] dydt)
-    {
-        GradientAt(y);
-        for (int i = 0; i < P; i++) dydt[i] = -Grad[i];
-    }
+    public override void Evaluate(double t, double[] y, double[] dydt) => Model.LossAndGradient(y, dydt, gradientScale: -1.0);
 
     public override double PredictedDissipation(double[] g) { double s = 0; foreach (var v in g) s += v * v; return -s; }
 }

@@ -29,37 +29,35 @@ public sealed class ExplicitRungeKutta
     /// <paramref name="yNew"/> and, when the tableau has one, the error estimate h·Σ(b_j − b̂_j)k_j into <paramref name="err"/>.
     /// Returns the number of function evaluations.
     /// </summary>
-    internal int Step(Flows.IVectorField f, double t, double h, double[] y, double[][] k, double[] yNew, double[] tmp, double[]? err)
+    internal int Step(Flows.IVectorField f, double t, double h, double[] y, double[][] k, double[] yNew, double[] tmp)
+    {
+        RunStages(f, t, h, y, k, tmp);
+        StageCombination.Apply(y, h, Tableau.B, k, Tableau.Stages, yNew);
+        return Tableau.Stages - 1;
+    }
+
+    /// <summary>As <see cref="Step"/>, also returning the RMS error norm of the embedded estimate (needs one).</summary>
+    internal int StepWithError(Flows.IVectorField f, double t, double h, double[] y, double[][] k, double[] yNew, double[] tmp,
+        double rtol, double atol, out double errorNorm)
+    {
+        RunStages(f, t, h, y, k, tmp);
+        errorNorm = StageCombination.FinalizeWithError(y, h, Tableau.B, _errorWeights!, k, Tableau.Stages, yNew, rtol, atol);
+        return Tableau.Stages - 1;
+    }
+
+    private void RunStages(Flows.IVectorField f, double t, double h, double[] y, double[][] k, double[] tmp)
     {
         var tab = Tableau;
-        int s = tab.Stages, n = y.Length;
-        for (int i = 1; i < s; i++)
+        for (int i = 1; i < tab.Stages; i++)
         {
-            var ai = tab.A[i];
-            for (int q = 0; q < n; q++)
-            {
-                double acc = 0;
-                for (int j = 0; j < i; j++) if (ai[j] != 0) acc += ai[j] * k[j][q];
-                tmp[q] = y[q] + h * acc;
-            }
+            StageCombination.Apply(y, h, tab.A[i], k, i, tmp);
             f.Evaluate(t + tab.C[i] * h, tmp, k[i]);
         }
-        var b = tab.B;
-        for (int q = 0; q < n; q++)
-        {
-            double acc = 0;
-            for (int j = 0; j < s; j++) if (b[j] != 0) acc += b[j] * k[j][q];
-            yNew[q] = y[q] + h * acc;
-        }
-        if (err != null && tab.BEmbedded is { } bh)
-            for (int q = 0; q < n; q++)
-            {
-                double acc = 0;
-                for (int j = 0; j < s; j++) acc += (b[j] - bh[j]) * k[j][q];
-                err[q] = h * acc;
-            }
-        return s - 1;
     }
+
+    private double[]? _errorWeightsCache;
+    private double[]? _errorWeights => Tableau.BEmbedded is null ? null
+        : _errorWeightsCache ??= Tableau.B.Select((b, j) => b - Tableau.BEmbedded[j]).ToArray();
 
     /// <summary>The state at t + θh, 0 ≤ θ ≤ 1, from the step's data (f1 = f(t + h, y1)).</summary>
     internal void Interpolate(double theta, double h, double[] y0, double[] y1, double[][] k, double[] f1, double[] output)

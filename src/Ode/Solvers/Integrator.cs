@@ -33,7 +33,6 @@ public static class Integrator
         var k = new double[s][];
         for (int i = 0; i < s; i++) k[i] = new double[n];
         double[] y = (double[])y0.Clone(), yNew = new double[n], tmp = new double[n], f1 = new double[n], dense = new double[n];
-        double[]? err = controller.IsAdaptive ? new double[n] : null;
         var ts = new List<double>(); var values = new List<double[]>();
         int nfe = 0, accepted = 0, rejected = 0, nextSave = 0;
         bool fsal = solver.Tableau.IsFsal;
@@ -71,8 +70,12 @@ public static class Integrator
             }
             if (!(h > Math.Abs(t) * 1e-15) || !(h > 0)) return Finish(SolveResult.StepSizeTooSmall);
 
-            nfe += solver.Step(field, t, h, y, k, yNew, tmp, err);
-            bool finite = AllFinite(yNew);
+            double errNorm = 0;
+            nfe += pi != null
+                ? solver.StepWithError(field, t, h, y, k, yNew, tmp, pi.Rtol, pi.Atol, out errNorm)
+                : solver.Step(field, t, h, y, k, yNew, tmp);
+            // A non-finite stage makes the error estimate non-finite; without one, check the new state itself.
+            bool finite = pi != null ? double.IsFinite(errNorm) : AllFinite(yNew);
             bool accept = true;
             double hNext = h;
             if (pi != null)
@@ -80,7 +83,7 @@ public static class Integrator
                 if (!finite) { accept = false; hNext = h * pi.MinShrink; }
                 else
                 {
-                    double e = ErrorNorm(err!, y, yNew, pi.Rtol, pi.Atol);
+                    double e = errNorm;
                     double k1 = Math.Min(solver.Tableau.Order, solver.Tableau.EmbeddedOrder) + 1;
                     double expo = 1.0 / k1 - 0.75 * pi.Beta;
                     double fac11 = Math.Pow(Math.Max(e, 1e-300), expo);
@@ -139,24 +142,7 @@ public static class Integrator
             new(ts.ToArray(), values.ToArray(), t, (double[])y.Clone(), new SolveStats(accepted + rejected, accepted, rejected, nfe), result);
     }
 
-    private static bool AllFinite(double[] y)
-    {
-        foreach (var v in y) if (!double.IsFinite(v)) return false;
-        return true;
-    }
-
-    /// <summary>RMS of e_i / (atol + rtol·max(|y_i|, |ŷ_i|)).</summary>
-    private static double ErrorNorm(double[] err, double[] y, double[] yNew, double rtol, double atol)
-    {
-        double s = 0;
-        for (int i = 0; i < err.Length; i++)
-        {
-            double sc = atol + rtol * Math.Max(Math.Abs(y[i]), Math.Abs(yNew[i]));
-            double r = err[i] / sc;
-            s += r * r;
-        }
-        return Math.Sqrt(s / err.Length);
-    }
+    private static bool AllFinite(double[] y) => Analytic.VectorMath.AllFinite(y);
 
     /// <summary>Hairer's starting step (HINIT): h from ‖y0‖/‖f0‖ and an estimate of the second derivative.</summary>
     private static double InitialStep(IVectorField f, ExplicitRungeKutta solver, double t0, double[] y0, double[] f0, PIController pi,
