@@ -11,5 +11,10 @@ public static class Commands
         TrainCommand.Create(ctx),
         FlowCommand.Create(ctx),
         CompareCommand.Create(ctx),
+        RecipeCommands.List(ctx),
+        RecipeCommands.Run(ctx),
+        RecipeCommands.Reproduce(ctx),
+        GridCommand.Create(ctx),
+        PlotCommand.Create(ctx),
     ];
 }

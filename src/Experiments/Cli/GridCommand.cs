@@ -1,0 +1,153 @@
+using System.CommandLine;
+using System.Text.Json;
+using HeavyTail.Analytic.Data;
+using HeavyTail.Experiments.Plots;
+using HeavyTail.Experiments.Runs;
+using HeavyTail.Ode.Optimizers;
+
+namespace HeavyTail.Experiments.Cli;
+
+/// <summary>
+/// `heavytail grid`: the paper's step-size grid for one optimizer, every run cached atomically under DIR/_cache
+/// (a killed grid resumes); `--shard K/N` runs one shard of the coarse grid; `heavytail grid merge DIR…` merges
+/// shards, runs the refinement and writes best.json, grid.csv and a loss-vs-step-size plot.
+/// </summary>
+public static class GridCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var src = new ProblemSource();
+        var opt = new OptimizerOptions();
+        var seeds = new Option<int>("--seeds") { Description = "number of data seeds (0..S−1); the worst final loss over seeds counts", DefaultValueFactory = _ => 1 };
+        var lrs = new Option<string?>("--lrs") { Description = "explicit comma-separated step sizes instead of the paper's grid" };
+        var shard = new Option<string?>("--shard") { Description = "K/N: run only shard K of N (0-based) of the coarse grid" };
+        var logEvery = new Option<int>("--log-every") { DefaultValueFactory = _ => 0, Description = "log every N steps (default: steps/100)" };
+        var outDir = new Option<string?>("--out") { Description = "output folder" };
+        var cmd = new Command("grid", "Step-size grid of the paper's Appendix A.4 for one optimizer (resumable, shardable).");
+        src.AddTo(cmd); opt.AddTo(cmd, withLr: false);
+        foreach (Option o in new Option[] { seeds, lrs, shard, logEvery, outDir }) cmd.Options.Add(o);
+        var merge = new Command("merge", "Merge grid shards: DIR… (the first is the output); runs the refinement, writes best.json.");
+        var dirs = new Argument<string[]>("dirs") { Arity = ArgumentArity.OneOrMore };
+        merge.Arguments.Add(dirs);
+        merge.SetAction(r => Merge(ctx, r.GetValue(dirs)!));
+        cmd.Subcommands.Add(merge);
+        cmd.SetAction(r =>
+        {
+            string dir = r.GetValue(outDir) ?? throw new UserError("grid needs --out DIR.");
+            string? name = r.GetValue(src.Problem) ?? throw new UserError("grid needs --problem NAME (generated problems; the data is rebuilt from its seed in every shard).");
+            var po = new ProblemOptions
+            {
+                Name = name, M = r.GetValue(src.M), Samples = r.GetValue(src.Samples), Classes = r.GetValue(src.Classes), Dimension = r.GetValue(src.Dim),
+                ZipfExponent = r.GetValue(src.Zipf), K = r.GetValue(src.K), Inputs = r.GetValue(src.Inputs)!,
+            };
+            Problems.Create(po with { Name = po.Name }); // validates the options before any run starts
+            var settings = opt.Settings(r, lr: 1.0);
+            int steps = r.GetValue(opt.Steps), s = r.GetValue(seeds);
+            if (s < 1) throw new UserError($"--seeds {s} must be at least 1.");
+            int every = r.GetValue(logEvery) is int e && e > 0 ? e : Math.Max(1, steps / 100);
+            var lrList = ParseLrs(r.GetValue(lrs));
+            var spec = new GridSpec(po, settings, steps, every, Enumerable.Range(0, s).Select(i => (long)i).ToArray(), lrList);
+            Directory.CreateDirectory(dir);
+            JsonOut.Write(Path.Combine(dir, "grid.json"), spec.ToJson());
+            var sh = ParseShard(r.GetValue(shard));
+            var result = RunSpecGrid(ctx, spec, dir, sh);
+            if (result == null) { ctx.Out.WriteLine($"shard {sh!.Value.K}/{sh.Value.N} done → {dir}; merge with `heavytail grid merge DIR…`"); return 0; }
+            WriteResult(ctx, result, dir);
+            return 0;
+        });
+        return cmd;
+    }
+
+    public sealed record GridSpec(ProblemOptions Problem, OptimizerSettings Optimizer, int Steps, int LogEvery, long[] Seeds, double[]? Lrs)
+    {
+        public Dictionary<string, object?> ToJson() => new()
+        {
+            ["problem"] = Problem.Name, ["m"] = Problem.M, ["samples"] = Problem.Samples, ["classes"] = Problem.Classes, ["dim"] = Problem.Dimension,
+            ["zipf_exponent"] = Problem.ZipfExponent, ["k"] = Problem.K, ["inputs"] = Problem.Inputs,
+            ["optimizer"] = Optimizer.Name, ["momentum"] = Optimizer.Momentum, ["beta1"] = Optimizer.Beta1, ["beta2"] = Optimizer.Beta2, ["eps"] = Optimizer.Eps,
+            ["steps"] = Steps, ["log_every"] = LogEvery, ["seeds"] = Seeds, ["lrs"] = Lrs,
+        };
+
+        public static GridSpec FromJson(string path)
+        {
+            if (!File.Exists(path)) throw new UserError($"{path} not found: not a grid folder (run `heavytail grid … --out DIR` first).");
+            JsonElement e;
+            try { e = JsonDocument.Parse(File.ReadAllText(path)).RootElement; }
+            catch (JsonException) { throw new UserError($"{path} is corrupt (not JSON); rerun the grid shard."); }
+            int? I(string k) => e.GetProperty(k).ValueKind == JsonValueKind.Null ? null : e.GetProperty(k).GetInt32();
+            var po = new ProblemOptions
+            {
+                Name = e.GetProperty("problem").GetString()!, M = e.GetProperty("m").GetInt32(), Samples = I("samples"), Classes = I("classes"), Dimension = I("dim"),
+                ZipfExponent = e.GetProperty("zipf_exponent").GetDouble(), K = e.GetProperty("k").GetInt32(), Inputs = e.GetProperty("inputs").GetString()!,
+            };
+            var os = new OptimizerSettings(e.GetProperty("optimizer").GetString()!, 1.0)
+            {
+                Momentum = e.GetProperty("momentum").GetDouble(), Beta1 = e.GetProperty("beta1").GetDouble(), Beta2 = e.GetProperty("beta2").GetDouble(),
+                Eps = e.GetProperty("eps").ValueKind == JsonValueKind.Null ? null : e.GetProperty("eps").GetDouble(),
+            };
+            var lrs = e.GetProperty("lrs").ValueKind == JsonValueKind.Null ? null : e.GetProperty("lrs").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+            return new GridSpec(po, os, e.GetProperty("steps").GetInt32(), e.GetProperty("log_every").GetInt32(),
+                e.GetProperty("seeds").EnumerateArray().Select(x => x.GetInt64()).ToArray(), lrs);
+        }
+    }
+
+    public static GridResult? RunSpecGrid(CliContext ctx, GridSpec spec, string dir, (int K, int N)? shard) =>
+        GridSearch.Run(new RunCache(Path.Combine(dir, "_cache")), spec.Problem, spec.Optimizer, spec.Steps, spec.LogEvery, spec.Seeds, shard, spec.Lrs,
+            ctx.Quiet ? null : msg => ctx.Err.WriteLine("  " + msg), ctx.Cancel);
+
+    private static int Merge(CliContext ctx, string[] dirs)
+    {
+        var spec = GridSpec.FromJson(Path.Combine(dirs[0], "grid.json"));
+        string canonical = JsonOut.Serialize(spec.ToJson());
+        var target = Path.Combine(dirs[0], "_cache");
+        Directory.CreateDirectory(target);
+        foreach (var d in dirs.Skip(1))
+        {
+            var other = GridSpec.FromJson(Path.Combine(d, "grid.json"));
+            if (JsonOut.Serialize(other.ToJson()) != canonical) throw new UserError($"{d} holds a different grid than {dirs[0]} (problem, optimizer, steps or seeds differ).");
+            var cache = Path.Combine(d, "_cache");
+            if (!Directory.Exists(cache)) continue;
+            foreach (var f in Directory.GetFiles(cache).Where(f => f.EndsWith(".csv") || f.EndsWith(".json")).OrderBy(f => f.EndsWith(".json") ? 1 : 0))
+            {
+                var dest = Path.Combine(target, Path.GetFileName(f));
+                if (!File.Exists(dest)) Analytic.IO.AtomicFile.Write(dest, tmp => File.Copy(f, tmp, true));
+            }
+        }
+        var result = RunSpecGrid(ctx, spec, dirs[0], null)!;
+        WriteResult(ctx, result, dirs[0]);
+        return 0;
+    }
+
+    public static void WriteResult(CliContext ctx, GridResult result, string dir)
+    {
+        Csv.Write(Path.Combine(dir, "grid.csv"), ["lr", "worst_final_loss", "diverged"],
+            result.Points.Select(p => (IReadOnlyList<double>)[p.Lr, p.WorstScore, p.AnyDiverged ? 1 : 0]));
+        JsonOut.Write(Path.Combine(dir, "best.json"), new Dictionary<string, object?>
+        {
+            ["optimizer"] = result.Optimizer, ["best_lr"] = result.BestLr, ["best_worst_final_loss"] = result.Best.WorstScore,
+            ["at_edge"] = result.AtEdge, ["edge_note"] = result.AtEdge ? "the selected step size lies at the edge of [1e-6, 1e1]; the comparison may measure the step budget rather than the optimizer" : null,
+            ["points"] = result.Points.Select(p => new Dictionary<string, object?> { ["lr"] = p.Lr, ["worst_final_loss"] = p.WorstScore, ["diverged"] = p.AnyDiverged }).ToList(),
+        });
+        var f = new Figure($"{result.Optimizer}: final loss vs step size", "step size η", "worst final training loss over seeds", logX: true, logY: true);
+        f.Line(result.Points.Select(p => p.Lr).ToArray(), result.Points.Select(p => p.WorstScore).ToArray(), Figure.OptimizerColor(result.Optimizer), result.Optimizer, markers: true);
+        f.Line([result.BestLr], [result.Best.WorstScore], ScottPlot.Colors.Red, $"selected η = {result.BestLr:G3}", markers: true);
+        f.Save(dir, "grid");
+        ctx.Out.WriteLine($"{result.Optimizer}: selected η = {JsonOut.Number(result.BestLr)} (worst final loss {JsonOut.Number(result.Best.WorstScore)}){(result.AtEdge ? " — at the edge of the grid" : "")} → {Path.Combine(dir, "best.json")}");
+    }
+
+    private static double[]? ParseLrs(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s =>
+            double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 && double.IsFinite(v)
+                ? v : throw new UserError($"--lrs: '{s}' is not a positive step size.")).ToArray();
+    }
+
+    private static (int K, int N)? ParseShard(string? text)
+    {
+        if (text == null) return null;
+        var parts = text.Split('/');
+        if (parts.Length == 2 && int.TryParse(parts[0], out int k) && int.TryParse(parts[1], out int n) && n >= 1 && k >= 0 && k < n) return (k, n);
+        throw new UserError($"--shard '{text}' must be K/N with 0 ≤ K < N, e.g. 0/4.");
+    }
+}

@@ -1,0 +1,52 @@
+using System.CommandLine;
+using HeavyTail.Experiments.Plots;
+
+namespace HeavyTail.Experiments.Cli;
+
+/// <summary>`heavytail plot CSV… --out PNG`: replots trajectory / flow / compare CSVs, overlaid (continuous and discrete runs together).</summary>
+public static class PlotCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var files = new Argument<string[]>("csv") { Arity = ArgumentArity.OneOrMore, Description = "CSV files written by train, flow, compare or a recipe" };
+        var outPath = new Option<string>("--out") { Description = "output PNG (an SVG is written beside it)", Required = true };
+        var x = new Option<string?>("--x") { Description = "x column (default: the first column; `t` in flow.csv, `step` in trajectory.csv)" };
+        var columns = new Option<string?>("--columns") { Description = "comma-separated y columns (default: loss and every group_*/class_* column)" };
+        var logX = new Option<bool>("--log-x"); var logY = new Option<bool>("--log-y");
+        var title = new Option<string?>("--title");
+        var cmd = new Command("plot", "Plot columns of one or more CSVs into one figure.");
+        cmd.Arguments.Add(files);
+        foreach (Option o in new Option[] { outPath, x, columns, logX, logY, title }) cmd.Options.Add(o);
+        cmd.SetAction(r =>
+        {
+            string outFile = r.GetValue(outPath)!;
+            if (!outFile.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new UserError($"--out {outFile} must end in .png.");
+            var paths = r.GetValue(files)!;
+            var wanted = r.GetValue(columns)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var fig = new Figure(r.GetValue(title) ?? string.Join(" vs ", paths.Select(Path.GetFileName)), r.GetValue(x) ?? "x", "value", r.GetValue(logX), r.GetValue(logY));
+            int series = 0;
+            foreach (var (path, fi) in paths.Select((p, i) => (p, i)))
+            {
+                var (header, rows) = Csv.Read(path);
+                string xName = r.GetValue(x) ?? header[0];
+                int xi = Array.IndexOf(header, xName);
+                if (xi < 0) throw new UserError($"{path} has no column '{xName}' (columns: {string.Join(", ", header)}).");
+                var ys = wanted ?? header.Where(h => h == "loss" || h.StartsWith("group_") || (h.StartsWith("class_") && header.Count(c => c.StartsWith("class_")) <= 20)).ToArray();
+                foreach (var col in ys)
+                {
+                    int yi = Array.IndexOf(header, col);
+                    if (yi < 0) { if (wanted != null) throw new UserError($"{path} has no column '{col}' (columns: {string.Join(", ", header)})."); continue; }
+                    var color = col.StartsWith("group_") ? Figure.GroupColor(yi, header.Length) : new ScottPlot.Colormaps.Category10().GetColor(series);
+                    fig.Line(rows.Select(v => v[xi]).ToArray(), rows.Select(v => v[yi]).ToArray(), color, $"{Path.GetFileNameWithoutExtension(path)}:{col}", markers: fi > 0);
+                    series++;
+                }
+            }
+            if (series == 0) throw new UserError("nothing to plot: name the y columns with --columns.");
+            string dir = Path.GetDirectoryName(Path.GetFullPath(outFile))!;
+            fig.Save(dir, Path.GetFileNameWithoutExtension(outFile));
+            ctx.Out.WriteLine($"wrote {outFile}");
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Diagnostics;
+using HeavyTail.Experiments.Recipes;
+using HeavyTail.Experiments.Report;
+using Spectre.Console;
+
+namespace HeavyTail.Experiments.Cli;
+
+/// <summary>`heavytail list`, `heavytail run NAME`, `heavytail reproduce`.</summary>
+public static class RecipeCommands
+{
+    public static Command List(CliContext ctx)
+    {
+        var cmd = new Command("list", "List the experiments (recipes).");
+        cmd.SetAction(_ =>
+        {
+            var t = new Table().AddColumn("name").AddColumn("description");
+            foreach (var r in Cookbook.All) t.AddRow(Markup.Escape(r.Name), Markup.Escape(r.Description));
+            ctx.Console.Write(t);
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Option<string> ScaleOption() => new("--scale") { Description = "small (minutes on 2 cores) or paper (the paper's sizes)", DefaultValueFactory = _ => "small" };
+    private static Option<string> OutOption() => new("--out") { Description = "output folder", DefaultValueFactory = _ => "runs" };
+
+    private static Scale ParseScale(string s) => s switch
+    {
+        "small" => Scale.Small,
+        "paper" => Scale.Paper,
+        _ => throw new UserError($"unknown --scale '{s}'; choose small or paper."),
+    };
+
+    public static Command Run(CliContext ctx)
+    {
+        var name = new Argument<string>("name") { Description = "recipe name (see `heavytail list`)" };
+        var scale = ScaleOption(); var outDir = OutOption();
+        var cmd = new Command("run", "Run one experiment: figures (PNG, SVG), CSVs and run.json in DIR/NAME/.");
+        cmd.Arguments.Add(name); cmd.Options.Add(scale); cmd.Options.Add(outDir);
+        cmd.SetAction(r =>
+        {
+            var recipe = Cookbook.Find(r.GetValue(name)!);
+            var outcome = Execute(ctx, recipe, r.GetValue(outDir)!, ParseScale(r.GetValue(scale)!));
+            Summarize(ctx, [outcome]);
+            return outcome.Error == null ? 0 : 1;
+        });
+        return cmd;
+    }
+
+    public static Command Reproduce(CliContext ctx)
+    {
+        var scale = ScaleOption(); var outDir = OutOption();
+        var withTorch = new Option<bool>("--with-torch") { Description = "also the CNN and transformer recipes (TorchSharp; not available in this build)" };
+        var cmd = new Command("reproduce", "Run every experiment in order and write DIR/report.md and DIR/report.html.");
+        cmd.Options.Add(scale); cmd.Options.Add(outDir); cmd.Options.Add(withTorch);
+        cmd.SetAction(r =>
+        {
+            var sc = ParseScale(r.GetValue(scale)!);
+            string dir = r.GetValue(outDir)!;
+            var sw = Stopwatch.StartNew();
+            var outcomes = new List<RecipeOutcome>();
+            ProgressDisplay.Run(ctx, "reproduce", Cookbook.All.Count, report =>
+            {
+                int i = 0;
+                foreach (var recipe in Cookbook.All)
+                {
+                    outcomes.Add(Execute(ctx, recipe, dir, sc));
+                    report(++i);
+                }
+                return 0;
+            });
+            var skipped = new List<string>
+            {
+                "barcode-cnn, brown-transformer, last-layer-transformer (Figures 1, 3, 4): the TorchSharp adapter is not part of this build" +
+                (r.GetValue(withTorch) ? " (--with-torch was given)." : "; they would run with --with-torch."),
+            };
+            ReportWriter.Write(dir, outcomes, sc == Scale.Small ? "small" : "paper", sw.Elapsed.TotalSeconds, skipped);
+            Summarize(ctx, outcomes);
+            ctx.Out.WriteLine($"report: {Path.Combine(dir, "report.md")} and report.html ({sw.Elapsed.TotalSeconds:F1} s)");
+            return outcomes.All(o => o.Error == null) ? 0 : 1;
+        });
+        return cmd;
+    }
+
+    /// <summary>Runs one recipe; a numerical failure inside it is recorded in its outcome (and run.json), not thrown.</summary>
+    public static RecipeOutcome Execute(CliContext ctx, IRecipe recipe, string root, Scale scale)
+    {
+        var rc = new RecipeContext(root, recipe.Name, scale, ctx, ctx.Quiet ? null : msg => ctx.Err.WriteLine($"  {recipe.Name}: {msg}"));
+        if (!ctx.Quiet) ctx.Out.WriteLine($"[{recipe.Name}] {recipe.Description}");
+        var sw = Stopwatch.StartNew();
+        string? error = null;
+        try { recipe.Run(rc); }
+        catch (OperationCanceledException) { throw; }
+        catch (Exception e) when (e is not UserError) { error = $"{e.GetType().Name}: {e.Message}"; }
+        var outcome = new RecipeOutcome(recipe.Name, recipe.Description, rc.Reading, rc.Figures, rc.Checks, rc.SelectedLr, rc.Notes, sw.Elapsed.TotalSeconds, error);
+        JsonOut.Write(Path.Combine(rc.OutDir, "run.json"), new Dictionary<string, object?>
+        {
+            ["recipe"] = recipe.Name, ["scale"] = scale == Scale.Small ? "small" : "paper", ["status"] = error == null ? "finished" : "failed", ["error"] = error,
+            ["wall_seconds"] = outcome.WallSeconds, ["steps"] = rc.Steps, ["ht_random_m"] = rc.HtRandomM, ["seeds"] = rc.Seeds,
+            ["selected_lr"] = rc.SelectedLr.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
+            ["checks"] = rc.Checks.Select(c => new Dictionary<string, object?> { ["name"] = c.Name, ["predicted"] = c.Predicted, ["measured"] = c.Measured, ["pass"] = c.Pass }).ToList(),
+            ["figures"] = rc.Figures, ["notes"] = rc.Notes, ["reading"] = rc.Reading,
+        });
+        return outcome;
+    }
+
+    private static void Summarize(CliContext ctx, IEnumerable<RecipeOutcome> outcomes)
+    {
+        var t = new Table().AddColumn("recipe").AddColumn("checks").AddColumn(new TableColumn("seconds").RightAligned()).AddColumn("status");
+        foreach (var o in outcomes)
+            t.AddRow(Markup.Escape(o.Name), $"{o.Checks.Count(c => c.Pass)}/{o.Checks.Count} pass", o.WallSeconds.ToString("F1"), Markup.Escape(o.Error ?? "ok"));
+        ctx.Console.Write(t);
+    }
+}

@@ -1,0 +1,95 @@
+using HeavyTail.Analytic.IO;
+using ScottPlot;
+
+namespace HeavyTail.Experiments.Plots;
+
+/// <summary>
+/// ScottPlot 5 figures with the toolkit's conventions: log axes as log10 data with decade labels and minor ticks at
+/// 2..9×10^k, one colour map for frequency groups (dark = frequent, light = rare, as in the paper), fixed colours per
+/// optimizer, labelled axes, legends, PNG 1200×800 and SVG written atomically.
+/// </summary>
+public sealed class Figure
+{
+    public Plot Plot { get; } = new();
+    private readonly bool _logX, _logY;
+
+    public Figure(string title, string xLabel, string yLabel, bool logX = false, bool logY = false)
+    {
+        _logX = logX; _logY = logY;
+        Plot.Title(title);
+        Plot.XLabel(xLabel);
+        Plot.YLabel(yLabel);
+    }
+
+    public double X(double v) => _logX ? Math.Log10(v) : v;
+    public double Y(double v) => _logY ? Math.Log10(v) : v;
+
+    /// <summary>Adds a line; points that cannot be shown (non-finite, or ≤ 0 on a log axis) are dropped.</summary>
+    public ScottPlot.Plottables.Scatter Line(IReadOnlyList<double> xs, IReadOnlyList<double> ys, Color color, string? label = null,
+        bool dashed = false, bool markers = false, float width = 2)
+    {
+        var px = new List<double>(); var py = new List<double>();
+        for (int i = 0; i < xs.Count; i++)
+        {
+            double x = X(xs[i]), y = Y(ys[i]);
+            if (double.IsFinite(x) && double.IsFinite(y)) { px.Add(x); py.Add(y); }
+        }
+        var s = Plot.Add.Scatter(px.ToArray(), py.ToArray());
+        s.Color = color;
+        s.LineWidth = markers ? 0 : width;
+        s.MarkerSize = markers ? 7 : 0;
+        if (dashed) s.LinePattern = LinePattern.Dashed;
+        if (label != null) s.LegendText = label;
+        return s;
+    }
+
+    /// <summary>Colour of group g of K: dark (frequent, g = 0) to light (rare).</summary>
+    public static Color GroupColor(int g, int k) => new ScottPlot.Colormaps.Viridis().GetColor(k <= 1 ? 0.0 : 0.9 * g / (k - 1));
+
+    private static readonly Dictionary<string, Color> OptimizerColors = new()
+    {
+        ["gd"] = Colors.Black, ["gd-m"] = Colors.Gray, ["adam"] = Colors.Red, ["adam-nm"] = Colors.Orange,
+        ["sign"] = Colors.Blue, ["sign-m"] = Colors.SkyBlue, ["normalized"] = Colors.Green, ["normalized-m"] = Colors.LightGreen,
+        ["adagrad"] = Colors.Purple, ["pcngd"] = Colors.Brown,
+        ["gradient"] = Colors.Black, ["heavy-ball"] = Colors.Gray,
+    };
+
+    public static Color OptimizerColor(string name) => OptimizerColors.TryGetValue(name, out var c) ? c : Colors.DarkCyan;
+
+    /// <summary>Writes NAME.png (1200×800) and NAME.svg into <paramref name="dir"/>; returns the PNG path.</summary>
+    public string Save(string dir, string name)
+    {
+        FinishAxes();
+        if (Plot.GetPlottables().Any(p => p is IHasLegendText l && !string.IsNullOrEmpty(l.LegendText))) Plot.ShowLegend(Alignment.UpperRight);
+        Directory.CreateDirectory(dir);
+        string png = Path.Combine(dir, name + ".png"), svg = Path.Combine(dir, name + ".svg");
+        AtomicFile.Write(png, tmp => Plot.SavePng(tmp, 1200, 800));
+        // Skia's SVG canvas has no dash path effect (it prints a warning per line): dashed lines are solid in the SVG.
+        foreach (var s in Plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>()) s.LinePattern = LinePattern.Solid;
+        AtomicFile.Write(svg, tmp => Plot.SaveSvg(tmp, 1200, 800));
+        return png;
+    }
+
+    private void FinishAxes()
+    {
+        Plot.Axes.AutoScale();
+        if (_logX) Plot.Axes.Bottom.TickGenerator = LogTicks(Plot.Axes.GetLimits().Left, Plot.Axes.GetLimits().Right);
+        if (_logY) Plot.Axes.Left.TickGenerator = LogTicks(Plot.Axes.GetLimits().Bottom, Plot.Axes.GetLimits().Top);
+    }
+
+    /// <summary>Decade labels 10^k and minor ticks at log10(m·10^k), m = 2..9, over [lo, hi] in log10 units.</summary>
+    private static ScottPlot.TickGenerators.NumericManual LogTicks(double lo, double hi)
+    {
+        var t = new ScottPlot.TickGenerators.NumericManual();
+        int a = (int)Math.Floor(lo), b = (int)Math.Ceiling(hi);
+        int stride = Math.Max(1, (b - a) / 10);
+        for (int k = a; k <= b; k++)
+        {
+            if ((k - a) % stride == 0) t.AddMajor(k, Label(k));
+            if (stride == 1) for (int m = 2; m <= 9; m++) t.AddMinor(k + Math.Log10(m));
+        }
+        return t;
+    }
+
+    private static string Label(int k) => k switch { 0 => "1", 1 => "10", -1 => "0.1", _ => $"1e{k}" };
+}

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using HeavyTail.Analytic.Data;
+using HeavyTail.Experiments.Cli;
+using HeavyTail.Experiments.Plots;
+using HeavyTail.Experiments.Runs;
+using HeavyTail.Ode.Optimizers;
+
+namespace HeavyTail.Experiments.Recipes;
+
+public enum Scale { Small, Paper }
+
+/// <summary>One row of a report's table: a prediction and what was measured.</summary>
+public sealed record Check(string Name, string Predicted, string Measured, bool Pass);
+
+/// <summary>An experiment as a cookbook recipe: documentation (Description), code (Run) and its figures at once.</summary>
+public interface IRecipe
+{
+    string Name { get; }
+    string Description { get; }
+    void Run(RecipeContext ctx);
+}
+
+/// <summary>What a recipe needs and records: its folder, the scale, the shared run cache, checks, figures and a reading.</summary>
+public sealed class RecipeContext
+{
+    public RecipeContext(string root, string name, Scale scale, CliContext cli, Action<string>? log = null)
+    {
+        Root = root; Name = name; Scale = scale; Cli = cli;
+        OutDir = Path.Combine(root, name);
+        Directory.CreateDirectory(OutDir);
+        Cache = new RunCache(Path.Combine(root, "_cache"));
+        Log = log ?? (_ => { });
+    }
+
+    public string Root { get; }
+    public string Name { get; }
+    public string OutDir { get; }
+    public Scale Scale { get; }
+    public CliContext Cli { get; }
+    public RunCache Cache { get; }
+    public Action<string> Log { get; }
+    public CancellationToken Cancel => Cli.Cancel;
+    public List<Check> Checks { get; } = new();
+    public List<string> Figures { get; } = new();
+    public Dictionary<string, object?> Settings { get; } = new();
+    public Dictionary<string, double> SelectedLr { get; } = new();
+    public List<string> Notes { get; } = new();
+    public string Reading { get; set; } = "";
+
+    public bool Small => Scale == Scale.Small;
+
+    /// <summary>HT-Random size: m = 6 at small scale (c = 63, n = 384, d = 448), the paper's m = 11 otherwise.</summary>
+    public int HtRandomM => Small ? 6 : 11;
+
+    /// <summary>
+    /// Step budget of the HT-Random recipes: 400 full-batch steps at small scale (enough for Adam to fit the rare groups of
+    /// m = 6 while GD's stay near log c, as in the paper's Figure 2; ≈ 2 s per run on 2 cores), 2000 at paper scale.
+    /// </summary>
+    public int Steps => Small ? 400 : 2000;
+
+    public int LogEvery => Math.Max(1, Steps / 100);
+
+    /// <summary>Data seeds of the grid: one at small scale, three at paper scale (the worst loss over seeds counts).</summary>
+    public long[] Seeds => Small ? [0] : [0, 1, 2];
+
+    public void Check(string name, string predicted, string measured, bool pass) => Checks.Add(new Check(name, predicted, measured, pass));
+
+    public void Figure(Figure f, string name) => Figures.Add(Path.GetRelativePath(Root, f.Save(OutDir, name)));
+
+    public void Csv(string name, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<double>> rows) =>
+        HeavyTail.Experiments.Cli.Csv.Write(Path.Combine(OutDir, name), header, rows);
+
+    /// <summary>The selected step size of an optimizer on a problem (grid rule), cached through the run cache.</summary>
+    public (GridResult Grid, RunRecord Best) Tuned(ProblemOptions problem, OptimizerSettings template, int? steps = null)
+    {
+        var sw = Stopwatch.StartNew();
+        var grid = GridSearch.Run(Cache, problem, template, steps ?? Steps, LogEvery, Seeds, progress: Log, cancel: Cancel)!;
+        var best = Cache.GetOrRun(new RunSpec(problem with { Seed = Seeds[0] }, template with { Lr = grid.BestLr }, steps ?? Steps, LogEvery), Cancel);
+        SelectedLr[$"{problem.Name}/{template.Name}" + (problem.Inputs != "uniform" ? $"/{problem.Inputs}" : "")] = grid.BestLr;
+        if (grid.AtEdge) Notes.Add($"{template.Name} on {problem.Name}: the selected step size {grid.BestLr:G3} lies at the edge of the grid [1e-6, 1e1].");
+        WriteGrid(grid, problem);
+        return (grid, best);
+    }
+
+    private void WriteGrid(GridResult grid, ProblemOptions problem)
+    {
+        string tag = $"grid_{problem.Name}{(problem.Inputs != "uniform" ? "_" + problem.Inputs : "")}_{grid.Optimizer}";
+        Csv(tag + ".csv", ["lr", "worst_final_loss", "diverged"], grid.Points.Select(p => (IReadOnlyList<double>)[p.Lr, p.WorstScore, p.AnyDiverged ? 1 : 0]));
+    }
+
+    /// <summary>A default optimizer template (hyper-parameters as in the paper: momentum 0.9, Adam β = (0.9, 0.999)).</summary>
+    public static OptimizerSettings Optimizer(string name) => new(name, 1.0);
+}

@@ -1,0 +1,36 @@
+using HeavyTail.Experiments.Plots;
+using HeavyTail.Experiments.Runs;
+
+namespace HeavyTail.Experiments.Recipes;
+
+/// <summary>Figures shared by several recipes.</summary>
+public static class RecipePlots
+{
+    /// <summary>Per-group training loss of one run (dark = frequent groups, light = rare), plus the overall loss dashed.</summary>
+    public static Figure PerGroup(RunRecord run, string title)
+    {
+        var f = new Figure(title, "step", "training loss");
+        int k = run.Rows[0].GroupLosses.Length;
+        var steps = run.Rows.Select(r => (double)r.Step).ToArray();
+        for (int g = 0; g < k; g++)
+            f.Line(steps, run.Rows.Select(r => r.GroupLosses[g]).ToArray(), Figure.GroupColor(g, k), g == 0 ? "group 0 (frequent)" : g == k - 1 ? $"group {g} (rare)" : null);
+        f.Line(steps, run.Rows.Select(r => r.Loss).ToArray(), ScottPlot.Colors.Black, "overall", dashed: true);
+        return f;
+    }
+
+    /// <summary>Overall training loss of several runs, one colour per optimizer.</summary>
+    public static Figure Overall(IEnumerable<(string Name, RunRecord Run)> runs, string title)
+    {
+        var f = new Figure(title, "step", "training loss");
+        foreach (var (name, run) in runs)
+            f.Line(run.Rows.Select(r => (double)r.Step).ToArray(), run.Rows.Select(r => r.Loss).ToArray(), Figure.OptimizerColor(name), $"{name} (η={run.Spec.Optimizer.Lr:G3})");
+        return f;
+    }
+
+    public static IReadOnlyList<string> TrajectoryHeader(int groups) => Cli.TrainCommand.TrajectoryHeader(groups);
+
+    public static IEnumerable<IReadOnlyList<double>> TrajectoryRows(RunRecord r) =>
+        r.Rows.Select(row => (IReadOnlyList<double>)[row.Step, row.Loss, .. row.GroupLosses]);
+
+    public static double RarestGroupRatio(RunRecord r) => r.Rows[^1].GroupLosses[^1] / r.Rows[0].GroupLosses[^1];
+}

@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text.Json;
+using HeavyTail.Analytic.IO;
+using HeavyTail.Experiments.Cli;
+using HeavyTail.Ode.Optimizers;
+
+namespace HeavyTail.Experiments.Runs;
+
+/// <summary>
+/// Training runs stored on disk by the hash of their settings: DIR/KEY.csv (trajectory) and DIR/KEY.json (status),
+/// each written atomically, the JSON last, so a run counts as done only when both are complete. A rerun with the same
+/// settings reads the result instead of training; a corrupt entry is trained again.
+/// </summary>
+public sealed class RunCache(string directory)
+{
+    public string Directory { get; } = directory;
+
+    public bool TryLoad(RunSpec spec, out RunRecord record)
+    {
+        record = null!;
+        string key = spec.Key(), json = Path.Combine(Directory, key + ".json"), csv = Path.Combine(Directory, key + ".csv");
+        if (!File.Exists(json) || !File.Exists(csv)) return false;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(json));
+            if (doc.RootElement.GetProperty("canonical").GetString() != spec.Canonical()) return false;
+            bool diverged = doc.RootElement.GetProperty("status").GetString() == "diverged";
+            double wall = doc.RootElement.GetProperty("wall_seconds").GetDouble();
+            var (_, rows) = Csv.Read(csv);
+            var list = rows.Select(r => new TrainingRow((int)r[0], r[1], r[2..])).ToList();
+            if (list.Count == 0) return false;
+            record = new RunRecord(spec, list, diverged, wall);
+            return true;
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException or KeyNotFoundException or FormatException or IOException)
+        {
+            return false;
+        }
+    }
+
+    public void Store(RunRecord r)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        string key = r.Spec.Key();
+        int groups = r.Rows[0].GroupLosses.Length;
+        TrainCommand.WriteTrajectory(Path.Combine(Directory, key + ".csv"), new TrainingResult(r.Rows, [], r.Diverged, r.Rows[^1].Step, r.WallSeconds), groups);
+        JsonOut.Write(Path.Combine(Directory, key + ".json"), new Dictionary<string, object?>
+        {
+            ["canonical"] = r.Spec.Canonical(), ["status"] = r.Diverged ? "diverged" : "finished",
+            ["final_loss"] = r.FinalLoss, ["initial_loss"] = r.InitialLoss, ["wall_seconds"] = r.WallSeconds,
+            ["optimizer"] = r.Spec.Optimizer.Name, ["lr"] = r.Spec.Optimizer.Lr, ["steps"] = r.Spec.Steps,
+        });
+    }
+
+    /// <summary>The cached run, or a new one trained now (and stored).</summary>
+    public RunRecord GetOrRun(RunSpec spec, CancellationToken cancel = default)
+    {
+        if (TryLoad(spec, out var hit)) return hit;
+        var (problem, model) = ProblemCache.Get(spec.Problem);
+        var result = Trainer.Run(model, spec.Optimizer.Create(model), new double[model.ParameterCount], spec.Steps, problem.Groups, spec.LogEvery, null, cancel);
+        var rec = new RunRecord(spec, result.Rows, result.Diverged, result.WallSeconds);
+        Store(rec);
+        return rec;
+    }
+}

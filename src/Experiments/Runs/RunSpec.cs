@@ -1,0 +1,51 @@
+using System.Security.Cryptography;
+using System.Text;
+using HeavyTail.Analytic.Data;
+using HeavyTail.Analytic.Models;
+using HeavyTail.Ode.Optimizers;
+
+namespace HeavyTail.Experiments.Runs;
+
+/// <summary>What defines a training run: the problem (generator options), the optimizer settings, steps and logging.</summary>
+public sealed record RunSpec(ProblemOptions Problem, OptimizerSettings Optimizer, int Steps, int LogEvery)
+{
+    /// <summary>Canonical text of every setting (invariant culture, round-trip numbers): the cache key's preimage.</summary>
+    public string Canonical()
+    {
+        string N(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        var p = Problem; var o = Optimizer;
+        return $"problem={p.Name};m={p.M};samples={p.Samples};classes={p.Classes};dim={p.Dimension};a={N(p.ZipfExponent)};k={p.K};inputs={p.Inputs};seed={p.Seed};" +
+               $"opt={o.Name};lr={N(o.Lr)};mom={N(o.Momentum)};b1={N(o.Beta1)};b2={N(o.Beta2)};eps={(o.Eps is double e ? N(e) : "default")};" +
+               $"steps={Steps};log={LogEvery};v=1";
+    }
+
+    public string Key() => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Canonical())))[..20].ToLowerInvariant();
+}
+
+/// <summary>A finished (or diverged) run as stored in the cache.</summary>
+public sealed record RunRecord(RunSpec Spec, IReadOnlyList<TrainingRow> Rows, bool Diverged, double WallSeconds)
+{
+    public double InitialLoss => Rows[0].Loss;
+    public double FinalLoss => Rows[^1].Loss;
+    /// <summary>The grid rule's score: the final loss, or the initial loss for a diverged run.</summary>
+    public double Score => Diverged || !double.IsFinite(FinalLoss) ? InitialLoss : FinalLoss;
+}
+
+/// <summary>Problems built once per process and shared by all runs on them (data generation is deterministic).</summary>
+public static class ProblemCache
+{
+    private static readonly Dictionary<ProblemOptions, (Problem, LinearModel)> Cache = new();
+
+    public static (Problem Problem, LinearModel Model) Get(ProblemOptions o)
+    {
+        lock (Cache)
+        {
+            if (Cache.TryGetValue(o, out var hit)) return hit;
+            var p = Problems.Create(o);
+            var entry = (p, LinearModel.Create(p.Loss, p.Data));
+            if (Cache.Count > 8) Cache.Clear();
+            Cache[o] = entry;
+            return entry;
+        }
+    }
+}
