@@ -36,7 +36,7 @@ public static class PlotCommand
                 {
                     int yi = Array.IndexOf(header, col);
                     if (yi < 0) { if (wanted != null) throw new UserError($"{path} has no column '{col}' (columns: {string.Join(", ", header)})."); continue; }
-                    var color = col.StartsWith("group_") ? Figure.GroupColor(yi, header.Length) : new ScottPlot.Colormaps.Category10().GetColor(series);
+                    var color = col.StartsWith("group_") ? Figure.GroupColor(yi, header.Length) : new ScottPlot.Palettes.Category10().GetColor(series);
                     fig.Line(rows.Select(v => v[xi]).ToArray(), rows.Select(v => v[yi]).ToArray(), color, $"{Path.GetFileNameWithoutExtension(path)}:{col}", markers: fi > 0);
                     series++;
                 }
