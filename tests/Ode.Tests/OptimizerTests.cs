@@ -122,7 +122,10 @@ public class OptimizerTests
         for (int i = 0; i < 12; i++) Assert.Equal(g[i], sum[i], 14); // Σ_k π_k g_k = ∇L
         var after = (double[])w.Clone();
         new PerClassNormalizedGradientDescent(0.1, m).Step(after, g);
-        for (int i = 0; i < 12; i++) Assert.Equal(w[i] - 0.1 * dir[i] / 4, after[i], 14);
+        for (int i = 0; i < 12; i++) Assert.Equal(w[i] - 0.1 * dir[i] / 4, after[i], 13);
+        var fast = new double[12];
+        Assert.Equal(4, m.PerClassNormalizedDirection(w, fast));
+        for (int i = 0; i < 12; i++) Assert.Equal(dir[i] / 4, fast[i], 13);
     }
 
     [Fact]

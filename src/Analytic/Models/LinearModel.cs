@@ -72,6 +72,60 @@ public abstract class LinearModel
         }
     }
 
+    /// <summary>
+    /// The pcngd direction (1/K) Σ_k g_k/‖g_k‖ over the K classes with samples and g_k ≠ 0, in one gradient-sized pass:
+    /// g_k = X_kᵀ R_k, so ‖g_k‖² = Σ_{i,j∈k} (x_i·x_j)(r_i·r_j) (Gram matrices of class k, O(n_k²(d + c))), and the
+    /// direction is Xᵀ R̃ with R̃_i = R_i / (K‖g_{y_i}‖). Returns K.
+    /// </summary>
+    public int PerClassNormalizedDirection(double[] w, double[] direction)
+    {
+        CheckW(w);
+        CheckOut(direction, nameof(direction), D * C, $"d×c = {D}×{C}");
+        var s = new double[N];
+        for (int i = 0; i < N; i++) s[i] = Data.ClassMass[Data.Labels[i]] > 0 ? Data.Weights[i] / Data.ClassMass[Data.Labels[i]] : 0;
+        var r = Scratch();
+        Residuals(w, s, r, SampleLossBuffer());
+        var norm = new double[C];
+        foreach (var (k, rows) in ClassRows())
+        {
+            double sq = 0;
+            for (int a = 0; a < rows.Length; a++)
+                for (int b = a; b < rows.Length; b++)
+                {
+                    var xa = Data.X.AsSpan(rows[a] * D, D); var xb = Data.X.AsSpan(rows[b] * D, D);
+                    var ra = r.AsSpan(rows[a] * C, C); var rb = r.AsSpan(rows[b] * C, C);
+                    double term = Dot(xa, xb) * Dot(ra, rb);
+                    sq += a == b ? term : 2 * term;
+                }
+            norm[k] = Math.Sqrt(Math.Max(sq, 0));
+        }
+        int classes = norm.Count(v => v > 0);
+        if (classes == 0) { Array.Clear(direction); return 0; }
+        for (int i = 0; i < N; i++)
+        {
+            double f = norm[Data.Labels[i]] > 0 ? 1.0 / (classes * norm[Data.Labels[i]]) : 0.0;
+            var ri = r.AsSpan(i * C, C);
+            for (int a = 0; a < C; a++) ri[a] *= f;
+        }
+        MultiplyXt(r, direction);
+        return classes;
+    }
+
+    private static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        double s = 0;
+        int i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated && a.Length >= System.Numerics.Vector<double>.Count)
+        {
+            var acc = System.Numerics.Vector<double>.Zero;
+            int w = System.Numerics.Vector<double>.Count;
+            for (; i + w <= a.Length; i += w) acc += new System.Numerics.Vector<double>(a[i..]) * new System.Numerics.Vector<double>(b[i..]);
+            s = System.Numerics.Vector.Sum(acc);
+        }
+        for (; i < a.Length; i++) s += a[i] * b[i];
+        return s;
+    }
+
     private List<(int, int[])>? _classRows;
 
     private List<(int, int[])> ClassRows()

@@ -16,5 +16,6 @@ public static class Commands
         RecipeCommands.Reproduce(ctx),
         GridCommand.Create(ctx),
         PlotCommand.Create(ctx),
+        BenchCommand.Create(ctx),
     ];
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using HeavyTail.Analytic.LinearAlgebra;
 using Spectre.Console;
 
 namespace HeavyTail.Experiments.Cli;
@@ -7,6 +8,8 @@ namespace HeavyTail.Experiments.Cli;
 public static class HeavyTailCli
 {
     public const int UserErrorExit = 2;
+
+    static HeavyTailCli() => Gpu.IlgpuProvider.Register();
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel = default)
     {
@@ -20,7 +23,9 @@ public static class HeavyTailCli
         var ctx = new CliContext(console, stdout, stderr) { Cancel = cancel };
         var root = new RootCommand("HeavyTail.Theory: heavy-tailed class imbalance and why Adam beats gradient descent (Kunstner et al. 2024).");
         var quiet = new Option<bool>("--quiet") { Description = "no progress output", Recursive = true };
+        var backend = new Option<string>("--backend") { Description = "linear algebra: auto (fastest present), cpu (managed), native (OpenBLAS), gpu (ILGPU)", DefaultValueFactory = _ => "auto", Recursive = true };
         root.Options.Add(quiet);
+        root.Options.Add(backend);
         foreach (var command in Commands.All(ctx)) root.Subcommands.Add(command);
 
         var parse = root.Parse(args);
@@ -32,6 +37,7 @@ public static class HeavyTailCli
         }
         try
         {
+            LinearAlgebraControl.Use(parse.GetValue(backend)!);
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = stdout, Error = stderr });
         }
         catch (Exception e) when (IsUserError(e))

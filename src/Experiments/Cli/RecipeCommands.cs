@@ -22,14 +22,15 @@ public static class RecipeCommands
         return cmd;
     }
 
-    private static Option<string> ScaleOption() => new("--scale") { Description = "small (minutes on 2 cores) or paper (the paper's sizes)", DefaultValueFactory = _ => "small" };
+    private static Option<string> ScaleOption() => new("--scale") { Description = "small (minutes on 2 cores), paper (the paper's sizes) or tiny (a smoke test in seconds)", DefaultValueFactory = _ => "small" };
     private static Option<string> OutOption() => new("--out") { Description = "output folder", DefaultValueFactory = _ => "runs" };
 
     private static Scale ParseScale(string s) => s switch
     {
         "small" => Scale.Small,
         "paper" => Scale.Paper,
-        _ => throw new UserError($"unknown --scale '{s}'; choose small or paper."),
+        "tiny" => Scale.Tiny,
+        _ => throw new UserError($"unknown --scale '{s}'; choose small, paper or tiny."),
     };
 
     public static Command Run(CliContext ctx)
@@ -75,7 +76,7 @@ public static class RecipeCommands
                 "barcode-cnn, brown-transformer, last-layer-transformer (Figures 1, 3, 4): the TorchSharp adapter is not part of this build" +
                 (r.GetValue(withTorch) ? " (--with-torch was given)." : "; they would run with --with-torch."),
             };
-            ReportWriter.Write(dir, outcomes, sc == Scale.Small ? "small" : "paper", sw.Elapsed.TotalSeconds, skipped);
+            ReportWriter.Write(dir, outcomes, sc.ToString().ToLowerInvariant(), sw.Elapsed.TotalSeconds, skipped);
             Summarize(ctx, outcomes);
             ctx.Out.WriteLine($"report: {Path.Combine(dir, "report.md")} and report.html ({sw.Elapsed.TotalSeconds:F1} s)");
             return outcomes.All(o => o.Error == null) ? 0 : 1;
@@ -96,7 +97,7 @@ public static class RecipeCommands
         var outcome = new RecipeOutcome(recipe.Name, recipe.Description, rc.Reading, rc.Figures, rc.Checks, rc.SelectedLr, rc.Notes, sw.Elapsed.TotalSeconds, error);
         JsonOut.Write(Path.Combine(rc.OutDir, "run.json"), new Dictionary<string, object?>
         {
-            ["recipe"] = recipe.Name, ["scale"] = scale == Scale.Small ? "small" : "paper", ["status"] = error == null ? "finished" : "failed", ["error"] = error,
+            ["recipe"] = recipe.Name, ["scale"] = scale.ToString().ToLowerInvariant(), ["status"] = error == null ? "finished" : "failed", ["error"] = error,
             ["wall_seconds"] = outcome.WallSeconds, ["steps"] = rc.Steps, ["ht_random_m"] = rc.HtRandomM, ["seeds"] = rc.Seeds,
             ["selected_lr"] = rc.SelectedLr.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
             ["checks"] = rc.Checks.Select(c => new Dictionary<string, object?> { ["name"] = c.Name, ["predicted"] = c.Predicted, ["measured"] = c.Measured, ["pass"] = c.Pass }).ToList(),

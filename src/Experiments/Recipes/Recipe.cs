@@ -7,7 +7,8 @@ using HeavyTail.Ode.Optimizers;
 
 namespace HeavyTail.Experiments.Recipes;
 
-public enum Scale { Small, Paper }
+/// <summary>Problem sizes and step budgets: Tiny (smoke tests, seconds), Small (the default, minutes on 2 cores), Paper.</summary>
+public enum Scale { Tiny, Small, Paper }
 
 /// <summary>One row of a report's table: a prediction and what was measured.</summary>
 public sealed record Check(string Name, string Predicted, string Measured, bool Pass);
@@ -47,21 +48,29 @@ public sealed class RecipeContext
     public List<string> Notes { get; } = new();
     public string Reading { get; set; } = "";
 
-    public bool Small => Scale == Scale.Small;
+    public bool Small => Scale != Scale.Paper;
+    public bool Tiny => Scale == Scale.Tiny;
 
-    /// <summary>HT-Random size: m = 6 at small scale (c = 63, n = 384, d = 448), the paper's m = 11 otherwise.</summary>
-    public int HtRandomM => Small ? 6 : 11;
+    /// <summary>HT-Random size: m = 7 at small scale (c = 127, n = 896, d = 1024), the paper's m = 11 otherwise.</summary>
+    /// <remarks>
+    /// At m = 6 the rarest classes are only 32× rarer than the most frequent ones and GD, at its selected step size, fits
+    /// them within a few hundred steps; m = 7 (64×) is the smallest size at which the paper's Figure 2 reappears.
+    /// </remarks>
+    public int HtRandomM => Tiny ? 4 : Small ? 7 : 11;
 
     /// <summary>
-    /// Step budget of the HT-Random recipes: 400 full-batch steps at small scale (enough for Adam to fit the rare groups of
-    /// m = 6 while GD's stay near log c, as in the paper's Figure 2; ≈ 2 s per run on 2 cores), 2000 at paper scale.
+    /// Step budget: 200 full-batch steps at small scale (Adam fits every group of m = 7 in that budget, GD's rare groups
+    /// stay near log c; ≈ 2 s per run on 2 cores), 1000 at paper scale.
     /// </summary>
-    public int Steps => Small ? 400 : 2000;
+    public int Steps => Tiny ? 30 : Small ? 200 : 1000;
 
     public int LogEvery => Math.Max(1, Steps / 100);
 
-    /// <summary>Data seeds of the grid: one at small scale, three at paper scale (the worst loss over seeds counts).</summary>
-    public long[] Seeds => Small ? [0] : [0, 1, 2];
+    /// <summary>
+    /// Data seeds of the grid (the worst final loss over seeds counts): two at small scale — with one, GD's selection can
+    /// land on an unstable step size whose chaotic trajectory happens to end low on that seed — three at paper scale.
+    /// </summary>
+    public long[] Seeds => Tiny ? [0] : Small ? [0, 1] : [0, 1, 2];
 
     public void Check(string name, string predicted, string measured, bool pass) => Checks.Add(new Check(name, predicted, measured, pass));
 

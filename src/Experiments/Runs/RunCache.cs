@@ -15,6 +15,9 @@ public sealed class RunCache(string directory)
 {
     public string Directory { get; } = directory;
 
+    /// <summary>Runs trained (not read from disk) by this instance.</summary>
+    public int Trained { get; private set; }
+
     public bool TryLoad(RunSpec spec, out RunRecord record)
     {
         record = null!;
@@ -26,9 +29,11 @@ public sealed class RunCache(string directory)
             if (doc.RootElement.GetProperty("canonical").GetString() != spec.Canonical()) return false;
             bool diverged = doc.RootElement.GetProperty("status").GetString() == "diverged";
             double wall = doc.RootElement.GetProperty("wall_seconds").GetDouble();
-            var (_, rows) = Csv.Read(csv);
+            var (header, rows) = Csv.Read(csv);
+            if (header.Length < 3 || header[0] != "step" || header[1] != "loss") return false;
             var list = rows.Select(r => new TrainingRow((int)r[0], r[1], r[2..])).ToList();
-            if (list.Count == 0) return false;
+            // a complete trajectory starts at step 0 and ends at the step budget (or where the run diverged)
+            if (list.Count == 0 || list[0].Step != 0 || (!diverged && list[^1].Step != spec.Steps)) return false;
             record = new RunRecord(spec, list, diverged, wall);
             return true;
         }
@@ -60,6 +65,7 @@ public sealed class RunCache(string directory)
         var result = Trainer.Run(model, spec.Optimizer.Create(model), new double[model.ParameterCount], spec.Steps, problem.Groups, spec.LogEvery, null, cancel);
         var rec = new RunRecord(spec, result.Rows, result.Diverged, result.WallSeconds);
         Store(rec);
+        Trained++;
         return rec;
     }
 }

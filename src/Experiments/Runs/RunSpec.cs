@@ -34,17 +34,19 @@ public sealed record RunRecord(RunSpec Spec, IReadOnlyList<TrainingRow> Rows, bo
 /// <summary>Problems built once per process and shared by all runs on them (data generation is deterministic).</summary>
 public static class ProblemCache
 {
-    private static readonly Dictionary<ProblemOptions, (Problem, LinearModel)> Cache = new();
+    private static readonly Dictionary<(ProblemOptions, string), (Problem, LinearModel)> Cache = new();
 
+    /// <summary>The problem and a model on the current backend (<see cref="Analytic.LinearAlgebra.LinearAlgebraControl.Provider"/>).</summary>
     public static (Problem Problem, LinearModel Model) Get(ProblemOptions o)
     {
+        var la = Analytic.LinearAlgebra.LinearAlgebraControl.Provider;
         lock (Cache)
         {
-            if (Cache.TryGetValue(o, out var hit)) return hit;
+            if (Cache.TryGetValue((o, la.Name), out var hit)) return hit;
             var p = Problems.Create(o);
-            var entry = (p, LinearModel.Create(p.Loss, p.Data));
+            var entry = (p, LinearModel.Create(p.Loss, p.Data, la));
             if (Cache.Count > 8) Cache.Clear();
-            Cache[o] = entry;
+            Cache[(o, la.Name)] = entry;
             return entry;
         }
     }

@@ -1,0 +1,171 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using HeavyTail.Analytic;
+using HeavyTail.Analytic.Data;
+using HeavyTail.Analytic.LinearAlgebra;
+using HeavyTail.Analytic.Models;
+using HeavyTail.Experiments.Bench;
+using Spectre.Console;
+
+namespace HeavyTail.Experiments.Cli;
+
+/// <summary>
+/// `heavytail bench`: one full-batch step (loss + gradient + update), the exact Hessian diagonal and the exact block traces
+/// on HT-Random, per backend and dtype, median of ≥ 5 timed runs after 2 warm-ups, with GFLOP/s (4·n·d·c per step), the
+/// fraction of the backend's measured GEMM peak, and the ratio to the fastest of PyTorch and NumPy measured in the same
+/// run by ../shared/peers/peers_step.py (skipped with a message when python3-torch is absent: run bench/setup.sh).
+/// </summary>
+public static class BenchCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var sizes = new Option<string>("--sizes") { Description = "HT-Random sizes m", DefaultValueFactory = _ => "7,9" };
+        var dtypes = new Option<string>("--dtype") { Description = "float32, float64 or both", DefaultValueFactory = _ => "float32,float64" };
+        var backends = new Option<string>("--backends") { Description = "comma-separated: cpu, native (OpenBLAS), or registered ones (gpu)", DefaultValueFactory = _ => "cpu,native" };
+        var reps = new Option<int>("--reps") { Description = "timed repetitions (median reported)", DefaultValueFactory = _ => 5 };
+        var peers = new Option<bool>("--no-peers") { Description = "skip PyTorch/NumPy" };
+        var outJson = new Option<string?>("--out") { Description = "also write the rows as JSON lines here" };
+        var cmd = new Command("bench", "Time a full-batch step, the Hessian diagonal and block traces per backend, against PyTorch and NumPy.");
+        foreach (Option o in new Option[] { sizes, dtypes, backends, reps, peers, outJson }) cmd.Options.Add(o);
+        cmd.SetAction(r =>
+        {
+            var ms = r.GetValue(sizes)!.Split(',').Select(s => int.TryParse(s, out var v) && v is >= 2 and <= 12 ? v : throw new UserError($"--sizes: '{s}' is not a size m in 2..12.")).ToArray();
+            var dts = r.GetValue(dtypes)!.Split(',').Select(s => s is "float32" or "float64" ? s : throw new UserError($"--dtype: '{s}' is not float32 or float64.")).ToArray();
+            var bks = r.GetValue(backends)!.Split(',');
+            int n = Math.Max(5, r.GetValue(reps));
+            var rows = new List<Dictionary<string, object?>>();
+            var peerRows = r.GetValue(peers) ? new List<JsonElement>() : RunPeers(ctx, ms, dts);
+            foreach (var bk in bks)
+            {
+                ILinearAlgebraProvider la;
+                try { la = LinearAlgebraControl.Use(bk); }
+                catch (ArgumentException e) { ctx.Err.WriteLine($"skipping backend {bk}: {HeavyTailCli.OneLine(e)}"); continue; }
+                foreach (var dt in dts)
+                {
+                    double peak = GemmPeak(la, dt);
+                    foreach (int m in ms)
+                    {
+                        var row = Measure(la, dt, m, n, peak);
+                        var best = peerRows.Where(p => p.GetProperty("m").GetInt32() == m && p.GetProperty("dtype").GetString() == dt)
+                            .OrderBy(p => p.GetProperty("median_s").GetDouble()).FirstOrDefault();
+                        if (best.ValueKind == JsonValueKind.Object)
+                        {
+                            row["peer"] = best.GetProperty("impl").GetString();
+                            row["peer_step_s"] = best.GetProperty("median_s").GetDouble();
+                            row["ratio_to_peer"] = (double)row["step_s"]! / best.GetProperty("median_s").GetDouble();
+                        }
+                        rows.Add(row);
+                        if (!ctx.Quiet) ctx.Err.WriteLine($"  {bk} {dt} m={m}: step {(double)row["step_s"]!:G4} s");
+                    }
+                }
+            }
+            LinearAlgebraControl.Use("auto");
+            Print(ctx, rows);
+            if (r.GetValue(outJson) is string path)
+                Analytic.IO.AtomicFile.WriteAllText(path, string.Join("\n", rows.Select(JsonOut.Serialize).Select(s => s.ReplaceLineEndings(" "))) + "\n");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Dictionary<string, object?> Measure(ILinearAlgebraProvider la, string dt, int m, int reps, double peak)
+    {
+        int n = m << m, d = (m + 1) << m, c = (1 << m) - 1;
+        var p = Problems.HtRandom(m, seed: 0);
+        double flops = 4.0 * n * d * c;
+        double stepS;
+        if (dt == "float32")
+        {
+            var step = new SoftmaxStep<float>(p.Data.X.Select(v => (float)v).ToArray(), p.Data.Labels, n, d, c, la);
+            stepS = Median(() => step.Step(0.1f), reps);
+        }
+        else
+        {
+            var step = new SoftmaxStep<double>(p.Data.X, p.Data.Labels, n, d, c, la);
+            stepS = Median(() => step.Step(0.1), reps);
+        }
+        var row = new Dictionary<string, object?>
+        {
+            ["backend"] = la.Name, ["dtype"] = dt, ["m"] = m, ["n"] = n, ["d"] = d, ["c"] = c,
+            ["step_s"] = stepS, ["gflops"] = flops / stepS / 1e9, ["gemm_peak_gflops"] = peak, ["fraction_of_gemm_peak"] = flops / stepS / 1e9 / peak,
+        };
+        if (dt == "float64")
+        {
+            var model = new SoftmaxCrossEntropyModel(p.Data, la);
+            var w = new double[d * c]; new SeededRandom(1).FillGaussian(w, 0.01);
+            var g = new double[d * c]; var diag = new double[d * c]; var traces = new double[c];
+            double grad = Median(() => model.LossAndGradient(w, g), reps);
+            double tr = Median(() => model.Curvature(w, null, traces), reps);
+            double dg = Median(() => model.Curvature(w, diag, null), reps);
+            row["gradient_s"] = grad; row["block_traces_s"] = tr; row["hessian_diag_s"] = dg;
+            row["block_traces_over_gradient"] = tr / grad; row["hessian_diag_over_gradient"] = dg / grad;
+        }
+        row["peak_working_set_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+        return row;
+    }
+
+    private static double Median(Action a, int reps)
+    {
+        a(); a();
+        var ts = new List<double>();
+        for (int i = 0; i < reps; i++) { var sw = Stopwatch.StartNew(); a(); ts.Add(sw.Elapsed.TotalSeconds); }
+        ts.Sort();
+        return ts[ts.Count / 2];
+    }
+
+    /// <summary>GFLOP/s of a 2048³ GEMM on this backend and dtype (the "measured peak").</summary>
+    private static double GemmPeak(ILinearAlgebraProvider la, string dt)
+    {
+        const int s = 2048;
+        double flops = 2.0 * s * s * s;
+        if (dt == "float32")
+        {
+            var a = new float[s * s]; var b = new float[s * s]; var c = new float[s * s];
+            for (int i = 0; i < a.Length; i++) { a[i] = (i % 7) * 0.1f; b[i] = (i % 5) * 0.1f; }
+            return flops / Median(() => la.Gemm(false, false, s, s, s, 1f, a, s, b, s, 0f, c, s), 3) / 1e9;
+        }
+        var ad = new double[s * s]; var bd = new double[s * s]; var cd = new double[s * s];
+        for (int i = 0; i < ad.Length; i++) { ad[i] = (i % 7) * 0.1; bd[i] = (i % 5) * 0.1; }
+        return flops / Median(() => la.Gemm(false, false, s, s, s, 1.0, ad, s, bd, s, 0.0, cd, s), 3) / 1e9;
+    }
+
+    private static List<JsonElement> RunPeers(CliContext ctx, int[] ms, string[] dts)
+    {
+        string? script = new[] { Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/peers/peers_step.py"), "../shared/peers/peers_step.py" }
+            .Select(Path.GetFullPath).FirstOrDefault(File.Exists);
+        if (script == null || !File.Exists("/usr/bin/python3"))
+        {
+            ctx.Err.WriteLine("PyTorch/NumPy column skipped: ../shared/peers/peers_step.py or /usr/bin/python3 not found (run bench/setup.sh).");
+            return [];
+        }
+        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(script)! };
+        foreach (var a in new[] { script, "--m", string.Join(',', ms), "--dtypes", string.Join(',', dts), "--impls", "torch_autograd,torch_manual,numpy_manual", "--steps", "7" })
+            psi.ArgumentList.Add(a);
+        psi.Environment.Remove("OPENBLAS_CORETYPE");   // OpenBLAS at its best: AVX-512 kernels (see ../shared/README.md)
+        psi.Environment.Remove("OPENBLAS_L2_SIZE");
+        using var proc = Process.Start(psi)!;
+        string output = proc.StandardOutput.ReadToEnd();
+        string err = proc.StandardError.ReadToEnd();
+        proc.WaitForExit();
+        if (proc.ExitCode != 0)
+        {
+            ctx.Err.WriteLine($"PyTorch/NumPy column skipped: peers_step.py failed ({err.Split('\n').FirstOrDefault(l => l.Contains("Error")) ?? "exit " + proc.ExitCode}); run bench/setup.sh.");
+            return [];
+        }
+        return output.Split('\n').Where(l => l.StartsWith("{\"m\"")).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+    }
+
+    private static void Print(CliContext ctx, List<Dictionary<string, object?>> rows)
+    {
+        var t = new Table();
+        foreach (var h in new[] { "backend", "dtype", "m", "step s", "GFLOP/s", "% GEMM peak", "peer", "ratio to peer", "traces/grad", "diag/grad", "peak MB" })
+            t.AddColumn(new TableColumn(h).RightAligned());
+        string F(object? v, string fmt) => v is double d ? d.ToString(fmt) : "–";
+        foreach (var r in rows)
+            t.AddRow(r["backend"]!.ToString()!, r["dtype"]!.ToString()!, r["m"]!.ToString()!, F(r["step_s"], "G4"), F(r["gflops"], "F1"),
+                F((double)r["fraction_of_gemm_peak"]! * 100, "F0"), Markup.Escape(r.GetValueOrDefault("peer")?.ToString() ?? "–"), F(r.GetValueOrDefault("ratio_to_peer"), "F2"),
+                F(r.GetValueOrDefault("block_traces_over_gradient"), "F2"), F(r.GetValueOrDefault("hessian_diag_over_gradient"), "F2"), F(r["peak_working_set_mb"], "F0"));
+        ctx.Console.Write(t);
+    }
+}

@@ -1,0 +1,211 @@
+using HeavyTail.Analytic.LinearAlgebra;
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+
+namespace HeavyTail.Gpu;
+
+/// <summary>Sizes and flags of one GEMM, passed to the kernel by value.</summary>
+public readonly record struct GemmShape(int M, int N, int K, int Lda, int Ldb, int Ldc, int TransA, int TransB, float Alpha, float Beta);
+
+/// <summary>
+/// The batched linear algebra on ILGPU in float32: GEMM (cuBLAS on CUDA, an ILGPU kernel elsewhere), row log-softmax and the
+/// fused softmax cross-entropy gradient as ILGPU kernels. Runs on CUDA when a GPU is present and on ILGPU's CPU accelerator
+/// otherwise, so the same kernels are tested everywhere. The double-precision entry points round to float32 on the way in
+/// and widen on the way out: results carry float32 accuracy (see the contract tests for the stated tolerances).
+/// </summary>
+public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
+{
+    private readonly Context _context;
+    private readonly Accelerator _acc;
+    private readonly CuBlas<CuBlasPointerModeHandlers.AutomaticMode>? _blas;
+    private readonly Action<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _gemm;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int> _softmaxCe;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int> _logSoftmax;
+    private readonly object _lock = new();
+
+    private IlgpuProvider(bool preferCuda)
+    {
+        _context = Context.Create(b => b.Default().EnableAlgorithms());
+        Device? device = preferCuda && _context.GetCudaDevices().Count > 0 ? _context.GetCudaDevices()[0] : null;
+        _acc = device != null ? device.CreateAccelerator(_context) : _context.CreateCPUAccelerator(0);
+        if (_acc is CudaAccelerator cuda)
+        {
+            try { _blas = new CuBlas<CuBlasPointerModeHandlers.AutomaticMode>(cuda); }
+            catch (Exception) { _blas = null; } // no libcublas: fall back to the ILGPU kernel
+        }
+        _gemm = _acc.LoadAutoGroupedStreamKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(GemmKernel);
+        _softmaxCe = _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>(SoftmaxCrossEntropyKernel);
+        _logSoftmax = _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(LogSoftmaxKernel);
+    }
+
+    /// <summary>CUDA when <paramref name="preferCuda"/> and a GPU is present, else ILGPU's CPU accelerator.</summary>
+    public static IlgpuProvider Create(bool preferCuda = true) => new(preferCuda);
+
+    /// <summary>The CUDA backend, or null when no CUDA device is present.</summary>
+    public static IlgpuProvider? TryCreateCuda()
+    {
+        try
+        {
+            var p = new IlgpuProvider(true);
+            if (p.IsCuda) return p;
+            p.Dispose();
+        }
+        catch (Exception) { }
+        return null;
+    }
+
+    public bool IsCuda => _acc is CudaAccelerator;
+    public string Name => IsCuda ? "gpu" : "ilgpu-cpu";
+    public string Device => _acc.Name;
+
+    /// <summary>Registers "gpu" (CUDA only) and "ilgpu-cpu" with <see cref="LinearAlgebraControl"/>.</summary>
+    public static void Register()
+    {
+        LinearAlgebraControl.Register("gpu", TryCreateCuda);
+        LinearAlgebraControl.Register("ilgpu-cpu", () => Create(preferCuda: false));
+    }
+
+    // ---- kernels -------------------------------------------------------------------------------------------------
+
+    /// <summary>C[i,j] = α Σ_p op(A)[i,p]·op(B)[p,j] + β C[i,j] (β = 0 does not read C); one thread per entry of C.</summary>
+    private static void GemmKernel(Index2D idx, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape s)
+    {
+        int i = idx.X, j = idx.Y;
+        float sum = 0;
+        for (int p = 0; p < s.K; p++)
+        {
+            float av = s.TransA != 0 ? a[p * s.Lda + i] : a[i * s.Lda + p];
+            float bv = s.TransB != 0 ? b[j * s.Ldb + p] : b[p * s.Ldb + j];
+            sum += av * bv;
+        }
+        int o = i * s.Ldc + j;
+        c[o] = s.Beta == 0 ? s.Alpha * sum : s.Alpha * sum + s.Beta * c[o];
+    }
+
+    /// <summary>Row i: ℓ_i = −log softmax(z_i)_{y_i} (log1p form when z_y is the maximum); z_i ← w_i (p_i − e_{y_i}).</summary>
+    private static void SoftmaxCrossEntropyKernel(Index1D i, ArrayView<float> z, ArrayView<int> labels, ArrayView<float> weights, ArrayView<float> losses, int cols)
+    {
+        int off = i * cols, y = labels[i];
+        float m = z[off];
+        for (int j = 1; j < cols; j++) m = XMath.Max(m, z[off + j]);
+        float zy = z[off + y], rest = 0;
+        for (int j = 0; j < cols; j++)
+        {
+            float e = XMath.Exp(z[off + j] - m);
+            z[off + j] = e;
+            if (j != y) rest += e;
+        }
+        float ey = z[off + y], s = rest + ey, inv = 1f / s, w = weights[i];
+        losses[i] = zy == m ? XMath.Log(1f + rest) : (m - zy) + XMath.Log(s);
+        for (int j = 0; j < cols; j++) z[off + j] *= inv * w;
+        z[off + y] = -rest * inv * w;
+    }
+
+    /// <summary>Row i: out = (z − m) − log Σ e^{z − m}.</summary>
+    private static void LogSoftmaxKernel(Index1D i, ArrayView<float> z, ArrayView<float> output, int cols)
+    {
+        int off = i * cols;
+        float m = z[off];
+        for (int j = 1; j < cols; j++) m = XMath.Max(m, z[off + j]);
+        float s = 0;
+        for (int j = 0; j < cols; j++) s += XMath.Exp(z[off + j] - m);
+        float ls = XMath.Log(s);
+        for (int j = 0; j < cols; j++) output[off + j] = (z[off + j] - m) - ls;
+    }
+
+    // ---- provider ------------------------------------------------------------------------------------------------
+
+    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc)
+    {
+        ManagedGemm.ValidateShapes(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        if (m == 0 || n == 0) return;
+        lock (_lock)
+        {
+            using var da = _acc.Allocate1D(a.Length == 0 ? [0f] : a);
+            using var db = _acc.Allocate1D(b.Length == 0 ? [0f] : b);
+            using var dc = _acc.Allocate1D(c);
+            if (_blas != null && k > 0)
+            {
+                // Row-major C = op(A)op(B) is column-major Cᵀ = op(B)ᵀ op(A)ᵀ: swap the operands.
+                _blas.Gemm(transB ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose, transA ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose,
+                    n, m, k, alpha, db.View, ldb, da.View, lda, beta, dc.View, ldc);
+            }
+            else
+            {
+                _gemm(new Index2D(m, n), da.View, db.View, dc.View, new GemmShape(m, n, k, lda, ldb, ldc, transA ? 1 : 0, transB ? 1 : 0, alpha, beta));
+            }
+            _acc.Synchronize();
+            dc.CopyToCPU(c);
+        }
+    }
+
+    public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc)
+    {
+        ManagedGemm.ValidateShapes(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        var cf = ToFloat(c);
+        if (beta == 0) Array.Clear(cf); // β = 0 must not propagate NaN from C
+        Gemm(transA, transB, m, n, k, (float)alpha, ToFloat(a), lda, ToFloat(b), ldb, (float)beta, cf, ldc);
+        for (int i = 0; i < c.Length; i++) c[i] = cf[i];
+    }
+
+    public void LogSoftmaxRows(double[] z, int rows, int cols, double[] output)
+    {
+        Analytic.Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");
+        Analytic.Guard.Length(output.Length, rows * cols, nameof(output), $"rows×cols = {rows}×{cols}");
+        if (rows == 0) return;
+        lock (_lock)
+        {
+            using var dz = _acc.Allocate1D(ToFloat(z));
+            using var dout = _acc.Allocate1D<float>(z.Length);
+            _logSoftmax(rows, dz.View, dout.View, cols);
+            _acc.Synchronize();
+            var r = dout.GetAsArray1D();
+            for (int i = 0; i < r.Length; i++) output[i] = r[i];
+        }
+    }
+
+    public double SoftmaxCrossEntropyGradient(double[] z, int rows, int cols, int[] labels, double[] weights, double[]? perSampleLoss)
+    {
+        Analytic.Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");
+        Analytic.Guard.Length(labels.Length, rows, nameof(labels), "one label per row");
+        Analytic.Guard.Length(weights.Length, rows, nameof(weights), "one weight per row");
+        Analytic.Guard.Labels(labels, cols, nameof(labels));
+        if (perSampleLoss != null) Analytic.Guard.Length(perSampleLoss.Length, rows, nameof(perSampleLoss), "one per row");
+        float[] zf, lf;
+        lock (_lock)
+        {
+            using var dz = _acc.Allocate1D(ToFloat(z));
+            using var dy = _acc.Allocate1D(labels);
+            using var dw = _acc.Allocate1D(ToFloat(weights));
+            using var dl = _acc.Allocate1D<float>(rows);
+            _softmaxCe(rows, dz.View, dy.View, dw.View, dl.View, cols);
+            _acc.Synchronize();
+            zf = dz.GetAsArray1D(); lf = dl.GetAsArray1D();
+        }
+        for (int i = 0; i < z.Length; i++) z[i] = zf[i];
+        double total = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            if (perSampleLoss != null) perSampleLoss[i] = lf[i];
+            total += weights[i] * lf[i];
+        }
+        return total;
+    }
+
+    private static float[] ToFloat(double[] x)
+    {
+        var f = new float[Math.Max(1, x.Length)];
+        for (int i = 0; i < x.Length; i++) f[i] = (float)x[i];
+        return x.Length == 0 ? [] : f;
+    }
+
+    public void Dispose()
+    {
+        _blas?.Dispose();
+        _acc.Dispose();
+        _context.Dispose();
+    }
+}

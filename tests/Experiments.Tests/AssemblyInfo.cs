@@ -1,0 +1,2 @@
+// The CLI selects the linear-algebra backend process-wide (--backend); tests that run it in-process must not interleave.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]

@@ -1,0 +1,154 @@
+using System.Text.Json;
+using HeavyTail.Experiments.Cli;
+using HeavyTail.Experiments.Recipes;
+
+namespace HeavyTail.Experiments.Tests;
+
+public static class PngTests
+{
+    /// <summary>PNG signature and IHDR chunk; returns the image size.</summary>
+    public static bool IsPng(string path, out int width, out int height)
+    {
+        width = height = 0;
+        if (!File.Exists(path)) return false;
+        var b = File.ReadAllBytes(path);
+        byte[] sig = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+        if (b.Length < 33 || !b.AsSpan(0, 8).SequenceEqual(sig) || System.Text.Encoding.ASCII.GetString(b, 12, 4) != "IHDR") return false;
+        width = (b[16] << 24) | (b[17] << 16) | (b[18] << 8) | b[19];
+        height = (b[20] << 24) | (b[21] << 16) | (b[22] << 8) | b[23];
+        return b.Length > 1000;
+    }
+}
+
+/// <summary>Every recipe at the tiny scale: figures, CSVs, run.json and the report.</summary>
+public class RecipeTests : IClassFixture<RecipeTests.TinyReproduction>
+{
+    public sealed class TinyReproduction
+    {
+        public string Dir { get; } = CliHarness.TempDir();
+        public (int Code, string Out, string Err) First { get; }
+        public (int Code, string Out, string Err) Second { get; }
+        public double SecondSeconds { get; }
+
+        public TinyReproduction()
+        {
+            First = CliHarness.Run("reproduce", "--scale", "tiny", "--out", Dir, "--quiet");
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            Second = CliHarness.Run("reproduce", "--scale", "tiny", "--out", Dir, "--quiet");
+            SecondSeconds = sw.Elapsed.TotalSeconds;
+        }
+    }
+
+    private readonly TinyReproduction _r;
+    public RecipeTests(TinyReproduction r) => _r = r;
+
+    [Fact]
+    public void Reproduce_runs_every_recipe_and_writes_the_report()
+    {
+        Assert.True(_r.First.Code == 0, _r.First.Err + _r.First.Out);
+        string md = File.ReadAllText(Path.Combine(_r.Dir, "report.md"));
+        foreach (var recipe in Cookbook.All) Assert.Contains($"## {recipe.Name}", md);
+        Assert.Contains("| check | recipe | predicted | measured | result |", md);
+        Assert.Contains("Selected step sizes", md);
+        string html = File.ReadAllText(Path.Combine(_r.Dir, "report.html"));
+        Assert.Contains("data:image/png;base64,", html);
+    }
+
+    [Fact]
+    public void Every_figure_is_a_valid_1200_by_800_png_with_an_svg_beside_it()
+    {
+        var pngs = Directory.GetFiles(_r.Dir, "*.png", SearchOption.AllDirectories).Where(p => !p.Contains("_cache")).ToArray();
+        Assert.True(pngs.Length >= 25, $"{pngs.Length} figures");
+        foreach (var png in pngs)
+        {
+            Assert.True(PngTests.IsPng(png, out int w, out int h), png);
+            Assert.Equal((1200, 800), (w, h));
+            Assert.True(File.Exists(Path.ChangeExtension(png, ".svg")), png);
+        }
+    }
+
+    [Fact]
+    public void Every_recipe_writes_run_json_with_its_checks_and_csvs_that_parse()
+    {
+        foreach (var recipe in Cookbook.All)
+        {
+            string dir = Path.Combine(_r.Dir, recipe.Name);
+            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "run.json")));
+            var root = doc.RootElement;
+            Assert.Equal(recipe.Name, root.GetProperty("recipe").GetString());
+            Assert.Equal("finished", root.GetProperty("status").GetString());
+            Assert.Equal("tiny", root.GetProperty("scale").GetString());
+            Assert.True(root.GetProperty("checks").GetArrayLength() >= 1, recipe.Name);
+            foreach (var c in root.GetProperty("checks").EnumerateArray())
+                foreach (var key in new[] { "name", "predicted", "measured", "pass" }) Assert.True(c.TryGetProperty(key, out _));
+            var csvs = Directory.GetFiles(dir, "*.csv");
+            Assert.NotEmpty(csvs);
+            foreach (var csv in csvs)
+            {
+                var (header, rows) = Csv.Read(csv);
+                Assert.NotEmpty(rows);
+                Assert.All(rows, r => Assert.Equal(header.Length, r.Length));
+            }
+        }
+    }
+
+    [Fact]
+    public void Trajectory_csvs_follow_the_train_schema()
+    {
+        var (header, rows) = Csv.Read(Path.Combine(_r.Dir, "ht-random-gd-vs-adam", "gd.csv"));
+        Assert.Equal(["step", "loss", "group_0_loss", "group_1_loss", "group_2_loss", "group_3_loss"], header);
+        Assert.Equal(0, rows[0][0]);
+        Assert.Equal(Math.Log(15), rows[0][1], 14);
+    }
+
+    [Fact]
+    public void A_second_reproduce_reuses_the_cached_runs()
+    {
+        Assert.Equal(0, _r.Second.Code);
+        var first = Directory.GetFiles(Path.Combine(_r.Dir, "_cache"), "*.json").Length;
+        Assert.True(first > 50);
+        Assert.True(_r.SecondSeconds < 60, $"{_r.SecondSeconds} s");
+    }
+
+    [Fact]
+    public void List_and_unknown_recipes()
+    {
+        var l = CliHarness.Run("list");
+        Assert.Equal(0, l.Code);
+        foreach (var recipe in Cookbook.All) Assert.Contains(recipe.Name, l.Out);
+        var bad = CliHarness.Run("run", "nope", "--scale", "tiny", "--out", CliHarness.TempDir());
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("unknown recipe 'nope'", bad.Err);
+        var scale = CliHarness.Run("reproduce", "--scale", "huge", "--out", CliHarness.TempDir());
+        Assert.Equal(2, scale.Code);
+        Assert.Contains("--scale", scale.Err);
+    }
+
+    [Fact]
+    public void An_interrupted_run_leaves_no_partial_file()
+    {
+        string dir = CliHarness.TempDir();
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var o = new StringWriter(); var e = new StringWriter();
+        int code = HeavyTailCli.Run(["run", "ht-random-gd-vs-adam", "--scale", "tiny", "--out", dir, "--quiet"], o, e, cts.Token);
+        Assert.Equal(2, code);
+        Assert.Contains("interrupted", e.ToString());
+        Assert.Empty(Directory.GetFiles(dir, "*.tmp", SearchOption.AllDirectories));
+        var r = CliHarness.Run("run", "ht-random-gd-vs-adam", "--scale", "tiny", "--out", dir, "--quiet");
+        Assert.Equal(0, r.Code);
+    }
+
+    [Fact]
+    public void Plot_replots_flow_and_trajectory_csvs()
+    {
+        string png = Path.Combine(CliHarness.TempDir(), "overlay.png");
+        var r = CliHarness.Run("plot", Path.Combine(_r.Dir, "ht-random-gd-vs-adam", "gd.csv"), Path.Combine(_r.Dir, "ht-random-gd-vs-adam", "adam.csv"),
+            "--columns", "loss", "--log-y", "--out", png);
+        Assert.True(r.Code == 0, r.Err);
+        Assert.True(PngTests.IsPng(png, out _, out _));
+        var bad = CliHarness.Run("plot", Path.Combine(_r.Dir, "ht-random-gd-vs-adam", "gd.csv"), "--columns", "nope", "--out", png);
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("no column 'nope'", bad.Err);
+    }
+}

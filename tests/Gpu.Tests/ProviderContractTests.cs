@@ -1,0 +1,149 @@
+using HeavyTail.Analytic;
+using HeavyTail.Analytic.LinearAlgebra;
+
+namespace HeavyTail.Gpu.Tests;
+
+/// <summary>The backends present on this machine: managed (always), ILGPU's CPU accelerator (always), OpenBLAS and CUDA when installed.</summary>
+public static class Backends
+{
+    private static readonly Lazy<IReadOnlyList<ILinearAlgebraProvider>> All = new(() =>
+    {
+        var list = new List<ILinearAlgebraProvider> { new ManagedLinearAlgebraProvider(), IlgpuProvider.Create(preferCuda: false) };
+        if (NativeBlasProvider.TryCreate() is { } native) list.Add(native);
+        if (IlgpuProvider.TryCreateCuda() is { } cuda) list.Add(cuda);
+        return list;
+    });
+
+    public static IEnumerable<object[]> Names() => All.Value.Select(p => new object[] { p.Name });
+    public static ILinearAlgebraProvider Get(string name) => All.Value.Single(p => p.Name == name);
+
+    /// <summary>
+    /// Relative precision of a backend's arithmetic: 2⁻⁵³ for the double backends (managed, native), 2⁻²⁴ for the float32
+    /// ILGPU backends (inputs are rounded to float32 on the way in, each rounding contributing u = 2⁻²⁴).
+    /// </summary>
+    public static double UnitRoundoff(string name) => name is "managed" or "native" ? Math.Pow(2, -53) : Math.Pow(2, -24);
+}
+
+/// <summary>One contract for every backend: each operation against a double-precision reference at stated tolerances.</summary>
+public class ProviderContractTests
+{
+    private static double[] Random(int len, int seed, double scale = 1) { var x = new double[len]; new SeededRandom((ulong)seed).FillGaussian(x, scale); return x; }
+
+    public static IEnumerable<object[]> Shapes()
+    {
+        // awkward shapes: 1×1, primes, n not a multiple of any tile or vector width, c = 2, k = 1
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (2, 2, 1), (7, 13, 5), (31, 2, 37), (17, 29, 64), (64, 96, 33), (3, 127, 19) })
+            foreach (var b in Backends.Names())
+                foreach (var ta in new[] { false, true })
+                    foreach (var tb in new[] { false, true })
+                        yield return [b[0], m, n, k, ta, tb];
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Gemm_matches_the_double_reference(string backend, int m, int n, int k, bool transA, bool transB)
+    {
+        var la = Backends.Get(backend);
+        int lda = (transA ? m : k) + 1, ldb = (transB ? k : n) + 2, ldc = n + 1;
+        var a = Random((transA ? k : m) * lda, 1); var b = Random((transB ? n : k) * ldb, 2); var c = Random(m * ldc, 3);
+        var expected = (double[])c.Clone();
+        double alpha = 0.7, beta = -1.3;
+        var bound = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0, abs = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    double t = (transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+                    s += t; abs += Math.Abs(t);
+                }
+                expected[i * ldc + j] = alpha * s + beta * c[i * ldc + j];
+                // Rounded inputs (a, b, c, α, β each ≤ u relative) and a k-term sum: |err| ≤ (k + 5)·u·(|α|Σ|a||b| + |β||c|) (Higham, §3.1).
+                bound[i * n + j] = (k + 5) * Backends.UnitRoundoff(backend) * (Math.Abs(alpha) * abs + Math.Abs(beta * c[i * ldc + j])) + 1e-300;
+            }
+        la.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                Assert.True(Math.Abs(c[i * ldc + j] - expected[i * ldc + j]) <= bound[i * n + j],
+                    $"{backend} C[{i},{j}] = {c[i * ldc + j]:R}, expected {expected[i * ldc + j]:R} ± {bound[i * n + j]:G3}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void Float_gemm_and_beta_zero_semantics(string backend)
+    {
+        var la = Backends.Get(backend);
+        float[] a = [1, 2, 3, 4], b = [5, 6, 7, 8], c = [float.NaN, float.NaN, float.NaN, float.NaN];
+        la.Gemm(false, false, 2, 2, 2, 1f, a, 2, b, 2, 0f, c, 2);
+        Assert.Equal([19f, 22f, 43f, 50f], c); // small integers are exact in float32
+        Assert.Throws<ArgumentException>(() => la.Gemm(false, false, 3, 2, 2, 1f, a, 2, b, 2, 0f, c, 2));
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void Fused_softmax_cross_entropy_matches_the_double_row_kernels(string backend)
+    {
+        var la = Backends.Get(backend);
+        foreach (var (n, c) in new[] { (1, 2), (5, 2), (37, 11), (64, 127) })
+        {
+            var z = Random(n * c, 7, 4.0);
+            var labels = Enumerable.Range(0, n).Select(i => (i * 7) % c).ToArray();
+            var w = Enumerable.Repeat(1.0 / n, n).ToArray();
+            var zz = (double[])z.Clone(); var losses = new double[n];
+            double total = la.SoftmaxCrossEntropyGradient(zz, n, c, labels, w, losses);
+            double u = Backends.UnitRoundoff(backend), expectedTotal = 0;
+            for (int i = 0; i < n; i++)
+            {
+                var row = z.AsSpan(i * c, c);
+                double l = Softmax.CrossEntropy(row, labels[i]);
+                expectedTotal += w[i] * l;
+                double zmax = Softmax.Max(row);
+                // ℓ = (m − z_y) + log Σe^{z−m}: rounding of the logits (|z|·u each), c exponentials and a c-term sum.
+                Assert.True(Math.Abs(losses[i] - l) <= (4 * Math.Abs(zmax) + 4 * c + 8) * u * Math.Max(1, l), $"{backend} row {i}: {losses[i]} vs {l}");
+                var p = new double[c]; Softmax.Probabilities(row, p);
+                for (int a = 0; a < c; a++)
+                {
+                    double g = w[i] * (p[a] - (a == labels[i] ? 1 : 0));
+                    // each p_a is relatively accurate to ≈ (2|z|max + c + 4)·u (exp of rounded differences, normalised sum)
+                    Assert.True(Math.Abs(zz[i * c + a] - g) <= (2 * Math.Abs(zmax) + c + 8) * u * w[i] + 1e-300, $"{backend} grad[{i},{a}]");
+                }
+            }
+            Assert.True(Math.Abs(total - expectedTotal) <= (4 * 20 + 4 * c + 8) * u * Math.Max(1, expectedTotal));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void Log_softmax_rows_are_stable_at_large_logits(string backend)
+    {
+        var la = Backends.Get(backend);
+        double[] z = [1e3, 1e3 - 1, -1e3, 0.5, 0.25, 0.0];
+        var o = new double[6];
+        la.LogSoftmaxRows(z, 2, 3, o);
+        double e1 = -SpecialFunctions.Log1P(Math.Exp(-1) + Math.Exp(-2e3));
+        double u = Backends.UnitRoundoff(backend);
+        Assert.True(Math.Abs(o[0] - e1) <= 8 * u * 1e3, $"{o[0]} vs {e1}");
+        Assert.All(o, v => Assert.True(double.IsFinite(v)));
+        var ls = new double[3]; Softmax.LogSoftmax(z.AsSpan(3, 3), ls);
+        for (int j = 0; j < 3; j++) Assert.True(Math.Abs(o[3 + j] - ls[j]) <= 16 * u);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void A_model_step_on_the_backend_matches_the_double_reference(string backend)
+    {
+        var la = Backends.Get(backend);
+        var p = Analytic.Data.Problems.HtRandom(3, seed: 2);
+        var w = Random(p.Data.D * p.Data.C, 4, 0.1);
+        var reference = new Analytic.Models.SoftmaxCrossEntropyModel(p.Data);
+        var onBackend = new Analytic.Models.SoftmaxCrossEntropyModel(p.Data, la);
+        var g1 = new double[w.Length]; var g2 = new double[w.Length];
+        double l1 = reference.LossAndGradient(w, g1), l2 = onBackend.LossAndGradient(w, g2);
+        double u = Backends.UnitRoundoff(backend);
+        // n = 24-term sums of d = 32-term products: (n + d + c)·u relative to the scale of the gradient
+        double scale = g1.Max(Math.Abs), tol = (24 + 32 + 7 + 8) * u;
+        Assert.True(Math.Abs(l1 - l2) <= tol * l1, $"loss {l2} vs {l1}");
+        for (int i = 0; i < w.Length; i++) Assert.True(Math.Abs(g1[i] - g2[i]) <= tol * scale * 4, $"grad[{i}]");
+    }
+}
