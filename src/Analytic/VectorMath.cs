@@ -128,7 +128,16 @@ public static class VectorMath
             i = xs.Length * Vector<double>.Count;
         }
         for (int q = i; q < x.Length; q++) if (x[q] > m) m = x[q];
-        for (int q = 0; q < x.Length; q++) if (x[q] == m) return q;
+        int start = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var xs = MemoryMarshal.Cast<double, Vector<double>>(x);
+            var mv = new Vector<double>(m);
+            int v = 0;
+            while (v < xs.Length && !Vector.EqualsAny(xs[v], mv)) v++;
+            start = v * Vector<double>.Count;
+        }
+        for (int q = start; q < x.Length; q++) if (x[q] == m) return q;
         // only NaN or −∞ values: fall back to the first index of the scalar definition
         int a = 0;
         for (int q = 1; q < x.Length; q++) if (x[q] > x[a]) a = q;

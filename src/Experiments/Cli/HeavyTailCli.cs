@@ -20,6 +20,7 @@ public static class HeavyTailCli
             ColorSystem = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? InteractionSupport.Detect : InteractionSupport.No,
         });
+        if (!console.Profile.Capabilities.Interactive) console.Profile.Width = 160; // tables in logs and pipes are not squeezed to 80 columns
         var ctx = new CliContext(console, stdout, stderr) { Cancel = cancel };
         var root = new RootCommand("HeavyTail.Theory: heavy-tailed class imbalance and why Adam beats gradient descent (Kunstner et al. 2024).");
         var quiet = new Option<bool>("--quiet") { Description = "no progress output", Recursive = true };

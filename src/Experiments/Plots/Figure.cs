@@ -70,9 +70,13 @@ public sealed class Figure
         return png;
     }
 
+    /// <summary>Fixed y range (in data units, before any log transform), e.g. to keep a loss spike from flattening the curves.</summary>
+    public (double Min, double Max)? YLimits { get; set; }
+
     private void FinishAxes()
     {
         Plot.Axes.AutoScale();
+        if (YLimits is (double lo, double hi)) Plot.Axes.SetLimitsY(Y(lo), Y(hi));
         if (_logX) Plot.Axes.Bottom.TickGenerator = LogTicks(Plot.Axes.GetLimits().Left, Plot.Axes.GetLimits().Right);
         if (_logY) Plot.Axes.Left.TickGenerator = LogTicks(Plot.Axes.GetLimits().Bottom, Plot.Axes.GetLimits().Top);
     }
@@ -91,5 +95,5 @@ public sealed class Figure
         return t;
     }
 
-    private static string Label(int k) => k switch { 0 => "1", 1 => "10", -1 => "0.1", _ => $"1e{k}" };
+    private static string Label(int k) => k switch { >= 0 and <= 4 => Math.Pow(10, k).ToString("0"), -1 => "0.1", -2 => "0.01", _ => $"1e{k}" };
 }

@@ -15,6 +15,7 @@ public static class RecipePlots
         for (int g = 0; g < k; g++)
             f.Line(steps, run.Rows.Select(r => r.GroupLosses[g]).ToArray(), Figure.GroupColor(g, k), g == 0 ? "group 0 (frequent)" : g == k - 1 ? $"group {g} (rare)" : null);
         f.Line(steps, run.Rows.Select(r => r.Loss).ToArray(), ScottPlot.Colors.Black, "overall", dashed: true);
+        ClipAbove(f, run.Rows.SelectMany(r => r.GroupLosses.Append(r.Loss)), run.InitialLoss);
         return f;
     }
 
@@ -24,7 +25,21 @@ public static class RecipePlots
         var f = new Figure(title, "step", "training loss");
         foreach (var (name, run) in runs)
             f.Line(run.Rows.Select(r => (double)r.Step).ToArray(), run.Rows.Select(r => r.Loss).ToArray(), Figure.OptimizerColor(name), $"{name} (η={run.Spec.Optimizer.Lr:G3})");
+        var all = runs.ToList();
+        if (all.Count > 0) ClipAbove(f, all.SelectMany(r => r.Run.Rows.Select(x => x.Loss)), all[0].Run.InitialLoss);
         return f;
+    }
+
+    /// <summary>
+    /// When a curve spikes above 1.5× the initial loss (large step sizes on separable data), show [0, 1.5·L₀] and say so in
+    /// the title: the spike is in the CSV, the figure keeps the groups readable.
+    /// </summary>
+    private static void ClipAbove(Figure f, IEnumerable<double> values, double initial)
+    {
+        double max = values.Where(double.IsFinite).DefaultIfEmpty(0).Max();
+        if (max <= 1.5 * initial) return;
+        f.YLimits = (0, 1.5 * initial);
+        f.Plot.Axes.Title.Label.Text += $" (y clipped; peak {max:G3})";
     }
 
     public static IReadOnlyList<string> TrajectoryHeader(int groups) => Cli.TrainCommand.TrajectoryHeader(groups);
