@@ -13,7 +13,7 @@ namespace HeavyTail.Analytic.LinearAlgebra;
 /// </summary>
 public static unsafe class ManagedGemm
 {
-    private const int KBlock = 256;
+    private const int KBlock = 128;
     private const int NBlock = 256;
     private const int RowsPerTask = 32;
 
