@@ -36,10 +36,16 @@ internal static class StageCombination
     public static double FinalizeWithError(double[] y, double h, double[] b, double[] e, double[][] k, int count, double[] yNew, double rtol, double atol)
     {
         int n = y.Length, blocks = (n + Block - 1) / Block;
-        var partial = new double[blocks];
-        if (blocks == 1 || n < 1 << 16) { for (int q = 0; q < blocks; q++) Run(q); }
-        else Parallel.For(0, blocks, Run);
-        return Math.Sqrt(partial.Sum() / n);
+        var partial = System.Buffers.ArrayPool<double>.Shared.Rent(blocks);
+        try
+        {
+            if (blocks == 1 || n < 1 << 16) { for (int q = 0; q < blocks; q++) Run(q); }
+            else Parallel.For(0, blocks, Run);
+            double total = 0;
+            for (int q = 0; q < blocks; q++) total += partial[q];
+            return Math.Sqrt(total / n);
+        }
+        finally { System.Buffers.ArrayPool<double>.Shared.Return(partial); }
 
         void Run(int blk)
         {
