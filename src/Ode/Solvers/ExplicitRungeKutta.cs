@@ -48,8 +48,14 @@ public sealed class ExplicitRungeKutta
     private void RunStages(Flows.IVectorField f, double t, double h, double[] y, double[][] k, double[] tmp)
     {
         var tab = Tableau;
+        var rows = f is Flows.IRowSeparableField { IsRowSeparable: true } rs && y.Length % rs.RowLength == 0 ? rs : null;
         for (int i = 1; i < tab.Stages; i++)
         {
+            if (rows != null)
+            {
+                StageCombination.ApplyAndEvaluate(y, h, tab.A[i], k, i, rows, t + tab.C[i] * h, k[i]);
+                continue;
+            }
             StageCombination.Apply(y, h, tab.A[i], k, i, tmp);
             f.Evaluate(t + tab.C[i] * h, tmp, k[i]);
         }

@@ -30,6 +30,29 @@ internal static class StageCombination
     }
 
     /// <summary>
+    /// Fused stage of a row-separable field: for each block of whole rows, the stage state y + h Σ a_j k_j is formed in a
+    /// stack buffer and the field evaluated on it into <paramref name="kOut"/>, so the stage state never goes to memory.
+    /// </summary>
+    public static void ApplyAndEvaluate(double[] y, double h, double[] a, double[][] k, int count, Flows.IRowSeparableField field, double t, double[] kOut)
+    {
+        int n = y.Length, c = field.RowLength;
+        int rowsPerBlock = Math.Max(1, Block / c), blockLen = rowsPerBlock * c;
+        int blocks = (n + blockLen - 1) / blockLen;
+        if (blocks == 1 || n < 1 << 16) { for (int b = 0; b < blocks; b++) Run(b); }
+        else Parallel.For(0, blocks, Run);
+
+        void Run(int b)
+        {
+            int lo = b * blockLen, len = Math.Min(blockLen, n - lo);
+            Span<double> tmp = len <= 16384 ? stackalloc double[len] : new double[len];
+            y.AsSpan(lo, len).CopyTo(tmp);
+            for (int j = 0; j < count; j++)
+                if (a[j] != 0) Axpy(h * a[j], k[j].AsSpan(lo, len), tmp);
+            field.EvaluateRows(t, tmp, kOut.AsSpan(lo, len), lo / c);
+        }
+    }
+
+    /// <summary>
     /// The last combination of an adaptive step in one pass over the stages: yNew = y + h Σ b_j k_j, and the error norm
     /// RMS_i( h Σ e_j k_{j,i} / (atol + rtol·max(|y_i|, |yNew_i|)) ) with e = b − b̂, without storing the error vector.
     /// </summary>
