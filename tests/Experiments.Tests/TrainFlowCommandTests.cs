@@ -47,7 +47,13 @@ public class TrainFlowCommandTests
         Assert.Equal("t", header[0]); Assert.Equal("class_0_loss", header[2]); Assert.Equal("theory_loss", header[10]);
         Assert.Equal(4, rows.Count);
         foreach (var row in rows)
+        {
             for (int k = 0; k < 8; k++) Assert.True(Math.Abs(row[2 + k] - row[11 + k]) <= 1e-7 * row[11 + k]);
+            // dissipation identity of gradient flow: dL/dt = −‖g‖², evaluated from the field at the saved state
+            Assert.Equal(row[^1], row[^2], 14);
+            Assert.True(row[^1] < 0);
+        }
+        Assert.Equal("dL_dt", header[^2]);
         using var run = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "run.json")));
         Assert.Equal("Success", run.RootElement.GetProperty("result").GetString());
         Assert.True(run.RootElement.GetProperty("stats").GetProperty("function_evaluations").GetInt32() > 0);
@@ -60,7 +66,7 @@ public class TrainFlowCommandTests
         var r = CliHarness.Run("flow", "--problem", "ht-random", "--m", "3", "--flow", "adam", "--t-end", "2", "--save-at", "0,1,2", "--out", dir);
         Assert.True(r.Code == 0, r.Err);
         var (header, _) = Csv.Read(Path.Combine(dir, "flow.csv"));
-        Assert.Equal(["t", "loss", "group_0_loss", "group_1_loss", "group_2_loss"], header);
+        Assert.Equal(["t", "loss", "group_0_loss", "group_1_loss", "group_2_loss", "dL_dt", "dL_dt_identity"], header);
     }
 
     [Theory]

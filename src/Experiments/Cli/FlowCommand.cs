@@ -105,13 +105,17 @@ public static class FlowCommand
         var header = new List<string> { "t", "loss" };
         header.AddRange(oneHot ? Enumerable.Range(0, c).Select(k => $"class_{k}_loss") : Enumerable.Range(0, p.Groups.K).Select(g => $"group_{g}_loss"));
         if (theory) { header.Add("theory_loss"); header.AddRange(Enumerable.Range(0, c).Select(k => $"theory_class_{k}_loss")); }
+        // dL/dt = ⟨∇L, dW/dt⟩ from the flow's own field, and the identity it should equal (−‖g‖², −‖g‖₁, −‖g‖; empty where none)
+        header.Add("dL_dt"); header.Add("dL_dt_identity");
+        var g = new double[model.ParameterCount];
+        var field = new double[flow.Dimension];
         var losses = new double[model.N];
         var sw = Stopwatch.StartNew();
         var sol = Integrator.Solve(flow, solver, 0, t1, flow.InitialState(w0), save, controller, (t, y) =>
         {
             var w = flow.Weights(y);
-            model.PerSampleLoss(w, losses);
-            var row = new List<double> { t, LossFromSamples(model, losses) };
+            double loss = model.LossAndGradient(w, g, losses);   // one pass: loss, per-sample losses and ∇L
+            var row = new List<double> { t, loss };
             row.AddRange(oneHot ? model.PerClassLossFromSamples(losses) : model.PerGroupLossFromSamples(losses, p.Groups));
             if (theory)
             {
@@ -121,15 +125,13 @@ public static class FlowCommand
                 row.Add(total.Value);
                 row.AddRange(th);
             }
+            flow.Evaluate(t, y, field);
+            double rate = 0;
+            for (int q = 0; q < g.Length; q++) rate += g[q] * field[q];
+            row.Add(rate);
+            row.Add(flow.PredictedDissipation(g));
             return row.ToArray();
         });
         return new FlowTable(header.ToArray(), sol.Values.ToList(), sol, sw.Elapsed.TotalSeconds);
-    }
-
-    private static double LossFromSamples(LinearModel m, double[] losses)
-    {
-        var s = new Analytic.CompensatedSum();
-        for (int i = 0; i < losses.Length; i++) s.Add(m.Data.Weights[i] * losses[i]);
-        return s.Value;
     }
 }
