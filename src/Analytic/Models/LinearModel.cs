@@ -45,6 +45,39 @@ public abstract class LinearModel
     /// </summary>
     protected abstract void Residuals(double[] w, double[] sampleWeights, double[] r, double[] losses);
 
+    /// <summary>In place on one logit row z_i (c values): z_i ← w_i ∂ℓ_i/∂z_i; returns ℓ_i.</summary>
+    protected abstract double RowResidual(Span<double> z, int i);
+
+    private double[]? _zWide;
+
+    /// <summary>
+    /// R runs side by side on the same data: W_wide is d × (R·c), run r's W[j, a] at j·R·c + r·c + a. One GEMM reads X once
+    /// for all runs (Z = X W_wide), each (sample, run) block of c logits gets its residual, and G_wide = Xᵀ R_wide.
+    /// Writes the runs' per-sample losses into <paramref name="sampleLosses"/>[r] and returns the runs' losses. Each run's
+    /// numbers depend on its own columns only (a run whose W is non-finite does not disturb the others).
+    /// </summary>
+    public double[] LossAndGradientBatched(double[] wWide, int runs, double[] gradWide, double[][] sampleLosses)
+    {
+        Guard.Positive(runs, nameof(runs));
+        int wc = runs * C;
+        Guard.Length(wWide.Length, D * wc, nameof(wWide), $"d × R·c = {D}×{wc}");
+        Guard.Length(gradWide.Length, D * wc, nameof(gradWide), $"d × R·c = {D}×{wc}");
+        Guard.Length(sampleLosses.Length, runs, nameof(sampleLosses), "one per run");
+        var z = _zWide is { } zz && zz.Length == N * wc ? zz : _zWide = new double[N * wc];
+        if (Data.IdentityInputs) Array.Copy(wWide, z, N * wc);
+        else La.Gemm(false, false, N, wc, D, 1.0, Data.X, D, wWide, wc, 0.0, z, wc);
+        int c = C;
+        ManagedLinearAlgebraProvider.RowParallel(N, wc, i =>
+        {
+            for (int r = 0; r < runs; r++) sampleLosses[r][i] = RowResidual(z.AsSpan(i * wc + r * c, c), i);
+        });
+        if (Data.IdentityInputs) Array.Copy(z, gradWide, N * wc);
+        else La.Gemm(true, false, D, wc, N, 1.0, Data.X, D, z, wc, 0.0, gradWide, wc);
+        var loss = new double[runs];
+        for (int r = 0; r < runs; r++) loss[r] = TotalLoss(sampleLosses[r]);
+        return loss;
+    }
+
     /// <summary>
     /// Visits g_k = Σ_{i: y_i = k} w_i ∇ℓ_i / Σ_{i: y_i = k} w_i, the gradient of the loss on class k's samples, for every class
     /// with samples (one pass: 2·n·d·c flops in all). The array passed to <paramref name="visit"/> is reused.

@@ -107,6 +107,12 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         return m + Math.Log(SumExp(z, m, skip));
     }
 
+    protected override double RowResidual(Span<double> z, int i)
+    {
+        if (!VectorMath.AllFinite(z)) { z.Fill(double.NaN); return double.NaN; }
+        return Softmax.CrossEntropyGradientInPlace(z, Data.Labels[i], Data.Weights[i]);
+    }
+
     protected override void Residuals(double[] w, double[] sampleWeights, double[] r, double[] losses)
     {
         MultiplyX(w, r);

@@ -46,6 +46,14 @@ public sealed class SquaredLossModel : LinearModel
         return TotalLoss(losses);
     }
 
+    protected override double RowResidual(Span<double> z, int i)
+    {
+        var y = _y.AsSpan(i * C, C);
+        double s = 0, wi = Data.Weights[i];
+        for (int a = 0; a < z.Length; a++) { double r = z[a] - y[a]; s += r * r; z[a] = wi * r; }
+        return 0.5 * s;
+    }
+
     protected override void Residuals(double[] w, double[] sampleWeights, double[] r, double[] losses)
     {
         MultiplyX(w, r);

@@ -64,11 +64,17 @@ public static class GridSearch
                 if (i % n == k) cache.GetOrRun(new RunSpec(problem with { Seed = jobs[i].s }, template with { Lr = jobs[i].lr }, steps, logEvery), cancel);
             return null;
         }
+        // runs that share a seed (hence the data) are trained together, one wide GEMM per step
+        void Batch(IEnumerable<double> rates) =>
+            cache.EnsureAll(seeds.SelectMany(s => rates.Select(lr => new RunSpec(problem with { Seed = s }, template with { Lr = lr }, steps, logEvery))).ToList(), cancel);
+        Batch(coarse);
         var points = coarse.Select(Eval).ToList();
         if (lrs == null)
         {
             var first = Select(template.Name, points);
-            foreach (var lr in Refine(first.BestLr)) points.Add(Eval(lr));
+            var refine = Refine(first.BestLr);
+            Batch(refine);
+            foreach (var lr in refine) points.Add(Eval(lr));
         }
         return Select(template.Name, points);
     }

@@ -57,6 +57,27 @@ public sealed class RunCache(string directory)
         });
     }
 
+    /// <summary>
+    /// Trains the specs that are not cached yet — together, as one <see cref="BatchedTrainer"/> run, when they share the problem,
+    /// step budget and logging (pcngd, which needs per-class passes, runs alone) — and stores each result.
+    /// </summary>
+    public void EnsureAll(IReadOnlyList<RunSpec> specs, CancellationToken cancel = default)
+    {
+        var missing = specs.Where(s => !TryLoad(s, out _)).ToList();
+        foreach (var group in missing.GroupBy(s => (s.Problem, s.Steps, s.LogEvery, Batchable: s.Optimizer.Name != "pcngd")))
+        {
+            if (!group.Key.Batchable || group.Count() == 1) { foreach (var s in group) GetOrRun(s, cancel); continue; }
+            var list = group.ToList();
+            var (problem, model) = ProblemCache.Get(group.Key.Problem);
+            var results = BatchedTrainer.Run(model, list.Select(s => s.Optimizer.Create(model)).ToList(), group.Key.Steps, problem.Groups, group.Key.LogEvery, cancel);
+            for (int i = 0; i < list.Count; i++)
+            {
+                Store(new RunRecord(list[i], results[i].Rows, results[i].Diverged, results[i].WallSeconds));
+                Trained++;
+            }
+        }
+    }
+
     /// <summary>The cached run, or a new one trained now (and stored).</summary>
     public RunRecord GetOrRun(RunSpec spec, CancellationToken cancel = default)
     {
