@@ -49,6 +49,17 @@ public sealed class FrequencyGroups
         return new FrequencyGroups(groupOf, k, groupMass);
     }
 
+    /// <summary>Groups with the largest K ≤ <paramref name="maxK"/> for which no group is empty (the default 10 groups where possible).</summary>
+    public static FrequencyGroups UpTo(IReadOnlyList<double> mass, int maxK = 10)
+    {
+        for (int k = maxK; k > 1; k--)
+        {
+            try { return FromMass(mass, k); }
+            catch (ArgumentException) { }
+        }
+        return FromMass(mass, 1);
+    }
+
     /// <summary>Groups given by an explicit class → group map (a problem's own groups, e.g. HT-Random's).</summary>
     public static FrequencyGroups FromAssignment(int[] groupOf, IReadOnlyList<double> mass)
     {

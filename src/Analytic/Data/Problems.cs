@@ -93,7 +93,7 @@ public static class Problems
         for (int i = 0; i < n; i++)
             for (int j = 0; j < d; j++) x[i * d + j] = mu[labels[i] * d + j] + rng.NextGaussian();
         var data = new Dataset(x, labels, n, d, classes);
-        return new Problem("ht-cube", data, LossKind.CrossEntropy, FrequencyGroups.FromCounts(data.ClassCounts, Math.Min(10, DefaultK(data.ClassCounts))),
+        return new Problem("ht-cube", data, LossKind.CrossEntropy, FrequencyGroups.UpTo(data.ClassCounts.Select(v => (double)v).ToArray()),
             new Dictionary<string, object> { ["samples"] = n, ["classes"] = classes, ["seed"] = seed });
     }
 
@@ -128,7 +128,7 @@ public static class Problems
         var x = new double[n * d];
         new SeededRandom(seed).FillGaussian(x);
         var data = new Dataset(x, labels, n, d, classes);
-        return new Problem("zipf", data, LossKind.CrossEntropy, FrequencyGroups.FromCounts(counts, Math.Min(10, DefaultK(counts))),
+        return new Problem("zipf", data, LossKind.CrossEntropy, FrequencyGroups.UpTo(counts.Select(v => (double)v).ToArray()),
             new Dictionary<string, object> { ["classes"] = classes, ["samples"] = n, ["dimension"] = d, ["zipf_exponent"] = a, ["seed"] = seed });
     }
 
@@ -144,7 +144,7 @@ public static class Problems
         var x = new double[classes * classes];
         for (int k = 0; k < classes; k++) x[k * classes + k] = 1.0;
         var data = new Dataset(x, Enumerable.Range(0, classes).ToArray(), classes, classes, classes, weights: pi);
-        return new Problem("one-hot", data, LossKind.CrossEntropy, FrequencyGroups.FromMass(pi, Math.Min(10, DefaultKMass(pi))),
+        return new Problem("one-hot", data, LossKind.CrossEntropy, FrequencyGroups.UpTo(pi),
             new Dictionary<string, object> { ["classes"] = classes, ["zipf_exponent"] = a });
     }
 
@@ -175,18 +175,5 @@ public static class Problems
         int row = 0;
         for (int k = 0; k < counts.Count; k++) for (int s = 0; s < counts[k]; s++) labels[row++] = k;
         return labels;
-    }
-
-    /// <summary>The largest K ≤ 10 for which no frequency group is empty.</summary>
-    private static int DefaultK(IReadOnlyList<int> counts) => DefaultKMass(counts.Select(v => (double)v).ToArray());
-
-    private static int DefaultKMass(IReadOnlyList<double> mass)
-    {
-        for (int k = 10; k > 1; k--)
-        {
-            try { FrequencyGroups.FromMass(mass, k); return k; }
-            catch (ArgumentException) { }
-        }
-        return 1;
     }
 }

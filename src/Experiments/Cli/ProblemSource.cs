@@ -103,18 +103,9 @@ public sealed class ProblemSource
             targets = t; kind = LossKind.Squared;
         }
         var data = new Dataset(x, labels, n, d, c, targets: targets);
-        FrequencyGroups groups;
-        try { groups = FrequencyGroups.FromMass(data.ClassMass, 10); }
-        catch (ArgumentException) { groups = FrequencyGroups.FromMass(data.ClassMass, LargestFeasibleK(data.ClassMass)); }
+        var groups = FrequencyGroups.UpTo(data.ClassMass);
         return new LoadedProblem("arrays", data, kind, groups,
             new Dictionary<string, object?> { ["x"] = Path.GetFullPath(xPath), ["y"] = Path.GetFullPath(yPath), ["loss"] = kind.ToString() });
-    }
-
-    private static int LargestFeasibleK(double[] mass)
-    {
-        for (int k = 9; k > 1; k--)
-            try { FrequencyGroups.FromMass(mass, k); return k; } catch (ArgumentException) { }
-        return 1;
     }
 
     /// <summary>Reads a d×c weight matrix (or returns zeros), checking it against the data.</summary>
