@@ -71,6 +71,9 @@ public sealed class Dataset
         return true;
     }
 
+    /// <summary>The class masses frequency groups are cut by: exact sample counts for equal weights, the weights' sums otherwise.</summary>
+    public double[] GroupingMass() => UniformWeights ? ClassCounts.Select(v => (double)v).ToArray() : (double[])ClassMass.Clone();
+
     /// <summary>One-hot targets Y[i, y_i] = 1 when no explicit targets were given.</summary>
     public double[] TargetsOrOneHot()
     {

@@ -93,7 +93,7 @@ public static class Problems
         for (int i = 0; i < n; i++)
             for (int j = 0; j < d; j++) x[i * d + j] = mu[labels[i] * d + j] + rng.NextGaussian();
         var data = new Dataset(x, labels, n, d, classes);
-        return new Problem("ht-cube", data, LossKind.CrossEntropy, FrequencyGroups.UpTo(data.ClassCounts.Select(v => (double)v).ToArray()),
+        return new Problem("ht-cube", data, LossKind.CrossEntropy, FrequencyGroups.UpTo(data.GroupingMass()),
             new Dictionary<string, object> { ["samples"] = n, ["classes"] = classes, ["seed"] = seed });
     }
 

@@ -68,7 +68,7 @@ public sealed class ProblemSource
         if (groups is int kGroups)
         {
             if (kGroups < 1) throw new UserError($"--groups {kGroups} must be at least 1.");
-            fg = FrequencyGroups.FromMass(data.ClassMass, kGroups);
+            fg = FrequencyGroups.FromMass(data.GroupingMass(), kGroups);
         }
         loaded.Settings["bias"] = bias;
         loaded.Settings["groups"] = fg.K;
@@ -103,7 +103,7 @@ public sealed class ProblemSource
             targets = t; kind = LossKind.Squared;
         }
         var data = new Dataset(x, labels, n, d, c, targets: targets);
-        var groups = FrequencyGroups.UpTo(data.ClassMass);
+        var groups = FrequencyGroups.UpTo(data.GroupingMass());
         return new LoadedProblem("arrays", data, kind, groups,
             new Dictionary<string, object?> { ["x"] = Path.GetFullPath(xPath), ["y"] = Path.GetFullPath(yPath), ["loss"] = kind.ToString() });
     }
