@@ -67,13 +67,18 @@ public sealed class RunCache(string directory)
         foreach (var group in missing.GroupBy(s => (s.Problem, s.Steps, s.LogEvery, Batchable: s.Optimizer.Name != "pcngd")))
         {
             if (!group.Key.Batchable || group.Count() == 1) { foreach (var s in group) GetOrRun(s, cancel); continue; }
-            var list = group.ToList();
             var (problem, model) = ProblemCache.Get(group.Key.Problem);
-            var results = BatchedTrainer.Run(model, list.Select(s => s.Optimizer.Create(model)).ToList(), group.Key.Steps, problem.Groups, group.Key.LogEvery, cancel);
-            for (int i = 0; i < list.Count; i++)
+            // a run in a batch holds W, G (wide and its own copies) and its logits: 8·(4·d·c + n·c) bytes; batches stay under 4 GB
+            long perRun = 8L * (4L * model.D * model.C + (long)model.N * model.C);
+            int maxRuns = (int)Math.Clamp((4L << 30) / perRun, 1, 64);
+            foreach (var list in group.Chunk(maxRuns))
             {
-                Store(new RunRecord(list[i], results[i].Rows, results[i].Diverged, results[i].WallSeconds));
-                Trained++;
+                var results = BatchedTrainer.Run(model, list.Select(s => s.Optimizer.Create(model)).ToList(), group.Key.Steps, problem.Groups, group.Key.LogEvery, cancel);
+                for (int i = 0; i < list.Length; i++)
+                {
+                    Store(new RunRecord(list[i], results[i].Rows, results[i].Diverged, results[i].WallSeconds));
+                    Trained++;
+                }
             }
         }
     }
