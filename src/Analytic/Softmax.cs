@@ -107,10 +107,6 @@ public static class Softmax
         return m;
     }
 
-    public static int ArgMax(ReadOnlySpan<double> z)
-    {
-        int a = 0;
-        for (int j = 1; j < z.Length; j++) if (z[j] > z[a]) a = j;
-        return a;
-    }
+    /// <summary>Index of the first largest entry (see <see cref="VectorMath.ArgMax"/>).</summary>
+    public static int ArgMax(ReadOnlySpan<double> z) => VectorMath.ArgMax(z);
 }

@@ -197,9 +197,9 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
 
     private static float[] ToFloat(double[] x)
     {
-        var f = new float[Math.Max(1, x.Length)];
+        var f = new float[x.Length];
         for (int i = 0; i < x.Length; i++) f[i] = (float)x[i];
-        return x.Length == 0 ? [] : f;
+        return f;
     }
 
     public void Dispose()

@@ -35,12 +35,8 @@ public static class GridCommand
         {
             string dir = r.GetValue(outDir) ?? throw new UserError("grid needs --out DIR.");
             string? name = r.GetValue(src.Problem) ?? throw new UserError("grid needs --problem NAME (generated problems; the data is rebuilt from its seed in every shard).");
-            var po = new ProblemOptions
-            {
-                Name = name, M = r.GetValue(src.M), Samples = r.GetValue(src.Samples), Classes = r.GetValue(src.Classes), Dimension = r.GetValue(src.Dim),
-                ZipfExponent = r.GetValue(src.Zipf), K = r.GetValue(src.K), Inputs = r.GetValue(src.Inputs)!,
-            };
-            Problems.Create(po with { Name = po.Name }); // validates the options before any run starts
+            var po = src.GeneratorOptions(r, name) with { Seed = 0 }; // the data seeds are the grid's --seeds
+            ProblemCache.Get(po); // validates the options before any run starts; the data is kept for seed 0's runs
             var settings = opt.Settings(r, lr: 1.0);
             int steps = r.GetValue(opt.Steps), s = r.GetValue(seeds);
             if (s < 1) throw new UserError($"--seeds {s} must be at least 1.");

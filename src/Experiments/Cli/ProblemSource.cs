@@ -36,6 +36,13 @@ public sealed class ProblemSource
             cmd.Options.Add(o);
     }
 
+    /// <summary>The generator options named on the command line (problem name given).</summary>
+    public ProblemOptions GeneratorOptions(ParseResult r, string name) => new()
+    {
+        Name = name, M = r.GetValue(M), Samples = r.GetValue(Samples), Classes = r.GetValue(Classes), Dimension = r.GetValue(Dim),
+        ZipfExponent = r.GetValue(Zipf), K = r.GetValue(K), Inputs = r.GetValue(Inputs)!, Seed = r.GetValue(Seed),
+    };
+
     /// <param name="classesHint">c from a given W (its column count), when the data is the user's.</param>
     public LoadedProblem Load(ParseResult r, int? classesHint = null)
     {
@@ -47,12 +54,7 @@ public sealed class ProblemSource
         LoadedProblem loaded;
         if (name != null)
         {
-            var o = new ProblemOptions
-            {
-                Name = name, M = r.GetValue(M), Samples = r.GetValue(Samples), Classes = r.GetValue(Classes), Dimension = r.GetValue(Dim),
-                ZipfExponent = r.GetValue(Zipf), K = r.GetValue(K), Inputs = r.GetValue(Inputs)!, Seed = r.GetValue(Seed),
-            };
-            var p = Problems.Create(o);
+            var p = Problems.Create(GeneratorOptions(r, name));
             var settings = new Dictionary<string, object?> { ["problem"] = p.Name };
             foreach (var kv in p.Info) settings[kv.Key] = kv.Value;
             loaded = new LoadedProblem(p.Name, p.Data, p.Loss, p.Groups, settings);

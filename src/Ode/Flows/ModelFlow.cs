@@ -3,9 +3,6 @@ using HeavyTail.Analytic.Models;
 
 namespace HeavyTail.Ode.Flows;
 
-/// <summary>What a flow reports along its solution at a saved time.</summary>
-public sealed record FlowObservation(double T, double Loss, double[] PerClassLoss, double[] PerGroupLoss, double GradientNormSquared, double Dissipation);
-
 /// <summary>
 /// A flow on the parameters W (d×c) of a <see cref="LinearModel"/>, possibly with auxiliary state after W
 /// (momentum, Adam moments). The state is [W, aux…]; <see cref="Weights"/> extracts W.
@@ -67,15 +64,4 @@ public abstract class ModelFlow : IVectorField
 
     /// <summary>The dissipation the flow's identity predicts from ∇L alone (NaN when there is no such identity).</summary>
     public virtual double PredictedDissipation(double[] gradient) => double.NaN;
-
-    public FlowObservation Observe(double t, double[] y, FrequencyGroups groups)
-    {
-        var w = Weights(y);
-        var losses = new double[Model.N];
-        var g = new double[P];
-        double loss = Model.LossAndGradient(w, g, losses);
-        double g2 = 0;
-        foreach (var v in g) g2 += v * v;
-        return new FlowObservation(t, loss, Model.PerClassLossFromSamples(losses), Model.PerGroupLossFromSamples(losses, groups), g2, Dissipation(t, y));
-    }
 }
