@@ -17,5 +17,6 @@ public static class Commands
         GridCommand.Create(ctx),
         PlotCommand.Create(ctx),
         BenchCommand.Create(ctx),
+        TorchCommand.Create(ctx),
     ];
 }

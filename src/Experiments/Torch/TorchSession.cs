@@ -1,0 +1,35 @@
+using HeavyTail.Experiments.Cli;
+using TorchSharp;
+
+namespace HeavyTail.Experiments.Torch;
+
+/// <summary>The one entry to TorchSharp: prepares the native library (<see cref="TorchRuntime"/>), then loads libtorch once.</summary>
+public static class TorchSession
+{
+    private static readonly Lock Gate = new();
+    private static bool _ready;
+
+    /// <summary>Loads libtorch (CPU) with as many intra-op threads as cores; a failure becomes one line saying what to do.</summary>
+    public static void Ensure(Action<string>? log = null)
+    {
+        lock (Gate)
+        {
+            if (_ready) return;
+            TorchRuntime.Prepare(log);
+            try
+            {
+                torch.InitializeDeviceType(DeviceType.CPU);
+                torch.set_num_threads(Environment.ProcessorCount);
+            }
+            catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException or InvalidOperationException)
+            {
+                var inner = e; while (inner.InnerException != null) inner = inner.InnerException;
+                throw new UserError($"TorchSharp could not load libtorch: {HeavyTailCli.OneLine(inner)} (`heavytail torch` shows the native-library check; a rebuild restores the packaged files).");
+            }
+            _ready = true;
+        }
+    }
+
+    public static string Describe() =>
+        $"TorchSharp {typeof(torch).Assembly.GetName().Version}, libtorch {torch.__version__}, {torch.get_num_threads()} threads, device cpu";
+}
