@@ -17,6 +17,16 @@ public static class Cookbook
         new HeterogeneityRecipe(),
     ];
 
-    public static IRecipe Find(string name) => All.FirstOrDefault(r => r.Name == name)
-        ?? throw new Cli.UserError($"unknown recipe '{name}'; `heavytail list` shows them: {string.Join(", ", All.Select(r => r.Name))}.");
+    /// <summary>The CNN and transformer recipes (TorchSharp, real data sets): `reproduce --with-torch` adds them.</summary>
+    public static readonly IReadOnlyList<TorchRecipe> Torch =
+    [
+        new BarcodeCnnRecipe(),
+        new BrownTransformerRecipe(),
+        new LastLayerTransformerRecipe(),
+    ];
+
+    public static IEnumerable<IRecipe> Everything => All.Concat(Torch);
+
+    public static IRecipe Find(string name) => Everything.FirstOrDefault(r => r.Name == name)
+        ?? throw new Cli.UserError($"unknown recipe '{name}'; `heavytail list` shows them: {string.Join(", ", Everything.Select(r => r.Name))}.");
 }

@@ -50,13 +50,6 @@ public static class GridSearch
         CancellationToken cancel = default)
     {
         var coarse = lrs ?? Coarse();
-        GridPoint Eval(double lr) => Point(lr, seeds.Select(s =>
-        {
-            var rec = cache.GetOrRun(new RunSpec(problem with { Seed = s }, template with { Lr = lr }, steps, logEvery), cancel);
-            progress?.Invoke($"{template.Name} lr={lr:G3} seed={s}: {(rec.Diverged ? "diverged" : rec.FinalLoss.ToString("G4"))}");
-            return rec;
-        }).ToList());
-
         if (shard is (int k, int n))
         {
             var jobs = coarse.SelectMany(lr => seeds.Select(s => (lr, s))).ToList();
@@ -65,17 +58,33 @@ public static class GridSearch
             return null;
         }
         // runs that share a seed (hence the data) are trained together, one wide GEMM per step
-        void Batch(IEnumerable<double> rates) =>
-            cache.EnsureAll(seeds.SelectMany(s => rates.Select(lr => new RunSpec(problem with { Seed = s }, template with { Lr = lr }, steps, logEvery))).ToList(), cancel);
-        Batch(coarse);
+        return Run(template.Name, seeds, (lr, s) => cache.GetOrRun(new RunSpec(problem with { Seed = s }, template with { Lr = lr }, steps, logEvery), cancel),
+            lrs, rates => cache.EnsureAll(seeds.SelectMany(s => rates.Select(lr => new RunSpec(problem with { Seed = s }, template with { Lr = lr }, steps, logEvery))).ToList(), cancel),
+            progress);
+    }
+
+    /// <summary>
+    /// The grid rule over any kind of run: <paramref name="run"/>(lr, seed) trains (or loads) one run; <paramref name="prepare"/>,
+    /// when given, is called with each set of step sizes first (to train them together).
+    /// </summary>
+    public static GridResult Run(string optimizer, IReadOnlyList<long> seeds, Func<double, long, RunRecord> run,
+        IReadOnlyList<double>? lrs = null, Action<IReadOnlyList<double>>? prepare = null, Action<string>? progress = null)
+    {
+        var coarse = lrs ?? Coarse();
+        GridPoint Eval(double lr) => Point(lr, seeds.Select(s =>
+        {
+            var rec = run(lr, s);
+            progress?.Invoke($"{optimizer} lr={lr:G3} seed={s}: {(rec.Diverged ? "diverged" : rec.FinalLoss.ToString("G4"))}");
+            return rec;
+        }).ToList());
+        prepare?.Invoke(coarse);
         var points = coarse.Select(Eval).ToList();
         if (lrs == null)
         {
-            var first = Select(template.Name, points);
-            var refine = Refine(first.BestLr);
-            Batch(refine);
+            var refine = Refine(Select(optimizer, points).BestLr);
+            prepare?.Invoke(refine);
             foreach (var lr in refine) points.Add(Eval(lr));
         }
-        return Select(template.Name, points);
+        return Select(optimizer, points);
     }
 }

@@ -18,7 +18,7 @@ public sealed class RunCache(string directory)
     /// <summary>Runs trained (not read from disk) by this instance.</summary>
     public int Trained { get; private set; }
 
-    public bool TryLoad(RunSpec spec, out RunRecord record)
+    public bool TryLoad(IRunSpec spec, out RunRecord record)
     {
         record = null!;
         string key = spec.Key(), json = Path.Combine(Directory, key + ".json"), csv = Path.Combine(Directory, key + ".csv");
@@ -81,6 +81,16 @@ public sealed class RunCache(string directory)
                 }
             }
         }
+    }
+
+    /// <summary>The cached run, or one trained now by <paramref name="train"/> (and stored).</summary>
+    public RunRecord GetOrRun(IRunSpec spec, Func<RunRecord> train)
+    {
+        if (TryLoad(spec, out var hit)) return hit;
+        var rec = train();
+        Store(rec);
+        Trained++;
+        return rec;
     }
 
     /// <summary>The cached run, or a new one trained now (and stored).</summary>

@@ -6,8 +6,18 @@ using HeavyTail.Ode.Optimizers;
 
 namespace HeavyTail.Experiments.Runs;
 
+/// <summary>What the run cache needs of a run's definition: its canonical text (the key's preimage), optimizer and budget.</summary>
+public interface IRunSpec
+{
+    OptimizerSettings Optimizer { get; }
+    int Steps { get; }
+    int LogEvery { get; }
+    string Canonical();
+    string Key() => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Canonical())))[..20].ToLowerInvariant();
+}
+
 /// <summary>What defines a training run: the problem (generator options), the optimizer settings, steps and logging.</summary>
-public sealed record RunSpec(ProblemOptions Problem, OptimizerSettings Optimizer, int Steps, int LogEvery)
+public sealed record RunSpec(ProblemOptions Problem, OptimizerSettings Optimizer, int Steps, int LogEvery) : IRunSpec
 {
     /// <summary>Canonical text of every setting (invariant culture, round-trip numbers): the cache key's preimage.</summary>
     public string Canonical()
@@ -15,15 +25,22 @@ public sealed record RunSpec(ProblemOptions Problem, OptimizerSettings Optimizer
         string N(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         var p = Problem; var o = Optimizer;
         return $"problem={p.Name};m={p.M};samples={p.Samples};classes={p.Classes};dim={p.Dimension};a={N(p.ZipfExponent)};k={p.K};inputs={p.Inputs};seed={p.Seed};" +
-               $"opt={o.Name};lr={N(o.Lr)};mom={N(o.Momentum)};b1={N(o.Beta1)};b2={N(o.Beta2)};eps={(o.Eps is double e ? N(e) : "default")};" +
+               OptimizerCanonical(o) +
                $"steps={Steps};log={LogEvery};v=1";
     }
 
-    public string Key() => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Canonical())))[..20].ToLowerInvariant();
+    public string Key() => ((IRunSpec)this).Key();
+
+    /// <summary>The optimizer part of a canonical text (shared by every kind of run).</summary>
+    public static string OptimizerCanonical(OptimizerSettings o)
+    {
+        string N(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        return $"opt={o.Name};lr={N(o.Lr)};mom={N(o.Momentum)};b1={N(o.Beta1)};b2={N(o.Beta2)};eps={(o.Eps is double e ? N(e) : "default")};";
+    }
 }
 
 /// <summary>A finished (or diverged) run as stored in the cache.</summary>
-public sealed record RunRecord(RunSpec Spec, IReadOnlyList<TrainingRow> Rows, bool Diverged, double WallSeconds)
+public sealed record RunRecord(IRunSpec Spec, IReadOnlyList<TrainingRow> Rows, bool Diverged, double WallSeconds)
 {
     public double InitialLoss => Rows[0].Loss;
     public double FinalLoss => Rows[^1].Loss;

@@ -12,7 +12,8 @@ public sealed record OptimizerSettings(string Name, double Lr)
 
     public static readonly string[] Names = ["gd", "gd-m", "adam", "adam-nm", "sign", "sign-m", "normalized", "normalized-m", "adagrad", "pcngd"];
 
-    public Optimizer Create(LinearModel model) => Name switch
+    /// <param name="model">The linear model being trained; only pcngd needs it (per-class gradients), null elsewhere is fine.</param>
+    public Optimizer Create(LinearModel? model) => Name switch
     {
         "gd" => new GradientDescent(Lr),
         "gd-m" => new GradientDescentMomentum(Lr, Momentum),
@@ -23,7 +24,7 @@ public sealed record OptimizerSettings(string Name, double Lr)
         "normalized" => new NormalizedDescent(Lr),
         "normalized-m" => new NormalizedDescentMomentum(Lr, Momentum),
         "adagrad" => new Adagrad(Lr, Eps ?? 1e-10),
-        "pcngd" => new PerClassNormalizedGradientDescent(Lr, model),
+        "pcngd" => new PerClassNormalizedGradientDescent(Lr, model ?? throw new ArgumentException("pcngd needs per-class gradients, which only the linear models provide; choose another optimizer.")),
         _ => throw new ArgumentException($"unknown optimizer '{Name}'; choose one of: {string.Join(", ", Names)}."),
     };
 
