@@ -26,8 +26,9 @@ public static class BenchCommand
         var reps = new Option<int>("--reps") { Description = "timed repetitions (median reported)", DefaultValueFactory = _ => 5 };
         var peers = new Option<bool>("--no-peers") { Description = "skip PyTorch/NumPy" };
         var outJson = new Option<string?>("--out") { Description = "also write the rows as JSON lines here" };
+        var gridRuns = new Option<int>("--grid") { Description = "also time a step-size grid of R GD runs (100 steps, same data): one batched run vs R runs one after another here and in PyTorch/NumPy (bench/torch_grid.py); 0 = off", DefaultValueFactory = _ => 0 };
         var cmd = new Command("bench", "Time a full-batch step, the Hessian diagonal and block traces per backend, against PyTorch and NumPy.");
-        foreach (Option o in new Option[] { sizes, dtypes, backends, reps, peers, outJson }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { sizes, dtypes, backends, reps, peers, outJson, gridRuns }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             var ms = r.GetValue(sizes)!.Split(',').Select(s => int.TryParse(s, out var v) && v is >= 2 and <= 12 ? v : throw new UserError($"--sizes: '{s}' is not a size m in 2..12.")).ToArray();
@@ -62,6 +63,12 @@ public static class BenchCommand
             }
             LinearAlgebraControl.Use("auto");
             Print(ctx, rows);
+            if (r.GetValue(gridRuns) is int gr and > 0)
+            {
+                var gridRows = Grid(ctx, ms, dts, bks, gr, 100, r.GetValue(peers));
+                PrintGrid(ctx, gridRows);
+                rows.AddRange(gridRows);
+            }
             if (r.GetValue(outJson) is string path)
                 Analytic.IO.AtomicFile.WriteAllText(path, string.Join("\n", rows.Select(JsonOut.Serialize).Select(s => s.ReplaceLineEndings(" "))) + "\n");
             return 0;
@@ -130,18 +137,23 @@ public static class BenchCommand
         return flops / Median(() => la.Gemm(false, false, s, s, s, 1.0, ad, s, bd, s, 0.0, cd, s), 3) / 1e9;
     }
 
-    private static List<JsonElement> RunPeers(CliContext ctx, int[] ms, string[] dts)
+    private static List<JsonElement> RunPeers(CliContext ctx, int[] ms, string[] dts) =>
+        RunPython(ctx, "../shared/peers/peers_step.py", ["--m", string.Join(',', ms), "--dtypes", string.Join(',', dts), "--impls", "torch_autograd,torch_manual,numpy_manual", "--steps", "7"]);
+
+    /// <summary>Runs a peer script (path relative to the repository root) and returns its JSON lines; [] with a message when it cannot run.</summary>
+    private static List<JsonElement> RunPython(CliContext ctx, string relative, string[] args)
     {
-        string? script = new[] { Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/peers/peers_step.py"), "../shared/peers/peers_step.py" }
+        string? script = new[] { Path.Combine(AppContext.BaseDirectory, "../../../../..", relative), relative }
             .Select(Path.GetFullPath).FirstOrDefault(File.Exists);
         if (script == null || !File.Exists("/usr/bin/python3"))
         {
-            ctx.Err.WriteLine("PyTorch/NumPy column skipped: ../shared/peers/peers_step.py or /usr/bin/python3 not found (run bench/setup.sh).");
+            ctx.Err.WriteLine($"PyTorch/NumPy column skipped: {relative} or /usr/bin/python3 not found (run bench/setup.sh).");
             return [];
         }
         var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(script)! };
-        foreach (var a in new[] { script, "--m", string.Join(',', ms), "--dtypes", string.Join(',', dts), "--impls", "torch_autograd,torch_manual,numpy_manual", "--steps", "7" })
-            psi.ArgumentList.Add(a);
+        psi.ArgumentList.Add(script);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["PEERS_DIR"] = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/peers"));
         psi.Environment.Remove("OPENBLAS_CORETYPE");   // OpenBLAS at its best: AVX-512 kernels (see ../shared/README.md)
         psi.Environment.Remove("OPENBLAS_L2_SIZE");
         using var proc = Process.Start(psi)!;
@@ -150,10 +162,76 @@ public static class BenchCommand
         proc.WaitForExit();
         if (proc.ExitCode != 0)
         {
-            ctx.Err.WriteLine($"PyTorch/NumPy column skipped: peers_step.py failed ({err.Split('\n').FirstOrDefault(l => l.Contains("Error")) ?? "exit " + proc.ExitCode}); run bench/setup.sh.");
+            ctx.Err.WriteLine($"PyTorch/NumPy column skipped: {Path.GetFileName(script)} failed ({err.Split('\n').FirstOrDefault(l => l.Contains("Error")) ?? "exit " + proc.ExitCode}); run bench/setup.sh.");
             return [];
         }
         return output.Split('\n').Where(l => l.StartsWith("{\"m\"")).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+    }
+
+    /// <summary>
+    /// R GD runs × <paramref name="steps"/> steps with step sizes 10^(−6 + 7k/(R−1)) on HT-Random(m): as one batched run
+    /// (<see cref="SoftmaxStep{T}"/> with R runs: W is d × R·c) and one after another, here and in the peers.
+    /// </summary>
+    private static List<Dictionary<string, object?>> Grid(CliContext ctx, int[] ms, string[] dts, string[] bks, int runs, int steps, bool noPeers)
+    {
+        var peerRows = noPeers ? [] : RunPython(ctx, "bench/torch_grid.py", ["--m", string.Join(',', ms), "--dtypes", string.Join(',', dts), "--runs", runs.ToString(), "--steps", steps.ToString()]);
+        var rows = new List<Dictionary<string, object?>>();
+        var lrs = Enumerable.Range(0, runs).Select(k => Math.Pow(10, -6 + 7.0 * k / Math.Max(1, runs - 1))).ToArray();
+        foreach (var bk in bks)
+        {
+            ILinearAlgebraProvider la;
+            try { la = LinearAlgebraControl.Use(bk); } catch (ArgumentException) { continue; }
+            foreach (var dt in dts)
+                foreach (int m in ms)
+                {
+                    int n = m << m, d = (m + 1) << m, c = (1 << m) - 1;
+                    var p = Problems.HtRandom(m, seed: 0);
+                    double batched, sequential;
+                    if (dt == "float32")
+                    {
+                        var x = p.Data.X.Select(v => (float)v).ToArray();
+                        var fl = lrs.Select(v => (float)v).ToArray();
+                        batched = Time(() => { var s = new SoftmaxStep<float>(x, p.Data.Labels, n, d, c, la, runs); for (int t = 0; t < steps; t++) s.Step(fl); });
+                        sequential = Time(() => { foreach (var lr in fl) { var s = new SoftmaxStep<float>(x, p.Data.Labels, n, d, c, la); for (int t = 0; t < steps; t++) s.Step(lr); } });
+                    }
+                    else
+                    {
+                        batched = Time(() => { var s = new SoftmaxStep<double>(p.Data.X, p.Data.Labels, n, d, c, la, runs); for (int t = 0; t < steps; t++) s.Step(lrs); });
+                        sequential = Time(() => { foreach (var lr in lrs) { var s = new SoftmaxStep<double>(p.Data.X, p.Data.Labels, n, d, c, la); for (int t = 0; t < steps; t++) s.Step(lr); } });
+                    }
+                    var row = new Dictionary<string, object?>
+                    {
+                        ["kind"] = "grid", ["backend"] = la.Name, ["dtype"] = dt, ["m"] = m, ["runs"] = runs, ["steps"] = steps,
+                        ["batched_s"] = batched, ["sequential_s"] = sequential,
+                    };
+                    foreach (var impl in new[] { "torch_manual", "numpy_manual" })
+                    {
+                        var peer = peerRows.FirstOrDefault(q => q.GetProperty("m").GetInt32() == m && q.GetProperty("dtype").GetString() == dt && q.GetProperty("impl").GetString() == impl);
+                        if (peer.ValueKind == JsonValueKind.Object) row[impl + "_s"] = peer.GetProperty("total_s").GetDouble();
+                    }
+                    rows.Add(row);
+                    if (!ctx.Quiet) ctx.Err.WriteLine($"  grid {la.Name} {dt} m={m}: batched {batched:G4} s, sequential {sequential:G4} s");
+                }
+        }
+        LinearAlgebraControl.Use("auto");
+        return rows;
+    }
+
+    private static double Time(Action a) { var sw = Stopwatch.StartNew(); a(); return sw.Elapsed.TotalSeconds; }
+
+    private static void PrintGrid(CliContext ctx, List<Dictionary<string, object?>> rows)
+    {
+        var t = new Table();
+        foreach (var h in new[] { "backend", "dtype", "m", "runs × steps", "batched s", "one after another s", "PyTorch s", "NumPy s", "PyTorch / batched" })
+            t.AddColumn(new TableColumn(h).RightAligned());
+        string F(object? v) => v is double d ? d.ToString("G4") : "–";
+        foreach (var r in rows)
+        {
+            double? torch = r.GetValueOrDefault("torch_manual_s") as double?;
+            t.AddRow(r["backend"]!.ToString()!, r["dtype"]!.ToString()!, r["m"]!.ToString()!, $"{r["runs"]} × {r["steps"]}", F(r["batched_s"]), F(r["sequential_s"]),
+                F(r.GetValueOrDefault("torch_manual_s")), F(r.GetValueOrDefault("numpy_manual_s")), torch is double tv ? (tv / (double)r["batched_s"]!).ToString("F2") : "–");
+        }
+        ctx.Console.Write(t);
     }
 
     private static void Print(CliContext ctx, List<Dictionary<string, object?>> rows)

@@ -16,7 +16,7 @@ namespace HeavyTail.Experiments.Recipes;
 public sealed record TorchRunSpec(string Problem, string Model, OptimizerSettings Optimizer, int Steps, int LogEvery, long Seed, int? BatchSize) : IRunSpec
 {
     public string Canonical() => $"torch;problem={Problem};model={Model};seed={Seed};batch={(BatchSize?.ToString() ?? "full")};" +
-                                 RunSpec.OptimizerCanonical(Optimizer) + $"steps={Steps};log={LogEvery};v=1";
+                                 RunSpec.OptimizerCanonical(Optimizer) + $"steps={Steps};log={LogEvery};v=2";
 }
 
 /// <summary>A recipe that needs TorchSharp and an installed data set; part of `reproduce --with-torch`.</summary>
@@ -81,7 +81,7 @@ public sealed class BarcodeCnnRecipe : TorchRecipe
     /// <summary>(barcode bits, original images, copies per barcode, conv widths, steps).</summary>
     public static (int Bits, int Originals, int Copies, int W1, int W2, int Steps) Settings(Scale s) => s switch
     {
-        Scale.Tiny => (2, 200, 2, 4, 8, 10),
+        Scale.Tiny => (2, 30, 2, 4, 8, 10),
         Scale.Small => (4, 1600, 5, 8, 16, 100),
         _ => (10, 50_000, 5, 32, 64, 500),
     };
@@ -202,10 +202,12 @@ public sealed class LastLayerTransformerRecipe : TorchRecipe
     };
 
     /// <summary>
-    /// Tolerance of the cross-check, max over logged steps of |L_torch − L_ode| / L_ode: both paths are float64 and differ
-    /// only in summation order (GEMM blocking, log-softmax reductions), ≈ 1e-16 relative per step; over T steps of an
-    /// optimizer whose map is Lipschitz in W the difference grows at most geometrically, and 1e-9 leaves room for that at
-    /// T = 100 while still catching any difference of definition (a wrong bias correction or ordering changes the loss at 1e-3).
+    /// Tolerance of the cross-check, |L_torch − L_ode| / L_ode over the first 10 steps: both paths are float64 and differ only
+    /// in summation order (GEMM blocking, log-softmax reductions), ≈ 1e-16 relative per step, and a contraction-free map
+    /// can amplify that by its Lipschitz constant per step; 1e-9 leaves ~7 decades for that over 10 steps while any
+    /// difference of definition (a bias correction, a momentum convention, the order of update and state) shows at ≥ 1e-4
+    /// by step 2. Over the whole run the agreement horizon of each optimizer is reported, not asserted: a step size in the
+    /// unstable regime turns last-bit differences into O(1) ones after enough steps, on any two implementations.
     /// </summary>
     public const double Tolerance = 1e-9;
 
@@ -259,7 +261,7 @@ public sealed class LastLayerTransformerRecipe : TorchRecipe
         ctx.Figure(RecipePlots.Overall(runs, "Frozen one-layer transformer, last layer: overall training loss"), "overall");
 
         // the TorchSharp path on the same problem, at each optimizer's selected step size
-        var worst = new List<(string Name, double Diff)>();
+        var diffs = new List<(string Name, double[] Rel)>();
         var cross = new Figure("TorchSharp (markers) vs src/Ode (lines), last layer", "step", "training loss");
         foreach (var (name, ode) in runs)
         {
@@ -270,25 +272,34 @@ public sealed class LastLayerTransformerRecipe : TorchRecipe
                 var r = TorchTrainer.Run(net, data, spec.Optimizer, new TorchTrainingOptions(steps, logEvery, data.Samples), cancel: ctx.Cancel);
                 return new RunRecord(spec, r.Rows, r.Diverged, r.WallSeconds);
             });
-            double diff = ode.Rows.Zip(torchRun.Rows).Max(p => Math.Abs(p.First.Loss - p.Second.Loss) / Math.Abs(p.First.Loss));
-            if (ode.Rows.Count != torchRun.Rows.Count) diff = double.PositiveInfinity;
-            worst.Add((name, diff));
-            var steps_ = ode.Rows.Select(r => (double)r.Step).ToArray();
-            cross.Line(steps_, ode.Rows.Select(r => r.Loss).ToArray(), Figure.OptimizerColor(name), name);
+            var rel = ode.Rows.Select((row, i) => i < torchRun.Rows.Count ? Math.Abs(row.Loss - torchRun.Rows[i].Loss) / Math.Abs(row.Loss) : double.PositiveInfinity).ToArray();
+            diffs.Add((name, rel));
+            cross.Line(ode.Rows.Select(r => (double)r.Step).ToArray(), ode.Rows.Select(r => r.Loss).ToArray(), Figure.OptimizerColor(name), name);
             cross.Line(torchRun.Rows.Select(r => (double)r.Step).ToArray(), torchRun.Rows.Select(r => r.Loss).ToArray(), Figure.OptimizerColor(name), null, markers: true);
         }
         ctx.Figure(cross, "torchsharp_vs_ode");
-        ctx.Csv("torchsharp_vs_ode.csv", ["optimizer_index", "lr", "max_relative_loss_difference"],
-            worst.Select((w, i) => (IReadOnlyList<double>)[i, runs[i].Item2.Spec.Optimizer.Lr, w.Diff]));
-        double maxDiff = worst.Max(w => w.Diff);
-        ctx.Check("TorchSharp vs src/Ode on the exported features", $"same trajectory: max relative loss difference ≤ {Tolerance:G1}",
-            string.Join(", ", worst.Select(w => $"{w.Name} {w.Diff:G2}")), maxDiff <= Tolerance);
-
+        var logged = runs[0].Item2.Rows.Select(r => (double)r.Step).ToArray();
+        var growth = new Figure("|L_torch − L_ode| / L_ode along the runs (rounding differences)", "step", "relative difference", logY: true);
+        foreach (var (name, rel) in diffs) growth.Line(logged, rel.Select(v => Math.Max(v, 1e-17)).ToArray(), Figure.OptimizerColor(name), name);
+        ctx.Figure(growth, "torchsharp_vs_ode_difference");
+        ctx.Csv("torchsharp_vs_ode.csv", ["step", .. diffs.Select(d => d.Name)], logged.Select((st, i) => (IReadOnlyList<double>)[st, .. diffs.Select(d => d.Rel[i])]));
+        int early = Math.Min(logged.Length, 11); // steps 0..10 (log every step at small scale)
+        double earlyMax = diffs.Max(d => d.Rel.Take(early).Max());
+        string Horizon((string Name, double[] Rel) d)
+        {
+            int first = Array.FindIndex(d.Rel, v => !(v <= Tolerance));
+            return first < 0 ? $"{d.Name} all {steps} steps (max {d.Rel.Max():G2})" : $"{d.Name} to step {logged[first - 1]:G} (then {d.Rel.Max():G2})";
+        }
+        ctx.Check("TorchSharp vs src/Ode on the exported features, first 10 steps", $"same definitions: max relative loss difference ≤ {Tolerance:G1}",
+            $"{earlyMax:G2}", earlyMax <= Tolerance);
+        ctx.Notes.Add("TorchSharp vs src/Ode, steps that agree to " + Tolerance.ToString("G1") + ": " + string.Join("; ", diffs.Select(Horizon)) +
+                      ". Where the selected step size puts a run in its unstable (oscillating) regime, last-bit differences in summation order grow geometrically; see torchsharp_vs_ode_difference.png.");
+        double maxDiff = diffs.Max(d => d.Rel.Max());
         int k = data.Groups.K;
         var rare = runs.ToDictionary(r => r.Item1, r => r.Item2.Rows[^1].GroupLosses[k - 1]);
         foreach (var name in new[] { "adam", "sign" })
             ctx.Check($"{name} vs gd, rarest words", "sign-like updates fit the rare words faster: lower final loss", $"{rare[name]:G3} vs {rare["gd"]:G3}", rare[name] < rare["gd"]);
         ctx.Reading = $"On the last layer of a frozen transformer ({data.Classes:N0} words) the rarest group ends at {rare["gd"]:G3} under GD and {rare["gd-m"]:G3} with momentum, " +
-                      $"{rare["adam"]:G3} under Adam and {rare["sign"]:G3} under sign descent; the TorchSharp and src/Ode trajectories agree to {maxDiff:G2} (relative).";
+                      $"{rare["adam"]:G3} under Adam and {rare["sign"]:G3} under sign descent; the TorchSharp and src/Ode trajectories agree to {earlyMax:G2} (relative) over the first 10 steps and to {maxDiff:G2} over all {steps}.";
     }
 }

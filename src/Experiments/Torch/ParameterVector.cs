@@ -43,7 +43,9 @@ public sealed class ParameterVector
         }
     }
 
-    /// <summary>The parameters ← w (rounded to float32 for float32 parameters).</summary>
+    /// <summary>The parameters ← w (rounded to float32 for float32 parameters), copied by libtorch (copy_ under no_grad).</summary>
+    /// <remarks>TorchSharp 0.107's TensorAccessor.CopyFrom corrupts the heap here (seen as random native failures a few
+    /// runs later), so writes go through a temporary tensor and Tensor.copy_.</remarks>
     public void WriteValues(double[] w)
     {
         using var _ = no_grad();
@@ -51,13 +53,17 @@ public sealed class ParameterVector
         {
             var p = _parameters[i];
             int off = (int)_offsets[i], len = (int)(_offsets[i + 1] - _offsets[i]);
-            if (p.dtype == ScalarType.Float64) p.data<double>().CopyFrom(new ReadOnlySpan<double>(w, off, len), 0, 0);
+            Tensor flat;
+            if (p.dtype == ScalarType.Float64) flat = tensor(w.AsSpan(off, len).ToArray());
             else
             {
                 var tmp = new float[len];
                 for (int j = 0; j < len; j++) tmp[j] = (float)w[off + j];
-                p.data<float>().CopyFrom(tmp, 0, 0);
+                flat = tensor(tmp);
             }
+            using (flat)
+            using (var shaped = flat.view(p.shape))
+                p.copy_(shaped);
         }
     }
 
@@ -67,7 +73,12 @@ public sealed class ParameterVector
     {
         int off = (int)_offsets[i], len = (int)(_offsets[i + 1] - _offsets[i]);
         using var c = t.contiguous();
-        if (c.dtype == ScalarType.Float64) c.data<double>().CopyTo(new Span<double>(dst, off, len), 0, 0);
+        if (c.dtype == ScalarType.Float64)
+        {
+            var tmp = new double[len]; // CopyTo(T[]) is one Marshal.Copy; the Span overload goes element by element
+            c.data<double>().CopyTo(tmp, 0, 0);
+            Array.Copy(tmp, 0, dst, off, len);
+        }
         else
         {
             var tmp = new float[len];

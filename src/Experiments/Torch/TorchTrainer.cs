@@ -16,7 +16,15 @@ namespace HeavyTail.Experiments.Torch;
 public sealed record TorchData(Tensor Inputs, Tensor Targets, int Samples, int RowsPerSample, int Classes, FrequencyGroups Groups)
 {
     public int Rows => Samples * RowsPerSample;
-    public int[] TargetArray { get; } = Targets.data<long>().ToArray().Select(v => (int)v).ToArray();
+    public int[] TargetArray { get; } = Longs(Targets).Select(v => (int)v).ToArray();
+
+    private static long[] Longs(Tensor t)
+    {
+        using var c = t.contiguous();
+        var a = new long[c.numel()];
+        c.data<long>().CopyTo(a, 0, 0);
+        return a;
+    }
 }
 
 /// <summary>Training settings: steps, logging, samples per forward chunk, and an optional minibatch size (null = full batch).</summary>
@@ -129,7 +137,9 @@ public static class TorchTrainer
     private static void CopyOut(Tensor losses, double[] dst, int offset)
     {
         using var d = losses.to_type(ScalarType.Float64).contiguous();
-        d.data<double>().CopyTo(dst.AsSpan(offset, (int)d.numel()), 0, 0);
+        var tmp = new double[d.numel()];
+        d.data<double>().CopyTo(tmp, 0, 0);
+        Array.Copy(tmp, 0, dst, offset, tmp.Length);
     }
 
     private static double Mean(double[] v)
