@@ -35,6 +35,16 @@ public class GeneratorTests
         Assert.Throws<ArgumentException>(() => Problems.HtRandom(4, "laplace", 5));
     }
 
+    [Theory]
+    [InlineData("uniform")]
+    [InlineData("gaussian")]
+    public void HtRandom_float32_inputs_are_the_float64_inputs_rounded(string inputs)
+    {
+        var p = Problems.HtRandom(5, inputs, 7);
+        Assert.Equal(p.Data.X.Select(v => (float)v), Problems.HtRandomInputsSingle(5, inputs, 7));
+        Assert.Equal(p.Data.Labels, Problems.HtRandomLabels(5));
+    }
+
     [Fact]
     public void HtRandom_paper_size_m11_dimensions()
     {

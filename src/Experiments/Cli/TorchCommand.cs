@@ -24,7 +24,8 @@ public static class TorchCommand
             ctx.Out.WriteLine(status.Message);
             TorchSession.Ensure();
             using var x = TorchSharp.torch.ones(2, 2);
-            ctx.Out.WriteLine($"{TorchSession.Describe()}; ones(2,2).sum() = {x.sum().item<float>()}");
+            using var sum = x.sum();
+            ctx.Out.WriteLine($"{TorchSession.Describe()}; ones(2,2).sum() = {sum.item<float>()}");
             return 0;
         });
         return cmd;

@@ -222,9 +222,13 @@ public sealed class LastLayerTransformerRecipe : TorchRecipe
         using (no_grad()) { net.Classifier.weight!.zero_(); net.Classifier.bias!.zero_(); }
         int rows = data.Rows;
         var phi = new double[(long)rows * width];
-        using (no_grad())
-        using (var f = net.Features(data.Inputs).reshape(rows, width).contiguous())
-            f.data<double>().CopyTo(phi, 0, 0);
+        FinalizerFence.Run(() =>
+        {
+            using var _ = no_grad();
+            using var scope = NewDisposeScope(); // keeps every temporary of the chain alive until the copy is done
+            net.Features(data.Inputs).reshape(rows, width).contiguous().data<double>().CopyTo(phi, 0, 0);
+            return 0;
+        });
         Npy.Write(Path.Combine(ctx.OutDir, "features.npy"), phi, [rows, width]);
         Npy.Write(Path.Combine(ctx.OutDir, "labels.npy"), data.TargetArray);
         ctx.Settings["rows"] = rows; ctx.Settings["vocabulary"] = data.Classes; ctx.Settings["width"] = width; ctx.Settings["steps"] = steps;

@@ -37,15 +37,14 @@ public sealed class ParameterVector
     {
         for (int i = 0; i < _parameters.Length; i++)
         {
-            var grad = _parameters[i].grad;
+            using var grad = _parameters[i].grad; // disposed here: a wrapper left to the finalizer can be freed mid-call
             if (grad is null) Array.Clear(g, (int)_offsets[i], (int)(_offsets[i + 1] - _offsets[i]));
             else Read(grad, g, i);
         }
     }
 
     /// <summary>The parameters ← w (rounded to float32 for float32 parameters), copied by libtorch (copy_ under no_grad).</summary>
-    /// <remarks>TorchSharp 0.107's TensorAccessor.CopyFrom corrupts the heap here (seen as random native failures a few
-    /// runs later), so writes go through a temporary tensor and Tensor.copy_.</remarks>
+    /// <remarks>The values go through a temporary tensor and libtorch's Tensor.copy_ (which also converts the dtype).</remarks>
     public void WriteValues(double[] w)
     {
         using var _ = no_grad();
@@ -67,7 +66,19 @@ public sealed class ParameterVector
         }
     }
 
-    public void ZeroGradients() { foreach (var p in _parameters) p.grad?.zero_(); }
+    /// <remarks>
+    /// Every temporary wrapper is held in a <c>using</c>: TorchSharp's tensors are raw handles with finalizers, so a
+    /// wrapper that is unreachable while its native call runs (optimised code, e.g. <c>p.grad?.zero_()</c>) can be
+    /// finalized — and its tensor freed — in the middle of that call.
+    /// </remarks>
+    public void ZeroGradients()
+    {
+        foreach (var p in _parameters)
+        {
+            using var grad = p.grad;
+            grad?.zero_();
+        }
+    }
 
     private void Read(Tensor t, double[] dst, int i)
     {

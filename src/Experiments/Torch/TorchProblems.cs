@@ -37,7 +37,8 @@ public static class TorchProblems
         var b = BarcodedImages.Build(images, labels, bits, originals, copies, seed);
         var px = new float[b.Pixels.Length];
         for (int i = 0; i < px.Length; i++) px[i] = b.Pixels[i] / 255f;
-        var x = tensor(px).reshape(b.Count, 1, b.Height, b.Width);
+        using var flat = tensor(px); // held: an unreachable wrapper may be finalized during the native reshape
+        var x = flat.reshape(b.Count, 1, b.Height, b.Width);
         var y = tensor(b.Labels.Select(v => (long)v).ToArray());
         return (new TorchData(x, y, b.Count, 1, b.Classes, b.Groups), b);
     }
@@ -54,7 +55,8 @@ public static class TorchProblems
         var corpus = new BrownCorpus(all, minCount);
         var (inputs, targets, seqs) = corpus.Sequences(length);
         if (seqs == 0) throw new UserError($"{all.Count} tokens make no sequence of length {length}.");
-        var x = tensor(inputs.Select(v => (long)v).ToArray()).reshape(seqs, length);
+        using var flat = tensor(inputs.Select(v => (long)v).ToArray());
+        var x = flat.reshape(seqs, length);
         var y = tensor(targets.Select(v => (long)v).ToArray());
         return (new TorchData(x, y, seqs, length, corpus.Vocabulary.Length, corpus.Groups(groups)), corpus);
     }

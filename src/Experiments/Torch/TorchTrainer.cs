@@ -75,7 +75,8 @@ public static class TorchTrainer
                 {
                     if (order == null || cursor + batch > order.Length) { order = Permutation(data.Samples, rng); cursor = 0; }
                     pv.ZeroGradients();
-                    double batchLoss = BatchGradient(net, data, order.AsSpan(cursor, batch), o.Chunk);
+                    var ids = order.AsSpan(cursor, batch).ToArray();
+                    double batchLoss = FinalizerFence.Run(() => BatchGradient(net, data, ids, o.Chunk));
                     cursor += batch;
                     if (!log) loss = batchLoss;
                 }
@@ -99,7 +100,10 @@ public static class TorchTrainer
 
     /// <summary>One pass over all samples: per-row losses into <paramref name="rowLoss"/>, the mean loss returned, and when
     /// <paramref name="backward"/> the gradient of the mean loss accumulated into the parameters' .grad.</summary>
-    public static double Pass(IClassifierNetwork net, TorchData data, int chunk, double[] rowLoss, bool backward)
+    public static double Pass(IClassifierNetwork net, TorchData data, int chunk, double[] rowLoss, bool backward) =>
+        FinalizerFence.Run(() => PassUnfenced(net, data, chunk, rowLoss, backward));
+
+    private static double PassUnfenced(IClassifierNetwork net, TorchData data, int chunk, double[] rowLoss, bool backward)
     {
         using var grad = backward ? enable_grad() : no_grad();
         for (int start = 0; start < data.Samples; start += chunk)
@@ -115,11 +119,10 @@ public static class TorchTrainer
         return Mean(rowLoss);
     }
 
-    private static double BatchGradient(IClassifierNetwork net, TorchData data, ReadOnlySpan<int> batch, int chunk)
+    private static double BatchGradient(IClassifierNetwork net, TorchData data, int[] ids, int chunk)
     {
         double sum = 0;
-        long rowsInBatch = (long)batch.Length * data.RowsPerSample;
-        var ids = batch.ToArray();
+        long rowsInBatch = (long)ids.Length * data.RowsPerSample;
         for (int start = 0; start < ids.Length; start += chunk)
         {
             using var scope = NewDisposeScope();
