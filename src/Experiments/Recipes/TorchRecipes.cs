@@ -156,7 +156,7 @@ public sealed class BrownTransformerRecipe : TorchRecipe
         ctx.Check("GD: rarest words lag the frequent ones", "fraction of initial loss left: rarest group > most frequent group", $"rarest {rg:G3}, most frequent {fg:G3}", rg > fg);
         ctx.Check("Adam vs GD on the rarest words", "Adam leaves less of their loss", $"Adam {ra:G3}, GD {rg:G3}", ra < rg);
         ctx.Check("overall loss", "Adam < GD", $"Adam {adam.FinalLoss:G3}, GD {gd.FinalLoss:G3}", adam.FinalLoss < gd.FinalLoss);
-        ctx.Reading = $"{corpus.Ids.Length:N0} tokens, {data.Classes:N0} words: half of the tokens are words outside the {data.Groups.ClassesIn(0).Length + data.Groups.ClassesIn(1).Length} most frequent; " +
+        ctx.Reading = $"{corpus.Ids.Length:N0} tokens, {data.Classes:N0} words: half of the tokens are words outside the {Enumerable.Range(0, k / 2).Sum(g => data.Groups.ClassesIn(g).Length)} most frequent; " +
                       $"after {steps} steps GD keeps {rg:P0} of the rarest group's loss (most frequent {fg:P0}), Adam {ra:P0}.";
     }
 

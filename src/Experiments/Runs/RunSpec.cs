@@ -13,7 +13,10 @@ public interface IRunSpec
     int Steps { get; }
     int LogEvery { get; }
     string Canonical();
-    string Key() => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Canonical())))[..20].ToLowerInvariant();
+    string Key() => HashKey(Canonical());
+
+    /// <summary>The cache key: the first 20 hex digits of SHA-256 of the canonical text.</summary>
+    static string HashKey(string canonical) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..20].ToLowerInvariant();
 }
 
 /// <summary>What defines a training run: the problem (generator options), the optimizer settings, steps and logging.</summary>
@@ -29,7 +32,7 @@ public sealed record RunSpec(ProblemOptions Problem, OptimizerSettings Optimizer
                $"steps={Steps};log={LogEvery};v=1";
     }
 
-    public string Key() => ((IRunSpec)this).Key();
+    public string Key() => IRunSpec.HashKey(Canonical());
 
     /// <summary>The optimizer part of a canonical text (shared by every kind of run).</summary>
     public static string OptimizerCanonical(OptimizerSettings o)

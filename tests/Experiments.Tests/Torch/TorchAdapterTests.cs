@@ -173,3 +173,26 @@ public class TorchAdapterTests
         Assert.True(after.item<float>() > 0);
     }
 }
+
+public class FinalizerFenceTests
+{
+    [Fact]
+    public void The_fence_runs_the_block_without_a_collection_and_restores_the_latency_mode()
+    {
+        var before = System.Runtime.GCSettings.LatencyMode;
+        int gen0 = -1;
+        var result = FinalizerFence.Run(() =>
+        {
+            gen0 = GC.CollectionCount(0);
+            var garbage = Enumerable.Range(0, 10_000).Select(i => new byte[64]).ToList(); // ~1 MB, inside the budget
+            Assert.Equal(System.Runtime.GCLatencyMode.NoGCRegion, System.Runtime.GCSettings.LatencyMode);
+            Assert.Equal(7, FinalizerFence.Run(() => 7)); // nested: runs inside the same region
+            Assert.Equal(gen0, GC.CollectionCount(0));
+            return garbage.Count;
+        });
+        Assert.Equal(10_000, result);
+        Assert.Equal(before, System.Runtime.GCSettings.LatencyMode);
+        Assert.Throws<InvalidOperationException>(() => FinalizerFence.Run<int>(() => throw new InvalidOperationException("x")));
+        Assert.Equal(before, System.Runtime.GCSettings.LatencyMode);
+    }
+}
