@@ -16,15 +16,7 @@ public sealed class ClassDistributionRecipe : IRecipe
         var counts = Enumerable.Range(0, m).SelectMany(j => Enumerable.Repeat((double)(1 << (m - j)), 1 << j)).ToArray();
         var groupOf = Enumerable.Range(0, m).SelectMany(j => Enumerable.Repeat(j, 1 << j)).ToArray();
         var f = new Figure($"HT-Random, m = {m}: c = {counts.Length} classes, n = {m << m} samples", "class (sorted by frequency)", "samples per class", logX: true, logY: true);
-        int start = 0;
-        for (int g = 0; g < m; g++)
-        {
-            int len = 1 << g;
-            var span = f.Plot.Add.HorizontalSpan(f.X(start + 1), f.X(start + len + 0.999));
-            span.FillColor = Figure.GroupColor(g, m).WithAlpha(0.25);
-            span.LineColor = ScottPlot.Colors.Transparent;
-            start += len;
-        }
+        RecipePlots.ShadeGroups(f, Enumerable.Range(0, m).Select(g => 1 << g).ToArray());
         f.Line(Enumerable.Range(1, counts.Length).Select(i => (double)i).ToArray(), counts, ScottPlot.Colors.Black, "samples per class", markers: true);
         ctx.Figure(f, "class_distribution");
         ctx.Csv("class_distribution.csv", ["class", "rank", "samples", "group"],

@@ -88,16 +88,22 @@ public sealed class RecipeContext
         var sw = Stopwatch.StartNew();
         var grid = GridSearch.Run(Cache, problem, template, steps ?? Steps, LogEvery, Seeds, progress: Log, cancel: Cancel)!;
         var best = Cache.GetOrRun(new RunSpec(problem with { Seed = Seeds[0] }, template with { Lr = grid.BestLr }, steps ?? Steps, LogEvery), Cancel);
-        SelectedLr[$"{problem.Name}/{template.Name}" + (problem.Inputs != "uniform" ? $"/{problem.Inputs}" : "")] = grid.BestLr;
-        if (grid.AtEdge) Notes.Add($"{template.Name} on {problem.Name}: the selected step size {grid.BestLr:G3} lies at the edge of the grid [1e-6, 1e1].");
-        WriteGrid(grid, problem);
+        string inputs = problem.Inputs != "uniform" ? problem.Inputs : "";
+        RecordGrid(grid, $"{problem.Name}/{template.Name}" + (inputs != "" ? $"/{inputs}" : ""), $"{template.Name} on {problem.Name}",
+            $"grid_{problem.Name}{(inputs != "" ? "_" + inputs : "")}_{grid.Optimizer}.csv");
         return (grid, best);
     }
 
-    private void WriteGrid(GridResult grid, ProblemOptions problem)
+    /// <summary>
+    /// Records a finished grid search: the selected step size under <paramref name="key"/>, a note when it lies at the grid's
+    /// edge, and (when <paramref name="csvName"/> is given) the grid as a CSV of lr, worst final loss, diverged.
+    /// </summary>
+    public void RecordGrid(GridResult grid, string key, string what, string? csvName)
     {
-        string tag = $"grid_{problem.Name}{(problem.Inputs != "uniform" ? "_" + problem.Inputs : "")}_{grid.Optimizer}";
-        Csv(tag + ".csv", ["lr", "worst_final_loss", "diverged"], grid.Points.Select(p => (IReadOnlyList<double>)[p.Lr, p.WorstScore, p.AnyDiverged ? 1 : 0]));
+        SelectedLr[key] = grid.BestLr;
+        if (grid.AtEdge) Notes.Add($"{what}: the selected step size {grid.BestLr:G3} lies at the edge of the grid [1e-6, 1e1].");
+        if (csvName != null)
+            Csv(csvName, ["lr", "worst_final_loss", "diverged"], grid.Points.Select(p => (IReadOnlyList<double>)[p.Lr, p.WorstScore, p.AnyDiverged ? 1 : 0]));
     }
 
     /// <summary>A default optimizer template (hyper-parameters as in the paper: momentum 0.9, Adam β = (0.9, 0.999)).</summary>

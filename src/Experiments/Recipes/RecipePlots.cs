@@ -42,6 +42,20 @@ public static class RecipePlots
         f.Plot.Axes.Title.Label.Text += $" (y clipped; peak {max:G3})";
     }
 
+    /// <summary>Shades consecutive ranges of ranks 1.. (group g holds <paramref name="sizes"/>[g] classes), dark = frequent.</summary>
+    public static void ShadeGroups(Figure f, IReadOnlyList<int> sizes)
+    {
+        int start = 0;
+        for (int g = 0; g < sizes.Count; g++)
+        {
+            if (sizes[g] == 0) continue;
+            var span = f.Plot.Add.HorizontalSpan(f.X(start + 1), f.X(start + sizes[g] + 0.999));
+            span.FillColor = Figure.GroupColor(g, sizes.Count).WithAlpha(0.25);
+            span.LineColor = ScottPlot.Colors.Transparent;
+            start += sizes[g];
+        }
+    }
+
     public static IReadOnlyList<string> TrajectoryHeader(int groups) => Cli.TrainCommand.TrajectoryHeader(groups);
 
     public static IEnumerable<IReadOnlyList<double>> TrajectoryRows(RunRecord r) =>

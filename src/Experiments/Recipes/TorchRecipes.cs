@@ -56,9 +56,7 @@ public abstract class TorchRecipe : IRecipe
         var seeds = new long[] { 0 };
         TorchRunSpec Spec(double lr, long seed) => new(problem, model, template with { Lr = lr }, steps, Math.Max(1, steps / 100), seed, batch);
         var grid = GridSearch.Run(optimizer, seeds, (lr, s) => TorchRun(ctx, Spec(lr, s), data, build, chunk), progress: ctx.Log);
-        ctx.SelectedLr[$"{problem.Split(';')[0]}/{optimizer}"] = grid.BestLr;
-        if (grid.AtEdge) ctx.Notes.Add($"{optimizer}: the selected step size {grid.BestLr:G3} lies at the edge of the grid [1e-6, 1e1].");
-        ctx.Csv($"grid_{optimizer}.csv", ["lr", "worst_final_loss", "diverged"], grid.Points.Select(p => (IReadOnlyList<double>)[p.Lr, p.WorstScore, p.AnyDiverged ? 1 : 0]));
+        ctx.RecordGrid(grid, $"{problem.Split(';')[0]}/{optimizer}", optimizer, $"grid_{optimizer}.csv");
         return TorchRun(ctx, Spec(grid.BestLr, seeds[0]), data, build, chunk);
     }
 
@@ -164,16 +162,7 @@ public sealed class BrownTransformerRecipe : TorchRecipe
     private static void ClassDistribution(RecipeContext ctx, BrownCorpus corpus, FrequencyGroups groups)
     {
         var f = new Figure($"Brown corpus: {corpus.Vocabulary.Length:N0} words, {corpus.Ids.Length:N0} tokens", "word (sorted by frequency)", "occurrences", logX: true, logY: true);
-        int start = 0;
-        for (int g = 0; g < groups.K; g++)
-        {
-            int len = groups.ClassesIn(g).Length;
-            if (len == 0) continue;
-            var span = f.Plot.Add.HorizontalSpan(f.X(start + 1), f.X(start + len + 0.999));
-            span.FillColor = Figure.GroupColor(g, groups.K).WithAlpha(0.25);
-            span.LineColor = ScottPlot.Colors.Transparent;
-            start += len;
-        }
+        RecipePlots.ShadeGroups(f, Enumerable.Range(0, groups.K).Select(g => groups.ClassesIn(g).Length).ToArray());
         f.Line(Enumerable.Range(1, corpus.Counts.Length).Select(i => (double)i).ToArray(), corpus.Counts.Select(c => (double)c).ToArray(), ScottPlot.Colors.Black, "occurrences per word");
         ctx.Figure(f, "class_distribution");
         ctx.Csv("class_distribution.csv", ["rank", "count", "group"], Enumerable.Range(0, corpus.Counts.Length).Select(i => (IReadOnlyList<double>)[i + 1, corpus.Counts[i], groups.GroupOf[i]]));
@@ -255,8 +244,7 @@ public sealed class LastLayerTransformerRecipe : TorchRecipe
                 ctx.Cache.TryLoad(Spec(name, lr, "ode"), out var rec);
                 return rec;
             }, prepare: Batch, progress: ctx.Log);
-            ctx.SelectedLr[$"brown-features/{name}"] = grid.BestLr;
-            if (grid.AtEdge) ctx.Notes.Add($"{name}: the selected step size {grid.BestLr:G3} lies at the edge of the grid [1e-6, 1e1].");
+            ctx.RecordGrid(grid, $"brown-features/{name}", name, $"grid_{name}.csv");
             ctx.Cache.TryLoad(Spec(name, grid.BestLr, "ode"), out var best);
             runs.Add((name, best));
             ctx.Figure(RecipePlots.PerGroup(best, $"{name} (η = {grid.BestLr:G3}): last layer, loss per word-frequency group"), $"{name}_groups");

@@ -10,8 +10,8 @@ namespace HeavyTail.Experiments.Torch;
 /// code; temporaries it creates itself (the implicit <c>Scalar</c> of <c>t / 2.0</c>, <c>masked_fill(m, −∞)</c>, the
 /// α = 1 of <c>a + b</c>) become unreachable while their native call is still running, and when a GC happens then, the
 /// finalizer thread frees them mid-call (dotnet/TorchSharp#1496). Seen here as "Unknown scalar type", failed Scalar
-/// checks and segfaults after a few hundred steps. The fence drains pending finalizers, then holds a no-GC region for
-/// the block, so nothing is finalized while its native calls run; the managed allocations of one full-batch pass (tensor
+/// checks and segfaults after a few hundred steps. The fence enters a no-GC region, drains the finalizers already queued,
+/// then runs the block, so nothing is finalized while its native calls run; the managed allocations of one full-batch pass (tensor
 /// wrappers, per-chunk loss arrays) stay far below the budget. If the region cannot be entered the block still runs.
 /// </remarks>
 public static class FinalizerFence
@@ -21,12 +21,11 @@ public static class FinalizerFence
     public static T Run<T>(Func<T> body)
     {
         if (GCSettings.LatencyMode == GCLatencyMode.NoGCRegion) return body(); // nested
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
         bool region;
-        try { region = GC.TryStartNoGCRegion(Budget); }
+        try { region = GC.TryStartNoGCRegion(Budget); } // collects first if it needs room
         catch (ArgumentOutOfRangeException) { region = false; }
         catch (InvalidOperationException) { region = false; }
+        GC.WaitForPendingFinalizers(); // what that (or any earlier) collection queued runs now, before the native calls
         try { return body(); }
         finally
         {
