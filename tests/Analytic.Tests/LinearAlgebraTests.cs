@@ -57,6 +57,49 @@ public class LinearAlgebraTests
         Assert.Throws<ArgumentException>(() => new ManagedLinearAlgebraProvider().Gemm(false, false, 3, 2, 2, 1.0, a, 2, b, 2, 0.0, c, 2));
     }
 
+    public static TheoryData<GemmKernel, bool, bool> KernelCases()
+    {
+        var data = new TheoryData<GemmKernel, bool, bool>();
+        var kernels = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? new[] { GemmKernel.Avx512, GemmKernel.Portable } : [GemmKernel.Portable];
+        foreach (var kernel in kernels)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true }) data.Add(kernel, ta, tb);
+        return data;
+    }
+
+    /// <summary>
+    /// Shapes that cross every blocking boundary at once: m = 203 rows (several parallel row blocks of MC = 96, a partial
+    /// 12- or 6-row tile), n = 77 columns (partial NR panel), k = 601 (three k-blocks, the last partial), 18.8 MFLOP (parallel).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(KernelCases))]
+    public void Each_micro_kernel_matches_the_naive_triple_loop_across_blocks(GemmKernel kernel, bool transA, bool transB)
+    {
+        int m = 203, n = 77, k = 601;
+        int lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 1, ldc = n + 5;
+        var a = Random((transA ? k : m) * lda, 11); var b = Random((transB ? n : k) * ldb, 12); var c = Random(m * ldc, 13);
+        var cf = c.Select(v => (float)v).ToArray();
+        var expected = (double[])c.Clone();
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (int p = 0; p < k; p++) s += (transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+                expected[i * ldc + j] = 0.5 * s + 2 * c[i * ldc + j];
+            }
+        ManagedGemm.Run(transA, transB, m, n, k, 0.5, a, lda, b, ldb, 2.0, c, ldc, kernel);
+        ManagedGemm.Run(transA, transB, m, n, k, 0.5f, a.Select(v => (float)v).ToArray(), lda, b.Select(v => (float)v).ToArray(), ldb, 2f, cf, ldc, kernel);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < ldc; j++)
+            {
+                int at = i * ldc + j;
+                if (j >= n) { Assert.Equal(expected[at], c[at]); continue; }   // padding columns untouched
+                // double: k reassociated products, |err| ≤ k·2⁻⁵³·Σ|a||b| ≲ 601·1.1e-16·601; float: inputs and sums at 2⁻²⁴
+                Assert.True(Math.Abs(c[at] - expected[at]) < 1e-11, $"double ({i},{j}): {c[at]} vs {expected[at]}");
+                Assert.True(Math.Abs(cf[at] - expected[at]) < 601 * 6e-8 * 10, $"float ({i},{j}): {cf[at]} vs {expected[at]}");
+            }
+    }
+
     [Fact]
     public void Float_gemm_agrees_with_double_at_float_precision()
     {

@@ -5,81 +5,119 @@ using System.Runtime.Intrinsics;
 
 namespace HeavyTail.Analytic.LinearAlgebra;
 
+/// <summary>Which register-tile micro-kernel <see cref="ManagedGemm"/> uses.</summary>
+public enum GemmKernel
+{
+    /// <summary>The widest the CPU supports: <see cref="Avx512"/> when Vector512 is hardware-accelerated and op(B) is wider than one vector.</summary>
+    Auto,
+    /// <summary>12 × 2·Vector512&lt;T&gt;.Count tile in 24 zmm accumulators.</summary>
+    Avx512,
+    /// <summary>6 × 2·Vector&lt;T&gt;.Count tile in 12 accumulators (AVX2, NEON, or software vectors): runs on every CPU.</summary>
+    Portable,
+}
+
 /// <summary>
-/// Cache-blocked managed GEMM, C ← α·op(A)·op(B) + β·C, row-major, vectorised with <see cref="Vector{T}"/>
-/// and parallel over row blocks of C. op(B) is packed into a contiguous k×n panel when transposed.
-/// The micro-kernel keeps a 4×(3·Vector512&lt;T&gt;.Count) block of C in twelve registers over a k-block of 256, with fused
-/// multiply-adds, where the CPU has AVX-512; otherwise a 4×(2·Vector&lt;T&gt;.Count) block.
+/// Packed, cache-blocked managed GEMM, C ← α·op(A)·op(B) + β·C, row-major, in the GotoBLAS/BLIS loop order.
 /// </summary>
+/// <remarks>
+/// op(B) (k × n) is packed once into column panels of NR (zero-padded), each panel k × NR contiguous; C's rows are split
+/// into blocks of at most MC rows run in parallel; per block and per k-block of KC, op(A) is packed into MR-row panels
+/// (KC × MR, zero-padded), then every (NR panel, MR panel) pair runs the micro-kernel, which keeps an MR × NR tile of C in
+/// registers over the k-block with fused multiply-adds (one vector load of B per NR/W columns, one broadcast of A per row).
+/// The B micro-panel (KC × NR) stays in L1 while the packed A block (MC × KC) streams from L2. Partial tiles at the edges
+/// are computed into a stack tile and added to C. Packing makes transA and transB cost the same as the plain layout.
+/// </remarks>
 public static unsafe class ManagedGemm
 {
-    private const int KBlock = 128;
-    private const int NBlock = 256;
-    private const int RowsPerTask = 32;
+    private const int MaxTile = 12 * 32;
+
+    /// <summary>
+    /// k-blocks KC for float and double (rows of op(B) per packed block) and the row-block cap MC; tuning knobs for benchmarks.
+    /// Defaults measured on a Zen 4 core (32 KB L1d, 1 MB L2): sweeping KC ∈ {128 … 512}, MC ∈ {48 … 384} on 2048³ and the
+    /// HT-Random m = 7/9 step shapes.
+    /// </summary>
+    public static (int KcSingle, int KcDouble, int Mc) Blocking { get; set; } = (384, 256, 96);
 
     public static void Run<T>(bool transA, bool transB, int m, int n, int k, T alpha, T[] a, int lda,
-        T[] b, int ldb, T beta, T[] c, int ldc) where T : unmanaged, INumber<T>
+        T[] b, int ldb, T beta, T[] c, int ldc, GemmKernel kernel = GemmKernel.Auto) where T : unmanaged, INumber<T>
     {
         ValidateShapes(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
         if (m == 0 || n == 0) return;
         ScaleC(m, n, beta, c, ldc);
         if (k == 0 || alpha == T.Zero) return;
 
-        // Column counts that are not a multiple of the vector width are padded with zeros (op(B) and C copied into
-        // k×n' and m×n' buffers), so every column runs through the vector kernels; the copies cost O(kn + mn).
-        int wv = Vector512.IsHardwareAccelerated ? Vector512<T>.Count : Vector<T>.Count;
-        int nPad = n % wv == 0 ? n : (n + wv - 1) / wv * wv;
-        bool padC = nPad != n && n >= wv;
-        if (!padC) nPad = n;
-        T[]? packed = null, cPadded = null;
+        bool wide = kernel switch
+        {
+            GemmKernel.Avx512 => Vector512.IsHardwareAccelerated ? true : throw new PlatformNotSupportedException("Vector512 is not hardware-accelerated on this CPU."),
+            GemmKernel.Portable => false,
+            _ => Vector512.IsHardwareAccelerated && n > Vector512<T>.Count,
+        };
+        int mr = wide ? 12 : 6, nr = 2 * (wide ? Vector512<T>.Count : Vector<T>.Count);
+        int panels = (n + nr - 1) / nr;
+        var (kcSingle, kcDouble, mcCap) = Blocking;
+        int kcMax = sizeof(T) <= 4 ? kcSingle : kcDouble;
+        int kc = Math.Min(k, kcMax);
+
+        int threads = Environment.ProcessorCount;
+        double flops = 2.0 * m * n * k;
+        int blocks = (m + mcCap - 1) / mcCap;
+        if (flops >= 4e6 && threads > 1) blocks = Math.Max(blocks, Math.Min(threads, (m + mr - 1) / mr));
+        if (blocks > 1 && threads > 1) blocks = (blocks + threads - 1) / threads * threads;
+        int mc = ((m + blocks - 1) / blocks + mr - 1) / mr * mr;
+        blocks = (m + mc - 1) / mc;
+
+        T[] bPacked = ArrayPool<T>.Shared.Rent(panels * nr * k);
         try
         {
-            T[] bRows; int ldbRows;
-            if (transB || padC)
+            fixed (T* pa = a, pb = b, pbp = bPacked, pc = c)
             {
-                packed = ArrayPool<T>.Shared.Rent(k * nPad);
-                for (int p = 0; p < k; p++)
-                {
-                    for (int j = 0; j < n; j++) packed[p * nPad + j] = transB ? b[j * ldb + p] : b[p * ldb + j];
-                    for (int j = n; j < nPad; j++) packed[p * nPad + j] = T.Zero;
-                }
-                bRows = packed; ldbRows = nPad;
-            }
-            else { bRows = b; ldbRows = ldb; }
-            T[] cTarget = c; int ldcTarget = ldc;
-            if (padC)
-            {
-                cPadded = ArrayPool<T>.Shared.Rent(m * nPad);
-                for (int i = 0; i < m; i++)
-                {
-                    Array.Copy(c, i * ldc, cPadded, i * nPad, n);
-                    Array.Clear(cPadded, i * nPad + n, nPad - n);
-                }
-                cTarget = cPadded; ldcTarget = nPad;
-            }
+                nint ia = (nint)pa, ib = (nint)pb, ibp = (nint)pbp, ic = (nint)pc;
+                void PackPanel(int jr) => PackB((T*)ib, ldb, transB, k, n, jr * nr, nr, (T*)ibp + (nint)jr * nr * k);
+                if (flops >= 4e6 && panels > 1) Parallel.For(0, panels, PackPanel);
+                else for (int jr = 0; jr < panels; jr++) PackPanel(jr);
 
-            int tasks = (m + RowsPerTask - 1) / RowsPerTask;
-            double flops = 2.0 * m * n * k;
-            fixed (T* pa = a, pb = bRows, pc = cTarget)
-            {
-                nint ia = (nint)pa, ib = (nint)pb, ic = (nint)pc;
-                int nn = nPad, ldcc = ldcTarget;
-                void Body(int t)
+                void RowBlock(int t)
                 {
-                    int i0 = t * RowsPerTask, i1 = Math.Min(m, i0 + RowsPerTask);
-                    Block((T*)ia, lda, transA, (T*)ib, ldbRows, (T*)ic, ldcc, i0, i1, nn, k, alpha);
+                    int i0 = t * mc, rows = Math.Min(mc, m - i0);
+                    T[] aPacked = ArrayPool<T>.Shared.Rent(mc * kc);
+                    try
+                    {
+                        fixed (T* ap = aPacked)
+                        {
+                            T* tile = stackalloc T[MaxTile];
+                            for (int p0 = 0; p0 < k; p0 += kc)
+                            {
+                                int kb = Math.Min(kc, k - p0);
+                                PackA((T*)ia, lda, transA, i0, rows, p0, kb, mr, ap);
+                                for (int jr = 0; jr < panels; jr++)
+                                {
+                                    int j = jr * nr, cols = Math.Min(nr, n - j);
+                                    T* bpanel = (T*)ibp + (nint)jr * nr * k + (nint)p0 * nr;
+                                    for (int ir = 0; ir * mr < rows; ir++)
+                                    {
+                                        int i = i0 + ir * mr, rr = Math.Min(mr, m - i);
+                                        T* apanel = ap + (nint)ir * mr * kb;
+                                        T* cij = (T*)ic + (nint)i * ldc + j;
+                                        if (rr == mr && cols == nr) MicroKernel(wide, apanel, bpanel, kb, cij, ldc, alpha);
+                                        else
+                                        {
+                                            new Span<T>(tile, mr * nr).Clear();
+                                            MicroKernel(wide, apanel, bpanel, kb, tile, nr, alpha);
+                                            for (int r = 0; r < rr; r++)
+                                                for (int q = 0; q < cols; q++) cij[(nint)r * ldc + q] += tile[r * nr + q];
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    finally { ArrayPool<T>.Shared.Return(aPacked); }
                 }
-                if (flops < 4e6 || tasks == 1) for (int t = 0; t < tasks; t++) Body(t);
-                else Parallel.For(0, tasks, Body);
+                if (blocks == 1) RowBlock(0);
+                else Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads }, RowBlock);
             }
-            if (padC)
-                for (int i = 0; i < m; i++) Array.Copy(cPadded!, i * nPad, c, i * ldc, n);
         }
-        finally
-        {
-            if (packed != null) ArrayPool<T>.Shared.Return(packed);
-            if (cPadded != null) ArrayPool<T>.Shared.Return(cPadded);
-        }
+        finally { ArrayPool<T>.Shared.Return(bPacked); }
     }
 
     /// <summary>Checks sizes and that every matrix's array is long enough for its shape and leading dimension (shared by all backends).</summary>
@@ -113,83 +151,57 @@ public static unsafe class ManagedGemm
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block<T>(T* a, int lda, bool transA, T* b, int ldb, T* c, int ldc, int i0, int i1, int n, int k, T alpha)
-        where T : unmanaged, INumber<T>
+    /// <summary>dst[p·NR + q] = op(B)[p, j0 + q] for p &lt; k, q &lt; NR (zero where j0 + q ≥ n).</summary>
+    private static void PackB<T>(T* b, int ldb, bool transB, int k, int n, int j0, int nr, T* dst) where T : unmanaged, INumber<T>
     {
-        int w = Vector<T>.Count;
-        for (int j0 = 0; j0 < n; j0 += NBlock)
+        int cols = Math.Min(nr, n - j0);
+        if (!transB)
         {
-            int j1 = Math.Min(n, j0 + NBlock);
-            for (int p0 = 0; p0 < k; p0 += KBlock)
+            for (int p = 0; p < k; p++, dst += nr)
             {
-                int p1 = Math.Min(k, p0 + KBlock);
-                int i = i0;
-                int w3 = Vector512.IsHardwareAccelerated ? 3 * Vector512<T>.Count : int.MaxValue;
-                for (; i + 4 <= i1; i += 4)
+                new ReadOnlySpan<T>(b + (nint)p * ldb + j0, cols).CopyTo(new Span<T>(dst, cols));
+                if (cols < nr) new Span<T>(dst + cols, nr - cols).Clear();
+            }
+            return;
+        }
+        // op(B)[p, j] = B[j, p]: read each of the NR rows of B contiguously
+        if (cols < nr) new Span<T>(dst, k * nr).Clear();
+        for (int q = 0; q < cols; q++)
+        {
+            T* src = b + (nint)(j0 + q) * ldb;
+            for (int p = 0; p < k; p++) dst[(nint)p * nr + q] = src[p];
+        }
+    }
+
+    /// <summary>dst[(ir·kb + p)·MR + r] = op(A)[i0 + ir·MR + r, p0 + p] for rows &lt; <paramref name="rows"/> (zero past the end).</summary>
+    private static void PackA<T>(T* a, int lda, bool transA, int i0, int rows, int p0, int kb, int mr, T* dst) where T : unmanaged, INumber<T>
+    {
+        for (int r0 = 0; r0 < rows; r0 += mr, dst += (nint)mr * kb)
+        {
+            int rr = Math.Min(mr, rows - r0);
+            if (rr < mr) new Span<T>(dst, mr * kb).Clear();
+            if (transA)
+            {
+                // op(A)[i, p] = A[p, i]: MR consecutive elements of each row p of A
+                for (int p = 0; p < kb; p++)
+                    new ReadOnlySpan<T>(a + (nint)(p0 + p) * lda + i0 + r0, rr).CopyTo(new Span<T>(dst + (nint)p * mr, rr));
+            }
+            else
+            {
+                for (int r = 0; r < rr; r++)
                 {
-                    int j = j0;
-                    for (; j + w3 <= j1; j += w3) Kernel4x3Avx512(a, lda, transA, b, ldb, c, ldc, i, j, p0, p1, alpha);
-                    if (Vector512.IsHardwareAccelerated)
-                        for (; j + Vector512<T>.Count <= j1; j += Vector512<T>.Count) Kernel4x1Avx512(a, lda, transA, b, ldb, c, ldc, i, j, p0, p1, alpha);
-                    for (; j + 2 * w <= j1; j += 2 * w) Kernel4x2(a, lda, transA, b, ldb, c, ldc, i, j, p0, p1, alpha);
-                    for (; j < j1; j++)
-                        for (int r = 0; r < 4; r++) c[(i + r) * ldc + j] += alpha * Dot(a, lda, transA, b, ldb, i + r, j, p0, p1);
-                }
-                for (; i < i1; i++)
-                {
-                    int j = j0;
-                    for (; j + w <= j1; j += w) Kernel1x1(a, lda, transA, b, ldb, c, ldc, i, j, p0, p1, alpha);
-                    for (; j < j1; j++) c[i * ldc + j] += alpha * Dot(a, lda, transA, b, ldb, i, j, p0, p1);
+                    T* src = a + (nint)(i0 + r0 + r) * lda + p0;
+                    for (int p = 0; p < kb; p++) dst[(nint)p * mr + r] = src[p];
                 }
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T A<T>(T* a, int lda, bool transA, int i, int p) where T : unmanaged =>
-        transA ? a[(nint)p * lda + i] : a[(nint)i * lda + p];
-
-    private static T Dot<T>(T* a, int lda, bool transA, T* b, int ldb, int i, int j, int p0, int p1) where T : unmanaged, INumber<T>
+    private static void MicroKernel<T>(bool wide, T* a, T* b, int kb, T* c, nint ldc, T alpha) where T : unmanaged, INumber<T>
     {
-        T s = T.Zero;
-        for (int p = p0; p < p1; p++) s += A(a, lda, transA, i, p) * b[(nint)p * ldb + j];
-        return s;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel4x2<T>(T* a, int lda, bool transA, T* b, int ldb, T* c, int ldc, int i, int j, int p0, int p1, T alpha)
-        where T : unmanaged, INumber<T>
-    {
-        int w = Vector<T>.Count;
-        Vector<T> c00 = default, c01 = default, c10 = default, c11 = default,
-                  c20 = default, c21 = default, c30 = default, c31 = default;
-        for (int p = p0; p < p1; p++)
-        {
-            T* bp = b + (nint)p * ldb + j;
-            var b0 = Vector.Load(bp);
-            var b1 = Vector.Load(bp + w);
-            T x0, x1, x2, x3;
-            if (transA)
-            {
-                T* ap = a + (nint)p * lda + i;
-                x0 = ap[0]; x1 = ap[1]; x2 = ap[2]; x3 = ap[3];
-            }
-            else
-            {
-                T* ap = a + (nint)i * lda + p;
-                x0 = ap[0]; x1 = ap[lda]; x2 = ap[2 * lda]; x3 = ap[3 * lda];
-            }
-            var a0 = new Vector<T>(x0); c00 += a0 * b0; c01 += a0 * b1;
-            var a1 = new Vector<T>(x1); c10 += a1 * b0; c11 += a1 * b1;
-            var a2 = new Vector<T>(x2); c20 += a2 * b0; c21 += a2 * b1;
-            var a3 = new Vector<T>(x3); c30 += a3 * b0; c31 += a3 * b1;
-        }
-        var al = new Vector<T>(alpha);
-        Accumulate(c + (nint)i * ldc + j, w, c00, c01, al);
-        Accumulate(c + (nint)(i + 1) * ldc + j, w, c10, c11, al);
-        Accumulate(c + (nint)(i + 2) * ldc + j, w, c20, c21, al);
-        Accumulate(c + (nint)(i + 3) * ldc + j, w, c30, c31, al);
+        if (wide) Kernel12xV512(a, b, kb, c, ldc, alpha);
+        else Kernel6xV(a, b, kb, c, ldc, alpha);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -200,82 +212,79 @@ public static unsafe class ManagedGemm
         return a * b + c;
     }
 
-    /// <summary>C[i..i+4, j..j+3W] += α·A[i..i+4, p0..p1]·B[p0..p1, j..j+3W] with twelve Vector512 accumulators.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel4x3Avx512<T>(T* a, int lda, bool transA, T* b, int ldb, T* c, int ldc, int i, int j, int p0, int p1, T alpha)
-        where T : unmanaged, INumber<T>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<T> Fma<T>(Vector<T> a, Vector<T> b, Vector<T> c) where T : unmanaged, INumber<T>
     {
-        int w = Vector512<T>.Count;
-        Vector512<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default,
-                     c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
-        nint strideA = transA ? 1 : lda, stepA = transA ? lda : 1;
-        T* ap = transA ? a + (nint)p0 * lda + i : a + (nint)i * lda + p0;
-        T* bp = b + (nint)p0 * ldb + j;
-        for (int p = p0; p < p1; p++, ap += stepA, bp += ldb)
-        {
-            var b0 = Vector512.Load(bp); var b1 = Vector512.Load(bp + w); var b2 = Vector512.Load(bp + 2 * w);
-            var a0 = Vector512.Create(ap[0]);
-            c00 = Fma(a0, b0, c00); c01 = Fma(a0, b1, c01); c02 = Fma(a0, b2, c02);
-            var a1 = Vector512.Create(ap[strideA]);
-            c10 = Fma(a1, b0, c10); c11 = Fma(a1, b1, c11); c12 = Fma(a1, b2, c12);
-            var a2 = Vector512.Create(ap[2 * strideA]);
-            c20 = Fma(a2, b0, c20); c21 = Fma(a2, b1, c21); c22 = Fma(a2, b2, c22);
-            var a3 = Vector512.Create(ap[3 * strideA]);
-            c30 = Fma(a3, b0, c30); c31 = Fma(a3, b1, c31); c32 = Fma(a3, b2, c32);
-        }
-        var al = Vector512.Create(alpha);
-        Store3(c + (nint)i * ldc + j, w, c00, c01, c02, al);
-        Store3(c + (nint)(i + 1) * ldc + j, w, c10, c11, c12, al);
-        Store3(c + (nint)(i + 2) * ldc + j, w, c20, c21, c22, al);
-        Store3(c + (nint)(i + 3) * ldc + j, w, c30, c31, c32, al);
+        if (typeof(T) == typeof(double)) return Vector.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
+        if (typeof(T) == typeof(float)) return Vector.FusedMultiplyAdd(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
+        return a * b + c;
     }
 
-    /// <summary>One Vector512 column strip of four rows (the edge of <see cref="Kernel4x3Avx512"/>).</summary>
+    /// <summary>C[0..12, 0..2W] += α·Σ_p a[p·12 + r]·b[p·2W + q], W = Vector512&lt;T&gt;.Count, in 24 accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel4x1Avx512<T>(T* a, int lda, bool transA, T* b, int ldb, T* c, int ldc, int i, int j, int p0, int p1, T alpha)
-        where T : unmanaged, INumber<T>
+    private static void Kernel12xV512<T>(T* a, T* b, int kb, T* c, nint ldc, T alpha) where T : unmanaged, INumber<T>
     {
-        Vector512<T> c0 = default, c1 = default, c2 = default, c3 = default;
-        nint strideA = transA ? 1 : lda, stepA = transA ? lda : 1;
-        T* ap = transA ? a + (nint)p0 * lda + i : a + (nint)i * lda + p0;
-        T* bp = b + (nint)p0 * ldb + j;
-        for (int p = p0; p < p1; p++, ap += stepA, bp += ldb)
+        int w = Vector512<T>.Count;
+        Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
+                     c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
+                     c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default,
+                     c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
+        for (int p = 0; p < kb; p++, a += 12, b += 2 * w)
         {
-            var b0 = Vector512.Load(bp);
-            c0 = Fma(Vector512.Create(ap[0]), b0, c0);
-            c1 = Fma(Vector512.Create(ap[strideA]), b0, c1);
-            c2 = Fma(Vector512.Create(ap[2 * strideA]), b0, c2);
-            c3 = Fma(Vector512.Create(ap[3 * strideA]), b0, c3);
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + w);
+            var x = Vector512.Create(a[0]); c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
+            x = Vector512.Create(a[1]); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
+            x = Vector512.Create(a[2]); c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
+            x = Vector512.Create(a[3]); c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
+            x = Vector512.Create(a[4]); c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
+            x = Vector512.Create(a[5]); c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+            x = Vector512.Create(a[6]); c60 = Fma(x, b0, c60); c61 = Fma(x, b1, c61);
+            x = Vector512.Create(a[7]); c70 = Fma(x, b0, c70); c71 = Fma(x, b1, c71);
+            x = Vector512.Create(a[8]); c80 = Fma(x, b0, c80); c81 = Fma(x, b1, c81);
+            x = Vector512.Create(a[9]); c90 = Fma(x, b0, c90); c91 = Fma(x, b1, c91);
+            x = Vector512.Create(a[10]); ca0 = Fma(x, b0, ca0); ca1 = Fma(x, b1, ca1);
+            x = Vector512.Create(a[11]); cb0 = Fma(x, b0, cb0); cb1 = Fma(x, b1, cb1);
         }
         var al = Vector512.Create(alpha);
-        T* d0 = c + (nint)i * ldc + j;
-        Vector512.Store(Fma(al, c0, Vector512.Load(d0)), d0);
-        Vector512.Store(Fma(al, c1, Vector512.Load(d0 + ldc)), d0 + ldc);
-        Vector512.Store(Fma(al, c2, Vector512.Load(d0 + 2 * ldc)), d0 + 2 * ldc);
-        Vector512.Store(Fma(al, c3, Vector512.Load(d0 + 3 * ldc)), d0 + 3 * ldc);
+        Store2(c, w, c00, c01, al); Store2(c + ldc, w, c10, c11, al); Store2(c + 2 * ldc, w, c20, c21, al);
+        Store2(c + 3 * ldc, w, c30, c31, al); Store2(c + 4 * ldc, w, c40, c41, al); Store2(c + 5 * ldc, w, c50, c51, al);
+        Store2(c + 6 * ldc, w, c60, c61, al); Store2(c + 7 * ldc, w, c70, c71, al); Store2(c + 8 * ldc, w, c80, c81, al);
+        Store2(c + 9 * ldc, w, c90, c91, al); Store2(c + 10 * ldc, w, ca0, ca1, al); Store2(c + 11 * ldc, w, cb0, cb1, al);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store3<T>(T* dst, int w, Vector512<T> v0, Vector512<T> v1, Vector512<T> v2, Vector512<T> alpha) where T : unmanaged, INumber<T>
+    private static void Store2<T>(T* dst, int w, Vector512<T> v0, Vector512<T> v1, Vector512<T> alpha) where T : unmanaged, INumber<T>
     {
         Vector512.Store(Fma(alpha, v0, Vector512.Load(dst)), dst);
         Vector512.Store(Fma(alpha, v1, Vector512.Load(dst + w)), dst + w);
-        Vector512.Store(Fma(alpha, v2, Vector512.Load(dst + 2 * w)), dst + 2 * w);
+    }
+
+    /// <summary>C[0..6, 0..2W] += α·Σ_p a[p·6 + r]·b[p·2W + q], W = Vector&lt;T&gt;.Count, in 12 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel6xV<T>(T* a, T* b, int kb, T* c, nint ldc, T alpha) where T : unmanaged, INumber<T>
+    {
+        int w = Vector<T>.Count;
+        Vector<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
+                  c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kb; p++, a += 6, b += 2 * w)
+        {
+            var b0 = Vector.Load(b); var b1 = Vector.Load(b + w);
+            var x = new Vector<T>(a[0]); c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
+            x = new Vector<T>(a[1]); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
+            x = new Vector<T>(a[2]); c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
+            x = new Vector<T>(a[3]); c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
+            x = new Vector<T>(a[4]); c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
+            x = new Vector<T>(a[5]); c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+        }
+        var al = new Vector<T>(alpha);
+        Store2(c, w, c00, c01, al); Store2(c + ldc, w, c10, c11, al); Store2(c + 2 * ldc, w, c20, c21, al);
+        Store2(c + 3 * ldc, w, c30, c31, al); Store2(c + 4 * ldc, w, c40, c41, al); Store2(c + 5 * ldc, w, c50, c51, al);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Accumulate<T>(T* dst, int w, Vector<T> v0, Vector<T> v1, Vector<T> alpha) where T : unmanaged, INumber<T>
+    private static void Store2<T>(T* dst, int w, Vector<T> v0, Vector<T> v1, Vector<T> alpha) where T : unmanaged, INumber<T>
     {
-        Vector.Store(Vector.Load(dst) + alpha * v0, dst);
-        Vector.Store(Vector.Load(dst + w) + alpha * v1, dst + w);
-    }
-
-    private static void Kernel1x1<T>(T* a, int lda, bool transA, T* b, int ldb, T* c, int ldc, int i, int j, int p0, int p1, T alpha)
-        where T : unmanaged, INumber<T>
-    {
-        Vector<T> acc = default;
-        for (int p = p0; p < p1; p++) acc += new Vector<T>(A(a, lda, transA, i, p)) * Vector.Load(b + (nint)p * ldb + j);
-        T* dst = c + (nint)i * ldc + j;
-        Vector.Store(Vector.Load(dst) + new Vector<T>(alpha) * acc, dst);
+        Vector.Store(Fma(alpha, v0, Vector.Load(dst)), dst);
+        Vector.Store(Fma(alpha, v1, Vector.Load(dst + w)), dst + w);
     }
 }
