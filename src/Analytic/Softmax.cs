@@ -82,6 +82,25 @@ public static class Softmax
     }
 
     /// <summary>
+    /// float32 version of the fused row pass: returns ℓ = −log p_y (formed in double from the float32 sums) and overwrites
+    /// <paramref name="z"/> with scale·(p − e_y), the y entry formed as −scale·Σ_{j≠y} p_j.
+    /// </summary>
+    public static double CrossEntropyGradientInPlace(Span<float> z, int y, float scale)
+    {
+        if ((uint)y >= (uint)z.Length) throw new ArgumentException($"label {y} outside 0..{z.Length - 1}.", nameof(y));
+        float m = VectorMath.Max(z), zy = z[y];
+        z[y] = float.NegativeInfinity;
+        float restY = VectorMath.ExpShiftSum(z, m);
+        float ey = MathF.Exp(zy - m);
+        double s = (double)restY + ey;
+        double loss = zy == m ? SpecialFunctions.Log1P(restY) : ((double)m - zy) + Math.Log(s);
+        float inv = (float)(1.0 / s);
+        VectorMath.Scale(z, inv * scale);
+        z[y] = -restY * inv * scale;
+        return loss;
+    }
+
+    /// <summary>
     /// Overwrites z with p and returns 1 − p_a at the arg-max a as Σ_{j≠a} p_j (for p(1 − p) without cancellation).
     /// </summary>
     public static double ProbabilitiesInPlace(Span<double> z, out int argmax)

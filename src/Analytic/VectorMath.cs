@@ -239,4 +239,84 @@ public static class VectorMath
         }
         for (; i < x.Length; i++) x[i] += a;
     }
+
+    /// <summary>max_i x_i for float32 (vectorised; −∞ for an empty span; NaN-free input assumed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Max(ReadOnlySpan<float> x)
+    {
+        float m = float.NegativeInfinity;
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated && x.Length >= 16)
+        {
+            var xs = MemoryMarshal.Cast<float, Vector512<float>>(x);
+            var acc = Vector512.Create(float.NegativeInfinity);
+            for (int v = 0; v < xs.Length; v++) acc = Vector512.Max(acc, xs[v]);
+            for (int q = 0; q < 16; q++) m = MathF.Max(m, acc[q]);
+            i = xs.Length * 16;
+        }
+        else if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
+        {
+            var xs = MemoryMarshal.Cast<float, Vector<float>>(x);
+            var acc = new Vector<float>(float.NegativeInfinity);
+            for (int v = 0; v < xs.Length; v++) acc = Vector.Max(acc, xs[v]);
+            for (int q = 0; q < Vector<float>.Count; q++) m = MathF.Max(m, acc[q]);
+            i = xs.Length * Vector<float>.Count;
+        }
+        for (; i < x.Length; i++) if (x[i] > m) m = x[i];
+        return m;
+    }
+
+    /// <summary>x_i ← exp(x_i − shift) in float32, in place; returns Σ_i of the results.</summary>
+    /// <remarks>
+    /// Vector512.Exp / Vector.Exp of the runtime (full range: −∞ ↦ 0, overflow ↦ +∞, NaN ↦ NaN); measured here within
+    /// 1.5·2⁻²³ relative of the double-precision exp on [−87, 0]. Lanes are summed in float32: relative error ≲ (c/16 + 4)·2⁻²⁴.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float ExpShiftSum(Span<float> x, float shift)
+    {
+        int i = 0;
+        float s = 0;
+        if (Vector512.IsHardwareAccelerated && x.Length >= 16)
+        {
+            var xs = MemoryMarshal.Cast<float, Vector512<float>>(x);
+            var sh = Vector512.Create(shift);
+            var acc = Vector512<float>.Zero;
+            for (int v = 0; v < xs.Length; v++) { var e = Vector512.Exp(xs[v] - sh); xs[v] = e; acc += e; }
+            s = Vector512.Sum(acc);
+            i = xs.Length * 16;
+        }
+        else if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
+        {
+            var xs = MemoryMarshal.Cast<float, Vector<float>>(x);
+            var sh = new Vector<float>(shift);
+            var acc = Vector<float>.Zero;
+            for (int v = 0; v < xs.Length; v++) { var e = Vector.Exp(xs[v] - sh); xs[v] = e; acc += e; }
+            s = Vector.Sum(acc);
+            i = xs.Length * Vector<float>.Count;
+        }
+        for (; i < x.Length; i++) { x[i] = MathF.Exp(x[i] - shift); s += x[i]; }
+        return s;
+    }
+
+    /// <summary>x_i ← a·x_i in float32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Scale(Span<float> x, float a)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var xs = MemoryMarshal.Cast<float, Vector512<float>>(x);
+            var av = Vector512.Create(a);
+            for (int v = 0; v < xs.Length; v++) xs[v] *= av;
+            i = xs.Length * 16;
+        }
+        else if (Vector.IsHardwareAccelerated)
+        {
+            var xs = MemoryMarshal.Cast<float, Vector<float>>(x);
+            var av = new Vector<float>(a);
+            for (int v = 0; v < xs.Length; v++) xs[v] *= av;
+            i = xs.Length * Vector<float>.Count;
+        }
+        for (; i < x.Length; i++) x[i] *= a;
+    }
 }

@@ -6,25 +6,33 @@ namespace HeavyTail.Experiments.Bench;
 
 /// <summary>
 /// Full-batch softmax-regression GD steps in T = float or double on a provider, the unit the benchmark times against
-/// PyTorch/NumPy: Z = XW; row softmax with the max subtracted; mean cross-entropy; G = Xᵀ(P − Y)/n; W −= ηG.
+/// PyTorch/NumPy: Z = XW; per row the fused, vectorised softmax cross-entropy pass (max subtracted) that returns the loss
+/// and overwrites Z with (η/n)(P − Y); then W ← W − Xᵀ[(η/n)(P − Y)] = W − η·G as one GEMM with β = 1 (the gradient is
+/// accumulated straight into W: no G buffer, no separate update pass).
 /// With R runs (a step-size grid on the same data) the weights sit side by side, W = [W_1 … W_R] (d × R·c), so both
-/// GEMMs read X once for all runs, and run r steps with its own η_r. Buffers are allocated once; a step allocates nothing.
+/// GEMMs read X once for all runs, and run r's block of Z is scaled by its own η_r. Buffers are allocated once; a step
+/// allocates nothing.
 /// </summary>
 public sealed class SoftmaxStep<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly T[] _x, _w, _z, _g;
+    private readonly T[] _x, _w, _z;
     private readonly int[] _y;
     private readonly int _n, _d, _c, _runs;
     private readonly ILinearAlgebraProvider _la;
     private readonly double[] _rowLoss, _loss;
+    private readonly T[] _scale;
 
     public SoftmaxStep(T[] x, int[] y, int n, int d, int c, ILinearAlgebraProvider la, int runs = 1)
     {
         Guard.Positive(runs, nameof(runs));
+        Guard.Length(x.Length, n * d, nameof(x), $"n×d = {n}×{d}");
+        Guard.Length(y.Length, n, nameof(y), "one label per row");
+        Guard.Labels(y, c, nameof(y));
         _x = x; _y = y; _n = n; _d = d; _c = c; _la = la; _runs = runs;
-        _w = new T[d * c * runs]; _z = new T[n * c * runs]; _g = new T[d * c * runs];
+        _w = new T[d * c * runs]; _z = new T[n * c * runs];
         _rowLoss = new double[n * runs];
         _loss = new double[runs];
+        _scale = new T[runs];
     }
 
     public ReadOnlySpan<T> W => _w;
@@ -36,46 +44,30 @@ public sealed class SoftmaxStep<T> where T : unmanaged, IFloatingPointIeee754<T>
     public ReadOnlySpan<double> Step(ReadOnlySpan<T> lrs)
     {
         if (lrs.Length != _runs) throw new ArgumentException($"{lrs.Length} step sizes for {_runs} runs.");
-        int c = _c, wc = _c * _runs, runs = _runs;
-        Gemm(false, _n, wc, _d, T.One, _x, _d, _w, _z);
+        int c = _c, wc = _c * _runs, runs = _runs, n = _n;
+        for (int r = 0; r < runs; r++) _scale[r] = lrs[r] / T.CreateTruncating(n);
+        Gemm(false, _n, wc, _d, T.One, _x, _d, _w, T.Zero, _z);
         ManagedLinearAlgebraProvider.RowParallel(_n, wc, i =>
         {
             int y = _y[i];
             for (int r = 0; r < runs; r++)
             {
-                var z = _z.AsSpan(i * wc + r * c, c);
-                T m = z[0];
-                for (int j = 1; j < c; j++) if (z[j] > m) m = z[j];
-                T s = T.Zero;
-                for (int j = 0; j < c; j++) { z[j] = T.Exp(z[j] - m); s += z[j]; }
-                _rowLoss[r * _n + i] = double.CreateTruncating(T.Log(s) - T.Log(z[y]));
-                T inv = T.One / s;
-                for (int j = 0; j < c; j++) z[j] *= inv;
-                z[y] -= T.One;
+                int at = i * wc + r * c;
+                _rowLoss[r * n + i] = typeof(T) == typeof(float)
+                    ? Softmax.CrossEntropyGradientInPlace(((float[])(object)_z).AsSpan(at, c), y, float.CreateTruncating(_scale[r]))
+                    : Softmax.CrossEntropyGradientInPlace(((double[])(object)_z).AsSpan(at, c), y, double.CreateTruncating(_scale[r]));
             }
         });
-        Gemm(true, _d, wc, _n, T.One / T.CreateTruncating(_n), _x, _d, _z, _g);
-        for (int j = 0; j < _d; j++)
-            for (int r = 0; r < runs; r++)
-            {
-                T step = lrs[r];
-                var w = _w.AsSpan(j * wc + r * c, c); var g = _g.AsSpan(j * wc + r * c, c);
-                for (int a = 0; a < c; a++) w[a] -= step * g[a];
-            }
-        for (int r = 0; r < runs; r++)
-        {
-            double loss = 0;
-            foreach (var l in _rowLoss.AsSpan(r * _n, _n)) loss += l;
-            _loss[r] = loss / _n;
-        }
+        Gemm(true, _d, wc, _n, -T.One, _x, _d, _z, T.One, _w);
+        for (int r = 0; r < runs; r++) _loss[r] = VectorMath.Sum(_rowLoss.AsSpan(r * n, n)) / n;
         return _loss;
     }
 
-    private void Gemm(bool transA, int m, int n, int k, T alpha, T[] a, int lda, T[] b, T[] cOut)
+    private void Gemm(bool transA, int m, int n, int k, T alpha, T[] a, int lda, T[] b, T beta, T[] cOut)
     {
         if (typeof(T) == typeof(double))
-            _la.Gemm(transA, false, m, n, k, double.CreateTruncating(alpha), (double[])(object)a, lda, (double[])(object)b, n, 0.0, (double[])(object)cOut, n);
+            _la.Gemm(transA, false, m, n, k, double.CreateTruncating(alpha), (double[])(object)a, lda, (double[])(object)b, n, double.CreateTruncating(beta), (double[])(object)cOut, n);
         else
-            _la.Gemm(transA, false, m, n, k, float.CreateTruncating(alpha), (float[])(object)a, lda, (float[])(object)b, n, 0f, (float[])(object)cOut, n);
+            _la.Gemm(transA, false, m, n, k, float.CreateTruncating(alpha), (float[])(object)a, lda, (float[])(object)b, n, float.CreateTruncating(beta), (float[])(object)cOut, n);
     }
 }
