@@ -88,7 +88,15 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
     /// <summary>Row i: ℓ_i = −log softmax(z_i)_{y_i} (log1p form when z_y is the maximum); z_i ← w_i (p_i − e_{y_i}).</summary>
     private static void SoftmaxCrossEntropyKernel(Index1D i, ArrayView<float> z, ArrayView<int> labels, ArrayView<float> weights, ArrayView<float> losses, int cols)
     {
-        int off = i * cols, y = labels[i];
+        losses[i] = CrossEntropyRowPass(z, i * cols, cols, labels[i], weights[i]);
+    }
+
+    /// <summary>
+    /// The fused row pass on z[off .. off + cols): returns ℓ = −log p_y (max subtracted; log1p(Σ_{j≠y} e_j) when z_y is the
+    /// maximum) and overwrites the row with w·(p − e_y), the y entry formed as −w·Σ_{j≠y} p_j.
+    /// </summary>
+    internal static float CrossEntropyRowPass(ArrayView<float> z, int off, int cols, int y, float w)
+    {
         float m = z[off];
         for (int j = 1; j < cols; j++) m = XMath.Max(m, z[off + j]);
         float zy = z[off + y], rest = 0;
@@ -98,10 +106,11 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
             z[off + j] = e;
             if (j != y) rest += e;
         }
-        float ey = z[off + y], s = rest + ey, inv = 1f / s, w = weights[i];
-        losses[i] = zy == m ? XMath.Log(1f + rest) : (m - zy) + XMath.Log(s);
+        float ey = z[off + y], s = rest + ey, inv = 1f / s;
+        float loss = zy == m ? XMath.Log(1f + rest) : (m - zy) + XMath.Log(s);
         for (int j = 0; j < cols; j++) z[off + j] *= inv * w;
         z[off + y] = -rest * inv * w;
+        return loss;
     }
 
     /// <summary>Row i: out = (z − m) − log Σ e^{z − m}.</summary>
@@ -127,18 +136,27 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
             using var da = _acc.Allocate1D(a.Length == 0 ? [0f] : a);
             using var db = _acc.Allocate1D(b.Length == 0 ? [0f] : b);
             using var dc = _acc.Allocate1D(c);
-            if (_blas != null && k > 0)
-            {
-                // Row-major C = op(A)op(B) is column-major Cᵀ = op(B)ᵀ op(A)ᵀ: swap the operands.
-                _blas.Gemm(transB ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose, transA ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose,
-                    n, m, k, alpha, db.View, ldb, da.View, lda, beta, dc.View, ldc);
-            }
-            else
-            {
-                _gemm(new Index2D(m, n), da.View, db.View, dc.View, new GemmShape(m, n, k, lda, ldb, ldc, transA ? 1 : 0, transB ? 1 : 0, alpha, beta));
-            }
+            GemmOnDevice(transA, transB, m, n, k, alpha, da.View, lda, db.View, ldb, beta, dc.View, ldc);
             _acc.Synchronize();
             dc.CopyToCPU(c);
+        }
+    }
+
+    internal Accelerator Accelerator => _acc;
+
+    /// <summary>C ← α·op(A)·op(B) + β·C on device views (cuBLAS when present, else the ILGPU kernel); asynchronous on the default stream.</summary>
+    internal void GemmOnDevice(bool transA, bool transB, int m, int n, int k, float alpha, ArrayView<float> a, int lda,
+        ArrayView<float> b, int ldb, float beta, ArrayView<float> c, int ldc)
+    {
+        if (_blas != null && k > 0)
+        {
+            // Row-major C = op(A)op(B) is column-major Cᵀ = op(B)ᵀ op(A)ᵀ: swap the operands.
+            _blas.Gemm(transB ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose, transA ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose,
+                n, m, k, alpha, b, ldb, a, lda, beta, c, ldc);
+        }
+        else
+        {
+            _gemm(new Index2D(m, n), a, b, c, new GemmShape(m, n, k, lda, ldb, ldc, transA ? 1 : 0, transB ? 1 : 0, alpha, beta));
         }
     }
 

@@ -1,0 +1,185 @@
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+
+namespace HeavyTail.Gpu;
+
+/// <summary>One run of a <see cref="DeviceSoftmaxTrainer"/>: an optimizer of src/Ode by name, with its hyper-parameters.</summary>
+/// <remarks>
+/// Same update rules as src/Ode's optimizers (PyTorch semantics), in float32: gd: W −= ηg; gd-m and sign-m: b₁ = d₁,
+/// b_t = μb_{t−1} + d_t, W −= ηb_t with d = g or sign(g); sign: W −= η·sign(g), sign(0) = 0; adam / adam-nm (β₁ = 0):
+/// m += (g − m)(1 − β₁), v = β₂v + (1 − β₂)g², W −= (η/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε).
+/// </remarks>
+public sealed record DeviceRun(string Optimizer, double Lr, double Momentum = 0.9, double Beta1 = 0.9, double Beta2 = 0.999, double Eps = 1e-8)
+{
+    public static readonly IReadOnlyList<string> Names = ["gd", "gd-m", "sign", "sign-m", "adam", "adam-nm"];
+
+    internal int Kind => Optimizer switch
+    {
+        "gd" => 0, "gd-m" => 1, "sign" => 2, "sign-m" => 3, "adam" or "adam-nm" => 4,
+        _ => throw new ArgumentException($"optimizer '{Optimizer}' does not run on the device; choose one of: {string.Join(", ", Names)}."),
+    };
+}
+
+/// <summary>Per-run step parameters passed to the update kernel (bias corrections computed on the host in double); public because ILGPU compiles kernels in its own assembly.</summary>
+public readonly record struct RunParameters(int Kind, int Active, int First, float Lr, float Momentum, float Beta1, float Beta2, float Eps, float StepSize, float Bc2Sqrt);
+
+/// <summary>
+/// Full-batch softmax regression trained on the accelerator: X (n × d), the labels, the weights of R runs side by side
+/// (W = [W_1 … W_R], d × R·c), the logits, the gradient and every optimizer state stay on the device across steps; each
+/// step sends R small parameter records and brings back R losses.
+/// </summary>
+/// <remarks>
+/// A step: Z = XW (one GEMM for all runs: cuBLAS on CUDA, the ILGPU kernel elsewhere); per (row, run) the fused softmax
+/// cross-entropy pass writes (1/n)(P − Y) into Z and ℓ_i into a loss buffer; G = XᵀZ (one GEMM); one element-wise kernel
+/// applies each run's optimizer to its d × c block; a reduction kernel sums the losses of each run in double. A run whose
+/// loss is not finite is marked diverged and frozen (its block is no longer updated), without disturbing the others.
+/// </remarks>
+public sealed class DeviceSoftmaxTrainer : IDisposable
+{
+    private readonly IlgpuProvider _gpu;
+    private readonly int _n, _d, _c;
+    private readonly DeviceRun[] _runs;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _x, _w, _z, _g, _m, _v, _rowLoss;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _y;
+    private readonly MemoryBuffer1D<RunParameters, Stride1D.Dense> _params;
+    private readonly MemoryBuffer1D<double, Stride1D.Dense> _lossSum;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int, int, float> _rows;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<RunParameters>, int, int> _update;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<double>, int> _sum;
+    private readonly bool[] _diverged;
+    private readonly double[] _losses;
+    private int _t;
+
+    public DeviceSoftmaxTrainer(IlgpuProvider gpu, float[] x, int[] labels, int n, int d, int c, IReadOnlyList<DeviceRun> runs)
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        Analytic.Guard.Positive(n, nameof(n)); Analytic.Guard.Positive(d, nameof(d)); Analytic.Guard.Positive(c, nameof(c));
+        Analytic.Guard.Length(x.Length, n * d, nameof(x), $"n×d = {n}×{d}");
+        Analytic.Guard.Length(labels.Length, n, nameof(labels), "one label per row");
+        Analytic.Guard.Labels(labels, c, nameof(labels));
+        if (runs.Count == 0) throw new ArgumentException("at least one run is needed.", nameof(runs));
+        foreach (var r in runs)
+        {
+            _ = r.Kind;
+            if (!double.IsFinite(r.Lr) || r.Lr < 0) throw new ArgumentException($"learning rate {r.Lr} must be finite and ≥ 0.", nameof(runs));
+        }
+        for (long i = 0; i < x.Length; i++)
+            if (!float.IsFinite(x[i])) throw new ArgumentException($"x[{i / d}, {i % d}] is {x[i]}: inputs must be finite.", nameof(x));
+        _gpu = gpu; _n = n; _d = d; _c = c; _runs = [.. runs];
+        int wc = c * _runs.Length;
+        var acc = gpu.Accelerator;
+        _x = acc.Allocate1D(x);
+        _y = acc.Allocate1D(labels);
+        _w = acc.Allocate1D<float>((long)d * wc); _w.MemSetToZero();
+        _g = acc.Allocate1D<float>((long)d * wc);
+        _m = acc.Allocate1D<float>((long)d * wc); _m.MemSetToZero();
+        _v = acc.Allocate1D<float>((long)d * wc); _v.MemSetToZero();
+        _z = acc.Allocate1D<float>((long)n * wc);
+        _rowLoss = acc.Allocate1D<float>((long)n * _runs.Length);
+        _lossSum = acc.Allocate1D<double>(_runs.Length);
+        _params = acc.Allocate1D<RunParameters>(_runs.Length);
+        _rows = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int, int, float>(RowsKernel);
+        _update = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<RunParameters>, int, int>(UpdateKernel);
+        _sum = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, int>(SumKernel);
+        _diverged = new bool[_runs.Length];
+        _losses = new double[_runs.Length];
+        acc.Synchronize();
+    }
+
+    public int Runs => _runs.Length;
+    public int StepCount => _t;
+    public IReadOnlyList<bool> Diverged => _diverged;
+
+    /// <summary>One step of every run that has not diverged; returns each run's mean loss at W before the step (NaN/∞ once diverged).</summary>
+    public ReadOnlySpan<double> Step()
+    {
+        int runs = _runs.Length, wc = _c * runs;
+        _t++;
+        var p = new RunParameters[runs];
+        for (int r = 0; r < runs; r++)
+        {
+            var q = _runs[r];
+            double b1 = q.Optimizer == "adam-nm" ? 0.0 : q.Beta1;
+            double bc1 = 1 - Math.Pow(b1, _t), bc2 = 1 - Math.Pow(q.Beta2, _t);
+            p[r] = new RunParameters(q.Kind, _diverged[r] ? 0 : 1, _t == 1 ? 1 : 0, (float)q.Lr, (float)q.Momentum, (float)b1, (float)q.Beta2,
+                (float)q.Eps, (float)(q.Lr / bc1), (float)Math.Sqrt(bc2));
+        }
+        var acc = _gpu.Accelerator;
+        _params.CopyFromCPU(p);
+        _gpu.GemmOnDevice(false, false, _n, wc, _d, 1f, _x.View, _d, _w.View, wc, 0f, _z.View, wc);
+        _rows(_n * runs, _z.View, _y.View, _rowLoss.View, _n, _c, runs, 1f / _n);
+        _gpu.GemmOnDevice(true, false, _d, wc, _n, 1f, _x.View, _d, _z.View, wc, 0f, _g.View, wc);
+        _sum(runs, _rowLoss.View, _lossSum.View, _n);
+        acc.Synchronize();
+        _lossSum.CopyToCPU(_losses);
+        // The update uses this step's gradient; a run whose loss at W is not finite is frozen before it is updated.
+        bool changed = false;
+        for (int r = 0; r < runs; r++)
+        {
+            _losses[r] /= _n;
+            if (!_diverged[r] && !double.IsFinite(_losses[r])) { _diverged[r] = true; p[r] = p[r] with { Active = 0 }; changed = true; }
+        }
+        if (changed) _params.CopyFromCPU(p);
+        _update(_d * wc, _w.View, _g.View, _m.View, _v.View, _params.View, _c, wc);
+        acc.Synchronize();
+        return _losses;
+    }
+
+    /// <summary>Run r's weights, d × c row-major (index j·c + a), copied from the device.</summary>
+    public float[] Weights(int run)
+    {
+        if ((uint)run >= (uint)_runs.Length) throw new ArgumentOutOfRangeException(nameof(run), $"run {run} outside 0..{_runs.Length - 1}.");
+        var all = _w.GetAsArray1D();
+        int wc = _c * _runs.Length;
+        var w = new float[_d * _c];
+        for (int j = 0; j < _d; j++) Array.Copy(all, j * wc + run * _c, w, j * _c, _c);
+        return w;
+    }
+
+    /// <summary>Index (r·n + i): row i of run r, weight 1/n; ℓ to losses[r·n + i].</summary>
+    private static void RowsKernel(Index1D idx, ArrayView<float> z, ArrayView<int> labels, ArrayView<float> losses, int n, int c, int runs, float invN)
+    {
+        int i = idx % n, r = idx / n;
+        losses[idx] = IlgpuProvider.CrossEntropyRowPass(z, i * runs * c + r * c, c, labels[i], invN);
+    }
+
+    private static float SignOf(float x) => x > 0 ? 1f : x < 0 ? -1f : 0f;
+
+    private static void UpdateKernel(Index1D idx, ArrayView<float> w, ArrayView<float> g, ArrayView<float> m, ArrayView<float> v,
+        ArrayView<RunParameters> parameters, int c, int wc)
+    {
+        var q = parameters[(idx % wc) / c];
+        if (q.Active == 0) return;
+        float gi = g[idx];
+        if (q.Kind == 0) w[idx] -= q.Lr * gi;
+        else if (q.Kind == 1 || q.Kind == 3)
+        {
+            float dir = q.Kind == 1 ? gi : SignOf(gi);
+            float b = q.First != 0 ? dir : q.Momentum * m[idx] + dir;
+            m[idx] = b;
+            w[idx] -= q.Lr * b;
+        }
+        else if (q.Kind == 2) w[idx] -= q.Lr * SignOf(gi);
+        else
+        {
+            float mi = m[idx] + (gi - m[idx]) * (1f - q.Beta1);
+            float vi = v[idx] * q.Beta2 + (1f - q.Beta2) * gi * gi;
+            m[idx] = mi; v[idx] = vi;
+            w[idx] -= q.StepSize * (mi / (XMath.Sqrt(vi) / q.Bc2Sqrt + q.Eps));
+        }
+    }
+
+    /// <summary>sums[r] = Σ_i losses[r·n + i], accumulated in double.</summary>
+    private static void SumKernel(Index1D r, ArrayView<float> losses, ArrayView<double> sums, int n)
+    {
+        double s = 0;
+        for (int i = 0; i < n; i++) s += losses[r * n + i];
+        sums[r] = s;
+    }
+
+    public void Dispose()
+    {
+        foreach (var b in new MemoryBuffer[] { _x, _w, _z, _g, _m, _v, _rowLoss, _y, _params, _lossSum }) b.Dispose();
+    }
+}
