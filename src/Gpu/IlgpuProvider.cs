@@ -144,6 +144,26 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
 
     internal Accelerator Accelerator => _acc;
 
+    /// <summary>GFLOP/s of a size³ float32 GEMM with the operands resident on the device (median of <paramref name="reps"/> after one warm-up).</summary>
+    public double MeasureGemmGflops(int size, int reps)
+    {
+        lock (_lock)
+        {
+            using var a = _acc.Allocate1D<float>((long)size * size); using var b = _acc.Allocate1D<float>((long)size * size); using var c = _acc.Allocate1D<float>((long)size * size);
+            a.MemSetToZero(); b.MemSetToZero();
+            var times = new List<double>();
+            for (int r = 0; r <= reps; r++)
+            {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                GemmOnDevice(false, false, size, size, size, 1f, a.View, size, b.View, size, 0f, c.View, size);
+                _acc.Synchronize();
+                if (r > 0) times.Add(sw.Elapsed.TotalSeconds);
+            }
+            times.Sort();
+            return 2.0 * size * size * size / times[times.Count / 2] / 1e9;
+        }
+    }
+
     /// <summary>C ← α·op(A)·op(B) + β·C on device views (cuBLAS when present, else the ILGPU kernel); asynchronous on the default stream.</summary>
     internal void GemmOnDevice(bool transA, bool transB, int m, int n, int k, float alpha, ArrayView<float> a, int lda,
         ArrayView<float> b, int ldb, float beta, ArrayView<float> c, int ldc)

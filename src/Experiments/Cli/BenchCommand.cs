@@ -44,6 +44,7 @@ public static class BenchCommand
                 catch (ArgumentException e) { ctx.Err.WriteLine($"skipping backend {bk}: {HeavyTailCli.OneLine(e)}"); continue; }
                 foreach (var dt in dts)
                 {
+                    if (la is Gpu.IlgpuProvider && dt != "float32") { ctx.Err.WriteLine($"skipping {bk} {dt}: the ILGPU backends run in float32."); continue; }
                     double peak = GemmPeak(la, dt);
                     foreach (int m in ms)
                     {
@@ -81,6 +82,13 @@ public static class BenchCommand
         int n = m << m, d = (m + 1) << m, c = (1 << m) - 1;
         double flops = 4.0 * n * d * c;
         double stepS;
+        if (la is Gpu.IlgpuProvider gpu)
+        {
+            // the ILGPU backends train with everything resident on the device (float32 only): one GD run
+            using var trainer = new Gpu.DeviceSoftmaxTrainer(gpu, Problems.HtRandomInputsSingle(m), Problems.HtRandomLabels(m), n, d, c, [new Gpu.DeviceRun("gd", 0.1)]);
+            stepS = Median(() => trainer.Step(), reps);
+            return Row(la, dt, m, n, d, c, stepS, flops, peak);
+        }
         if (dt == "float32")
         {
             // float32 data straight from the generator: at m = 11 the float64 copy alone would be 4.4 GB
@@ -126,6 +134,8 @@ public static class BenchCommand
     /// <summary>GFLOP/s of a 2048³ GEMM on this backend and dtype (the "measured peak").</summary>
     private static double GemmPeak(ILinearAlgebraProvider la, string dt)
     {
+        // on the device, with the operands resident (the ILGPU CPU accelerator's kernel is slow: a smaller size)
+        if (la is Gpu.IlgpuProvider gpu) return gpu.MeasureGemmGflops(gpu.IsCuda ? 4096 : 256, 3);
         const int s = 2048;
         double flops = 2.0 * s * s * s;
         if (dt == "float32")
@@ -189,7 +199,15 @@ public static class BenchCommand
                     int n = m << m, d = (m + 1) << m, c = (1 << m) - 1;
                     var p = Problems.HtRandom(m, seed: 0);
                     double batched, sequential;
-                    if (dt == "float32")
+                    if (la is Gpu.IlgpuProvider gpu)
+                    {
+                        if (dt != "float32") continue;
+                        var x = p.Data.X.Select(v => (float)v).ToArray();
+                        var gridRuns = lrs.Select(v => new Gpu.DeviceRun("gd", v)).ToArray();
+                        batched = Time(() => { using var s = new Gpu.DeviceSoftmaxTrainer(gpu, x, p.Data.Labels, n, d, c, gridRuns); for (int t = 0; t < steps; t++) s.Step(); });
+                        sequential = Time(() => { foreach (var run in gridRuns) { using var s = new Gpu.DeviceSoftmaxTrainer(gpu, x, p.Data.Labels, n, d, c, [run]); for (int t = 0; t < steps; t++) s.Step(); } });
+                    }
+                    else if (dt == "float32")
                     {
                         var x = p.Data.X.Select(v => (float)v).ToArray();
                         var fl = lrs.Select(v => (float)v).ToArray();
