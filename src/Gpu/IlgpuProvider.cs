@@ -22,6 +22,8 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
     private readonly Accelerator _acc;
     private readonly CuBlas<CuBlasPointerModeHandlers.AutomaticMode>? _blas;
     private readonly Action<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _gemm;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _tiledGemm;
+    private readonly int _tile;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int> _softmaxCe;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int> _logSoftmax;
     private readonly object _lock = new();
@@ -37,9 +39,19 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
             catch (Exception) { _blas = null; } // no libcublas: fall back to the ILGPU kernel
         }
         _gemm = _acc.LoadAutoGroupedStreamKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(GemmKernel);
+        _tiledGemm = _acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(TiledGemmKernel);
+        _tile = Math.Max(1, Math.Min(MaxTile, (int)Math.Sqrt(_acc.MaxNumThreadsPerGroup)));
+        UseTiledGemm = TiledByDefault;
         _softmaxCe = _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>(SoftmaxCrossEntropyKernel);
         _logSoftmax = _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(LogSoftmaxKernel);
     }
+
+    /// <summary>
+    /// Which GEMM runs when cuBLAS is absent: the shared-memory tiled kernel (default on GPUs) or one thread per entry of C
+    /// (default on ILGPU's CPU accelerator, which emulates group barriers with OS threads: measured there, the tiled kernel
+    /// ran a 128³ GEMM in 11 s against 0.07 s for the per-entry kernel).
+    /// </summary>
+    public bool UseTiledGemm { get; set; }
 
     /// <summary>CUDA when <paramref name="preferCuda"/> and a GPU is present, else ILGPU's CPU accelerator.</summary>
     public static IlgpuProvider Create(bool preferCuda = true) => new(preferCuda);
@@ -58,7 +70,10 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
     }
 
     public bool IsCuda => _acc is CudaAccelerator;
-    public string Name => IsCuda ? "gpu" : "ilgpu-cpu";
+    /// <summary>gpu or ilgpu-cpu; with a suffix when the GEMM kernel differs from the device's default (see <see cref="UseTiledGemm"/>).</summary>
+    public string Name => (IsCuda ? "gpu" : "ilgpu-cpu") + (_blas != null || UseTiledGemm == TiledByDefault ? "" : UseTiledGemm ? "-tiled" : "-naive");
+
+    private bool TiledByDefault => _acc is not CPUAccelerator;
     public string Device => _acc.Name;
 
     /// <summary>Registers "gpu" (CUDA only) and "ilgpu-cpu" with <see cref="LinearAlgebraControl"/>.</summary>
@@ -83,6 +98,36 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
         }
         int o = i * s.Ldc + j;
         c[o] = s.Beta == 0 ? s.Alpha * sum : s.Alpha * sum + s.Beta * c[o];
+    }
+
+    private const int MaxTile = 16;
+
+    /// <summary>
+    /// Tiled GEMM: a group of T × T threads owns a T × T tile of C (X → column j, Y → row i, so neighbouring threads touch
+    /// neighbouring addresses of row-major C and B); per k-block it stages op(A)[rows, p0..p0+T) and op(B)[p0..p0+T, cols]
+    /// in shared memory (zero-padded at the edges), synchronises, and accumulates T products from shared memory.
+    /// </summary>
+    private static void TiledGemmKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape s)
+    {
+        var tileA = SharedMemory.Allocate<float>(MaxTile * MaxTile);
+        var tileB = SharedMemory.Allocate<float>(MaxTile * MaxTile);
+        int t = Group.DimX, tx = Group.IdxX, ty = Group.IdxY;
+        int j = Grid.IdxX * t + tx, i = Grid.IdxY * t + ty;
+        float sum = 0;
+        for (int p0 = 0; p0 < s.K; p0 += t)
+        {
+            int pa = p0 + tx, pb = p0 + ty;
+            tileA[ty * MaxTile + tx] = i < s.M && pa < s.K ? (s.TransA != 0 ? a[pa * s.Lda + i] : a[i * s.Lda + pa]) : 0f;
+            tileB[ty * MaxTile + tx] = j < s.N && pb < s.K ? (s.TransB != 0 ? b[j * s.Ldb + pb] : b[pb * s.Ldb + j]) : 0f;
+            Group.Barrier();
+            for (int q = 0; q < t; q++) sum += tileA[ty * MaxTile + q] * tileB[q * MaxTile + tx];
+            Group.Barrier();
+        }
+        if (i < s.M && j < s.N)
+        {
+            int o = i * s.Ldc + j;
+            c[o] = s.Beta == 0 ? s.Alpha * sum : s.Alpha * sum + s.Beta * c[o];
+        }
     }
 
     /// <summary>Row i: ℓ_i = −log softmax(z_i)_{y_i} (log1p form when z_y is the maximum); z_i ← w_i (p_i − e_{y_i}).</summary>
@@ -173,6 +218,11 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
             // Row-major C = op(A)op(B) is column-major Cᵀ = op(B)ᵀ op(A)ᵀ: swap the operands.
             _blas.Gemm(transB ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose, transA ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose,
                 n, m, k, alpha, b, ldb, a, lda, beta, c, ldc);
+        }
+        else if (UseTiledGemm)
+        {
+            var config = new KernelConfig(new Index2D((n + _tile - 1) / _tile, (m + _tile - 1) / _tile), new Index2D(_tile, _tile));
+            _tiledGemm(config, a, b, c, new GemmShape(m, n, k, lda, ldb, ldc, transA ? 1 : 0, transB ? 1 : 0, alpha, beta));
         }
         else
         {

@@ -3,12 +3,17 @@ using HeavyTail.Analytic.LinearAlgebra;
 
 namespace HeavyTail.Gpu.Tests;
 
-/// <summary>The backends present on this machine: managed (always), ILGPU's CPU accelerator (always), OpenBLAS and CUDA when installed.</summary>
+/// <summary>
+/// The backends present on this machine: managed (always), ILGPU's CPU accelerator with its default one-thread-per-entry
+/// GEMM kernel and with the shared-memory tiled one (always), OpenBLAS and CUDA when installed.
+/// </summary>
 public static class Backends
 {
     private static readonly Lazy<IReadOnlyList<ILinearAlgebraProvider>> All = new(() =>
     {
-        var list = new List<ILinearAlgebraProvider> { new ManagedLinearAlgebraProvider(), IlgpuProvider.Create(preferCuda: false) };
+        var tiled = IlgpuProvider.Create(preferCuda: false);
+        tiled.UseTiledGemm = true;   // the shared-memory tiled GEMM kernel that GPUs without cuBLAS run
+        var list = new List<ILinearAlgebraProvider> { new ManagedLinearAlgebraProvider(), IlgpuProvider.Create(preferCuda: false), tiled };
         if (NativeBlasProvider.TryCreate() is { } native) list.Add(native);
         if (IlgpuProvider.TryCreateCuda() is { } cuda) list.Add(cuda);
         return list;
