@@ -43,7 +43,12 @@ public sealed class DeviceSoftmaxTrainer : IDisposable
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _x, _w, _z, _g, _m, _v, _rowLoss;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _y;
     private readonly MemoryBuffer1D<RunParameters, Stride1D.Dense> _params;
-    private readonly MemoryBuffer1D<double, Stride1D.Dense> _lossSum;
+    private readonly MemoryBuffer1D<double, Stride1D.Dense> _lossSum, _groupSum;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _groupOf;
+    private readonly int _groups;
+    private readonly int[] _groupCount;
+    private readonly double[] _groupSumHost;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<double>, int, int> _groupSumKernel;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int, int, float> _rows;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<RunParameters>, int, int> _update;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<double>, int> _sum;
@@ -51,7 +56,9 @@ public sealed class DeviceSoftmaxTrainer : IDisposable
     private readonly double[] _losses;
     private int _t;
 
-    public DeviceSoftmaxTrainer(IlgpuProvider gpu, float[] x, int[] labels, int n, int d, int c, IReadOnlyList<DeviceRun> runs)
+    /// <param name="groupOfSample">Optional group index (0..K−1) of each sample, e.g. the frequency group of its label:
+    /// then <see cref="Step"/> with <c>withGroups</c> also sums the losses per (run, group) on the device.</param>
+    public DeviceSoftmaxTrainer(IlgpuProvider gpu, float[] x, int[] labels, int n, int d, int c, IReadOnlyList<DeviceRun> runs, int[]? groupOfSample = null)
     {
         ArgumentNullException.ThrowIfNull(gpu);
         Analytic.Guard.Positive(n, nameof(n)); Analytic.Guard.Positive(d, nameof(d)); Analytic.Guard.Positive(c, nameof(c));
@@ -84,15 +91,32 @@ public sealed class DeviceSoftmaxTrainer : IDisposable
         _sum = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, int>(SumKernel);
         _diverged = new bool[_runs.Length];
         _losses = new double[_runs.Length];
+        var groupOf = groupOfSample ?? new int[n];
+        Analytic.Guard.Length(groupOf.Length, n, nameof(groupOfSample), "one group per sample");
+        if (groupOf.Any(g => g < 0)) throw new ArgumentException("group indices must be ≥ 0.", nameof(groupOfSample));
+        _groups = groupOf.Max() + 1;
+        _groupCount = new int[_groups];
+        foreach (var g in groupOf) _groupCount[g]++;
+        _groupOf = acc.Allocate1D(groupOf);
+        _groupSum = acc.Allocate1D<double>((long)_runs.Length * _groups);
+        _groupSumHost = new double[_runs.Length * _groups];
+        _groupSumKernel = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<double>, int, int>(GroupSumKernel);
         acc.Synchronize();
     }
 
     public int Runs => _runs.Length;
     public int StepCount => _t;
     public IReadOnlyList<bool> Diverged => _diverged;
+    public int Groups => _groups;
+
+    /// <summary>Mean loss of each group's samples for run r at W before the last step taken with <c>withGroups</c> (NaN for an empty group).</summary>
+    public double[] GroupLosses(int run) =>
+        Enumerable.Range(0, _groups).Select(g => _groupCount[g] > 0 ? _groupSumHost[run * _groups + g] / _groupCount[g] : double.NaN).ToArray();
 
     /// <summary>One step of every run that has not diverged; returns each run's mean loss at W before the step (NaN/∞ once diverged).</summary>
-    public ReadOnlySpan<double> Step()
+    /// <param name="withGroups">Also sum the losses per (run, group) (see <see cref="GroupLosses"/>).</param>
+    /// <param name="update">False evaluates the losses at W without updating (the last logged point of a run).</param>
+    public ReadOnlySpan<double> Step(bool withGroups = false, bool update = true)
     {
         int runs = _runs.Length, wc = _c * runs;
         _t++;
@@ -111,8 +135,10 @@ public sealed class DeviceSoftmaxTrainer : IDisposable
         _rows(_n * runs, _z.View, _y.View, _rowLoss.View, _n, _c, runs, 1f / _n);
         _gpu.GemmOnDevice(true, false, _d, wc, _n, 1f, _x.View, _d, _z.View, wc, 0f, _g.View, wc);
         _sum(runs, _rowLoss.View, _lossSum.View, _n);
+        if (withGroups) _groupSumKernel(runs * _groups, _rowLoss.View, _groupOf.View, _groupSum.View, _n, _groups);
         acc.Synchronize();
         _lossSum.CopyToCPU(_losses);
+        if (withGroups) _groupSum.CopyToCPU(_groupSumHost);
         // The update uses this step's gradient; a run whose loss at W is not finite is frozen before it is updated.
         bool changed = false;
         for (int r = 0; r < runs; r++)
@@ -120,6 +146,7 @@ public sealed class DeviceSoftmaxTrainer : IDisposable
             _losses[r] /= _n;
             if (!_diverged[r] && !double.IsFinite(_losses[r])) { _diverged[r] = true; p[r] = p[r] with { Active = 0 }; changed = true; }
         }
+        if (!update) { _t--; return _losses; }
         if (changed) _params.CopyFromCPU(p);
         _update(_d * wc, _w.View, _g.View, _m.View, _v.View, _params.View, _c, wc);
         acc.Synchronize();
@@ -178,8 +205,17 @@ public sealed class DeviceSoftmaxTrainer : IDisposable
         sums[r] = s;
     }
 
+    /// <summary>Index r·K + g: sums[r·K + g] = Σ_{i: group(i) = g} losses[r·n + i], in double.</summary>
+    private static void GroupSumKernel(Index1D idx, ArrayView<float> losses, ArrayView<int> groupOf, ArrayView<double> sums, int n, int groups)
+    {
+        int r = idx / groups, g = idx % groups;
+        double s = 0;
+        for (int i = 0; i < n; i++) if (groupOf[i] == g) s += losses[r * n + i];
+        sums[idx] = s;
+    }
+
     public void Dispose()
     {
-        foreach (var b in new MemoryBuffer[] { _x, _w, _z, _g, _m, _v, _rowLoss, _y, _params, _lossSum }) b.Dispose();
+        foreach (var b in new MemoryBuffer[] { _x, _w, _z, _g, _m, _v, _rowLoss, _y, _params, _lossSum, _groupSum, _groupOf }) b.Dispose();
     }
 }

@@ -70,6 +70,7 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
     }
 
     public bool IsCuda => _acc is CudaAccelerator;
+    public bool SinglePrecision => true;
     /// <summary>gpu or ilgpu-cpu; with a suffix when the GEMM kernel differs from the device's default (see <see cref="UseTiledGemm"/>).</summary>
     public string Name => (IsCuda ? "gpu" : "ilgpu-cpu") + (_blas != null || UseTiledGemm == TiledByDefault ? "" : UseTiledGemm ? "-tiled" : "-naive");
 

@@ -15,6 +15,9 @@ public interface ILinearAlgebraProvider
     /// <summary>Short name reported by the CLI and benchmarks.</summary>
     string Name { get; }
 
+    /// <summary>True when the backend computes in float32 (the ILGPU backends): runs on it are cached apart from float64 ones.</summary>
+    bool SinglePrecision => false;
+
     void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, int lda,
         double[] b, int ldb, double beta, double[] c, int ldc);
 

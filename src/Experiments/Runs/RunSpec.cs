@@ -22,6 +22,9 @@ public interface IRunSpec
 /// <summary>What defines a training run: the problem (generator options), the optimizer settings, steps and logging.</summary>
 public sealed record RunSpec(ProblemOptions Problem, OptimizerSettings Optimizer, int Steps, int LogEvery) : IRunSpec
 {
+    /// <summary>float64, or float32 when the backend at construction computes in float32 (part of the key only then, so float64 keys are unchanged).</summary>
+    public string Precision { get; init; } = Analytic.LinearAlgebra.LinearAlgebraControl.Provider.SinglePrecision ? "float32" : "float64";
+
     /// <summary>Canonical text of every setting (invariant culture, round-trip numbers): the cache key's preimage.</summary>
     public string Canonical()
     {
@@ -29,7 +32,7 @@ public sealed record RunSpec(ProblemOptions Problem, OptimizerSettings Optimizer
         var p = Problem; var o = Optimizer;
         return $"problem={p.Name};m={p.M};samples={p.Samples};classes={p.Classes};dim={p.Dimension};a={N(p.ZipfExponent)};k={p.K};inputs={p.Inputs};seed={p.Seed};" +
                OptimizerCanonical(o) +
-               $"steps={Steps};log={LogEvery};v=1";
+               $"steps={Steps};log={LogEvery};v=1" + (Precision == "float64" ? "" : $";precision={Precision}");
     }
 
     public string Key() => IRunSpec.HashKey(Canonical());
