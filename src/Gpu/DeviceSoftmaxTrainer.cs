@@ -8,15 +8,21 @@ namespace HeavyTail.Gpu;
 /// <remarks>
 /// Same update rules as src/Ode's optimizers (PyTorch semantics), in float32: gd: W −= ηg; gd-m and sign-m: b₁ = d₁,
 /// b_t = μb_{t−1} + d_t, W −= ηb_t with d = g or sign(g); sign: W −= η·sign(g), sign(0) = 0; adam / adam-nm (β₁ = 0):
-/// m += (g − m)(1 − β₁), v = β₂v + (1 − β₂)g², W −= (η/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε).
+/// m += (g − m)(1 − β₁), v = β₂v + (1 − β₂)g², W −= (η/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε); adagrad: s += g²,
+/// W −= ηg/(√s + ε); normalized: W −= ηg/‖g‖ (no step when g = 0), normalized-m: momentum over d = g/‖g‖, with ‖g‖ the
+/// Frobenius norm of the run's own gradient block. ε defaults to 1e-10 for adagrad and 1e-8 for adam (PyTorch's).
 /// </remarks>
-public sealed record DeviceRun(string Optimizer, double Lr, double Momentum = 0.9, double Beta1 = 0.9, double Beta2 = 0.999, double Eps = 1e-8)
+public sealed record DeviceRun(string Optimizer, double Lr, double Momentum = 0.9, double Beta1 = 0.9, double Beta2 = 0.999, double? Eps = null)
 {
-    public static readonly IReadOnlyList<string> Names = ["gd", "gd-m", "sign", "sign-m", "adam", "adam-nm"];
+    public static readonly IReadOnlyList<string> Names = ["gd", "gd-m", "sign", "sign-m", "adam", "adam-nm", "adagrad", "normalized", "normalized-m"];
+
+    internal double Epsilon => Eps ?? (Optimizer == "adagrad" ? 1e-10 : 1e-8);
+
+    internal bool NeedsNorm => Optimizer is "normalized" or "normalized-m";
 
     internal int Kind => Optimizer switch
     {
-        "gd" => 0, "gd-m" => 1, "sign" => 2, "sign-m" => 3, "adam" or "adam-nm" => 4,
+        "gd" => 0, "gd-m" => 1, "sign" => 2, "sign-m" => 3, "adam" or "adam-nm" => 4, "adagrad" => 5, "normalized" => 6, "normalized-m" => 7,
         _ => throw new ArgumentException($"optimizer '{Optimizer}' does not run on the device; choose one of: {string.Join(", ", Names)}."),
     };
 }
@@ -50,7 +56,13 @@ public sealed class DeviceSoftmaxTrainer : IDisposable
     private readonly double[] _groupSumHost;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<double>, int, int> _groupSumKernel;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int, int, float> _rows;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<RunParameters>, int, int> _update;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<RunParameters>, ArrayView<float>, int, int> _update;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<double>, int, int, int> _normPartial;
+    private readonly Action<Index1D, ArrayView<double>, ArrayView<float>, int> _normFinish;
+    private readonly MemoryBuffer1D<double, Stride1D.Dense> _normParts;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _invNorm;
+    private readonly int _normChunks;
+    private const int NormChunk = 4096;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<double>, int> _sum;
     private readonly bool[] _diverged;
     private readonly double[] _losses;
@@ -87,7 +99,12 @@ public sealed class DeviceSoftmaxTrainer : IDisposable
         _lossSum = acc.Allocate1D<double>(_runs.Length);
         _params = acc.Allocate1D<RunParameters>(_runs.Length);
         _rows = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int, int, float>(RowsKernel);
-        _update = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<RunParameters>, int, int>(UpdateKernel);
+        _update = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<RunParameters>, ArrayView<float>, int, int>(UpdateKernel);
+        _normPartial = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, int, int, int>(NormPartialKernel);
+        _normFinish = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<float>, int>(NormFinishKernel);
+        _normChunks = (int)(((long)d * c + NormChunk - 1) / NormChunk);
+        _normParts = acc.Allocate1D<double>((long)_runs.Length * _normChunks);
+        _invNorm = acc.Allocate1D<float>(_runs.Length); _invNorm.MemSetToZero();
         _sum = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, int>(SumKernel);
         _diverged = new bool[_runs.Length];
         _losses = new double[_runs.Length];
@@ -127,7 +144,7 @@ public sealed class DeviceSoftmaxTrainer : IDisposable
             double b1 = q.Optimizer == "adam-nm" ? 0.0 : q.Beta1;
             double bc1 = 1 - Math.Pow(b1, _t), bc2 = 1 - Math.Pow(q.Beta2, _t);
             p[r] = new RunParameters(q.Kind, _diverged[r] ? 0 : 1, _t == 1 ? 1 : 0, (float)q.Lr, (float)q.Momentum, (float)b1, (float)q.Beta2,
-                (float)q.Eps, (float)(q.Lr / bc1), (float)Math.Sqrt(bc2));
+                (float)q.Epsilon, (float)(q.Lr / bc1), (float)Math.Sqrt(bc2));
         }
         var acc = _gpu.Accelerator;
         _params.CopyFromCPU(p);
@@ -148,7 +165,12 @@ public sealed class DeviceSoftmaxTrainer : IDisposable
         }
         if (!update) { _t--; return _losses; }
         if (changed) _params.CopyFromCPU(p);
-        _update(_d * wc, _w.View, _g.View, _m.View, _v.View, _params.View, _c, wc);
+        if (_runs.Any(r => r.NeedsNorm))
+        {
+            _normPartial(runs * _normChunks, _g.View, _normParts.View, _d * _c, _c, runs);
+            _normFinish(runs, _normParts.View, _invNorm.View, _normChunks);
+        }
+        _update(_d * wc, _w.View, _g.View, _m.View, _v.View, _params.View, _invNorm.View, _c, wc);
         acc.Synchronize();
         return _losses;
     }
@@ -174,15 +196,23 @@ public sealed class DeviceSoftmaxTrainer : IDisposable
     private static float SignOf(float x) => x > 0 ? 1f : x < 0 ? -1f : 0f;
 
     private static void UpdateKernel(Index1D idx, ArrayView<float> w, ArrayView<float> g, ArrayView<float> m, ArrayView<float> v,
-        ArrayView<RunParameters> parameters, int c, int wc)
+        ArrayView<RunParameters> parameters, ArrayView<float> invNorm, int c, int wc)
     {
-        var q = parameters[(idx % wc) / c];
+        int run = (idx % wc) / c;
+        var q = parameters[run];
         if (q.Active == 0) return;
         float gi = g[idx];
         if (q.Kind == 0) w[idx] -= q.Lr * gi;
-        else if (q.Kind == 1 || q.Kind == 3)
+        else if (q.Kind == 5)
         {
-            float dir = q.Kind == 1 ? gi : SignOf(gi);
+            float si = v[idx] + gi * gi;
+            v[idx] = si;
+            w[idx] -= q.Lr * (gi / (XMath.Sqrt(si) + q.Eps));
+        }
+        else if (q.Kind == 6) w[idx] -= q.Lr * (gi * invNorm[run]);
+        else if (q.Kind == 1 || q.Kind == 3 || q.Kind == 7)
+        {
+            float dir = q.Kind == 1 ? gi : q.Kind == 3 ? SignOf(gi) : gi * invNorm[run];
             float b = q.First != 0 ? dir : q.Momentum * m[idx] + dir;
             m[idx] = b;
             w[idx] -= q.Lr * b;
@@ -195,6 +225,32 @@ public sealed class DeviceSoftmaxTrainer : IDisposable
             m[idx] = mi; v[idx] = vi;
             w[idx] -= q.StepSize * (mi / (XMath.Sqrt(vi) / q.Bc2Sqrt + q.Eps));
         }
+    }
+
+    /// <summary>
+    /// Index r·chunks + k: parts[idx] = Σ g² over elements e ∈ [k·4096, (k+1)·4096) of run r's d × c block (element e is
+    /// row e / c, column r·c + e % c of the wide gradient), in double.
+    /// </summary>
+    private static void NormPartialKernel(Index1D idx, ArrayView<float> g, ArrayView<double> parts, int dc, int c, int runs)
+    {
+        int chunks = (dc + NormChunk - 1) / NormChunk;
+        int r = idx / chunks, k = idx % chunks;
+        int e1 = XMath.Min(dc, (k + 1) * NormChunk);
+        double s = 0;
+        for (int e = k * NormChunk; e < e1; e++)
+        {
+            double x = g[(e / c) * runs * c + r * c + e % c];
+            s += x * x;
+        }
+        parts[idx] = s;
+    }
+
+    /// <summary>invNorm[r] = 1/‖g_r‖ from the partial sums (0 when g_r = 0: no step, as src/Ode).</summary>
+    private static void NormFinishKernel(Index1D r, ArrayView<double> parts, ArrayView<float> invNorm, int chunks)
+    {
+        double s = 0;
+        for (int k = 0; k < chunks; k++) s += parts[r * chunks + k];
+        invNorm[r] = s > 0 ? (float)(1.0 / XMath.Sqrt(s)) : 0f;
     }
 
     /// <summary>sums[r] = Σ_i losses[r·n + i], accumulated in double.</summary>
@@ -216,6 +272,6 @@ public sealed class DeviceSoftmaxTrainer : IDisposable
 
     public void Dispose()
     {
-        foreach (var b in new MemoryBuffer[] { _x, _w, _z, _g, _m, _v, _rowLoss, _y, _params, _lossSum, _groupSum, _groupOf }) b.Dispose();
+        foreach (var b in new MemoryBuffer[] { _x, _w, _z, _g, _m, _v, _rowLoss, _y, _params, _lossSum, _groupSum, _groupOf, _normParts, _invNorm }) b.Dispose();
     }
 }

@@ -11,27 +11,34 @@ namespace HeavyTail.Gpu.Tests;
 /// </summary>
 public class DeviceTrainerTests
 {
+    /// <summary>(CUDA?, HT-Random m): m = 4 has d·c = 1,200 (one chunk of the norm reduction), m = 5 has 5,952 (two chunks).</summary>
     public static IEnumerable<object[]> Accelerators()
     {
-        yield return [false];
-        if (IlgpuProvider.TryCreateCuda() is { } cuda) { cuda.Dispose(); yield return [true]; }
+        bool cuda = false;
+        if (IlgpuProvider.TryCreateCuda() is { } p) { p.Dispose(); cuda = true; }
+        foreach (int m in new[] { 4, 5 })
+        {
+            yield return [false, m];
+            if (cuda) yield return [true, m];
+        }
     }
 
     private static readonly DeviceRun[] Runs =
     [
         new("gd", 2.0), new("gd-m", 0.5), new("sign", 0.01), new("sign-m", 0.003), new("adam", 0.01), new("adam-nm", 0.003),
+        new("adagrad", 0.03), new("normalized", 0.5), new("normalized-m", 0.1),
     ];
 
     [Theory]
     [MemberData(nameof(Accelerators))]
-    public void Six_optimizers_side_by_side_follow_the_double_reference(bool cuda)
+    public void Nine_optimizers_side_by_side_follow_the_double_reference(bool cuda, int size)
     {
-        var p = Problems.HtRandom(4, seed: 5);   // n = 64, d = 80, c = 15
+        var p = Problems.HtRandom(size, seed: 5);   // m = 4: n = 64, d = 80, c = 15; m = 5: n = 160, d = 192, c = 31
         var (n, d, c) = (p.Data.N, p.Data.D, p.Data.C);
         using var gpu = cuda ? IlgpuProvider.TryCreateCuda()! : IlgpuProvider.Create(preferCuda: false);
         using var trainer = new DeviceSoftmaxTrainer(gpu, p.Data.X.Select(v => (float)v).ToArray(), p.Data.Labels, n, d, c, Runs);
         var model = new SoftmaxCrossEntropyModel(p.Data, new ManagedLinearAlgebraProvider());
-        var optimizers = Runs.Select(r => new OptimizerSettings(r.Optimizer, r.Lr) { Momentum = r.Momentum }.Create(model)).ToArray();
+        var optimizers = Runs.Select(r => new OptimizerSettings(r.Optimizer, r.Lr) { Momentum = r.Momentum, Eps = r.Eps }.Create(model)).ToArray();
         var w = Runs.Select(_ => new double[d * c]).ToArray();
         var g = new double[d * c];
         const int steps = 6;
@@ -42,7 +49,7 @@ public class DeviceTrainerTests
             {
                 double loss = model.LossAndGradient(w[r], g);
                 optimizers[r].Step(w[r], g);
-                // float32 inputs (2⁻²⁴ each), d = 80 and n = 64 term float sums (≤ 80·2⁻²⁴ worst case), exp/log in float:
+                // float32 inputs (2⁻²⁴ each), d ≤ 192 and n ≤ 160 term float sums (≤ 192·2⁻²⁴ ≈ 1.1e-5 worst case), exp/log in float:
                 // the loss at step t is within ≈ 1e-5 relative of the double one at these step sizes; 1e-4 leaves room.
                 Assert.True(Math.Abs(losses[r] - loss) <= 1e-4 * loss, $"{Runs[r].Optimizer} step {t}: device {losses[r]} vs {loss}");
             }

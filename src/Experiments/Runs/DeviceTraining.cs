@@ -28,7 +28,7 @@ public static class DeviceTraining
         var groupOfSample = data.Labels.Select(y => problem.Groups.GroupOf[y]).ToArray();
         var x = new float[data.X.Length];
         for (int i = 0; i < x.Length; i++) x[i] = (float)data.X[i];
-        var runs = optimizers.Select(o => new DeviceRun(o.Name, o.Lr, o.Momentum, o.Beta1, o.Beta2, o.Eps ?? 1e-8)).ToList();
+        var runs = optimizers.Select(o => new DeviceRun(o.Name, o.Lr, o.Momentum, o.Beta1, o.Beta2, o.Eps)).ToList();
         using var trainer = new DeviceSoftmaxTrainer(gpu, x, data.Labels, data.N, data.D, data.C, runs, groupOfSample);
         int n = runs.Count, k = problem.Groups.K;
         var rows = Enumerable.Range(0, n).Select(_ => new List<TrainingRow>()).ToArray();
