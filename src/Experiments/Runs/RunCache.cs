@@ -66,18 +66,14 @@ public sealed class RunCache(string directory)
         var missing = specs.Where(s => !TryLoad(s, out _)).ToList();
         foreach (var group in missing.GroupBy(s => (s.Problem, s.Steps, s.LogEvery, Batchable: s.Optimizer.Name != "pcngd")))
         {
+            if (!group.Key.Batchable || group.Count() == 1) { foreach (var s in group) GetOrRun(s, cancel); continue; }
             var (problem, model) = ProblemCache.Get(group.Key.Problem);
-            var la = Analytic.LinearAlgebra.LinearAlgebraControl.Provider;
-            bool onDevice = DeviceTraining.Supports(la, problem, group.Select(s => s.Optimizer));
-            if (!onDevice && (!group.Key.Batchable || group.Count() == 1)) { foreach (var s in group) GetOrRun(s, cancel); continue; }
             // a run in a batch holds W, G (wide and its own copies) and its logits: 8·(4·d·c + n·c) bytes; batches stay under 4 GB
             long perRun = 8L * (4L * model.D * model.C + (long)model.N * model.C);
             int maxRuns = (int)Math.Clamp((4L << 30) / perRun, 1, 64);
             foreach (var list in group.Chunk(maxRuns))
             {
-                var results = onDevice
-                    ? DeviceTraining.Run((Gpu.IlgpuProvider)la, problem, list.Select(s => s.Optimizer).ToList(), group.Key.Steps, group.Key.LogEvery, cancel)
-                    : BatchedTrainer.Run(model, list.Select(s => s.Optimizer.Create(model)).ToList(), group.Key.Steps, problem.Groups, group.Key.LogEvery, cancel);
+                var results = Train(problem, model, list.Select(s => s.Optimizer).ToList(), group.Key.Steps, group.Key.LogEvery, cancel);
                 for (int i = 0; i < list.Length; i++)
                 {
                     Store(new RunRecord(list[i], results[i].Rows, results[i].Diverged, results[i].WallSeconds));
@@ -102,13 +98,25 @@ public sealed class RunCache(string directory)
     {
         if (TryLoad(spec, out var hit)) return hit;
         var (problem, model) = ProblemCache.Get(spec.Problem);
-        var la = Analytic.LinearAlgebra.LinearAlgebraControl.Provider;
-        var result = DeviceTraining.Supports(la, problem, [spec.Optimizer])
-            ? DeviceTraining.Run((Gpu.IlgpuProvider)la, problem, [spec.Optimizer], spec.Steps, spec.LogEvery, cancel)[0]
-            : Trainer.Run(model, spec.Optimizer.Create(model), new double[model.ParameterCount], spec.Steps, problem.Groups, spec.LogEvery, null, cancel);
+        var result = Train(problem, model, [spec.Optimizer], spec.Steps, spec.LogEvery, cancel)[0];
         var rec = new RunRecord(spec, result.Rows, result.Diverged, result.WallSeconds);
         Store(rec);
         Trained++;
         return rec;
+    }
+
+    /// <summary>
+    /// Trains runs on one problem from W = 0: resident on the device when the backend is an ILGPU one that has every
+    /// optimizer (<see cref="DeviceTraining"/>), else one <see cref="Trainer"/> run or one <see cref="BatchedTrainer"/> batch.
+    /// </summary>
+    private static IReadOnlyList<TrainingResult> Train(Analytic.Data.Problem problem, Analytic.Models.LinearModel model,
+        IReadOnlyList<OptimizerSettings> optimizers, int steps, int logEvery, CancellationToken cancel)
+    {
+        var la = Analytic.LinearAlgebra.LinearAlgebraControl.Provider;
+        if (la is Gpu.IlgpuProvider gpu && DeviceTraining.Supports(la, problem, optimizers))
+            return DeviceTraining.Run(gpu, problem, optimizers, steps, logEvery, cancel);
+        if (optimizers.Count == 1)
+            return [Trainer.Run(model, optimizers[0].Create(model), new double[model.ParameterCount], steps, problem.Groups, logEvery, null, cancel)];
+        return BatchedTrainer.Run(model, optimizers.Select(o => o.Create(model)).ToList(), steps, problem.Groups, logEvery, cancel);
     }
 }
