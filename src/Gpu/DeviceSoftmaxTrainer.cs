@@ -1,39 +1,19 @@
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
+using HeavyTail.Ode.Optimizers;
+using HeavyTail.Ode.Training;
 
 namespace HeavyTail.Gpu;
 
-/// <summary>One run of a <see cref="DeviceSoftmaxTrainer"/>: an optimizer of src/Ode by name, with its hyper-parameters.</summary>
-/// <remarks>
-/// Same update rules as src/Ode's optimizers (PyTorch semantics), in float32: gd: W −= ηg; gd-m and sign-m: b₁ = d₁,
-/// b_t = μb_{t−1} + d_t, W −= ηb_t with d = g or sign(g); sign: W −= η·sign(g), sign(0) = 0; adam / adam-nm (β₁ = 0):
-/// m += (g − m)(1 − β₁), v = β₂v + (1 − β₂)g², W −= (η/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε); adagrad: s += g²,
-/// W −= ηg/(√s + ε); normalized: W −= ηg/‖g‖ (no step when g = 0), normalized-m: momentum over d = g/‖g‖, with ‖g‖ the
-/// Frobenius norm of the run's own gradient block. ε defaults to 1e-10 for adagrad and 1e-8 for adam (PyTorch's).
-/// </remarks>
-public sealed record DeviceRun(string Optimizer, double Lr, double Momentum = 0.9, double Beta1 = 0.9, double Beta2 = 0.999, double? Eps = null)
-{
-    public static readonly IReadOnlyList<string> Names = ["gd", "gd-m", "sign", "sign-m", "adam", "adam-nm", "adagrad", "normalized", "normalized-m"];
-
-    internal double Epsilon => Eps ?? (Optimizer == "adagrad" ? 1e-10 : 1e-8);
-
-    internal bool NeedsNorm => Optimizer is "normalized" or "normalized-m";
-
-    internal int Kind => Optimizer switch
-    {
-        "gd" => 0, "gd-m" => 1, "sign" => 2, "sign-m" => 3, "adam" or "adam-nm" => 4, "adagrad" => 5, "normalized" => 6, "normalized-m" => 7,
-        _ => throw new ArgumentException($"optimizer '{Optimizer}' does not run on the device; choose one of: {string.Join(", ", Names)}."),
-    };
-}
-
 /// <summary>Per-run step parameters passed to the update kernel (bias corrections computed on the host in double); public because ILGPU compiles kernels in its own assembly.</summary>
-public readonly record struct RunParameters(int Kind, int Active, int First, float Lr, float Momentum, float Beta1, float Beta2, float Eps, float StepSize, float Bc2Sqrt);
+public readonly record struct RunParameters(int Rule, int Active, int First, float Lr, float Momentum, float Beta1, float Beta2, float Eps, float StepSize, float Bc2Sqrt);
 
 /// <summary>
 /// Full-batch softmax regression trained on the accelerator: X (n × d), the labels, the weights of R runs side by side
 /// (W = [W_1 … W_R], d × R·c), the logits, the gradient and every optimizer state stay on the device across steps; each
-/// step sends R small parameter records and brings back R losses.
+/// step sends R small parameter records and brings back R losses. Runs are src/Ode's optimizers (<see cref="OptimizerSettings"/>)
+/// whose <see cref="OptimizerDescriptor.Device"/> rule is set; in float32, with PyTorch semantics as src/Ode.
 /// </summary>
 /// <remarks>
 /// A step: Z = XW (one GEMM for all runs: cuBLAS on CUDA, the ILGPU kernel elsewhere); per (row, run) the fused softmax
@@ -41,11 +21,13 @@ public readonly record struct RunParameters(int Kind, int Active, int First, flo
 /// applies each run's optimizer to its d × c block; a reduction kernel sums the losses of each run in double. A run whose
 /// loss is not finite is marked diverged and frozen (its block is no longer updated), without disturbing the others.
 /// </remarks>
-public sealed class DeviceSoftmaxTrainer : IDisposable
+public sealed class DeviceSoftmaxTrainer : IStepper, IDisposable
 {
     private readonly IlgpuProvider _gpu;
     private readonly int _n, _d, _c;
-    private readonly DeviceRun[] _runs;
+    private readonly OptimizerSettings[] _runs;
+    private readonly OptimizerDescriptor[] _kinds;
+    private readonly RunParameters[] _pending;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _x, _w, _z, _g, _m, _v, _rowLoss;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _y;
     private readonly MemoryBuffer1D<RunParameters, Stride1D.Dense> _params;
@@ -69,8 +51,8 @@ public sealed class DeviceSoftmaxTrainer : IDisposable
     private int _t;
 
     /// <param name="groupOfSample">Optional group index (0..K−1) of each sample, e.g. the frequency group of its label:
-    /// then <see cref="Step"/> with <c>withGroups</c> also sums the losses per (run, group) on the device.</param>
-    public DeviceSoftmaxTrainer(IlgpuProvider gpu, float[] x, int[] labels, int n, int d, int c, IReadOnlyList<DeviceRun> runs, int[]? groupOfSample = null)
+    /// then a logged <see cref="Evaluate"/> also sums the losses per (run, group) on the device.</param>
+    public DeviceSoftmaxTrainer(IlgpuProvider gpu, float[] x, int[] labels, int n, int d, int c, IReadOnlyList<OptimizerSettings> runs, int[]? groupOfSample = null)
     {
         ArgumentNullException.ThrowIfNull(gpu);
         Analytic.Guard.Positive(n, nameof(n)); Analytic.Guard.Positive(d, nameof(d)); Analytic.Guard.Positive(c, nameof(c));
@@ -80,12 +62,15 @@ public sealed class DeviceSoftmaxTrainer : IDisposable
         if (runs.Count == 0) throw new ArgumentException("at least one run is needed.", nameof(runs));
         foreach (var r in runs)
         {
-            _ = r.Kind;
+            if (r.Descriptor.Device == null)
+                throw new ArgumentException($"optimizer '{r.Name}' does not run on the device; choose one of: {string.Join(", ", Supported)}.", nameof(runs));
             if (!double.IsFinite(r.Lr) || r.Lr < 0) throw new ArgumentException($"learning rate {r.Lr} must be finite and ≥ 0.", nameof(runs));
         }
         for (long i = 0; i < x.Length; i++)
             if (!float.IsFinite(x[i])) throw new ArgumentException($"x[{i / d}, {i % d}] is {x[i]}: inputs must be finite.", nameof(x));
         _gpu = gpu; _n = n; _d = d; _c = c; _runs = [.. runs];
+        _kinds = _runs.Select(r => r.Descriptor).ToArray();
+        _pending = new RunParameters[_runs.Length];
         int wc = c * _runs.Length;
         var acc = gpu.Accelerator;
         _x = acc.Allocate1D(x);
@@ -130,50 +115,66 @@ public sealed class DeviceSoftmaxTrainer : IDisposable
     public double[] GroupLosses(int run) =>
         Enumerable.Range(0, _groups).Select(g => _groupCount[g] > 0 ? _groupSumHost[run * _groups + g] / _groupCount[g] : double.NaN).ToArray();
 
-    /// <summary>One step of every run that has not diverged; returns each run's mean loss at W before the step (NaN/∞ once diverged).</summary>
-    /// <param name="withGroups">Also sum the losses per (run, group) (see <see cref="GroupLosses"/>).</param>
-    /// <param name="update">False evaluates the losses at W without updating (the last logged point of a run).</param>
-    public ReadOnlySpan<double> Step(bool withGroups = false, bool update = true)
+    /// <summary>The optimizers the device runs (those with a <see cref="OptimizerDescriptor.Device"/> rule).</summary>
+    public static IReadOnlyList<string> Supported { get; } = OptimizerCatalog.All.Where(o => o.Device != null).Select(o => o.Name).ToArray();
+
+    /// <summary>
+    /// Every run's mean loss at its current W (NaN/∞ once diverged): Z = XW, the fused row pass, G = XᵀZ, the loss sums
+    /// (and the per-group sums when <paramref name="logged"/>). A run whose loss is not finite is marked diverged and frozen.
+    /// </summary>
+    public ReadOnlySpan<double> Evaluate(bool logged, bool willUpdate)
     {
-        int runs = _runs.Length, wc = _c * runs;
-        _t++;
-        var p = new RunParameters[runs];
+        int runs = _runs.Length, wc = _c * runs, t = _t + 1;
         for (int r = 0; r < runs; r++)
         {
-            var q = _runs[r];
-            double b1 = q.Optimizer == "adam-nm" ? 0.0 : q.Beta1;
-            double bc1 = 1 - Math.Pow(b1, _t), bc2 = 1 - Math.Pow(q.Beta2, _t);
-            p[r] = new RunParameters(q.Kind, _diverged[r] ? 0 : 1, _t == 1 ? 1 : 0, (float)q.Lr, (float)q.Momentum, (float)b1, (float)q.Beta2,
-                (float)q.Epsilon, (float)(q.Lr / bc1), (float)Math.Sqrt(bc2));
+            var q = _runs[r]; var o = _kinds[r];
+            double b1 = o.Beta1(q);
+            double bc1 = 1 - Math.Pow(b1, t), bc2 = 1 - Math.Pow(q.Beta2, t);
+            _pending[r] = new RunParameters((int)o.Device!.Value, _diverged[r] ? 0 : 1, t == 1 ? 1 : 0, (float)q.Lr, (float)q.Momentum, (float)b1, (float)q.Beta2,
+                (float)o.Eps(q), (float)(q.Lr / bc1), (float)Math.Sqrt(bc2));
         }
         var acc = _gpu.Accelerator;
-        _params.CopyFromCPU(p);
         _gpu.GemmOnDevice(false, false, _n, wc, _d, 1f, _x.View, _d, _w.View, wc, 0f, _z.View, wc);
         _rows(_n * runs, _z.View, _y.View, _rowLoss.View, _n, _c, runs, 1f / _n);
         _gpu.GemmOnDevice(true, false, _d, wc, _n, 1f, _x.View, _d, _z.View, wc, 0f, _g.View, wc);
         _sum(runs, _rowLoss.View, _lossSum.View, _n);
-        if (withGroups) _groupSumKernel(runs * _groups, _rowLoss.View, _groupOf.View, _groupSum.View, _n, _groups);
+        if (logged) _groupSumKernel(runs * _groups, _rowLoss.View, _groupOf.View, _groupSum.View, _n, _groups);
         acc.Synchronize();
         _lossSum.CopyToCPU(_losses);
-        if (withGroups) _groupSum.CopyToCPU(_groupSumHost);
-        // The update uses this step's gradient; a run whose loss at W is not finite is frozen before it is updated.
-        bool changed = false;
+        if (logged) _groupSum.CopyToCPU(_groupSumHost);
         for (int r = 0; r < runs; r++)
         {
             _losses[r] /= _n;
-            if (!_diverged[r] && !double.IsFinite(_losses[r])) { _diverged[r] = true; p[r] = p[r] with { Active = 0 }; changed = true; }
+            if (!_diverged[r] && !double.IsFinite(_losses[r])) { _diverged[r] = true; _pending[r] = _pending[r] with { Active = 0 }; }
         }
-        if (!update) { _t--; return _losses; }
-        if (changed) _params.CopyFromCPU(p);
-        if (_runs.Any(r => r.NeedsNorm))
+        return _losses;
+    }
+
+    /// <summary>One step of every active run that has not diverged, from the gradient of the last <see cref="Evaluate"/>.</summary>
+    public void Update(ReadOnlySpan<bool> active)
+    {
+        int runs = _runs.Length, wc = _c * runs;
+        _t++;
+        for (int r = 0; r < runs; r++) if (!active[r]) _pending[r] = _pending[r] with { Active = 0 };
+        _params.CopyFromCPU(_pending);
+        if (_kinds.Any(o => o.NeedsGradientNorm))
         {
             _normPartial(runs * _normChunks, _g.View, _normParts.View, _d * _c, _c, runs);
             _normFinish(runs, _normParts.View, _invNorm.View, _normChunks);
         }
         _update(_d * wc, _w.View, _g.View, _m.View, _v.View, _params.View, _invNorm.View, _c, wc);
-        acc.Synchronize();
-        return _losses;
+        _gpu.Accelerator.Synchronize();
     }
+
+    /// <summary>One evaluation and update of every run (the benchmark's unit); returns the losses at W before the step.</summary>
+    public ReadOnlySpan<double> Step(bool withGroups = false)
+    {
+        var loss = Evaluate(withGroups, true);
+        Update(Enumerable.Repeat(true, _runs.Length).ToArray());
+        return loss;
+    }
+
+    double[] IStepper.Weights(int run) => Weights(run).Select(v => (double)v).ToArray();
 
     /// <summary>Run r's weights, d × c row-major (index j·c + a), copied from the device.</summary>
     public float[] Weights(int run)
@@ -202,23 +203,24 @@ public sealed class DeviceSoftmaxTrainer : IDisposable
         var q = parameters[run];
         if (q.Active == 0) return;
         float gi = g[idx];
-        if (q.Kind == 0) w[idx] -= q.Lr * gi;
-        else if (q.Kind == 5)
+        // the one device-side switch on src/Ode's DeviceUpdateRule
+        if (q.Rule == (int)DeviceUpdateRule.Gd) w[idx] -= q.Lr * gi;
+        else if (q.Rule == (int)DeviceUpdateRule.Adagrad)
         {
             float si = v[idx] + gi * gi;
             v[idx] = si;
             w[idx] -= q.Lr * (gi / (XMath.Sqrt(si) + q.Eps));
         }
-        else if (q.Kind == 6) w[idx] -= q.Lr * (gi * invNorm[run]);
-        else if (q.Kind == 1 || q.Kind == 3 || q.Kind == 7)
+        else if (q.Rule == (int)DeviceUpdateRule.Normalized) w[idx] -= q.Lr * (gi * invNorm[run]);
+        else if (q.Rule == (int)DeviceUpdateRule.HeavyBall || q.Rule == (int)DeviceUpdateRule.SignMomentum || q.Rule == (int)DeviceUpdateRule.NormalizedMomentum)
         {
-            float dir = q.Kind == 1 ? gi : q.Kind == 3 ? SignOf(gi) : gi * invNorm[run];
+            float dir = q.Rule == (int)DeviceUpdateRule.HeavyBall ? gi : q.Rule == (int)DeviceUpdateRule.SignMomentum ? SignOf(gi) : gi * invNorm[run];
             float b = q.First != 0 ? dir : q.Momentum * m[idx] + dir;
             m[idx] = b;
             w[idx] -= q.Lr * b;
         }
-        else if (q.Kind == 2) w[idx] -= q.Lr * SignOf(gi);
-        else
+        else if (q.Rule == (int)DeviceUpdateRule.Sign) w[idx] -= q.Lr * SignOf(gi);
+        else // DeviceUpdateRule.Adam (adam-nm: β₁ = 0)
         {
             float mi = m[idx] + (gi - m[idx]) * (1f - q.Beta1);
             float vi = v[idx] * q.Beta2 + (1f - q.Beta2) * gi * gi;

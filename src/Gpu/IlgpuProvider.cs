@@ -77,11 +77,24 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
     private bool TiledByDefault => _acc is not CPUAccelerator;
     public string Device => _acc.Name;
 
-    /// <summary>Registers "gpu" (CUDA only) and "ilgpu-cpu" with <see cref="LinearAlgebraControl"/>.</summary>
-    public static void Register()
+    /// <summary>Host threads of the row passes that run on the host (the HVP, curvature and gradient-sign passes).</summary>
+    public int Threads { get; private set; } = Environment.ProcessorCount;
+
+    /// <summary>"gpu": CUDA only (unavailable without a CUDA device).</summary>
+    public static readonly LinearAlgebraBackend Cuda = new("gpu", "ILGPU on CUDA, float32 (cuBLAS GEMM when present)",
+        t => TryCreateCuda() is { } p ? WithThreads(p, t) : null, "");
+
+    /// <summary>"ilgpu-cpu": the same kernels on ILGPU's CPU accelerator (slow; for tests).</summary>
+    public static readonly LinearAlgebraBackend CpuAccelerator = new("ilgpu-cpu", "ILGPU's CPU accelerator, float32 (the GPU kernels, emulated)",
+        t => WithThreads(Create(preferCuda: false), t), "");
+
+    /// <summary>The CPU backends and both ILGPU ones.</summary>
+    public static BackendCatalog Catalog => BackendCatalog.Cpu.With(Cuda, CpuAccelerator);
+
+    private static IlgpuProvider WithThreads(IlgpuProvider p, int? threads)
     {
-        LinearAlgebraControl.Register("gpu", TryCreateCuda);
-        LinearAlgebraControl.Register("ilgpu-cpu", () => Create(preferCuda: false));
+        if (threads is int t) p.Threads = t;
+        return p;
     }
 
     // ---- kernels -------------------------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 namespace HeavyTail.Analytic.Data;
 
+/// <summary>The loss a problem is trained with: softmax cross-entropy (classification) or squared loss (regression).</summary>
+public enum LossKind { CrossEntropy, Squared }
+
 /// <summary>
 /// A labelled data set for the linear model: inputs X (n×d, row-major), labels y ∈ {0..c−1},
 /// sample weights w (default 1/n, so the loss is the mean), and for squared loss the targets Y (n×c).

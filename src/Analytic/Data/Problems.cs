@@ -1,5 +1,3 @@
-using HeavyTail.Analytic.Models;
-
 namespace HeavyTail.Analytic.Data;
 
 /// <summary>Options of the data generators; each problem reads the ones it uses.</summary>

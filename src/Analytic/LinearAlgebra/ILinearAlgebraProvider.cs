@@ -1,22 +1,26 @@
 namespace HeavyTail.Analytic.LinearAlgebra;
 
 /// <summary>
-/// Batched linear algebra used by every model: GEMM, row-wise log-softmax and the fused softmax
-/// cross-entropy gradient. Analytic code calls this interface (through <see cref="LinearAlgebraControl"/>),
-/// never a backend directly, so other backends (native BLAS, ILGPU) slot in.
+/// Batched linear algebra used by every model: GEMM, the softmax row passes (log-softmax, the fused cross-entropy gradient,
+/// the HVP, curvature and gradient-sign passes) and host row passes for model-specific loops. Models receive a provider
+/// (through a <see cref="ComputeContext"/>) and call only this interface, so every pass reaches the backend that was chosen.
 /// </summary>
 /// <remarks>
 /// All matrices are row-major. op(A) is A (m×k, leading dimension lda) or, with <c>transA</c>, Aᵀ where
 /// A is stored k×m; likewise op(B) is k×n. Gemm computes C ← α·op(A)·op(B) + β·C (C is m×n, leading
 /// dimension ldc); β = 0 overwrites C without reading it (NaN in C does not propagate).
+/// A provider may own native or device resources: dispose it (its <see cref="ComputeContext"/> does) when done.
 /// </remarks>
-public interface ILinearAlgebraProvider
+public interface ILinearAlgebraProvider : IDisposable
 {
     /// <summary>Short name reported by the CLI and benchmarks.</summary>
     string Name { get; }
 
     /// <summary>True when the backend computes in float32 (the ILGPU backends): runs on it are cached apart from float64 ones.</summary>
     bool SinglePrecision => false;
+
+    /// <summary>Worker threads the backend's host passes use (≥ 1).</summary>
+    int Threads { get; }
 
     void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, int lda,
         double[] b, int ldb, double beta, double[] c, int ldc);
@@ -32,4 +36,58 @@ public interface ILinearAlgebraProvider
     /// Σ_i w_i·ℓ_i where ℓ_i = −log P[i, y_i]; writes ℓ_i to <paramref name="perSampleLoss"/> when given.
     /// </summary>
     double SoftmaxCrossEntropyGradient(double[] z, int rows, int cols, int[] labels, double[] weights, double[]? perSampleLoss);
+
+    /// <summary>
+    /// The fused pass of <see cref="SoftmaxCrossEntropyGradient"/> for R runs side by side: z is rows × (R·cols), run r's
+    /// logits of row i at i·R·cols + r·cols. Each (row, run) block becomes w_i·(p − e_y) and ℓ goes to
+    /// <paramref name="sampleLosses"/>[r][i]; a block with a non-finite logit becomes NaN with ℓ = NaN (that run diverged;
+    /// the other runs are not disturbed).
+    /// </summary>
+    void SoftmaxCrossEntropyGradientRuns(double[] z, int rows, int runs, int cols, int[] labels, double[] weights, double[][] sampleLosses) =>
+        SoftmaxRowKernels.CrossEntropyGradientRuns(this, z, rows, runs, cols, labels, weights, sampleLosses);
+
+    /// <summary>
+    /// The softmax HVP row pass: z (logits, rows×cols) becomes P; r = XV becomes S with
+    /// S_i = w_i·p_i∘((r_i − r_m) − Σ_{b≠m} p_b (r_b − r_m)), m the row's arg-max (exact when p_m ≈ 1 and for shifts r ≡ const).
+    /// </summary>
+    void SoftmaxHessianVectorRows(double[] z, double[] r, int rows, int cols, double[] weights) =>
+        SoftmaxRowKernels.HessianVectorRows(this, z, r, rows, cols, weights);
+
+    /// <summary>The softmax curvature row pass: z (logits) becomes w_i·P_ia(1 − P_ia), 1 − p formed without cancellation.</summary>
+    void SoftmaxCurvatureRows(double[] z, int rows, int cols, double[] weights) =>
+        SoftmaxRowKernels.CurvatureRows(this, z, rows, cols, weights);
+
+    /// <summary>
+    /// log|R_ia| of the cross-entropy residual R_i = w_i(p_i − e_{y_i}) from the logits z, in the log domain so that it does
+    /// not underflow: log w_i + z_ia − m_i − log s_i for a ≠ y_i, and log w_i + log Σ_{j≠y_i} e^{z_ij − m_i} − log s_i at y_i.
+    /// </summary>
+    void SoftmaxResidualLogMagnitudes(double[] z, int rows, int cols, int[] labels, double[] weights, double[] logAbs) =>
+        SoftmaxRowKernels.ResidualLogMagnitudes(this, z, rows, cols, labels, weights, logAbs);
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(i) for every row i of a rows×cols pass on the host, split over <see cref="Threads"/> workers
+    /// when the work pays for it. Rows are independent: the result does not depend on the split.
+    /// </summary>
+    void RowPass(int rows, int cols, Action<int> body) => HostRows.Run(rows, cols, Threads, body);
+}
+
+/// <summary>The host row pass shared by the backends.</summary>
+public static class HostRows
+{
+    /// <summary>Work (rows × cols) below which a pass runs on the calling thread: a parallel loop costs ≈ 10 µs to start.</summary>
+    public const long ParallelThreshold = 1 << 15;
+
+    /// <summary>Chunks per worker: small enough that an uneven row costs little, large enough to amortise scheduling.</summary>
+    public const int ChunksPerThread = 4;
+
+    public static void Run(int rows, int cols, int threads, Action<int> body)
+    {
+        if ((long)rows * cols < ParallelThreshold || threads <= 1) { for (int i = 0; i < rows; i++) body(i); return; }
+        int chunks = Math.Min(rows, threads * ChunksPerThread);
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            int i0 = (int)((long)rows * t / chunks), i1 = (int)((long)rows * (t + 1) / chunks);
+            for (int i = i0; i < i1; i++) body(i);
+        });
+    }
 }

@@ -17,6 +17,16 @@ public enum GemmKernel
 }
 
 /// <summary>
+/// Cache blocking of <see cref="ManagedGemm"/>: k-blocks KC for float and double (rows of op(B) per packed block) and the
+/// row-block cap MC. <see cref="Default"/> was measured on a Zen 4 core (32 KB L1d, 1 MB L2) by sweeping KC ∈ {128 … 512},
+/// MC ∈ {48 … 384} on 2048³ and the HT-Random m = 7/9 step shapes; other values are for tuning sweeps.
+/// </summary>
+public sealed record GemmBlocking(int KcSingle, int KcDouble, int Mc)
+{
+    public static readonly GemmBlocking Default = new(384, 256, 96);
+}
+
+/// <summary>
 /// Packed, cache-blocked managed GEMM, C ← α·op(A)·op(B) + β·C, row-major, in the GotoBLAS/BLIS loop order.
 /// </summary>
 /// <remarks>
@@ -31,15 +41,12 @@ public static unsafe class ManagedGemm
 {
     private const int MaxTile = 12 * 32;
 
-    /// <summary>
-    /// k-blocks KC for float and double (rows of op(B) per packed block) and the row-block cap MC; tuning knobs for benchmarks.
-    /// Defaults measured on a Zen 4 core (32 KB L1d, 1 MB L2): sweeping KC ∈ {128 … 512}, MC ∈ {48 … 384} on 2048³ and the
-    /// HT-Random m = 7/9 step shapes.
-    /// </summary>
-    public static (int KcSingle, int KcDouble, int Mc) Blocking { get; set; } = (384, 256, 96);
-
+    /// <param name="blocking">cache blocking (default <see cref="GemmBlocking.Default"/>).</param>
+    /// <param name="threads">worker threads (0: every core). The blocking of C's rows does not change any sum's order, so
+    /// the result is the same for every thread count.</param>
     public static void Run<T>(bool transA, bool transB, int m, int n, int k, T alpha, T[] a, int lda,
-        T[] b, int ldb, T beta, T[] c, int ldc, GemmKernel kernel = GemmKernel.Auto) where T : unmanaged, INumber<T>
+        T[] b, int ldb, T beta, T[] c, int ldc, GemmKernel kernel = GemmKernel.Auto, GemmBlocking? blocking = null, int threads = 0)
+        where T : unmanaged, INumber<T>
     {
         ValidateShapes(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
         if (m == 0 || n == 0) return;
@@ -54,11 +61,11 @@ public static unsafe class ManagedGemm
         };
         int mr = wide ? 12 : 6, nr = 2 * (wide ? Vector512<T>.Count : Vector<T>.Count);
         int panels = (n + nr - 1) / nr;
-        var (kcSingle, kcDouble, mcCap) = Blocking;
+        var (kcSingle, kcDouble, mcCap) = blocking ?? GemmBlocking.Default;
         int kcMax = sizeof(T) <= 4 ? kcSingle : kcDouble;
         int kc = Math.Min(k, kcMax);
 
-        int threads = Environment.ProcessorCount;
+        if (threads <= 0) threads = Environment.ProcessorCount;
         double flops = 2.0 * m * n * k;
         int blocks = (m + mcCap - 1) / mcCap;
         if (flops >= 4e6 && threads > 1) blocks = Math.Max(blocks, Math.Min(threads, (m + mr - 1) / mr));
@@ -73,7 +80,7 @@ public static unsafe class ManagedGemm
             {
                 nint ia = (nint)pa, ib = (nint)pb, ibp = (nint)pbp, ic = (nint)pc;
                 void PackPanel(int jr) => PackB((T*)ib, ldb, transB, k, n, jr * nr, nr, (T*)ibp + (nint)jr * nr * k);
-                if (flops >= 4e6 && panels > 1) Parallel.For(0, panels, PackPanel);
+                if (flops >= 4e6 && panels > 1 && threads > 1) Parallel.For(0, panels, new ParallelOptions { MaxDegreeOfParallelism = threads }, PackPanel);
                 else for (int jr = 0; jr < panels; jr++) PackPanel(jr);
 
                 void RowBlock(int t)

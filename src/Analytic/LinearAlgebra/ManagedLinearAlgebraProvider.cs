@@ -1,23 +1,34 @@
 namespace HeavyTail.Analytic.LinearAlgebra;
 
-/// <summary>The managed reference backend: <see cref="ManagedGemm"/> plus row-parallel softmax kernels.</summary>
+/// <summary>The managed reference backend: <see cref="ManagedGemm"/> plus the host softmax row passes, on a fixed number of threads.</summary>
 public sealed class ManagedLinearAlgebraProvider : ILinearAlgebraProvider
 {
+    /// <param name="threads">worker threads (default: every core).</param>
+    /// <param name="blocking">GEMM cache blocking (default: <see cref="GemmBlocking.Default"/>).</param>
+    public ManagedLinearAlgebraProvider(int? threads = null, GemmBlocking? blocking = null)
+    {
+        Threads = threads ?? Environment.ProcessorCount;
+        if (Threads < 1) throw new ArgumentException($"threads = {Threads} must be at least 1.", nameof(threads));
+        Blocking = blocking ?? GemmBlocking.Default;
+    }
+
     public string Name => "managed";
+    public int Threads { get; }
+    public GemmBlocking Blocking { get; }
 
     public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, int lda,
         double[] b, int ldb, double beta, double[] c, int ldc) =>
-        ManagedGemm.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        ManagedGemm.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, GemmKernel.Auto, Blocking, Threads);
 
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda,
         float[] b, int ldb, float beta, float[] c, int ldc) =>
-        ManagedGemm.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        ManagedGemm.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, GemmKernel.Auto, Blocking, Threads);
 
     public void LogSoftmaxRows(double[] z, int rows, int cols, double[] output)
     {
         Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");
         Guard.Length(output.Length, rows * cols, nameof(output), $"rows×cols = {rows}×{cols}");
-        RowParallel(rows, cols, i => Softmax.LogSoftmax(z.AsSpan(i * cols, cols), output.AsSpan(i * cols, cols)));
+        HostRows.Run(rows, cols, Threads, i => Softmax.LogSoftmax(z.AsSpan(i * cols, cols), output.AsSpan(i * cols, cols)));
     }
 
     public double SoftmaxCrossEntropyGradient(double[] z, int rows, int cols, int[] labels, double[] weights, double[]? perSampleLoss)
@@ -28,22 +39,13 @@ public sealed class ManagedLinearAlgebraProvider : ILinearAlgebraProvider
         if (perSampleLoss != null) Guard.Length(perSampleLoss.Length, rows, nameof(perSampleLoss), "one per row");
         Guard.Labels(labels, cols, nameof(labels));
         var losses = perSampleLoss ?? new double[rows];
-        RowParallel(rows, cols, i =>
+        HostRows.Run(rows, cols, Threads, i =>
             losses[i] = Softmax.CrossEntropyGradientInPlace(z.AsSpan(i * cols, cols), labels[i], weights[i]));
         var total = new CompensatedSum();
         for (int i = 0; i < rows; i++) total.Add(weights[i] * losses[i]);
         return total.Value;
     }
 
-    /// <summary>Runs body(i) for every row, in parallel chunks when the work is large enough to pay for it.</summary>
-    public static void RowParallel(int rows, int cols, Action<int> body)
-    {
-        if ((long)rows * cols < 1 << 15) { for (int i = 0; i < rows; i++) body(i); return; }
-        int chunks = Math.Min(rows, Environment.ProcessorCount * 4);
-        Parallel.For(0, chunks, t =>
-        {
-            int i0 = (int)((long)rows * t / chunks), i1 = (int)((long)rows * (t + 1) / chunks);
-            for (int i = i0; i < i1; i++) body(i);
-        });
-    }
+    /// <summary>Nothing to release: the managed backend owns no native or device resources.</summary>
+    public void Dispose() { }
 }

@@ -14,10 +14,13 @@ public sealed unsafe class NativeBlasProvider : ILinearAlgebraProvider
 
     private readonly delegate* unmanaged<int, int, int, int, int, int, double, double*, int, double*, int, double, double*, int, void> _dgemm;
     private readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> _sgemm;
-    private readonly ManagedLinearAlgebraProvider _managed = new();
+    private readonly ManagedLinearAlgebraProvider _managed;
+    private nint _lib;
 
-    private NativeBlasProvider(nint lib, string name)
+    private NativeBlasProvider(nint lib, string name, int? threads)
     {
+        _lib = lib;
+        _managed = new ManagedLinearAlgebraProvider(threads);
         _dgemm = (delegate* unmanaged<int, int, int, int, int, int, double, double*, int, double*, int, double, double*, int, void>)NativeLibrary.GetExport(lib, "cblas_dgemm");
         _sgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)NativeLibrary.GetExport(lib, "cblas_sgemm");
         Library = name;
@@ -25,14 +28,24 @@ public sealed unsafe class NativeBlasProvider : ILinearAlgebraProvider
 
     public string Name => "native";
     public string Library { get; }
+    /// <summary>Threads of the host row passes; OpenBLAS's GEMM uses its own pool (OPENBLAS_NUM_THREADS).</summary>
+    public int Threads => _managed.Threads;
 
-    public static NativeBlasProvider? TryCreate()
+    /// <summary>True when a system OpenBLAS with cblas_dgemm and cblas_sgemm can be loaded.</summary>
+    public static bool IsAvailable()
+    {
+        using var p = TryCreate();
+        return p != null;
+    }
+
+    public static NativeBlasProvider? TryCreate(int? threads = null)
     {
         foreach (var name in Candidates)
             if (NativeLibrary.TryLoad(name, out var lib))
             {
                 if (NativeLibrary.TryGetExport(lib, "cblas_dgemm", out _) && NativeLibrary.TryGetExport(lib, "cblas_sgemm", out _))
-                    return new NativeBlasProvider(lib, name);
+                    return new NativeBlasProvider(lib, name, threads);
+                NativeLibrary.Free(lib);
             }
         return null;
     }
@@ -59,4 +72,10 @@ public sealed unsafe class NativeBlasProvider : ILinearAlgebraProvider
 
     public double SoftmaxCrossEntropyGradient(double[] z, int rows, int cols, int[] labels, double[] weights, double[]? perSampleLoss) =>
         _managed.SoftmaxCrossEntropyGradient(z, rows, cols, labels, weights, perSampleLoss);
+
+    /// <summary>Releases this provider's reference to the OpenBLAS library (each instance loaded it once).</summary>
+    public void Dispose()
+    {
+        if (_lib != 0) { NativeLibrary.Free(_lib); _lib = 0; }
+    }
 }

@@ -3,8 +3,6 @@ using HeavyTail.Analytic.LinearAlgebra;
 
 namespace HeavyTail.Analytic.Models;
 
-public enum LossKind { CrossEntropy, Squared }
-
 /// <summary>
 /// A linear model W ∈ R^{d×c} (row-major, parameter index j·c + a) on a <see cref="Dataset"/>, with its exact
 /// loss, gradient and Hessian structure. Logits Z = XW; the loss is L(W) = Σ_i w_i ℓ_i(z_i).
@@ -19,11 +17,14 @@ public abstract class LinearModel
     private double[]? _z, _r;
     private double[]? _xSquared, _rowNormSquared;
 
-    protected LinearModel(Dataset data, ILinearAlgebraProvider? provider)
+    protected LinearModel(Dataset data, ILinearAlgebraProvider provider)
     {
         Data = data ?? throw new ArgumentNullException(nameof(data));
-        La = provider ?? LinearAlgebraControl.Provider;
+        La = provider ?? throw new ArgumentNullException(nameof(provider), "a model needs a linear-algebra provider (e.g. ComputeContext.LinearAlgebra).");
     }
+
+    /// <summary>The backend every pass of this model runs on.</summary>
+    public ILinearAlgebraProvider LinearAlgebra => La;
 
     public Dataset Data { get; }
     public int N => Data.N;
@@ -45,8 +46,11 @@ public abstract class LinearModel
     /// </summary>
     protected abstract void Residuals(double[] w, double[] sampleWeights, double[] r, double[] losses);
 
-    /// <summary>In place on one logit row z_i (c values): z_i ← w_i ∂ℓ_i/∂z_i; returns ℓ_i.</summary>
-    protected abstract double RowResidual(Span<double> z, int i);
+    /// <summary>
+    /// Per-(sample, run) residuals of R runs side by side in z (n × R·c): block (i, r) ← w_i ∂ℓ_i/∂z, ℓ_i into
+    /// <paramref name="sampleLosses"/>[r][i]; a block with a non-finite logit becomes NaN (that run diverged).
+    /// </summary>
+    protected abstract void ResidualRuns(double[] z, int runs, double[][] sampleLosses);
 
     private double[]? _zWide;
 
@@ -66,11 +70,7 @@ public abstract class LinearModel
         var z = _zWide is { } zz && zz.Length == N * wc ? zz : _zWide = new double[N * wc];
         if (Data.IdentityInputs) Array.Copy(wWide, z, N * wc);
         else La.Gemm(false, false, N, wc, D, 1.0, Data.X, D, wWide, wc, 0.0, z, wc);
-        int c = C;
-        ManagedLinearAlgebraProvider.RowParallel(N, wc, i =>
-        {
-            for (int r = 0; r < runs; r++) sampleLosses[r][i] = RowResidual(z.AsSpan(i * wc + r * c, c), i);
-        });
+        ResidualRuns(z, runs, sampleLosses);
         if (Data.IdentityInputs) Array.Copy(z, gradWide, N * wc);
         else La.Gemm(true, false, D, wc, N, 1.0, Data.X, D, z, wc, 0.0, gradWide, wc);
         var loss = new double[runs];
@@ -362,7 +362,9 @@ public abstract class LinearModel
             throw new ArgumentException($"the dense Hessian has (d·c)² = {(long)D * C * D * C} entries; it is for small problems (d·c ≤ 4096). Use the HVP, diagonal or block traces instead.");
     }
 
-    public static LinearModel Create(LossKind kind, Dataset data, ILinearAlgebraProvider? provider = null) => kind switch
+    public static LinearModel Create(LossKind kind, Dataset data, ComputeContext compute) => Create(kind, data, compute.LinearAlgebra);
+
+    public static LinearModel Create(LossKind kind, Dataset data, ILinearAlgebraProvider provider) => kind switch
     {
         LossKind.CrossEntropy => new SoftmaxCrossEntropyModel(data, provider),
         LossKind.Squared => new SquaredLossModel(data, provider),

@@ -14,7 +14,7 @@ namespace HeavyTail.Analytic.Models;
 /// </remarks>
 public sealed class SoftmaxCrossEntropyModel : LinearModel
 {
-    public SoftmaxCrossEntropyModel(Dataset data, ILinearAlgebraProvider? provider = null) : base(data, provider)
+    public SoftmaxCrossEntropyModel(Dataset data, ILinearAlgebraProvider provider) : base(data, provider)
     {
         if (data.C < 2) throw new ArgumentException($"cross-entropy needs at least 2 classes, got c = {data.C}.", nameof(data));
     }
@@ -31,16 +31,9 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         var losses = perSampleLoss ?? SampleLossBuffer();
         if (Data.IdentityInputs && !ReferenceEquals(w, grad))
         {
-            // Identity inputs: the logits are W itself and ∇L = R; each row is copied into the output and finished there
-            // while it is in cache (no GEMMs, one pass over memory).
-            var sw = ScaledWeights(gradientScale);
-            int c = C;
-            ManagedLinearAlgebraProvider.RowParallel(N, C, i =>
-            {
-                var row = grad.AsSpan(i * c, c);
-                w.AsSpan(i * c, c).CopyTo(row);
-                losses[i] = Softmax.CrossEntropyGradientInPlace(row, Data.Labels[i], sw[i]);
-            });
+            // Identity inputs: the logits are W itself and ∇L = R: W is copied into the output and finished there (no GEMMs).
+            Array.Copy(w, grad, N * C);
+            La.SoftmaxCrossEntropyGradient(grad, N, C, Data.Labels, ScaledWeights(gradientScale), losses);
             return TotalLoss(losses);
         }
         var z = Logits(w);
@@ -63,17 +56,7 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         var z = Logits(w);
         int c = C;
         var logAbs = Scratch();
-        ManagedLinearAlgebraProvider.RowParallel(N, C, i =>
-        {
-            var zi = z.AsSpan(i * c, c); var li = logAbs.AsSpan(i * c, c);
-            int y = Data.Labels[i];
-            double m = Softmax.Max(zi);
-            double logS = Math.Log(SumExp(zi, m, -1));
-            double logW = Math.Log(Data.Weights[i]);
-            for (int a = 0; a < c; a++) li[a] = logW + (zi[a] - m) - logS;
-            double rest = SumExp(zi, m, y);
-            li[y] = rest > 0 ? logW + Math.Log(rest) - logS : LogSumExpExcept(zi, y) + logW - m - logS;
-        });
+        La.SoftmaxResidualLogMagnitudes(z, N, c, Data.Labels, Data.Weights, logAbs);
         var colMax = new double[c];
         Array.Fill(colMax, double.NegativeInfinity);
         for (int i = 0; i < N; i++)
@@ -92,26 +75,8 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         for (int q = 0; q < g.Length; q++) sign[q] = Math.Sign(g[q]);
     }
 
-    private static double SumExp(ReadOnlySpan<double> z, double m, int skip)
-    {
-        double s = 0;
-        for (int j = 0; j < z.Length; j++) if (j != skip) s += Math.Exp(z[j] - m);
-        return s;
-    }
-
-    /// <summary>log Σ_{j≠skip} e^{z_j}, max-subtracted over the remaining entries.</summary>
-    private static double LogSumExpExcept(ReadOnlySpan<double> z, int skip)
-    {
-        double m = double.NegativeInfinity;
-        for (int j = 0; j < z.Length; j++) if (j != skip && z[j] > m) m = z[j];
-        return m + Math.Log(SumExp(z, m, skip));
-    }
-
-    protected override double RowResidual(Span<double> z, int i)
-    {
-        if (!VectorMath.AllFinite(z)) { z.Fill(double.NaN); return double.NaN; }
-        return Softmax.CrossEntropyGradientInPlace(z, Data.Labels[i], Data.Weights[i]);
-    }
+    protected override void ResidualRuns(double[] z, int runs, double[][] sampleLosses) =>
+        La.SoftmaxCrossEntropyGradientRuns(z, N, runs, C, Data.Labels, Data.Weights, sampleLosses);
 
     protected override void Residuals(double[] w, double[] sampleWeights, double[] r, double[] losses)
     {
@@ -141,17 +106,7 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         var p = Logits(w);
         var r = Scratch();
         MultiplyX(v, r);
-        int c = C;
-        ManagedLinearAlgebraProvider.RowParallel(N, C, i =>
-        {
-            var pi = p.AsSpan(i * c, c); var ri = r.AsSpan(i * c, c);
-            Softmax.ProbabilitiesInPlace(pi, out int m);
-            // r_a − p·r = (r_a − r_m) − Σ_{b≠m} p_b (r_b − r_m), m the arg-max: exact when p_m ≈ 1 and for shifts r_a ≡ r.
-            double rm = ri[m], t = 0;
-            for (int b = 0; b < c; b++) if (b != m) t += pi[b] * (ri[b] - rm);
-            double wi = Data.Weights[i];
-            for (int a = 0; a < c; a++) ri[a] = wi * pi[a] * ((ri[a] - rm) - t);
-        });
+        La.SoftmaxHessianVectorRows(p, r, N, C, Data.Weights);
         MultiplyXt(r, hv);
     }
 
@@ -162,13 +117,7 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         if (blockTraces != null) CheckOut(blockTraces, nameof(blockTraces), C, $"c = {C}");
         var s = Logits(w);
         int c = C;
-        ManagedLinearAlgebraProvider.RowParallel(N, C, i =>
-        {
-            var si = s.AsSpan(i * c, c);
-            double rest = Softmax.ProbabilitiesInPlace(si, out int amax);
-            double wi = Data.Weights[i];
-            for (int a = 0; a < c; a++) si[a] = wi * Softmax.Curvature(si[a], a, amax, rest);
-        });
+        La.SoftmaxCurvatureRows(s, N, c, Data.Weights);
         if (diagonal != null) MultiplyXt(s, diagonal, squared: true);
         if (blockTraces != null)
         {

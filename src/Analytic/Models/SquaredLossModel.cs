@@ -13,7 +13,7 @@ public sealed class SquaredLossModel : LinearModel
 {
     private readonly double[] _y;
 
-    public SquaredLossModel(Dataset data, ILinearAlgebraProvider? provider = null) : base(data, provider)
+    public SquaredLossModel(Dataset data, ILinearAlgebraProvider provider) : base(data, provider)
     {
         _y = data.TargetsOrOneHot();
     }
@@ -46,12 +46,21 @@ public sealed class SquaredLossModel : LinearModel
         return TotalLoss(losses);
     }
 
-    protected override double RowResidual(Span<double> z, int i)
+    protected override void ResidualRuns(double[] z, int runs, double[][] sampleLosses)
     {
-        var y = _y.AsSpan(i * C, C);
-        double s = 0, wi = Data.Weights[i];
-        for (int a = 0; a < z.Length; a++) { double r = z[a] - y[a]; s += r * r; z[a] = wi * r; }
-        return 0.5 * s;
+        int c = C, wc = runs * c;
+        La.RowPass(N, wc, i =>
+        {
+            var y = _y.AsSpan(i * c, c);
+            double wi = Data.Weights[i];
+            for (int r = 0; r < runs; r++)
+            {
+                var zr = z.AsSpan(i * wc + r * c, c);
+                double s = 0;
+                for (int a = 0; a < c; a++) { double e = zr[a] - y[a]; s += e * e; zr[a] = wi * e; }
+                sampleLosses[r][i] = 0.5 * s;
+            }
+        });
     }
 
     protected override void Residuals(double[] w, double[] sampleWeights, double[] r, double[] losses)

@@ -5,8 +5,11 @@ using HeavyTail.Analytic;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.LinearAlgebra;
 using HeavyTail.Analytic.Models;
-using HeavyTail.Experiments.Bench;
+using HeavyTail.Ode.Optimizers;
+using HeavyTail.Ode.Training;
 using Spectre.Console;
+
+using HeavyTail.Experiments.Runs;
 
 namespace HeavyTail.Experiments.Cli;
 
@@ -39,9 +42,11 @@ public static class BenchCommand
             var peerRows = r.GetValue(peers) ? new List<JsonElement>() : RunPeers(ctx, ms, dts);
             foreach (var bk in bks)
             {
-                ILinearAlgebraProvider la;
-                try { la = LinearAlgebraControl.Use(bk); }
-                catch (ArgumentException e) { ctx.Err.WriteLine($"skipping backend {bk}: {HeavyTailCli.OneLine(e)}"); continue; }
+                ComputeContext compute;
+                try { compute = HeavyTailCli.Backends.Open(bk, ctx.Compute.Threads); }
+                catch (ArgumentException e) { ctx.Err.WriteLine($"skipping backend {bk}: {UserError.OneLine(e)}"); continue; }
+                using var _ = compute;
+                var la = compute.LinearAlgebra;
                 foreach (var dt in dts)
                 {
                     if (la is Gpu.IlgpuProvider && dt != "float32") { ctx.Err.WriteLine($"skipping {bk} {dt}: the ILGPU backends run in float32."); continue; }
@@ -65,7 +70,6 @@ public static class BenchCommand
                     }
                 }
             }
-            LinearAlgebraControl.Use("auto");
             Print(ctx, rows);
             if (r.GetValue(gridRuns) is int gr and > 0)
             {
@@ -88,20 +92,23 @@ public static class BenchCommand
         if (la is Gpu.IlgpuProvider gpu)
         {
             // the ILGPU backends train with everything resident on the device (float32 only): one GD run
-            using var trainer = new Gpu.DeviceSoftmaxTrainer(gpu, Problems.HtRandomInputsSingle(m), Problems.HtRandomLabels(m), n, d, c, [new Gpu.DeviceRun("gd", 0.1)]);
+            using var trainer = new Gpu.DeviceSoftmaxTrainer(gpu, Problems.HtRandomInputsSingle(m), Problems.HtRandomLabels(m), n, d, c, [new OptimizerSettings("gd", 0.1)]);
             stepS = Median(() => trainer.Step(), reps);
             return Row(la, dt, m, n, d, c, stepS, flops, peak);
         }
         if (dt == "float32")
         {
-            // float32 data straight from the generator: at m = 11 the float64 copy alone would be 4.4 GB
-            var step = new SoftmaxStep<float>(Problems.HtRandomInputsSingle(m), Problems.HtRandomLabels(m), n, d, c, la);
-            stepS = Median(() => step.Step(0.1f), reps);
+            // float32 data straight from the generator: at m = 11 the float64 copy alone would be 4.4 GB; the fused float32 GD stepper
+            var step = new FusedSoftmaxGdStepper<float>(Problems.HtRandomInputsSingle(m), Problems.HtRandomLabels(m), n, d, c, la, [0.1]);
+            stepS = Median(() => step.Step(), reps);
             return Row(la, dt, m, n, d, c, stepS, flops, peak);
         }
         var p = Problems.HtRandom(m, seed: 0);
-        var stepD = new SoftmaxStep<double>(p.Data.X, p.Data.Labels, n, d, c, la);
-        stepS = Median(() => stepD.Step(0.1), reps);
+        // float64: the stepper the recipes and `train` use (one pass for loss and ∇L, then the optimizer's update)
+        var stepModel = new SoftmaxCrossEntropyModel(p.Data, la);
+        var stepD = new LinearModelStepper(stepModel, new GradientDescent(0.1), p.Groups);
+        bool[] on = [true];
+        stepS = Median(() => { stepD.Evaluate(false, true); stepD.Update(on); }, reps);
         var row = Row(la, dt, m, n, d, c, stepS, flops, peak);
         {
             var model = new SoftmaxCrossEntropyModel(p.Data, la);
@@ -196,17 +203,21 @@ public static class BenchCommand
 
     /// <summary>
     /// R GD runs × <paramref name="steps"/> steps with step sizes 10^(−6 + 7k/(R−1)) on HT-Random(m): as one batched run
-    /// (<see cref="SoftmaxStep{T}"/> with R runs: W is d × R·c) and one after another, here and in the peers.
+    /// (float64: <see cref="BatchedLinearStepper"/>, as the grid command trains; float32: <see cref="FusedSoftmaxGdStepper{T}"/>;
+    /// W is d × R·c) through <see cref="TrainingLoop"/>, and one after another, here and in the peers.
     /// </summary>
     private static List<Dictionary<string, object?>> Grid(CliContext ctx, int[] ms, string[] dts, string[] bks, int runs, int steps, bool noPeers)
     {
         var peerRows = noPeers ? [] : RunPython(ctx, "bench/torch_grid.py", ["--m", string.Join(',', ms), "--dtypes", string.Join(',', dts), "--runs", runs.ToString(), "--steps", steps.ToString()]);
         var rows = new List<Dictionary<string, object?>>();
         var lrs = Enumerable.Range(0, runs).Select(k => Math.Pow(10, -6 + 7.0 * k / Math.Max(1, runs - 1))).ToArray();
+        var schedule = new TrainingSchedule(steps, steps);
         foreach (var bk in bks)
         {
-            ILinearAlgebraProvider la;
-            try { la = LinearAlgebraControl.Use(bk); } catch (ArgumentException) { continue; }
+            ComputeContext compute;
+            try { compute = HeavyTailCli.Backends.Open(bk, ctx.Compute.Threads); } catch (ArgumentException) { continue; }
+            using var _ = compute;
+            var la = compute.LinearAlgebra;
             foreach (var dt in dts)
                 foreach (int m in ms)
                 {
@@ -218,22 +229,22 @@ public static class BenchCommand
                     if (la is Gpu.IlgpuProvider gpu)
                     {
                         var x = Problems.HtRandomInputsSingle(m);
-                        var gridRuns = lrs.Select(v => new Gpu.DeviceRun("gd", v)).ToArray();
-                        batched = Time(() => { using var s = new Gpu.DeviceSoftmaxTrainer(gpu, x, y, n, d, c, gridRuns); for (int t = 0; t < steps; t++) s.Step(); });
-                        sequential = Time(() => { foreach (var run in gridRuns) { using var s = new Gpu.DeviceSoftmaxTrainer(gpu, x, y, n, d, c, [run]); for (int t = 0; t < steps; t++) s.Step(); } });
+                        var gridRuns = lrs.Select(v => new OptimizerSettings("gd", v)).ToArray();
+                        batched = Time(() => { using var s = new Gpu.DeviceSoftmaxTrainer(gpu, x, y, n, d, c, gridRuns); TrainingLoop.Run(s, schedule); });
+                        sequential = Time(() => { foreach (var run in gridRuns) { using var s = new Gpu.DeviceSoftmaxTrainer(gpu, x, y, n, d, c, [run]); TrainingLoop.Run(s, schedule); } });
                     }
                     else if (dt == "float32")
                     {
                         var x = Problems.HtRandomInputsSingle(m);
-                        var fl = lrs.Select(v => (float)v).ToArray();
-                        batched = Time(() => { var s = new SoftmaxStep<float>(x, y, n, d, c, la, runs); for (int t = 0; t < steps; t++) s.Step(fl); });
-                        sequential = Time(() => { foreach (var lr in fl) { var s = new SoftmaxStep<float>(x, y, n, d, c, la); for (int t = 0; t < steps; t++) s.Step(lr); } });
+                        batched = Time(() => TrainingLoop.Run(new FusedSoftmaxGdStepper<float>(x, y, n, d, c, la, lrs), schedule));
+                        sequential = Time(() => { foreach (var lr in lrs) TrainingLoop.Run(new FusedSoftmaxGdStepper<float>(x, y, n, d, c, la, [lr]), schedule); });
                     }
                     else
                     {
-                        var x = Problems.HtRandom(m, seed: 0).Data.X;
-                        batched = Time(() => { var s = new SoftmaxStep<double>(x, y, n, d, c, la, runs); for (int t = 0; t < steps; t++) s.Step(lrs); });
-                        sequential = Time(() => { foreach (var lr in lrs) { var s = new SoftmaxStep<double>(x, y, n, d, c, la); for (int t = 0; t < steps; t++) s.Step(lr); } });
+                        var p = Problems.HtRandom(m, seed: 0);
+                        var model = new SoftmaxCrossEntropyModel(p.Data, la);
+                        batched = Time(() => TrainingLoop.Run(new BatchedLinearStepper(model, lrs.Select(lr => (Optimizer)new GradientDescent(lr)).ToList(), p.Groups), schedule));
+                        sequential = Time(() => { foreach (var lr in lrs) TrainingLoop.Run(new LinearModelStepper(model, new GradientDescent(lr), p.Groups), schedule); });
                     }
                     var row = new Dictionary<string, object?>
                     {
@@ -249,7 +260,6 @@ public static class BenchCommand
                     if (!ctx.Quiet) ctx.Err.WriteLine($"  grid {la.Name} {dt} m={m}: batched {batched:G4} s, sequential {sequential:G4} s");
                 }
         }
-        LinearAlgebraControl.Use("auto");
         return rows;
     }
 

@@ -1,5 +1,7 @@
 using System.CommandLine;
 
+using HeavyTail.Experiments.Runs;
+
 namespace HeavyTail.Experiments.Cli;
 
 public static class Commands

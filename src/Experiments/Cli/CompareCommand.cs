@@ -2,7 +2,10 @@ using System.CommandLine;
 using HeavyTail.Analytic.Models;
 using HeavyTail.Ode.Flows;
 using HeavyTail.Ode.Optimizers;
+using HeavyTail.Ode.Training;
 using HeavyTail.Ode.Solvers;
+
+using HeavyTail.Experiments.Runs;
 
 namespace HeavyTail.Experiments.Cli;
 
@@ -29,24 +32,24 @@ public static class CompareCommand
             var p = src.Load(r);
             var settings = opt.Settings(r);
             int steps = r.GetValue(opt.Steps), every = Math.Max(1, r.GetValue(logEvery));
-            var model = LinearModel.Create(p.Loss, p.Data);
+            var model = LinearModel.Create(p.Loss, p.Data, ctx.Compute);
             var (flow, timeScale) = FlowFor(settings, model);
             var w0 = new double[model.ParameterCount];
             var discrete = ProgressDisplay.Run(ctx, $"{settings.Name} η={settings.Lr:G4}", steps,
-                report => Trainer.Run(model, settings.Create(model), w0, steps, p.Groups, every, report, ctx.Cancel));
+                report => TrainingLoop.RunOne(new LinearModelStepper(model, settings.Create(model), p.Groups, w0), new TrainingSchedule(steps, every), null, report, ctx.Cancel));
             var times = discrete.Rows.Select(row => row.Step * timeScale).ToArray();
             // Sign flow's right-hand side is discontinuous where a gradient coordinate crosses 0: error control would chatter
             // there, so it is integrated with fixed Euler steps 16× finer than the optimizer's (its Filippov solution is
             // the limit of such steps). Every other flow is smooth and uses Dormand–Prince 5(4) with PI control.
             bool discontinuous = flow is SignFlow;
             double tEnd = Math.Max(times[^1], timeScale);
-            var table = FlowCommand.Solve(p, model, flow,
+            var table = FlowTables.Solve(p, model, flow,
                 discontinuous ? ExplicitRungeKutta.Euler : ExplicitRungeKutta.DormandPrince54,
                 discontinuous ? new ConstantStepSize(Math.Max(1, (int)Math.Round(16 * tEnd / timeScale))) : new PIController(r.GetValue(rtol), r.GetValue(atol), 1_000_000),
                 tEnd, new SaveAt(times.Distinct().ToArray()), w0);
             string dir = r.GetValue(outDir)!;
             Directory.CreateDirectory(dir);
-            TrainCommand.WriteTrajectory(Path.Combine(dir, "trajectory.csv"), discrete, p.Groups.K);
+            Trajectory.Write(Path.Combine(dir, "trajectory.csv"), discrete.Rows, p.Groups.K);
             Csv.Write(Path.Combine(dir, "flow.csv"), table.Header, table.Rows);
             int lossCol = 1;
             var rows = new List<double[]>();
@@ -59,10 +62,10 @@ public static class CompareCommand
                 rows.Add([discrete.Rows[i].Step, times[i], a, b, diff]);
             }
             Csv.Write(Path.Combine(dir, "compare.csv"), ["step", "t", "discrete_loss", "flow_loss", "abs_difference"], rows);
-            var run = new Dictionary<string, object?>(p.Settings)
+            var run = new Dictionary<string, object?>(RunJson.Of(p))
             {
                 ["command"] = "compare", ["flow"] = flow.Name,
-                ["flow_solver"] = discontinuous ? "euler, fixed steps of lr/16 (discontinuous right-hand side)" : $"dopri5 rtol={r.GetValue(rtol)} atol={r.GetValue(atol)}", ["time_axis"] = timeScale == settings.Lr ? "t = lr·step" : "t = sqrt(lr)·step",
+                ["flow_solver"] = discontinuous ? "euler, fixed steps of lr/16 (discontinuous right-hand side)" : $"dopri5 rtol={r.GetValue(rtol)} atol={r.GetValue(atol)}", ["time_axis"] = settings.Descriptor.Limit!.TimeAxis,
                 ["steps"] = steps, ["discrete_status"] = discrete.Status, ["flow_result"] = table.Solution.Result.ToString(),
                 ["max_abs_loss_difference"] = maxDiff, ["flow_function_evaluations"] = table.Solution.Stats.FunctionEvaluations,
             };
@@ -74,18 +77,12 @@ public static class CompareCommand
         return cmd;
     }
 
-    /// <summary>The flow a discrete optimizer tends to, and the time per step.</summary>
+    /// <summary>The flow a discrete optimizer tends to, and the time per step (<see cref="OptimizerDescriptor.Limit"/>).</summary>
     public static (ModelFlow Flow, double TimePerStep) FlowFor(OptimizerSettings s, LinearModel model)
     {
         if (!(s.Lr > 0)) throw new UserError("--lr must be positive to compare with a flow.");
-        return s.Name switch
-        {
-            "gd" => (new GradientFlow(model), s.Lr),
-            "sign" => (new SignFlow(model), s.Lr),
-            "normalized" => (new NormalizedFlow(model), s.Lr),
-            "gd-m" => (new HeavyBallFlow(model, HeavyBallFlow.FrictionFor(s.Lr, s.Momentum)), Math.Sqrt(s.Lr)),
-            "adam" => (new AdamFlow(model, (1 - s.Beta1) / s.Lr, (1 - s.Beta2) / s.Lr, s.Eps ?? 1e-8), s.Lr),
-            _ => throw new UserError($"no continuous-time limit is implemented for '{s.Name}'; compare supports gd, gd-m, sign, normalized, adam."),
-        };
+        var limit = s.Descriptor.Limit ?? throw new UserError(
+            $"no continuous-time limit is implemented for '{s.Name}'; compare supports {string.Join(", ", OptimizerCatalog.All.Where(o => o.Limit != null).Select(o => o.Name))}.");
+        return limit.Make(s, model);
     }
 }

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using HeavyTail.Analytic.IO;
 
+using HeavyTail.Experiments.Runs;
+
 namespace HeavyTail.Experiments.Cli;
 
 /// <summary>`heavytail data`: writes a generated problem as X.npy, y.npy (Y.npy for regression, weights.npy for population problems) and problem.json.</summary>
@@ -22,13 +24,13 @@ public static class DataCommand
             var d = p.Data;
             Npy.Write(Path.Combine(dir, "X.npy"), d.X, [d.N, d.D]);
             Npy.Write(Path.Combine(dir, "y.npy"), d.Labels);
-            if (d.Targets != null || p.Loss == Analytic.Models.LossKind.Squared)
+            if (d.Targets != null || p.Loss == Analytic.Data.LossKind.Squared)
                 Npy.Write(Path.Combine(dir, "Y.npy"), d.TargetsOrOneHot(), [d.N, d.C]);
             bool uniform = d.Weights.All(w => w == d.Weights[0]);
             if (!uniform) Npy.Write(Path.Combine(dir, "weights.npy"), d.Weights, [d.N]);
-            var info = new Dictionary<string, object?>(p.Settings)
+            var info = new Dictionary<string, object?>(RunJson.Of(p))
             {
-                ["n"] = d.N, ["d"] = d.D, ["c"] = d.C, ["loss"] = p.Loss == Analytic.Models.LossKind.Squared ? "squared" : "cross-entropy",
+                ["n"] = d.N, ["d"] = d.D, ["c"] = d.C, ["loss"] = p.Loss == Analytic.Data.LossKind.Squared ? "squared" : "cross-entropy",
                 ["class_counts"] = d.ClassCounts,
                 ["class_frequency"] = d.ClassMass,
                 ["group_of_class"] = p.Groups.GroupOf,

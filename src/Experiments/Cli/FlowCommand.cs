@@ -5,20 +5,17 @@ using HeavyTail.Analytic.Theory;
 using HeavyTail.Ode.Flows;
 using HeavyTail.Ode.Solvers;
 
-namespace HeavyTail.Experiments.Cli;
+using HeavyTail.Experiments.Runs;
 
-/// <summary>A solved flow as table columns: per-class (one-hot) or per-group losses, plus the closed form where one exists.</summary>
-public sealed record FlowTable(string[] Header, List<double[]> Rows, Solution Solution, double WallSeconds);
+namespace HeavyTail.Experiments.Cli;
 
 /// <summary>`heavytail flow`: integrate a continuous-time flow with an ODE solver; flow.csv and run.json.</summary>
 public static class FlowCommand
 {
-    public static readonly string[] FlowNames = ["gradient", "sign", "normalized", "heavy-ball", "adam"];
-
-    public static Command Create(CliContext ctx)
+        public static Command Create(CliContext ctx)
     {
         var src = new ProblemSource();
-        var flowName = new Option<string>("--flow") { Description = string.Join("|", FlowNames), Required = true };
+        var flowName = new Option<string>("--flow") { Description = string.Join("|", FlowTables.FlowNames), Required = true };
         var delta = new Option<double>("--delta") { Description = "sign flow smoothing δ: −g/√(g² + δ²) (0 = exact sign)", DefaultValueFactory = _ => 0 };
         var friction = new Option<double>("--friction") { Description = "heavy-ball friction γ (W'' + γW' + ∇L = 0)", DefaultValueFactory = _ => 1.0 };
         var adamA = new Option<double>("--adam-a") { Description = "Adam flow rate a (β1 = 1 − aη)", DefaultValueFactory = _ => 1.0 };
@@ -39,9 +36,9 @@ public static class FlowCommand
         cmd.SetAction(r =>
         {
             var p = src.Load(r);
-            var model = LinearModel.Create(p.Loss, p.Data);
+            var model = LinearModel.Create(p.Loss, p.Data, ctx.Compute);
             string name = r.GetValue(flowName)!;
-            var flow = Make(name, model, r.GetValue(delta), r.GetValue(friction), r.GetValue(adamA), r.GetValue(adamB), r.GetValue(eps));
+            var flow = FlowTables.Make(name, model, r.GetValue(delta), r.GetValue(friction), r.GetValue(adamA), r.GetValue(adamB), r.GetValue(eps));
             double t1 = r.GetValue(tEnd);
             if (!(t1 > 0) || !double.IsFinite(t1)) throw new UserError($"--t-end {t1} must be positive and finite.");
             var save = ParseSaveAt(r.GetValue(saveAt), t1);
@@ -49,12 +46,12 @@ public static class FlowCommand
             IStepSizeController controller = r.GetValue(steps) is int n
                 ? new ConstantStepSize(n)
                 : new PIController(r.GetValue(rtol), r.GetValue(atol), r.GetValue(maxSteps)) { Beta = r.GetValue(beta) };
-            var table = Solve(p, model, flow, solverImpl, controller, t1, save, new double[model.ParameterCount]);
+            var table = FlowTables.Solve(p, model, flow, solverImpl, controller, t1, save, new double[model.ParameterCount]);
             string dir = r.GetValue(outDir)!;
             Directory.CreateDirectory(dir);
             Csv.Write(Path.Combine(dir, "flow.csv"), table.Header, table.Rows);
             var st = table.Solution.Stats;
-            var run = new Dictionary<string, object?>(p.Settings)
+            var run = new Dictionary<string, object?>(RunJson.Of(p))
             {
                 ["command"] = "flow", ["flow"] = flow.Name, ["solver"] = solverImpl.Name, ["t_end"] = t1,
                 ["controller"] = controller is PIController pi ? new Dictionary<string, object?> { ["rtol"] = pi.Rtol, ["atol"] = pi.Atol, ["beta"] = pi.Beta, ["max_steps"] = pi.MaxSteps } : $"fixed {((ConstantStepSize)controller).Steps} steps",
@@ -71,16 +68,6 @@ public static class FlowCommand
         return cmd;
     }
 
-    public static ModelFlow Make(string name, LinearModel model, double delta = 0, double friction = 1, double a = 1, double b = 1, double eps = 1e-8) => name switch
-    {
-        "gradient" => new GradientFlow(model),
-        "sign" => new SignFlow(model, delta),
-        "normalized" => new NormalizedFlow(model),
-        "heavy-ball" => new HeavyBallFlow(model, friction),
-        "adam" => new AdamFlow(model, a, b, eps),
-        _ => throw new UserError($"unknown flow '{name}'; choose one of: {string.Join(", ", FlowNames)}."),
-    };
-
     public static SaveAt ParseSaveAt(string? text, double t1)
     {
         if (string.IsNullOrWhiteSpace(text)) return SaveAt.LogSpaced(0, t1);
@@ -92,46 +79,5 @@ public static class FlowCommand
             ts.Add(t);
         }
         return new SaveAt(ts.Distinct().OrderBy(t => t).ToArray());
-    }
-
-    /// <summary>Solves and tabulates: t, loss, class_k_loss (one-hot) or group_g_loss, then theory_… columns where a closed form exists.</summary>
-    public static FlowTable Solve(LoadedProblem p, LinearModel model, ModelFlow flow, ExplicitRungeKutta solver, IStepSizeController controller,
-        double t1, SaveAt save, double[] w0)
-    {
-        bool oneHot = p.Name == "one-hot";
-        bool theory = oneHot && w0.All(v => v == 0) && flow is GradientFlow or SignFlow { Delta: 0 };
-        int c = model.C;
-        var pi = p.Data.ClassMass;
-        var header = new List<string> { "t", "loss" };
-        header.AddRange(oneHot ? Enumerable.Range(0, c).Select(k => $"class_{k}_loss") : Enumerable.Range(0, p.Groups.K).Select(g => $"group_{g}_loss"));
-        if (theory) { header.Add("theory_loss"); header.AddRange(Enumerable.Range(0, c).Select(k => $"theory_class_{k}_loss")); }
-        // dL/dt = ⟨∇L, dW/dt⟩ from the flow's own field, and the identity it should equal (−‖g‖², −‖g‖₁, −‖g‖; empty where none)
-        header.Add("dL_dt"); header.Add("dL_dt_identity");
-        var g = new double[model.ParameterCount];
-        var field = new double[flow.Dimension];
-        var losses = new double[model.N];
-        var sw = Stopwatch.StartNew();
-        var sol = Integrator.Solve(flow, solver, 0, t1, flow.InitialState(w0), save, controller, (t, y) =>
-        {
-            var w = flow.Weights(y);
-            double loss = model.LossAndGradient(w, g, losses);   // one pass: loss, per-sample losses and ∇L
-            var row = new List<double> { t, loss };
-            row.AddRange(oneHot ? model.PerClassLossFromSamples(losses) : model.PerGroupLossFromSamples(losses, p.Groups));
-            if (theory)
-            {
-                var th = Enumerable.Range(0, c).Select(k => flow is GradientFlow ? OneHotTheory.GradientFlowLoss(t, pi[k], c) : OneHotTheory.SignFlowLoss(t, c)).ToArray();
-                var total = new Analytic.CompensatedSum();
-                for (int k = 0; k < c; k++) total.Add(pi[k] * th[k]);
-                row.Add(total.Value);
-                row.AddRange(th);
-            }
-            flow.Evaluate(t, y, field);
-            double rate = 0;
-            for (int q = 0; q < g.Length; q++) rate += g[q] * field[q];
-            row.Add(rate);
-            row.Add(flow.PredictedDissipation(g));
-            return row.ToArray();
-        });
-        return new FlowTable(header.ToArray(), sol.Values.ToList(), sol, sw.Elapsed.TotalSeconds);
     }
 }

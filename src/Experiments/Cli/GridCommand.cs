@@ -36,7 +36,7 @@ public static class GridCommand
             string dir = r.GetValue(outDir) ?? throw new UserError("grid needs --out DIR.");
             string? name = r.GetValue(src.Problem) ?? throw new UserError("grid needs --problem NAME (generated problems; the data is rebuilt from its seed in every shard).");
             var po = src.GeneratorOptions(r, name) with { Seed = 0 }; // the data seeds are the grid's --seeds
-            ProblemCache.Get(po); // validates the options before any run starts; the data is kept for seed 0's runs
+            ctx.Environment.Problems.Get(po); // validates the options before any run starts; the data is kept for seed 0's runs
             var settings = opt.Settings(r, lr: 1.0);
             int steps = r.GetValue(opt.Steps), s = r.GetValue(seeds);
             if (s < 1) throw new UserError($"--seeds {s} must be at least 1.");
@@ -88,8 +88,8 @@ public static class GridCommand
     }
 
     public static GridResult? RunSpecGrid(CliContext ctx, GridSpec spec, string dir, (int K, int N)? shard) =>
-        GridSearch.Run(new RunCache(Path.Combine(dir, "_cache")), spec.Problem, spec.Optimizer, spec.Steps, spec.LogEvery, spec.Seeds, shard, spec.Lrs,
-            ctx.Quiet ? null : msg => ctx.Err.WriteLine("  " + msg), ctx.Cancel);
+        GridSearch.Run(new RunCache(Path.Combine(dir, "_cache"), ctx.Environment), spec.Problem, spec.Optimizer, spec.Steps, spec.LogEvery, spec.Seeds, shard, spec.Lrs,
+            ctx.Quiet ? null : msg => ctx.Err.WriteLine("  " + msg));
 
     private static int Merge(CliContext ctx, string[] dirs)
     {

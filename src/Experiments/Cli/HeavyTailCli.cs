@@ -2,6 +2,8 @@ using System.CommandLine;
 using HeavyTail.Analytic.LinearAlgebra;
 using Spectre.Console;
 
+using HeavyTail.Experiments.Runs;
+
 namespace HeavyTail.Experiments.Cli;
 
 /// <summary>The `heavytail` command line. <see cref="Run"/> is the whole program, callable in-process by tests.</summary>
@@ -9,7 +11,8 @@ public static class HeavyTailCli
 {
     public const int UserErrorExit = 2;
 
-    static HeavyTailCli() => Gpu.IlgpuProvider.Register();
+    /// <summary>The backends the CLI offers: cpu, native, gpu, ilgpu-cpu, auto.</summary>
+    public static BackendCatalog Backends => Gpu.IlgpuProvider.Catalog;
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel = default)
     {
@@ -25,8 +28,10 @@ public static class HeavyTailCli
         var root = new RootCommand("HeavyTail.Theory: heavy-tailed class imbalance and why Adam beats gradient descent (Kunstner et al. 2024).");
         var quiet = new Option<bool>("--quiet") { Description = "no progress output", Recursive = true };
         var backend = new Option<string>("--backend") { Description = "linear algebra: auto (fastest present), cpu (managed), native (OpenBLAS), gpu (ILGPU)", DefaultValueFactory = _ => "auto", Recursive = true };
+        var threads = new Option<int?>("--threads") { Description = "worker threads of the CPU passes (default: every core)", Recursive = true };
         root.Options.Add(quiet);
         root.Options.Add(backend);
+        root.Options.Add(threads);
         foreach (var command in Commands.All(ctx)) root.Subcommands.Add(command);
 
         var parse = root.Parse(args);
@@ -38,33 +43,36 @@ public static class HeavyTailCli
         }
         try
         {
-            LinearAlgebraControl.Use(parse.GetValue(backend)!);
+            using var compute = Backends.Open(parse.GetValue(backend)!, parse.GetValue(threads));
+            ctx.Environment = new RunEnvironment(compute, cancel);
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = stdout, Error = stderr });
         }
         catch (Exception e) when (IsUserError(e))
         {
-            stderr.WriteLine($"error: {OneLine(e)}");
+            stderr.WriteLine($"error: {UserError.OneLine(e)}");
             return UserErrorExit;
         }
     }
 
     private static bool IsUserError(Exception e) => e is UserError or ArgumentException or InvalidDataException
         or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or OperationCanceledException;
-
-    /// <summary>The exception's message on one line, without .NET's " (Parameter 'x')" suffix.</summary>
-    public static string OneLine(Exception e)
-    {
-        string m = e is ArgumentException ae && ae.ParamName != null
-            ? ae.Message.Replace($" (Parameter '{ae.ParamName}')", "")
-            : e.Message;
-        if (e is OperationCanceledException) m = "interrupted; finished results were kept, rerun the same command to resume.";
-        return m.ReplaceLineEndings(" ").Trim();
-    }
 }
 
-/// <summary>What every command needs: the console for tables and progress, and the raw streams.</summary>
+/// <summary>What every command needs: the console for tables and progress, the raw streams, and the run environment
+/// (compute context from --backend/--threads, cancellation) that the commands pass down.</summary>
 public sealed record CliContext(IAnsiConsole Console, TextWriter Out, TextWriter Err)
 {
     public CancellationToken Cancel { get; init; }
     public bool Quiet { get; set; }
+
+    /// <summary>Set once the options are parsed, before the command runs.</summary>
+    public RunEnvironment Environment
+    {
+        get => _environment ?? throw new InvalidOperationException("the run environment is set after parsing --backend.");
+        set => _environment = value;
+    }
+
+    private RunEnvironment? _environment;
+
+    public ComputeContext Compute => Environment.Compute;
 }

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using HeavyTail.Ode.Optimizers;
 
+using HeavyTail.Experiments.Runs;
+
 namespace HeavyTail.Experiments.Cli;
 
 /// <summary>--optimizer, --lr, --steps and the optimizer hyper-parameters, shared by train, compare and grid.</summary>

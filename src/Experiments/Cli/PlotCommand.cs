@@ -1,6 +1,8 @@
 using System.CommandLine;
 using HeavyTail.Experiments.Plots;
 
+using HeavyTail.Experiments.Runs;
+
 namespace HeavyTail.Experiments.Cli;
 
 /// <summary>`heavytail plot CSV… --out PNG`: replots trajectory / flow / compare CSVs, overlaid (continuous and discrete runs together).</summary>

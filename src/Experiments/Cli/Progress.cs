@@ -1,5 +1,7 @@
 using Spectre.Console;
 
+using HeavyTail.Experiments.Runs;
+
 namespace HeavyTail.Experiments.Cli;
 
 /// <summary>A Spectre.Console progress bar on a terminal, plain lines (every 10 %) otherwise, nothing with --quiet.</summary>

@@ -4,6 +4,8 @@ using HeavyTail.Experiments.Recipes;
 using HeavyTail.Experiments.Report;
 using Spectre.Console;
 
+using HeavyTail.Experiments.Runs;
+
 namespace HeavyTail.Experiments.Cli;
 
 /// <summary>`heavytail list`, `heavytail run NAME`, `heavytail reproduce`.</summary>
@@ -89,26 +91,11 @@ public static class RecipeCommands
         return cmd;
     }
 
-    /// <summary>Runs one recipe; a numerical failure inside it is recorded in its outcome (and run.json), not thrown.</summary>
+    /// <summary>Runs one recipe with this command's environment (its progress lines on stderr unless --quiet).</summary>
     public static RecipeOutcome Execute(CliContext ctx, IRecipe recipe, string root, Scale scale)
     {
-        var rc = new RecipeContext(root, recipe.Name, scale, ctx, ctx.Quiet ? null : msg => ctx.Err.WriteLine($"  {recipe.Name}: {msg}"));
         if (!ctx.Quiet) ctx.Out.WriteLine($"[{recipe.Name}] {recipe.Description}");
-        var sw = Stopwatch.StartNew();
-        string? error = null;
-        try { recipe.Run(rc); }
-        catch (OperationCanceledException) { throw; }
-        catch (Exception e) when (e is not UserError) { error = $"{e.GetType().Name}: {e.Message}"; }
-        var outcome = new RecipeOutcome(recipe.Name, recipe.Description, rc.Reading, rc.Figures, rc.Checks, rc.SelectedLr, rc.Notes, sw.Elapsed.TotalSeconds, error);
-        JsonOut.Write(Path.Combine(rc.OutDir, "run.json"), new Dictionary<string, object?>
-        {
-            ["recipe"] = recipe.Name, ["scale"] = scale.ToString().ToLowerInvariant(), ["status"] = error == null ? "finished" : "failed", ["error"] = error,
-            ["wall_seconds"] = outcome.WallSeconds, ["steps"] = rc.Steps, ["ht_random_m"] = rc.HtRandomM, ["seeds"] = rc.Seeds,
-            ["selected_lr"] = rc.SelectedLr.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
-            ["checks"] = rc.Checks.Select(c => new Dictionary<string, object?> { ["name"] = c.Name, ["predicted"] = c.Predicted, ["measured"] = c.Measured, ["pass"] = c.Pass }).ToList(),
-            ["figures"] = rc.Figures, ["notes"] = rc.Notes, ["reading"] = rc.Reading,
-        });
-        return outcome;
+        return RecipeRunner.Execute(recipe, root, scale, ctx.Environment.WithLog(ctx.Quiet ? null : msg => ctx.Err.WriteLine($"  {recipe.Name}: {msg}")));
     }
 
     private static void Summarize(CliContext ctx, IEnumerable<RecipeOutcome> outcomes)

@@ -4,6 +4,8 @@ using HeavyTail.Analytic.Models;
 using HeavyTail.Analytic.Statistics;
 using Spectre.Console;
 
+using HeavyTail.Experiments.Runs;
+
 namespace HeavyTail.Experiments.Cli;
 
 /// <summary>
@@ -23,23 +25,23 @@ public static class StatsCommand
         cmd.Options.Add(w); cmd.Options.Add(v); cmd.Options.Add(outDir);
         cmd.SetAction(r =>
         {
-            var p = src.Load(r, ProblemSource.ColumnsOf(r.GetValue(w)));
+            var p = src.Load(r, ProblemFiles.ColumnsOf(r.GetValue(w)));
             var data = p.Data;
-            var model = LinearModel.Create(p.Loss, data);
-            var weights = ProblemSource.LoadWeights(r.GetValue(w), data.D, data.C, data.HasBias);
+            var model = LinearModel.Create(p.Loss, data, ctx.Compute);
+            var weights = ProblemFiles.LoadWeights(r.GetValue(w), data.D, data.C, data.HasBias);
             var s = PerClassStatistics.Compute(model, weights);
             var diag = new double[data.D * data.C];
             model.Curvature(weights, diag, null);
             double[]? hv = null;
             if (r.GetValue(v) is string vPath)
             {
-                var dir = ProblemSource.LoadWeights(vPath, data.D, data.C, data.HasBias, "V");
+                var dir = ProblemFiles.LoadWeights(vPath, data.D, data.C, data.HasBias, "V");
                 hv = new double[dir.Length];
                 model.HessianVectorProduct(weights, dir, hv);
             }
             var groupLoss = model.PerGroupLossFromSamples(PerSample(model, weights), p.Groups);
 
-            ctx.Out.WriteLine($"{p.Name}: n={data.N}, d={data.D}, c={data.C}, groups={p.Groups.K}, loss={p.Loss}, backend={Analytic.LinearAlgebra.LinearAlgebraControl.Provider.Name}");
+            ctx.Out.WriteLine($"{p.Name}: n={data.N}, d={data.D}, c={data.C}, groups={p.Groups.K}, loss={p.Loss}, backend={ctx.Compute.Backend}");
             var table = new Table().AddColumn("quantity").AddColumn(new TableColumn("value").RightAligned());
             void Row(string k, double val) => table.AddRow(k, JsonOut.Number(val));
             Row("loss", s.Loss);
@@ -80,7 +82,7 @@ public static class StatsCommand
                         ["pearson_grad_norm"] = s.PearsonGradFrequency, ["spearman_grad_norm"] = s.SpearmanGradFrequency,
                         ["pearson_hessian_trace"] = s.PearsonTraceFrequency, ["spearman_hessian_trace"] = s.SpearmanTraceFrequency,
                     },
-                    ["settings"] = p.Settings,
+                    ["settings"] = RunJson.Of(p),
                 });
                 Npy.Write(Path.Combine(od, "grad.npy"), s.Gradient, [data.D, data.C]);
                 Npy.Write(Path.Combine(od, "hessian_diag.npy"), diag, [data.D, data.C]);

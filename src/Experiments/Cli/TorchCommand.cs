@@ -1,6 +1,8 @@
 using System.CommandLine;
 using HeavyTail.Experiments.Torch;
 
+using HeavyTail.Experiments.Runs;
+
 namespace HeavyTail.Experiments.Cli;
 
 /// <summary>`heavytail torch`: the TorchSharp native-library check (and fix), or `--revert` to undo the fix.</summary>

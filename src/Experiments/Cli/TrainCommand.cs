@@ -3,6 +3,9 @@ using HeavyTail.Analytic.IO;
 using HeavyTail.Analytic.LinearAlgebra;
 using HeavyTail.Analytic.Models;
 using HeavyTail.Ode.Optimizers;
+using HeavyTail.Ode.Training;
+
+using HeavyTail.Experiments.Runs;
 
 namespace HeavyTail.Experiments.Cli;
 
@@ -22,25 +25,25 @@ public static class TrainCommand
         cmd.SetAction(r =>
         {
             string initValue = r.GetValue(init)!;
-            var p = src.Load(r, initValue == "zeros" ? null : ProblemSource.ColumnsOf(initValue));
+            var p = src.Load(r, initValue == "zeros" ? null : ProblemFiles.ColumnsOf(initValue));
             var settings = opt.Settings(r);
             int steps = r.GetValue(opt.Steps), every = r.GetValue(logEvery);
             if (every < 1) throw new UserError($"--log-every {every} must be at least 1.");
-            var model = LinearModel.Create(p.Loss, p.Data);
-            var w0 = ProblemSource.LoadWeights(initValue == "zeros" ? null : initValue, p.Data.D, p.Data.C, p.Data.HasBias);
+            var model = LinearModel.Create(p.Loss, p.Data, ctx.Compute);
+            var w0 = ProblemFiles.LoadWeights(initValue == "zeros" ? null : initValue, p.Data.D, p.Data.C, p.Data.HasBias);
             string dir = r.GetValue(outDir)!;
             Directory.CreateDirectory(dir);
             var result = ProgressDisplay.Run(ctx, $"{settings.Name} η={settings.Lr:G4}", steps,
-                report => Trainer.Run(model, settings.Create(model), w0, steps, p.Groups, every, report, ctx.Cancel));
-            WriteTrajectory(Path.Combine(dir, "trajectory.csv"), result, p.Groups.K);
+                report => TrainingLoop.RunOne(new LinearModelStepper(model, settings.Create(model), p.Groups, w0), new TrainingSchedule(steps, every), null, report, ctx.Cancel));
+            Trajectory.Write(Path.Combine(dir, "trajectory.csv"), result.Rows, p.Groups.K);
             Npy.Write(Path.Combine(dir, "W.npy"), result.W, [p.Data.D, p.Data.C]);
-            var run = new Dictionary<string, object?>(p.Settings)
+            var run = new Dictionary<string, object?>(RunJson.Of(p))
             {
                 ["command"] = "train", ["n"] = p.Data.N, ["d"] = p.Data.D, ["c"] = p.Data.C,
                 ["steps"] = steps, ["log_every"] = every, ["init"] = initValue,
                 ["status"] = result.Status, ["steps_done"] = result.StepsDone,
                 ["final_loss"] = result.Rows[^1].Loss, ["wall_seconds"] = result.WallSeconds,
-                ["backend"] = LinearAlgebraControl.Provider.Name, ["machine"] = Environment.MachineName, ["cores"] = Environment.ProcessorCount,
+                ["backend"] = ctx.Compute.Backend, ["threads"] = ctx.Compute.Threads, ["machine"] = Environment.MachineName, ["cores"] = Environment.ProcessorCount,
             };
             foreach (var kv in settings.Describe()) run[kv.Key] = kv.Value;
             JsonOut.Write(Path.Combine(dir, "run.json"), run);
@@ -49,10 +52,4 @@ public static class TrainCommand
         });
         return cmd;
     }
-
-    public static string[] TrajectoryHeader(int groups) =>
-        ["step", "loss", .. Enumerable.Range(0, groups).Select(g => $"group_{g}_loss")];
-
-    public static void WriteTrajectory(string path, TrainingResult result, int groups) =>
-        Csv.Write(path, TrajectoryHeader(groups), result.Rows.Select(row => (IReadOnlyList<double>)[row.Step, row.Loss, .. row.GroupLosses]));
 }

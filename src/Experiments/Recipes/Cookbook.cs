@@ -28,5 +28,5 @@ public static class Cookbook
     public static IEnumerable<IRecipe> Everything => All.Concat(Torch);
 
     public static IRecipe Find(string name) => Everything.FirstOrDefault(r => r.Name == name)
-        ?? throw new Cli.UserError($"unknown recipe '{name}'; `heavytail list` shows them: {string.Join(", ", Everything.Select(r => r.Name))}.");
+        ?? throw new Runs.UserError($"unknown recipe '{name}'; `heavytail list` shows them: {string.Join(", ", Everything.Select(r => r.Name))}.");
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using HeavyTail.Analytic.Data;
-using HeavyTail.Experiments.Cli;
 using HeavyTail.Experiments.Plots;
 using HeavyTail.Experiments.Runs;
 using HeavyTail.Ode.Optimizers;
@@ -24,23 +23,23 @@ public interface IRecipe
 /// <summary>What a recipe needs and records: its folder, the scale, the shared run cache, checks, figures and a reading.</summary>
 public sealed class RecipeContext
 {
-    public RecipeContext(string root, string name, Scale scale, CliContext cli, Action<string>? log = null)
+    public RecipeContext(string root, string name, Scale scale, RunEnvironment env)
     {
-        Root = root; Name = name; Scale = scale; Cli = cli;
+        Root = root; Name = name; Scale = scale; Env = env ?? throw new ArgumentNullException(nameof(env));
         OutDir = Path.Combine(root, name);
         Directory.CreateDirectory(OutDir);
-        Cache = new RunCache(Path.Combine(root, "_cache"));
-        Log = log ?? (_ => { });
+        Cache = new RunCache(Path.Combine(root, "_cache"), env);
     }
 
     public string Root { get; }
     public string Name { get; }
     public string OutDir { get; }
     public Scale Scale { get; }
-    public CliContext Cli { get; }
+    /// <summary>The compute context, problems, cancellation and log the recipe runs with.</summary>
+    public RunEnvironment Env { get; }
     public RunCache Cache { get; }
-    public Action<string> Log { get; }
-    public CancellationToken Cancel => Cli.Cancel;
+    public Action<string> Log => Env.Log;
+    public CancellationToken Cancel => Env.Cancel;
     public List<Check> Checks { get; } = new();
     public List<string> Figures { get; } = new();
     public Dictionary<string, object?> Settings { get; } = new();
@@ -80,14 +79,14 @@ public sealed class RecipeContext
     public void Figure(Figure f, string name) => Figures.Add(Path.GetRelativePath(Root, f.Save(OutDir, name)));
 
     public void Csv(string name, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<double>> rows) =>
-        HeavyTail.Experiments.Cli.Csv.Write(Path.Combine(OutDir, name), header, rows);
+        Runs.Csv.Write(Path.Combine(OutDir, name), header, rows);
 
     /// <summary>The selected step size of an optimizer on a problem (grid rule), cached through the run cache.</summary>
     public (GridResult Grid, RunRecord Best) Tuned(ProblemOptions problem, OptimizerSettings template, int? steps = null)
     {
         var sw = Stopwatch.StartNew();
-        var grid = GridSearch.Run(Cache, problem, template, steps ?? Steps, LogEvery, Seeds, progress: Log, cancel: Cancel)!;
-        var best = Cache.GetOrRun(new RunSpec(problem with { Seed = Seeds[0] }, template with { Lr = grid.BestLr }, steps ?? Steps, LogEvery), Cancel);
+        var grid = GridSearch.Run(Cache, problem, template, steps ?? Steps, LogEvery, Seeds, progress: Log)!;
+        var best = Cache.GetOrRun(Env.Spec(problem with { Seed = Seeds[0] }, template with { Lr = grid.BestLr }, steps ?? Steps, LogEvery));
         string inputs = problem.Inputs != "uniform" ? problem.Inputs : "";
         RecordGrid(grid, $"{problem.Name}/{template.Name}" + (inputs != "" ? $"/{inputs}" : ""), $"{template.Name} on {problem.Name}",
             $"grid_{problem.Name}{(inputs != "" ? "_" + inputs : "")}_{grid.Optimizer}.csv");
@@ -108,4 +107,33 @@ public sealed class RecipeContext
 
     /// <summary>A default optimizer template (hyper-parameters as in the paper: momentum 0.9, Adam β = (0.9, 0.999)).</summary>
     public static OptimizerSettings Optimizer(string name) => new(name, 1.0);
+}
+
+/// <summary>What a recipe produced, for the report: its reading, figures, checks, selected step sizes, notes, time and error.</summary>
+public sealed record RecipeOutcome(string Name, string Description, string Reading, IReadOnlyList<string> Figures, IReadOnlyList<Check> Checks,
+    IReadOnlyDictionary<string, double> SelectedLr, IReadOnlyList<string> Notes, double WallSeconds, string? Error);
+
+/// <summary>Runs recipes into a folder: DIR/NAME/ with the figures, CSVs and run.json.</summary>
+public static class RecipeRunner
+{
+    /// <summary>Runs one recipe; a numerical failure inside it is recorded in its outcome (and run.json), not thrown.</summary>
+    public static RecipeOutcome Execute(IRecipe recipe, string root, Scale scale, RunEnvironment env)
+    {
+        var rc = new RecipeContext(root, recipe.Name, scale, env);
+        var sw = Stopwatch.StartNew();
+        string? error = null;
+        try { recipe.Run(rc); }
+        catch (OperationCanceledException) { throw; }
+        catch (Exception e) when (e is not UserError) { error = $"{e.GetType().Name}: {e.Message}"; }
+        var outcome = new RecipeOutcome(recipe.Name, recipe.Description, rc.Reading, rc.Figures, rc.Checks, rc.SelectedLr, rc.Notes, sw.Elapsed.TotalSeconds, error);
+        JsonOut.Write(Path.Combine(rc.OutDir, "run.json"), new Dictionary<string, object?>
+        {
+            ["recipe"] = recipe.Name, ["scale"] = scale.ToString().ToLowerInvariant(), ["status"] = error == null ? "finished" : "failed", ["error"] = error,
+            ["wall_seconds"] = outcome.WallSeconds, ["steps"] = rc.Steps, ["ht_random_m"] = rc.HtRandomM, ["seeds"] = rc.Seeds,
+            ["selected_lr"] = rc.SelectedLr.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
+            ["checks"] = rc.Checks.Select(c => new Dictionary<string, object?> { ["name"] = c.Name, ["predicted"] = c.Predicted, ["measured"] = c.Measured, ["pass"] = c.Pass }).ToList(),
+            ["figures"] = rc.Figures, ["notes"] = rc.Notes, ["reading"] = rc.Reading,
+        });
+        return outcome;
+    }
 }

@@ -56,7 +56,7 @@ public static class RecipePlots
         }
     }
 
-    public static IReadOnlyList<string> TrajectoryHeader(int groups) => Cli.TrainCommand.TrajectoryHeader(groups);
+    public static IReadOnlyList<string> TrajectoryHeader(int groups) => Trajectory.Header(groups);
 
     public static IEnumerable<IReadOnlyList<double>> TrajectoryRows(RunRecord r) =>
         r.Rows.Select(row => (IReadOnlyList<double>)[row.Step, row.Loss, .. row.GroupLosses]);

@@ -1,57 +1,26 @@
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.Statistics;
-using HeavyTail.Experiments.Cli;
 using HeavyTail.Experiments.Plots;
 using HeavyTail.Experiments.Runs;
 using HeavyTail.Ode.Optimizers;
+using HeavyTail.Ode.Training;
 
 namespace HeavyTail.Experiments.Recipes;
 
 /// <summary>Per-class statistics along a training run: one row per logged step.</summary>
 public sealed record StatsRow(int Step, double Loss, double SpearmanGrad, double SpearmanTrace, double Cv, double MaxMin, double[] GradNorm, double[] Trace);
 
-/// <summary>Runs an optimizer while recording per-class gradient norms, block traces and heterogeneity; cached next to the runs.</summary>
+/// <summary>A run with the per-class statistics observer (<see cref="PerClassStatisticsObserver"/>), through the run cache.</summary>
 public static class StatsRun
 {
     public static (List<StatsRow> Rows, double[] Frequency) Get(RecipeContext ctx, ProblemOptions problem, OptimizerSettings settings, int steps, int every)
     {
-        var spec = new RunSpec(problem, settings, steps, every);
-        var (_, model) = ProblemCache.Get(problem);
+        var (_, model) = ctx.Env.Problems.Get(problem);
         var freq = model.Data.ClassMass.ToArray();
         int c = model.C;
-        string path = Path.Combine(ctx.Cache.Directory, spec.Key() + "-stats.csv");
-        if (File.Exists(path))
-        {
-            try
-            {
-                var (header, rows) = Csv.Read(path);
-                if (header.Length == 6 + 2 * c)
-                    return (rows.Select(r => new StatsRow((int)r[0], r[1], r[2], r[3], r[4], r[5], r[6..(6 + c)], r[(6 + c)..])).ToList(), freq);
-            }
-            catch (InvalidDataException) { }
-        }
-        var list = new List<StatsRow>();
-        var w = new double[model.ParameterCount];
-        var g = new double[w.Length];
-        var opt = settings.Create(model);
-        for (int t = 0; t <= steps; t++)
-        {
-            ctx.Cancel.ThrowIfCancellationRequested();
-            if (t % every == 0 || t == steps)
-            {
-                var s = PerClassStatistics.Compute(model, w);
-                list.Add(new StatsRow(t, s.Loss, s.SpearmanGradFrequency, s.SpearmanTraceFrequency, s.Heterogeneity.CoefficientOfVariation,
-                    s.Heterogeneity.MaxMinRatio, s.PerClassGradNorm, s.PerClassHessianTrace));
-                if (!double.IsFinite(s.Loss)) break;
-            }
-            if (t == steps) break;
-            model.LossAndGradient(w, g);
-            opt.Step(w, g);
-        }
-        Directory.CreateDirectory(ctx.Cache.Directory);
-        Csv.Write(path, ["step", "loss", "spearman_grad_freq", "spearman_trace_freq", "cv", "max_min", .. Enumerable.Range(0, c).Select(k => $"grad_norm_{k}"), .. Enumerable.Range(0, c).Select(k => $"trace_{k}")],
-            list.Select(r => (IReadOnlyList<double>)[r.Step, r.Loss, r.SpearmanGrad, r.SpearmanTrace, r.Cv, r.MaxMin, .. r.GradNorm, .. r.Trace]));
-        return (list, freq);
+        var rec = ctx.Cache.GetOrRun(ctx.Env.Spec(problem, settings, steps, every, observe: PerClassStatisticsObserver.TableName));
+        var rows = rec.Tables[PerClassStatisticsObserver.TableName].Rows;
+        return (rows.Select(r => new StatsRow((int)r[0], r[1], r[2], r[3], r[4], r[5], r[6..(6 + c)], r[(6 + c)..])).ToList(), freq);
     }
 }
 

@@ -1,37 +1,31 @@
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.Models;
 using HeavyTail.Analytic.Theory;
-using HeavyTail.Experiments.Cli;
+using HeavyTail.Experiments.Runs;
 using HeavyTail.Experiments.Plots;
 using HeavyTail.Ode.Flows;
 using HeavyTail.Ode.Optimizers;
 using HeavyTail.Ode.Solvers;
+using HeavyTail.Ode.Training;
 
 namespace HeavyTail.Experiments.Recipes;
 
 /// <summary>Helpers for the one-hot theory model.</summary>
 internal static class OneHotRuns
 {
-    public static (Problem Problem, LinearModel Model) Model(int c) { var p = Problems.OneHot(c, 1.0); return (p, LinearModel.Create(p.Loss, p.Data)); }
+    public static (Problem Problem, LinearModel Model) Model(RecipeContext ctx, int c) { var p = Problems.OneHot(c, 1.0); return (p, LinearModel.Create(p.Loss, p.Data, ctx.Env.Compute)); }
 
     /// <summary>Per-class losses along a flow at the given times (dopri5, rtol 1e-10, atol 1e-12).</summary>
     public static Solution Flow(ModelFlow flow, LinearModel m, double[] times) =>
         Integrator.Solve(flow, ExplicitRungeKutta.DormandPrince54, 0, times[^1], flow.InitialState(new double[m.ParameterCount]), new SaveAt(times),
             new PIController(1e-10, 1e-12, 1_000_000), (t, y) => m.PerClassLoss(flow.Weights(y)));
 
-    /// <summary>Per-class losses of a discrete run at the given step indices.</summary>
-    public static List<double[]> Discrete(Optimizer opt, LinearModel m, int[] steps)
+    /// <summary>Per-class losses of a discrete run at the given step indices (the training loop with a per-class loss observer).</summary>
+    public static List<double[]> Discrete(RecipeContext ctx, Problem p, Optimizer opt, LinearModel m, int[] steps)
     {
-        var w = new double[m.ParameterCount]; var g = new double[w.Length];
-        var result = new List<double[]>();
-        int next = 0;
-        for (int t = 0; next < steps.Length; t++)
-        {
-            if (t == steps[next]) { result.Add(m.PerClassLoss(w)); next++; if (next == steps.Length) break; }
-            m.LossAndGradient(w, g);
-            opt.Step(w, g);
-        }
-        return result;
+        var perClass = new PerClassLossObserver(m);
+        TrainingLoop.RunOne(new LinearModelStepper(m, opt, p.Groups), TrainingSchedule.AtSteps(steps), [perClass], cancel: ctx.Cancel);
+        return perClass.Rows(0).Select(r => r[1..]).ToList();
     }
 
     public static double[] LogTimes(double t0, double t1, int n) =>
@@ -50,7 +44,7 @@ public sealed class FlowsRecipe : IRecipe
     public void Run(RecipeContext ctx)
     {
         int c = ctx.Small ? 20 : 100;
-        var (p, m) = OneHotRuns.Model(c);
+        var (p, m) = OneHotRuns.Model(ctx, c);
         var pi = p.Data.ClassMass;
         var shown = new[] { 0, c / 4, c / 2, c - 1 };
         double maxErrGf = 0, maxErrSf = 0;
@@ -76,7 +70,7 @@ public sealed class FlowsRecipe : IRecipe
         foreach (double eta in new[] { 1.0, 0.1 })
         {
             var steps = OneHotRuns.LogSteps((int)(tg / eta), 25);
-            var runs = OneHotRuns.Discrete(new GradientDescent(eta), m, steps);
+            var runs = OneHotRuns.Discrete(ctx, p, new GradientDescent(eta), m, steps);
             double dev = 0;
             for (int i = 0; i < steps.Length; i++)
                 for (int k = 0; k < c; k++) { double ex = OneHotTheory.GradientFlowLoss(steps[i] * eta, pi[k], c); dev = Math.Max(dev, Math.Abs(runs[i][k] - ex) / ex); }
@@ -95,7 +89,7 @@ public sealed class FlowsRecipe : IRecipe
         var sf = OneHotRuns.Flow(new SignFlow(m), m, stimes);
         var fs = new Figure("Sign flow: every class at the same speed", "time t", "per-class loss", logY: true);
         var ssteps = Enumerable.Range(0, 13).Select(i => i * 50).ToArray();
-        var sruns = OneHotRuns.Discrete(new SignDescent(0.01), m, ssteps);
+        var sruns = OneHotRuns.Discrete(ctx, p, new SignDescent(0.01), m, ssteps);
         foreach (int k in shown)
         {
             var col = Figure.GroupColor(Array.IndexOf(shown, k), shown.Length);
@@ -119,7 +113,7 @@ public sealed class FlowsRecipe : IRecipe
             var tt = Enumerable.Range(0, 61).Select(i => tEnd * i / 60).ToArray();
             var sol = OneHotRuns.Flow(flow, m, tt);
             var dsteps = Enumerable.Range(0, 13).Select(i => (int)Math.Round(i * tEnd / eta / 12)).ToArray();
-            var druns = OneHotRuns.Discrete(opt, m, dsteps);
+            var druns = OneHotRuns.Discrete(ctx, p, opt, m, dsteps);
             var fig = new Figure(name == "adam" ? "Adam flow (a = b = 10) and Adam (η = 0.01, β1 = β2 = 0.9)" : "Normalized flow and normalized GD (η = 0.01)", "time t", "per-class loss", logY: true);
             foreach (int k in shown)
             {
@@ -155,7 +149,7 @@ public sealed class RatesRecipe : IRecipe
     public void Run(RecipeContext ctx)
     {
         int c = ctx.Small ? 20 : 100;
-        var (p, m) = OneHotRuns.Model(c);
+        var (p, m) = OneHotRuns.Model(ctx, c);
         var pi = p.Data.ClassMass;
         double t1 = 1e7;
         var times = OneHotRuns.LogTimes(1e-2, t1, 120);

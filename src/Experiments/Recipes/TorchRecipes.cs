@@ -7,6 +7,7 @@ using HeavyTail.Experiments.Plots;
 using HeavyTail.Experiments.Runs;
 using HeavyTail.Experiments.Torch;
 using HeavyTail.Ode.Optimizers;
+using HeavyTail.Ode.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -223,7 +224,7 @@ public sealed class LastLayerTransformerRecipe : TorchRecipe
         ctx.Settings["rows"] = rows; ctx.Settings["vocabulary"] = data.Classes; ctx.Settings["width"] = width; ctx.Settings["steps"] = steps;
 
         var dataset = new Dataset(phi, data.TargetArray, rows, width, data.Classes).WithBias();
-        var model = LinearModel.Create(LossKind.CrossEntropy, dataset);
+        var model = LinearModel.Create(LossKind.CrossEntropy, dataset, ctx.Env.Compute);
         string problem = $"brown-features;tokens={corpus.Ids.Length};width={width};heads={heads};init-seed=0;hash={Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(phi.AsSpan())))[..16]}";
         int logEvery = Math.Max(1, steps / 100);
         TorchRunSpec Spec(string opt, double lr, string path) => new(problem, path, RecipeContext.Optimizer(opt) with { Lr = lr }, steps, logEvery, 0, null);
@@ -235,7 +236,8 @@ public sealed class LastLayerTransformerRecipe : TorchRecipe
             {
                 var missing = lrs.Select(lr => Spec(name, lr, "ode")).Where(s => !ctx.Cache.TryLoad(s, out _)).ToList();
                 if (missing.Count == 0) return;
-                var results = BatchedTrainer.Run(model, missing.Select(s => s.Optimizer.Create(model)).ToList(), steps, data.Groups, logEvery, ctx.Cancel);
+                var results = TrainingLoop.Run(new BatchedLinearStepper(model, missing.Select(s => s.Optimizer.Create(model)).ToList(), data.Groups),
+                    new TrainingSchedule(steps, logEvery), cancel: ctx.Cancel);
                 for (int i = 0; i < missing.Count; i++) ctx.Cache.Store(new RunRecord(missing[i], results[i].Rows, results[i].Diverged, results[i].WallSeconds));
             }
             var grid = GridSearch.Run(name, [0], (lr, _) =>

@@ -6,9 +6,6 @@ using HeavyTail.Experiments.Recipes;
 namespace HeavyTail.Experiments.Report;
 
 /// <summary>The outcome of one recipe, as the report shows it.</summary>
-public sealed record RecipeOutcome(string Name, string Description, string Reading, IReadOnlyList<string> Figures, IReadOnlyList<Check> Checks,
-    IReadOnlyDictionary<string, double> SelectedLr, IReadOnlyList<string> Notes, double WallSeconds, string? Error);
-
 /// <summary>DIR/report.md and DIR/report.html (PNG figures embedded) with readings, checks (pass/fail), step sizes, times and machine.</summary>
 public static class ReportWriter
 {

@@ -46,20 +46,20 @@ public static class GridSearch
     /// runs only the coarse runs whose index is k mod n and returns null (merge the shards afterwards).
     /// </summary>
     public static GridResult? Run(RunCache cache, ProblemOptions problem, OptimizerSettings template, int steps, int logEvery,
-        IReadOnlyList<long> seeds, (int K, int N)? shard = null, IReadOnlyList<double>? lrs = null, Action<string>? progress = null,
-        CancellationToken cancel = default)
+        IReadOnlyList<long> seeds, (int K, int N)? shard = null, IReadOnlyList<double>? lrs = null, Action<string>? progress = null)
     {
+        var env = cache.Environment;
         var coarse = lrs ?? Coarse();
         if (shard is (int k, int n))
         {
             var jobs = coarse.SelectMany(lr => seeds.Select(s => (lr, s))).ToList();
             for (int i = 0; i < jobs.Count; i++)
-                if (i % n == k) cache.GetOrRun(new RunSpec(problem with { Seed = jobs[i].s }, template with { Lr = jobs[i].lr }, steps, logEvery), cancel);
+                if (i % n == k) cache.GetOrRun(env.Spec(problem with { Seed = jobs[i].s }, template with { Lr = jobs[i].lr }, steps, logEvery));
             return null;
         }
         // runs that share a seed (hence the data) are trained together, one wide GEMM per step
-        return Run(template.Name, seeds, (lr, s) => cache.GetOrRun(new RunSpec(problem with { Seed = s }, template with { Lr = lr }, steps, logEvery), cancel),
-            lrs, rates => cache.EnsureAll(seeds.SelectMany(s => rates.Select(lr => new RunSpec(problem with { Seed = s }, template with { Lr = lr }, steps, logEvery))).ToList(), cancel),
+        return Run(template.Name, seeds, (lr, s) => cache.GetOrRun(env.Spec(problem with { Seed = s }, template with { Lr = lr }, steps, logEvery)),
+            lrs, rates => cache.EnsureAll(seeds.SelectMany(s => rates.Select(lr => env.Spec(problem with { Seed = s }, template with { Lr = lr }, steps, logEvery))).ToList()),
             progress);
     }
 

@@ -1,19 +1,21 @@
 using System.Globalization;
 using System.Text.Json;
 using HeavyTail.Analytic.IO;
-using HeavyTail.Experiments.Cli;
 using HeavyTail.Ode.Optimizers;
+using HeavyTail.Ode.Training;
 
 namespace HeavyTail.Experiments.Runs;
 
 /// <summary>
 /// Training runs stored on disk by the hash of their settings: DIR/KEY.csv (trajectory) and DIR/KEY.json (status),
 /// each written atomically, the JSON last, so a run counts as done only when both are complete. A rerun with the same
-/// settings reads the result instead of training; a corrupt entry is trained again.
+/// settings reads the result instead of training; a corrupt entry is trained again. Observer tables (see
+/// <see cref="RunSpec.Observe"/>) are stored as DIR/KEY.NAME.csv before the JSON.
 /// </summary>
-public sealed class RunCache(string directory)
+public sealed class RunCache(string directory, RunEnvironment env)
 {
     public string Directory { get; } = directory;
+    public RunEnvironment Environment { get; } = env ?? throw new ArgumentNullException(nameof(env));
 
     /// <summary>Runs trained (not read from disk) by this instance.</summary>
     public int Trained { get; private set; }
@@ -34,7 +36,16 @@ public sealed class RunCache(string directory)
             var list = rows.Select(r => new TrainingRow((int)r[0], r[1], r[2..])).ToList();
             // a complete trajectory starts at step 0 and ends at the step budget (or where the run diverged)
             if (list.Count == 0 || list[0].Step != 0 || (!diverged && list[^1].Step != spec.Steps)) return false;
-            record = new RunRecord(spec, list, diverged, wall);
+            var tables = new Dictionary<string, (string[], IReadOnlyList<double[]>)>();
+            if (spec is RunSpec { Observe: { } name })
+            {
+                string table = TablePath(key, name);
+                if (!File.Exists(table)) return false;
+                var (th, tr) = Csv.Read(table);
+                if (tr.Count == 0 || tr[0][0] != 0) return false;
+                tables[name] = (th, tr);
+            }
+            record = new RunRecord(spec, list, diverged, wall) { Tables = tables };
             return true;
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or KeyNotFoundException or FormatException or IOException)
@@ -48,7 +59,9 @@ public sealed class RunCache(string directory)
         System.IO.Directory.CreateDirectory(Directory);
         string key = r.Spec.Key();
         int groups = r.Rows[0].GroupLosses.Length;
-        TrainCommand.WriteTrajectory(Path.Combine(Directory, key + ".csv"), new TrainingResult(r.Rows, [], r.Diverged, r.Rows[^1].Step, r.WallSeconds), groups);
+        Trajectory.Write(Path.Combine(Directory, key + ".csv"), r.Rows, groups);
+        foreach (var (name, (header, rows)) in r.Tables)
+            Csv.Write(TablePath(key, name), header, rows.Select(row => (IReadOnlyList<double>)row));
         JsonOut.Write(Path.Combine(Directory, key + ".json"), new Dictionary<string, object?>
         {
             ["canonical"] = r.Spec.Canonical(), ["status"] = r.Diverged ? "diverged" : "finished",
@@ -57,23 +70,25 @@ public sealed class RunCache(string directory)
         });
     }
 
+    private string TablePath(string key, string name) => Path.Combine(Directory, $"{key}.{name}.csv");
+
     /// <summary>
     /// Trains the specs that are not cached yet — together, as one <see cref="BatchedTrainer"/> run, when they share the problem,
     /// step budget and logging (pcngd, which needs per-class passes, runs alone) — and stores each result.
     /// </summary>
-    public void EnsureAll(IReadOnlyList<RunSpec> specs, CancellationToken cancel = default)
+    public void EnsureAll(IReadOnlyList<RunSpec> specs)
     {
         var missing = specs.Where(s => !TryLoad(s, out _)).ToList();
-        foreach (var group in missing.GroupBy(s => (s.Problem, s.Steps, s.LogEvery, Batchable: s.Optimizer.Name != "pcngd")))
+        foreach (var group in missing.GroupBy(s => (s.Problem, s.Steps, s.LogEvery, s.Observe, Batchable: s.Observe == null && !s.Optimizer.Descriptor.PerClassPasses)))
         {
-            if (!group.Key.Batchable || group.Count() == 1) { foreach (var s in group) GetOrRun(s, cancel); continue; }
-            var (problem, model) = ProblemCache.Get(group.Key.Problem);
+            if (!group.Key.Batchable || group.Count() == 1) { foreach (var s in group) GetOrRun(s); continue; }
+            var (problem, model) = Environment.Problems.Get(group.Key.Problem);
             // a run in a batch holds W, G (wide and its own copies) and its logits: 8·(4·d·c + n·c) bytes; batches stay under 4 GB
             long perRun = 8L * (4L * model.D * model.C + (long)model.N * model.C);
             int maxRuns = (int)Math.Clamp((4L << 30) / perRun, 1, 64);
             foreach (var list in group.Chunk(maxRuns))
             {
-                var results = Train(problem, model, list.Select(s => s.Optimizer).ToList(), group.Key.Steps, group.Key.LogEvery, cancel);
+                var results = RunTraining.Train(Environment, problem, model, list.Select(s => s.Optimizer).ToList(), new TrainingSchedule(group.Key.Steps, group.Key.LogEvery));
                 for (int i = 0; i < list.Length; i++)
                 {
                     Store(new RunRecord(list[i], results[i].Rows, results[i].Diverged, results[i].WallSeconds));
@@ -93,30 +108,19 @@ public sealed class RunCache(string directory)
         return rec;
     }
 
-    /// <summary>The cached run, or a new one trained now (and stored).</summary>
-    public RunRecord GetOrRun(RunSpec spec, CancellationToken cancel = default)
+    /// <summary>The cached run, or a new one trained now (and stored), with its observer table when the spec asks for one.</summary>
+    public RunRecord GetOrRun(RunSpec spec)
     {
         if (TryLoad(spec, out var hit)) return hit;
-        var (problem, model) = ProblemCache.Get(spec.Problem);
-        var result = Train(problem, model, [spec.Optimizer], spec.Steps, spec.LogEvery, cancel)[0];
-        var rec = new RunRecord(spec, result.Rows, result.Diverged, result.WallSeconds);
+        var (problem, model) = Environment.Problems.Get(spec.Problem);
+        var observer = spec.Observe is { } name ? RunObservers.Create(name, model, 1) : null;
+        var result = RunTraining.Train(Environment, problem, model, [spec.Optimizer], new TrainingSchedule(spec.Steps, spec.LogEvery),
+            observer != null ? [observer] : null)[0];
+        var tables = new Dictionary<string, (string[], IReadOnlyList<double[]>)>();
+        if (observer != null) tables[observer.Name] = ([.. observer.Header], observer.Rows(0));
+        var rec = new RunRecord(spec, result.Rows, result.Diverged, result.WallSeconds) { Tables = tables };
         Store(rec);
         Trained++;
         return rec;
-    }
-
-    /// <summary>
-    /// Trains runs on one problem from W = 0: resident on the device when the backend is an ILGPU one that has every
-    /// optimizer (<see cref="DeviceTraining"/>), else one <see cref="Trainer"/> run or one <see cref="BatchedTrainer"/> batch.
-    /// </summary>
-    private static IReadOnlyList<TrainingResult> Train(Analytic.Data.Problem problem, Analytic.Models.LinearModel model,
-        IReadOnlyList<OptimizerSettings> optimizers, int steps, int logEvery, CancellationToken cancel)
-    {
-        var la = Analytic.LinearAlgebra.LinearAlgebraControl.Provider;
-        if (la is Gpu.IlgpuProvider gpu && DeviceTraining.Supports(la, problem, optimizers))
-            return DeviceTraining.Run(gpu, problem, optimizers, steps, logEvery, cancel);
-        if (optimizers.Count == 1)
-            return [Trainer.Run(model, optimizers[0].Create(model), new double[model.ParameterCount], steps, problem.Groups, logEvery, null, cancel)];
-        return BatchedTrainer.Run(model, optimizers.Select(o => o.Create(model)).ToList(), steps, problem.Groups, logEvery, cancel);
     }
 }

@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
 using HeavyTail.Analytic.Data;
+using HeavyTail.Analytic.LinearAlgebra;
 using HeavyTail.Analytic.Models;
 using HeavyTail.Ode.Optimizers;
+using HeavyTail.Ode.Training;
 
 namespace HeavyTail.Experiments.Runs;
 
@@ -19,11 +21,17 @@ public interface IRunSpec
     static string HashKey(string canonical) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..20].ToLowerInvariant();
 }
 
-/// <summary>What defines a training run: the problem (generator options), the optimizer settings, steps and logging.</summary>
+/// <summary>
+/// What defines a training run: the problem (generator options), the optimizer settings, steps and logging, the precision
+/// it is computed in, and the tables observed along it (<see cref="Observe"/>: e.g. per-class statistics).
+/// </summary>
 public sealed record RunSpec(ProblemOptions Problem, OptimizerSettings Optimizer, int Steps, int LogEvery) : IRunSpec
 {
-    /// <summary>float64, or float32 when the backend at construction computes in float32 (part of the key only then, so float64 keys are unchanged).</summary>
-    public string Precision { get; init; } = Analytic.LinearAlgebra.LinearAlgebraControl.Provider.SinglePrecision ? "float32" : "float64";
+    /// <summary>float64 by default; part of the key only when float32, so float64 keys are unchanged.</summary>
+    public Precision Precision { get; init; } = Precision.Float64;
+
+    /// <summary>Observer tables recorded with the run (<see cref="RunObservers"/>); part of the key only when not empty.</summary>
+    public string? Observe { get; init; }
 
     /// <summary>Canonical text of every setting (invariant culture, round-trip numbers): the cache key's preimage.</summary>
     public string Canonical()
@@ -32,7 +40,8 @@ public sealed record RunSpec(ProblemOptions Problem, OptimizerSettings Optimizer
         var p = Problem; var o = Optimizer;
         return $"problem={p.Name};m={p.M};samples={p.Samples};classes={p.Classes};dim={p.Dimension};a={N(p.ZipfExponent)};k={p.K};inputs={p.Inputs};seed={p.Seed};" +
                OptimizerCanonical(o) +
-               $"steps={Steps};log={LogEvery};v=1" + (Precision == "float64" ? "" : $";precision={Precision}");
+               $"steps={Steps};log={LogEvery};v=1" + (Precision == Precision.Float64 ? "" : ";precision=float32") +
+               (Observe is { } obs ? $";observe={obs}" : "");
     }
 
     public string Key() => IRunSpec.HashKey(Canonical());
@@ -45,32 +54,62 @@ public sealed record RunSpec(ProblemOptions Problem, OptimizerSettings Optimizer
     }
 }
 
-/// <summary>A finished (or diverged) run as stored in the cache.</summary>
+/// <summary>A finished (or diverged) run as stored in the cache, with the tables its observers recorded.</summary>
 public sealed record RunRecord(IRunSpec Spec, IReadOnlyList<TrainingRow> Rows, bool Diverged, double WallSeconds)
 {
     public double InitialLoss => Rows[0].Loss;
     public double FinalLoss => Rows[^1].Loss;
     /// <summary>The grid rule's score: the final loss, or the initial loss for a diverged run.</summary>
     public double Score => Diverged || !double.IsFinite(FinalLoss) ? InitialLoss : FinalLoss;
+
+    /// <summary>Observer tables by name (header, rows).</summary>
+    public IReadOnlyDictionary<string, (string[] Header, IReadOnlyList<double[]> Rows)> Tables { get; init; } =
+        new Dictionary<string, (string[], IReadOnlyList<double[]>)>();
 }
 
-/// <summary>Problems built once per process and shared by all runs on them (data generation is deterministic).</summary>
-public static class ProblemCache
+/// <summary>
+/// Problems built once per environment and shared by all runs on them (data generation is deterministic), each with a
+/// model on the environment's backend. Thread-safe.
+/// </summary>
+public sealed class ProblemCache(ComputeContext compute)
 {
-    private static readonly Dictionary<(ProblemOptions, string), (Problem, LinearModel)> Cache = new();
+    /// <summary>Problems kept at once: a grid over seeds touches a few; the paper-scale data is gigabytes each.</summary>
+    private const int Capacity = 8;
 
-    /// <summary>The problem and a model on the current backend (<see cref="Analytic.LinearAlgebra.LinearAlgebraControl.Provider"/>).</summary>
-    public static (Problem Problem, LinearModel Model) Get(ProblemOptions o)
+    private readonly Dictionary<ProblemOptions, (Problem, LinearModel)> _cache = new();
+
+    public (Problem Problem, LinearModel Model) Get(ProblemOptions o)
     {
-        var la = Analytic.LinearAlgebra.LinearAlgebraControl.Provider;
-        lock (Cache)
+        lock (_cache)
         {
-            if (Cache.TryGetValue((o, la.Name), out var hit)) return hit;
+            if (_cache.TryGetValue(o, out var hit)) return hit;
             var p = Problems.Create(o);
-            var entry = (p, LinearModel.Create(p.Loss, p.Data, la));
-            if (Cache.Count > 8) Cache.Clear();
-            Cache[(o, la.Name)] = entry;
+            var entry = (p, LinearModel.Create(p.Loss, p.Data, compute));
+            if (_cache.Count >= Capacity) _cache.Clear();
+            _cache[o] = entry;
             return entry;
         }
     }
+}
+
+/// <summary>
+/// Where runs execute and report: the compute context (backend, precision, threads), the problems built on it, a
+/// cancellation token and a progress log. Passed down explicitly from the CLI (or a test).
+/// </summary>
+public sealed class RunEnvironment(ComputeContext compute, CancellationToken cancel = default, Action<string>? log = null)
+{
+    public ComputeContext Compute { get; } = compute ?? throw new ArgumentNullException(nameof(compute));
+    public ProblemCache Problems { get; } = new(compute);
+    public CancellationToken Cancel { get; } = cancel;
+    public Action<string> Log { get; } = log ?? (_ => { });
+
+    /// <summary>A run spec in this environment's precision.</summary>
+    public RunSpec Spec(ProblemOptions problem, OptimizerSettings optimizer, int steps, int logEvery, string? observe = null) =>
+        new(problem, optimizer, steps, logEvery) { Precision = Compute.Precision, Observe = observe };
+
+    /// <summary>The same environment with another log.</summary>
+    public RunEnvironment WithLog(Action<string>? log) => new(Compute, Cancel, log, Problems);
+
+    private RunEnvironment(ComputeContext compute, CancellationToken cancel, Action<string>? log, ProblemCache problems) : this(compute, cancel, log) =>
+        Problems = problems;
 }

@@ -1,5 +1,5 @@
 using HeavyTail.Analytic.Data;
-using HeavyTail.Experiments.Cli;
+using HeavyTail.Experiments.Runs;
 using HeavyTail.Experiments.Datasets;
 using static TorchSharp.torch;
 

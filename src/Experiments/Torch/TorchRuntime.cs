@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using HeavyTail.Analytic.IO;
-using HeavyTail.Experiments.Cli;
+using HeavyTail.Experiments.Runs;
 
 namespace HeavyTail.Experiments.Torch;
 

@@ -1,4 +1,4 @@
-using HeavyTail.Experiments.Cli;
+using HeavyTail.Experiments.Runs;
 using TorchSharp;
 
 namespace HeavyTail.Experiments.Torch;
@@ -24,7 +24,7 @@ public static class TorchSession
             catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException or InvalidOperationException)
             {
                 var inner = e; while (inner.InnerException != null) inner = inner.InnerException;
-                throw new UserError($"TorchSharp could not load libtorch: {HeavyTailCli.OneLine(inner)} (`heavytail torch` shows the native-library check; a rebuild restores the packaged files).");
+                throw new UserError($"TorchSharp could not load libtorch: {UserError.OneLine(inner)} (`heavytail torch` shows the native-library check; a rebuild restores the packaged files).");
             }
             _ready = true;
         }

@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using HeavyTail.Analytic;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Ode.Optimizers;
+using HeavyTail.Ode.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -31,71 +31,21 @@ public sealed record TorchData(Tensor Inputs, Tensor Targets, int Samples, int R
 public sealed record TorchTrainingOptions(int Steps, int LogEvery = 1, int Chunk = 512, int? BatchSize = null, long Seed = 0);
 
 /// <summary>
-/// Trains a TorchSharp classifier with one of the toolkit's optimizers (<see cref="ParameterVector"/>). Full batch:
-/// the gradient of L = (1/R) Σ_rows ℓ_r is accumulated over chunks of samples (each chunk's Σ ℓ_r / R is back-propagated),
-/// and the same pass gives the loss and per-group losses at the current parameters, so row t of the trajectory is the
-/// state after t updates, as for the linear models. With a minibatch size, each step's gradient is that of a batch
-/// drawn without replacement (seeded reshuffle per epoch) and the logged losses come from an extra full pass.
-/// A non-finite loss or parameter stops the run as diverged.
+/// Trains a TorchSharp classifier with one of the toolkit's optimizers (<see cref="ParameterVector"/>) through the one
+/// <see cref="TrainingLoop"/>. Full batch: the gradient of L = (1/R) Σ_rows ℓ_r is accumulated over chunks of samples (each
+/// chunk's Σ ℓ_r / R is back-propagated), and the same pass gives the loss and per-group losses at the current parameters,
+/// so row t of the trajectory is the state after t updates, as for the linear models. With a minibatch size, each step's
+/// gradient is that of a batch drawn without replacement (seeded reshuffle per epoch) and the logged losses come from an
+/// extra full pass. A non-finite loss or parameter stops the run as diverged.
 /// </summary>
 public static class TorchTrainer
 {
     public static TrainingResult Run(IClassifierNetwork net, TorchData data, OptimizerSettings settings, TorchTrainingOptions o,
         Action<int>? progress = null, CancellationToken cancel = default)
     {
-        if (o.Steps < 0) throw new ArgumentException($"steps = {o.Steps} must be ≥ 0.");
         if (o.LogEvery < 1 || o.Chunk < 1) throw new ArgumentException("log-every and chunk must be at least 1.");
-        if (o.BatchSize is int bs && (bs < 1 || bs > data.Samples)) throw new ArgumentException($"batch size {bs} must be in 1..{data.Samples}.");
-        TorchSession.Ensure();
-        var optimizer = settings.Create(null);
-        var pv = new ParameterVector(net.Module);
-        var w = new double[pv.Length];
-        var g = new double[pv.Length];
-        pv.ReadValues(w);
-        var rowLoss = new double[data.Rows];
-        var rows = new List<TrainingRow>();
-        var rng = new SeededRandom(o.Seed);
-        int[]? order = null; int cursor = 0;
-        var sw = Stopwatch.StartNew();
-        net.Module.train();
-        for (int t = 0; ; t++)
-        {
-            cancel.ThrowIfCancellationRequested();
-            bool log = t % o.LogEvery == 0 || t == o.Steps;
-            double loss;
-            if (o.BatchSize is not int batch)
-            {
-                pv.ZeroGradients();
-                loss = Pass(net, data, o.Chunk, rowLoss, backward: t < o.Steps);
-            }
-            else
-            {
-                loss = log ? Pass(net, data, o.Chunk, rowLoss, backward: false) : double.NaN;
-                if (t < o.Steps)
-                {
-                    if (order == null || cursor + batch > order.Length) { order = Permutation(data.Samples, rng); cursor = 0; }
-                    pv.ZeroGradients();
-                    var ids = order.AsSpan(cursor, batch).ToArray();
-                    double batchLoss = FinalizerFence.Run(() => BatchGradient(net, data, ids, o.Chunk));
-                    cursor += batch;
-                    if (!log) loss = batchLoss;
-                }
-            }
-            bool diverged = !double.IsFinite(loss);
-            if (diverged || log)
-                rows.Add(new TrainingRow(t, loss, diverged ? Enumerable.Repeat(double.NaN, data.Groups.K).ToArray() : GroupLosses(rowLoss, data)));
-            if (diverged) return new TrainingResult(rows, w, true, t, sw.Elapsed.TotalSeconds);
-            if (t == o.Steps) return new TrainingResult(rows, w, false, t, sw.Elapsed.TotalSeconds);
-            pv.ReadGradients(g);
-            optimizer.Step(w, g);
-            if (!Array.TrueForAll(w, double.IsFinite))
-            {
-                rows.Add(new TrainingRow(t + 1, double.NaN, Enumerable.Repeat(double.NaN, data.Groups.K).ToArray()));
-                return new TrainingResult(rows, w, true, t + 1, sw.Elapsed.TotalSeconds);
-            }
-            pv.WriteValues(w);
-            progress?.Invoke(t + 1);
-        }
+        var schedule = new TrainingSchedule(o.Steps, o.LogEvery);
+        return TrainingLoop.RunOne(new TorchStepper(net, data, settings, o), schedule, null, progress, cancel);
     }
 
     /// <summary>One pass over all samples: per-row losses into <paramref name="rowLoss"/>, the mean loss returned, and when
@@ -119,7 +69,7 @@ public static class TorchTrainer
         return Mean(rowLoss);
     }
 
-    private static double BatchGradient(IClassifierNetwork net, TorchData data, int[] ids, int chunk)
+    internal static double BatchGradient(IClassifierNetwork net, TorchData data, int[] ids, int chunk)
     {
         double sum = 0;
         long rowsInBatch = (long)ids.Length * data.RowsPerSample;
@@ -162,10 +112,81 @@ public static class TorchTrainer
         return Enumerable.Range(0, k).Select(i => counts[i] == 0 ? double.NaN : sums[i] / counts[i]).ToArray();
     }
 
-    private static int[] Permutation(int n, SeededRandom rng)
+    internal static int[] Permutation(int n, SeededRandom rng)
     {
         var p = Enumerable.Range(0, n).ToArray();
         for (int i = n - 1; i > 0; i--) { int j = rng.NextInt(i + 1); (p[i], p[j]) = (p[j], p[i]); }
         return p;
     }
+}
+
+/// <summary>The stepper of one TorchSharp network: the parameters as a flat double vector updated by a src/Ode optimizer.</summary>
+public sealed class TorchStepper : IStepper
+{
+    private readonly IClassifierNetwork _net;
+    private readonly TorchData _data;
+    private readonly TorchTrainingOptions _o;
+    private readonly Optimizer _optimizer;
+    private readonly ParameterVector _pv;
+    private readonly double[] _w, _g, _rowLoss, _loss = new double[1];
+    private readonly SeededRandom _rng;
+    private int[]? _order;
+    private int _cursor;
+
+    public TorchStepper(IClassifierNetwork net, TorchData data, OptimizerSettings settings, TorchTrainingOptions o)
+    {
+        if (o.Steps < 0) throw new ArgumentException($"steps = {o.Steps} must be ≥ 0.");
+        if (o.BatchSize is int bs && (bs < 1 || bs > data.Samples)) throw new ArgumentException($"batch size {bs} must be in 1..{data.Samples}.");
+        TorchSession.Ensure();
+        _net = net; _data = data; _o = o;
+        _optimizer = settings.Create(null);
+        _pv = new ParameterVector(net.Module);
+        _w = new double[_pv.Length];
+        _g = new double[_pv.Length];
+        _pv.ReadValues(_w);
+        _rowLoss = new double[data.Rows];
+        _rng = new SeededRandom(o.Seed);
+        net.Module.train();
+    }
+
+    public int Runs => 1;
+    public int Groups => _data.Groups.K;
+
+    public ReadOnlySpan<double> Evaluate(bool logged, bool willUpdate)
+    {
+        if (!Array.TrueForAll(_w, double.IsFinite)) { _loss[0] = double.NaN; return _loss; }
+        double loss;
+        if (_o.BatchSize is not int batch)
+        {
+            _pv.ZeroGradients();
+            loss = TorchTrainer.Pass(_net, _data, _o.Chunk, _rowLoss, backward: willUpdate);
+        }
+        else
+        {
+            loss = logged ? TorchTrainer.Pass(_net, _data, _o.Chunk, _rowLoss, backward: false) : double.NaN;
+            if (willUpdate)
+            {
+                if (_order == null || _cursor + batch > _order.Length) { _order = TorchTrainer.Permutation(_data.Samples, _rng); _cursor = 0; }
+                _pv.ZeroGradients();
+                var ids = _order.AsSpan(_cursor, batch).ToArray();
+                double batchLoss = FinalizerFence.Run(() => TorchTrainer.BatchGradient(_net, _data, ids, _o.Chunk));
+                _cursor += batch;
+                if (!logged) loss = batchLoss;
+            }
+        }
+        _loss[0] = loss;
+        return _loss;
+    }
+
+    public double[] GroupLosses(int run) => TorchTrainer.GroupLosses(_rowLoss, _data);
+
+    public void Update(ReadOnlySpan<bool> active)
+    {
+        if (!active[0]) return;
+        _pv.ReadGradients(_g);
+        _optimizer.Step(_w, _g);
+        if (Array.TrueForAll(_w, double.IsFinite)) _pv.WriteValues(_w);
+    }
+
+    public double[] Weights(int run) => (double[])_w.Clone();
 }

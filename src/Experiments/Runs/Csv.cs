@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using HeavyTail.Analytic.IO;
 
-namespace HeavyTail.Experiments.Cli;
+namespace HeavyTail.Experiments.Runs;
 
 /// <summary>CSV output with full round-trip precision, written atomically.</summary>
 public static class Csv

@@ -1,6 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using HeavyTail.Analytic.Data;
+using HeavyTail.Analytic.LinearAlgebra;
 using HeavyTail.Analytic.Models;
 
 namespace HeavyTail.Analytic.Properties;
@@ -29,7 +30,10 @@ public sealed record ProblemCase(int N, int D, int C, double ZipfExponent, doubl
         return Bias ? data.WithBias() : data;
     }
 
-    public LinearModel Model() => LinearModel.Create(Loss, Data());
+    /// <summary>The model on <paramref name="provider"/> (default: the managed reference backend).</summary>
+    public LinearModel Model(ILinearAlgebraProvider? provider = null) => LinearModel.Create(Loss, Data(), provider ?? Reference);
+
+    private static readonly ManagedLinearAlgebraProvider Reference = new();
 
     /// <summary>A weight matrix for the model (d×c, including the bias row when present).</summary>
     public double[] Weights(int salt = 1)

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using HeavyTail.Analytic.IO;
 
-namespace HeavyTail.Experiments.Cli;
+namespace HeavyTail.Experiments.Runs;
 
 /// <summary>JSON output: full round-trip precision for doubles (shortest "R" form), NaN and ±∞ written as null.</summary>
 public static class JsonOut

@@ -1,0 +1,94 @@
+namespace HeavyTail.Analytic.LinearAlgebra;
+
+/// <summary>
+/// The host implementations of the softmax row passes of <see cref="ILinearAlgebraProvider"/> (each row is independent; the
+/// provider's <see cref="ILinearAlgebraProvider.RowPass"/> spreads them over its threads). Formulas on the interface.
+/// </summary>
+public static class SoftmaxRowKernels
+{
+    public static void CrossEntropyGradientRuns(ILinearAlgebraProvider la, double[] z, int rows, int runs, int cols, int[] labels, double[] weights, double[][] sampleLosses)
+    {
+        Guard.Positive(runs, nameof(runs));
+        int wc = runs * cols;
+        Guard.Length(z.Length, rows * wc, nameof(z), $"rows × R·cols = {rows}×{wc}");
+        Guard.Length(labels.Length, rows, nameof(labels), "one label per row");
+        Guard.Length(weights.Length, rows, nameof(weights), "one weight per row");
+        Guard.Length(sampleLosses.Length, runs, nameof(sampleLosses), "one per run");
+        la.RowPass(rows, wc, i =>
+        {
+            for (int r = 0; r < runs; r++)
+            {
+                var block = z.AsSpan(i * wc + r * cols, cols);
+                sampleLosses[r][i] = VectorMath.AllFinite(block)
+                    ? Softmax.CrossEntropyGradientInPlace(block, labels[i], weights[i])
+                    : FillNaN(block);
+            }
+        });
+    }
+
+    private static double FillNaN(Span<double> block) { block.Fill(double.NaN); return double.NaN; }
+
+    public static void HessianVectorRows(ILinearAlgebraProvider la, double[] z, double[] r, int rows, int cols, double[] weights)
+    {
+        Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");
+        Guard.Length(r.Length, rows * cols, nameof(r), $"rows×cols = {rows}×{cols}");
+        Guard.Length(weights.Length, rows, nameof(weights), "one weight per row");
+        la.RowPass(rows, cols, i =>
+        {
+            var pi = z.AsSpan(i * cols, cols); var ri = r.AsSpan(i * cols, cols);
+            Softmax.ProbabilitiesInPlace(pi, out int m);
+            double rm = ri[m], t = 0;
+            for (int b = 0; b < cols; b++) if (b != m) t += pi[b] * (ri[b] - rm);
+            double wi = weights[i];
+            for (int a = 0; a < cols; a++) ri[a] = wi * pi[a] * ((ri[a] - rm) - t);
+        });
+    }
+
+    public static void CurvatureRows(ILinearAlgebraProvider la, double[] z, int rows, int cols, double[] weights)
+    {
+        Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");
+        Guard.Length(weights.Length, rows, nameof(weights), "one weight per row");
+        la.RowPass(rows, cols, i =>
+        {
+            var si = z.AsSpan(i * cols, cols);
+            double rest = Softmax.ProbabilitiesInPlace(si, out int amax);
+            double wi = weights[i];
+            for (int a = 0; a < cols; a++) si[a] = wi * Softmax.Curvature(si[a], a, amax, rest);
+        });
+    }
+
+    public static void ResidualLogMagnitudes(ILinearAlgebraProvider la, double[] z, int rows, int cols, int[] labels, double[] weights, double[] logAbs)
+    {
+        Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");
+        Guard.Length(logAbs.Length, rows * cols, nameof(logAbs), $"rows×cols = {rows}×{cols}");
+        Guard.Length(labels.Length, rows, nameof(labels), "one label per row");
+        Guard.Length(weights.Length, rows, nameof(weights), "one weight per row");
+        la.RowPass(rows, cols, i =>
+        {
+            var zi = z.AsSpan(i * cols, cols); var li = logAbs.AsSpan(i * cols, cols);
+            int y = labels[i];
+            double m = Softmax.Max(zi);
+            double logS = Math.Log(SumExp(zi, m, -1));
+            double logW = Math.Log(weights[i]);
+            for (int a = 0; a < cols; a++) li[a] = logW + (zi[a] - m) - logS;
+            double rest = SumExp(zi, m, y);
+            li[y] = rest > 0 ? logW + Math.Log(rest) - logS : LogSumExpExcept(zi, y) + logW - m - logS;
+        });
+    }
+
+    /// <summary>Σ_{j≠skip} e^{z_j − m}.</summary>
+    private static double SumExp(ReadOnlySpan<double> z, double m, int skip)
+    {
+        double s = 0;
+        for (int j = 0; j < z.Length; j++) if (j != skip) s += Math.Exp(z[j] - m);
+        return s;
+    }
+
+    /// <summary>log Σ_{j≠skip} e^{z_j}, max-subtracted over the remaining entries.</summary>
+    private static double LogSumExpExcept(ReadOnlySpan<double> z, int skip)
+    {
+        double m = double.NegativeInfinity;
+        for (int j = 0; j < z.Length; j++) if (j != skip && z[j] > m) m = z[j];
+        return m + Math.Log(SumExp(z, m, skip));
+    }
+}

@@ -1,0 +1,19 @@
+using HeavyTail.Ode.Training;
+
+namespace HeavyTail.Experiments.Runs;
+
+/// <summary>trajectory.csv: step, loss, group_g_loss … (one row per logged step).</summary>
+public static class Trajectory
+{
+    public static string[] Header(int groups) =>
+        ["step", "loss", .. Enumerable.Range(0, groups).Select(g => $"group_{g}_loss")];
+
+    public static void Write(string path, IReadOnlyList<TrainingRow> rows, int groups) =>
+        Csv.Write(path, Header(groups), rows.Select(row => (IReadOnlyList<double>)[row.Step, row.Loss, .. row.GroupLosses]));
+}
+
+/// <summary>run.json's description of a problem: its <see cref="Analytic.Data.Problem.Info"/> as a JSON object.</summary>
+public static class RunJson
+{
+    public static Dictionary<string, object?> Of(Analytic.Data.Problem p) => p.Info.ToDictionary(kv => kv.Key, kv => (object?)kv.Value);
+}

@@ -1,0 +1,104 @@
+using HeavyTail.Analytic.Data;
+using HeavyTail.Analytic.Models;
+using HeavyTail.Ode.Optimizers;
+
+namespace HeavyTail.Ode.Training;
+
+/// <summary>
+/// One full-batch run of a <see cref="LinearModel"/>: each evaluation is one pass for the loss, the per-sample losses and
+/// ∇L at W (per-group losses from the per-sample ones); a non-finite W evaluates to NaN without a pass.
+/// </summary>
+public sealed class LinearModelStepper : IStepper
+{
+    private readonly LinearModel _model;
+    private readonly Optimizer _optimizer;
+    private readonly FrequencyGroups _groups;
+    private readonly double[] _w, _g, _losses, _loss = new double[1];
+
+    public LinearModelStepper(LinearModel model, Optimizer optimizer, FrequencyGroups groups, double[]? w0 = null)
+    {
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
+        _groups = groups ?? throw new ArgumentNullException(nameof(groups));
+        if (w0 != null && w0.Length != model.ParameterCount) throw new ArgumentException($"W0 has length {w0.Length}, expected d·c = {model.ParameterCount}.", nameof(w0));
+        _w = w0 != null ? (double[])w0.Clone() : new double[model.ParameterCount];
+        _g = new double[_w.Length];
+        _losses = new double[model.N];
+    }
+
+    public LinearModel Model => _model;
+    public int Runs => 1;
+    public int Groups => _groups.K;
+
+    /// <summary>The current W itself (not a copy): for observers that read it without keeping it.</summary>
+    public ReadOnlySpan<double> CurrentWeights => _w;
+
+    public ReadOnlySpan<double> Evaluate(bool logged, bool willUpdate)
+    {
+        _loss[0] = Array.TrueForAll(_w, double.IsFinite) ? _model.LossAndGradient(_w, _g, _losses) : double.NaN;
+        return _loss;
+    }
+
+    public double[] GroupLosses(int run) => _model.PerGroupLossFromSamples(_losses, _groups);
+
+    public void Update(ReadOnlySpan<bool> active)
+    {
+        if (active[0]) _optimizer.Step(_w, _g);
+    }
+
+    public double[] Weights(int run) => (double[])_w.Clone();
+}
+
+/// <summary>
+/// R full-batch runs on the same data advanced together (a step-size grid, several optimizers): their weights sit side by
+/// side in one d × R·c matrix, so each evaluation is one wide GEMM that reads X once for all runs, then per-run residuals
+/// (<see cref="LinearModel.LossAndGradientBatched"/>); each run keeps its own optimizer state. Each run's numbers equal
+/// those of a <see cref="LinearModelStepper"/> run alone.
+/// </summary>
+public sealed class BatchedLinearStepper : IStepper
+{
+    private readonly LinearModel _model;
+    private readonly IReadOnlyList<Optimizer> _optimizers;
+    private readonly FrequencyGroups _groups;
+    private readonly double[] _wWide, _gWide;
+    private readonly double[][] _w, _g, _losses;
+    private double[] _loss = [];
+
+    public BatchedLinearStepper(LinearModel model, IReadOnlyList<Optimizer> optimizers, FrequencyGroups groups)
+    {
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _optimizers = optimizers ?? throw new ArgumentNullException(nameof(optimizers));
+        _groups = groups ?? throw new ArgumentNullException(nameof(groups));
+        int runs = optimizers.Count, d = model.D, c = model.C;
+        _wWide = new double[d * runs * c];
+        _gWide = new double[d * runs * c];
+        _w = Enumerable.Range(0, runs).Select(_ => new double[d * c]).ToArray();
+        _g = Enumerable.Range(0, runs).Select(_ => new double[d * c]).ToArray();
+        _losses = Enumerable.Range(0, runs).Select(_ => new double[model.N]).ToArray();
+    }
+
+    public int Runs => _optimizers.Count;
+    public int Groups => _groups.K;
+
+    public ReadOnlySpan<double> Evaluate(bool logged, bool willUpdate)
+    {
+        _loss = _model.LossAndGradientBatched(_wWide, Runs, _gWide, _losses);
+        return _loss;
+    }
+
+    public double[] GroupLosses(int run) => _model.PerGroupLossFromSamples(_losses[run], _groups);
+
+    public void Update(ReadOnlySpan<bool> active)
+    {
+        int d = _model.D, c = _model.C, wc = Runs * c;
+        for (int r = 0; r < Runs; r++)
+        {
+            if (!active[r]) continue;
+            for (int j = 0; j < d; j++) Array.Copy(_gWide, j * wc + r * c, _g[r], j * c, c);
+            _optimizers[r].Step(_w[r], _g[r]);
+            for (int j = 0; j < d; j++) Array.Copy(_w[r], j * c, _wWide, j * wc + r * c, c);
+        }
+    }
+
+    public double[] Weights(int run) => (double[])_w[run].Clone();
+}

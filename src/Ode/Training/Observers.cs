@@ -1,0 +1,62 @@
+using HeavyTail.Analytic.Models;
+using HeavyTail.Analytic.Statistics;
+
+namespace HeavyTail.Ode.Training;
+
+/// <summary>An observer whose records form a table (one row per observed (run, step)), which a run cache can store with the run.</summary>
+public interface ITableObserver : ITrainingObserver
+{
+    /// <summary>Name of the table (a file-name part: lower case, dashes).</summary>
+    string Name { get; }
+    IReadOnlyList<string> Header { get; }
+    /// <summary>Run r's rows, in step order.</summary>
+    IReadOnlyList<double[]> Rows(int run);
+}
+
+/// <summary>Records, per run, one table row per observed step; <see cref="Measure"/> gives the row's values after the step.</summary>
+public abstract class TableObserver(int runs) : ITableObserver
+{
+    private readonly List<double[]>[] _rows = Enumerable.Range(0, runs).Select(_ => new List<double[]>()).ToArray();
+
+    public abstract string Name { get; }
+    public abstract IReadOnlyList<string> Header { get; }
+    public IReadOnlyList<double[]> Rows(int run) => _rows[run];
+
+    public void Observe(int run, int step, double loss, IStepper stepper) => _rows[run].Add([step, .. Measure(run, step, loss, stepper)]);
+
+    /// <summary>The row after its leading step column.</summary>
+    protected abstract double[] Measure(int run, int step, double loss, IStepper stepper);
+}
+
+/// <summary>
+/// The per-class statistics of the paper's Figure 10 at each logged W (<see cref="PerClassStatistics"/>): the loss, Spearman
+/// ρ of the class-block gradient norms and Hessian block traces with the class frequency, the gradient heterogeneity (CV and
+/// max/min of the block norms, Tomihari &amp; Sato), and the c norms and c traces.
+/// </summary>
+public sealed class PerClassStatisticsObserver(LinearModel model, int runs = 1) : TableObserver(runs)
+{
+    public const string TableName = "per-class-stats";
+
+    public override string Name => TableName;
+
+    public override IReadOnlyList<string> Header { get; } =
+        ["step", "loss", "spearman_grad_freq", "spearman_trace_freq", "cv", "max_min",
+         .. Enumerable.Range(0, model.C).Select(k => $"grad_norm_{k}"), .. Enumerable.Range(0, model.C).Select(k => $"trace_{k}")];
+
+    protected override double[] Measure(int run, int step, double loss, IStepper stepper)
+    {
+        var s = PerClassStatistics.Compute(model, stepper.Weights(run));
+        return [s.Loss, s.SpearmanGradFrequency, s.SpearmanTraceFrequency, s.Heterogeneity.CoefficientOfVariation, s.Heterogeneity.MaxMinRatio,
+                .. s.PerClassGradNorm, .. s.PerClassHessianTrace];
+    }
+}
+
+/// <summary>The loss of each class's samples at each logged W (<see cref="LinearModel.PerClassLoss"/>): the one-hot theory model's curves.</summary>
+public sealed class PerClassLossObserver(LinearModel model, int runs = 1) : TableObserver(runs)
+{
+    public override string Name => "per-class-loss";
+
+    public override IReadOnlyList<string> Header { get; } = ["step", .. Enumerable.Range(0, model.C).Select(k => $"class_{k}_loss")];
+
+    protected override double[] Measure(int run, int step, double loss, IStepper stepper) => model.PerClassLoss(stepper.Weights(run));
+}
