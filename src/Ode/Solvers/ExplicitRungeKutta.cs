@@ -15,7 +15,10 @@ public sealed class ExplicitRungeKutta
         Tableau = tableau;
         if (tableau.BEmbedded is { } bHat) _errorWeights = tableau.B.Select((b, j) => b - bHat[j]).ToArray();
         if (tableau.DenseOutput is { } dense)
+        {
             _denseStages = Enumerable.Range(0, tableau.Stages).Where(j => dense.D[j] != 0).ToArray();
+            if (_denseStages.Length == 0) throw new ArgumentException($"tableau {tableau.Name}: dense-output weights are all zero; omit them for Hermite interpolation.");
+        }
     }
 
     public ButcherTableau Tableau { get; }
@@ -93,24 +96,19 @@ public sealed class ExplicitRungeKutta
     internal void Interpolate(double theta, double h, double[] y0, double[] y1, double[][] k, double[] f1, double[] output)
     {
         int n = y0.Length;
-        if (Tableau.DenseOutput is { } dense)
+        if (_denseStages is { } js)
         {
-            var d = dense.D;
-            var js = _denseStages!;
-            int last = Tableau.Stages - 1;
+            // h Σ_j d_j k_j over the stages with d_j ≠ 0, summed in stage order; f1 stands for the FSAL stage k_{s−1}.
+            var d = Tableau.DenseOutput!.D;
+            var stage = js.Select(j => j == Tableau.Stages - 1 ? f1 : k[j]).ToArray();
             double th1 = 1 - theta;
             for (int q = 0; q < n; q++)
             {
                 double ydiff = y1[q] - y0[q];
                 double bspl = h * k[0][q] - ydiff;
                 double r4 = ydiff - h * f1[q] - bspl;
-                double sum = 0;
-                for (int i = 0; i < js.Length; i++)
-                {
-                    int j = js[i];
-                    double term = d[j] * (j == last ? f1 : k[j])[q];
-                    sum = i == 0 ? term : sum + term;
-                }
+                double sum = d[js[0]] * stage[0][q];
+                for (int i = 1; i < js.Length; i++) sum += d[js[i]] * stage[i][q];
                 double r5 = h * sum;
                 output[q] = y0[q] + theta * (ydiff + th1 * (bspl + theta * (r4 + th1 * r5)));
             }
