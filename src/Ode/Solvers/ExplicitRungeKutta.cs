@@ -1,8 +1,11 @@
+using HeavyTail.Ode.Flows;
+
 namespace HeavyTail.Ode.Solvers;
 
 /// <summary>
-/// An explicit Runge–Kutta solver over a <see cref="ButcherTableau"/>. Dense output: Hairer's 4th-order continuous
-/// extension for Dormand–Prince 5(4), cubic Hermite interpolation (3rd order, from y and f at both ends) otherwise.
+/// An explicit Runge–Kutta solver over a <see cref="ButcherTableau"/>: it steps and it interpolates. Dense output comes
+/// from the tableau's data: its <see cref="ButcherTableau.DenseOutput"/> when present (Dormand–Prince 5(4): Hairer's
+/// 4th-order continuous extension), otherwise cubic Hermite interpolation from y and f at both ends of the step.
 /// </summary>
 public sealed class ExplicitRungeKutta
 {
@@ -10,6 +13,12 @@ public sealed class ExplicitRungeKutta
     {
         tableau.Check();
         Tableau = tableau;
+        if (tableau.BEmbedded is { } bHat) _errorWeights = tableau.B.Select((b, j) => b - bHat[j]).ToArray();
+        if (tableau.DenseOutput is { } dense)
+        {
+            _denseStages = Enumerable.Range(0, tableau.Stages).Where(j => dense.D[j] != 0).ToArray();
+            if (_denseStages.Length == 0) throw new ArgumentException($"tableau {tableau.Name}: dense-output weights are all zero; omit them for Hermite interpolation.");
+        }
     }
 
     public ButcherTableau Tableau { get; }
@@ -24,31 +33,34 @@ public sealed class ExplicitRungeKutta
 
     public static ExplicitRungeKutta ByName(string name) => new(Tableaus.ByName(name));
 
+    /// <summary>e = b − b̂, the weights of the embedded error estimate h Σ e_j k_j; null without one.</summary>
+    private readonly double[]? _errorWeights;
+
+    /// <summary>The stages j with d_j ≠ 0 that the continuous extension reads, in order; null for Hermite interpolation.</summary>
+    private readonly int[]? _denseStages;
+
+    /// <summary>Interior stages 0 &lt; j &lt; s − 1 that a stored step must keep for <see cref="Interpolate"/> (k_0 = f0, k_{s−1} = f1 are kept anyway).</summary>
+    internal IEnumerable<int> InteriorDenseStages => (_denseStages ?? []).Where(j => j > 0 && j < Tableau.Stages - 1);
+
+    /// <summary>Buffers of one solve, with k[0] = f(t, y): allocates them and evaluates k[0] (one evaluation).</summary>
+    internal RungeKuttaState Init(IVectorField f, double t0, double[] y0)
+    {
+        var state = new RungeKuttaState(Tableau.Stages, y0);
+        f.Evaluate(t0, state.Y, state.K[0]);
+        state.FunctionEvaluations++;
+        return state;
+    }
+
     /// <summary>
-    /// One step from (t, y) with k[0] = f(t, y) given: fills the stages k[1..s−1], writes y_{n+1} into
-    /// <paramref name="yNew"/> and, when the tableau has one, the error estimate h·Σ(b_j − b̂_j)k_j into <paramref name="err"/>.
-    /// Returns the number of function evaluations.
+    /// One step of size h from (t, y) with k[0] = f(t, y): fills the stages k[1..s−1] and writes y1 = y + h Σ b_j k_j.
+    /// Returns the error norm for the controller: with a tolerance, RMS_i(h Σ e_j k_{j,i} / (atol + rtol·max(|y_i|, |y1_i|)))
+    /// (non-finite when a stage is); without one, 0 when y1 is finite and NaN otherwise.
     /// </summary>
-    internal int Step(Flows.IVectorField f, double t, double h, double[] y, double[][] k, double[] yNew, double[] tmp)
-    {
-        RunStages(f, t, h, y, k, tmp);
-        StageCombination.Apply(y, h, Tableau.B, k, Tableau.Stages, yNew);
-        return Tableau.Stages - 1;
-    }
-
-    /// <summary>As <see cref="Step"/>, also returning the RMS error norm of the embedded estimate (needs one).</summary>
-    internal int StepWithError(Flows.IVectorField f, double t, double h, double[] y, double[][] k, double[] yNew, double[] tmp,
-        double rtol, double atol, out double errorNorm)
-    {
-        RunStages(f, t, h, y, k, tmp);
-        errorNorm = StageCombination.FinalizeWithError(y, h, Tableau.B, _errorWeights!, k, Tableau.Stages, yNew, rtol, atol);
-        return Tableau.Stages - 1;
-    }
-
-    private void RunStages(Flows.IVectorField f, double t, double h, double[] y, double[][] k, double[] tmp)
+    internal double Step(IVectorField f, double t, double h, RungeKuttaState state, ErrorTolerance? tolerance)
     {
         var tab = Tableau;
-        var rows = f is Flows.IRowSeparableField { IsRowSeparable: true } rs && y.Length % rs.RowLength == 0 ? rs : null;
+        var (y, k, yNew, tmp) = (state.Y, state.K, state.YNew, state.Tmp);
+        var rows = f is IRowSeparableField { IsRowSeparable: true } rs && y.Length % rs.RowLength == 0 ? rs : null;
         for (int i = 1; i < tab.Stages; i++)
         {
             if (rows != null)
@@ -59,26 +71,45 @@ public sealed class ExplicitRungeKutta
             StageCombination.Apply(y, h, tab.A[i], k, i, tmp);
             f.Evaluate(t + tab.C[i] * h, tmp, k[i]);
         }
+        state.FunctionEvaluations += tab.Stages - 1;
+        if (tolerance is { } tol)
+        {
+            var e = _errorWeights ?? throw new InvalidOperationException($"{Name} has no embedded error estimate.");
+            return StageCombination.FinalizeWithError(y, h, tab.B, e, k, tab.Stages, yNew, tol.Rtol, tol.Atol);
+        }
+        StageCombination.Apply(y, h, tab.B, k, tab.Stages, yNew);
+        return Analytic.VectorMath.AllFinite(yNew) ? 0 : double.NaN;
     }
 
-    private double[]? _errorWeightsCache;
-    private double[]? _errorWeights => Tableau.BEmbedded is null ? null
-        : _errorWeightsCache ??= Tableau.B.Select((b, j) => b - Tableau.BEmbedded[j]).ToArray();
+    /// <summary>f1 = f(t + h, y1) of an accepted step: the last stage when FSAL, otherwise one evaluation (the next step's k[0] anyway).</summary>
+    internal void EvaluateEnd(IVectorField f, double tEnd, RungeKuttaState state)
+    {
+        if (Tableau.IsFsal) Array.Copy(state.K[Tableau.Stages - 1], state.F1, state.F1.Length);
+        else { f.Evaluate(tEnd, state.YNew, state.F1); state.FunctionEvaluations++; }
+    }
 
-    /// <summary>The state at t + θh, 0 ≤ θ ≤ 1, from the step's data (f1 = f(t + h, y1)).</summary>
+    /// <summary>
+    /// The state at t + θh, 0 ≤ θ ≤ 1, from a step's data: y0, y1, f1 = f(t + h, y1) and the stages k (k[0] = f(t, y0); only
+    /// the stages the continuous extension reads need be present). The formulas are those of <see cref="DenseOutput"/>
+    /// (with f1 standing for k_{s−1}) and, without it, y = h00 y0 + h10 h f0 + h01 y1 + h11 h f1 in the cubic Hermite basis.
+    /// </summary>
     internal void Interpolate(double theta, double h, double[] y0, double[] y1, double[][] k, double[] f1, double[] output)
     {
         int n = y0.Length;
-        if (ReferenceEquals(Tableau, Tableaus.DormandPrince54) || Tableau.Name == "dopri5")
+        if (_denseStages is { } js)
         {
-            var d = Tableaus.DormandPrinceDense;
+            // h Σ_j d_j k_j over the stages with d_j ≠ 0, summed in stage order; f1 stands for the FSAL stage k_{s−1}.
+            var d = Tableau.DenseOutput!.D;
+            var stage = js.Select(j => j == Tableau.Stages - 1 ? f1 : k[j]).ToArray();
             double th1 = 1 - theta;
             for (int q = 0; q < n; q++)
             {
                 double ydiff = y1[q] - y0[q];
                 double bspl = h * k[0][q] - ydiff;
                 double r4 = ydiff - h * f1[q] - bspl;
-                double r5 = h * (d[0] * k[0][q] + d[2] * k[2][q] + d[3] * k[3][q] + d[4] * k[4][q] + d[5] * k[5][q] + d[6] * f1[q]);
+                double sum = d[js[0]] * stage[0][q];
+                for (int i = 1; i < js.Length; i++) sum += d[js[i]] * stage[i][q];
+                double r5 = h * sum;
                 output[q] = y0[q] + theta * (ydiff + th1 * (bspl + theta * (r4 + th1 * r5)));
             }
             return;
@@ -87,5 +118,38 @@ public sealed class ExplicitRungeKutta
         double h00 = 2 * t3 - 3 * t2 + 1, h10 = t3 - 2 * t2 + theta, h01 = -2 * t3 + 3 * t2, h11 = t3 - t2;
         for (int q = 0; q < n; q++)
             output[q] = h00 * y0[q] + h10 * h * k[0][q] + h01 * y1[q] + h11 * h * f1[q];
+    }
+}
+
+/// <summary>The tolerances of the error norm a step-size controller reads: scale_i = Atol + Rtol·max(|y_i|, |y1_i|).</summary>
+public readonly record struct ErrorTolerance(double Rtol, double Atol);
+
+/// <summary>
+/// Buffers of one explicit Runge–Kutta solve: the state Y at the current t with K[0] = f(t, Y), the stages, the candidate
+/// YNew and F1 = f(t + h, YNew), and the count of function evaluations.
+/// </summary>
+internal sealed class RungeKuttaState
+{
+    public RungeKuttaState(int stages, double[] y0)
+    {
+        int n = y0.Length;
+        Y = (double[])y0.Clone(); YNew = new double[n]; Tmp = new double[n]; F1 = new double[n];
+        K = new double[stages][];
+        for (int i = 0; i < stages; i++) K[i] = new double[n];
+    }
+
+    public double[] Y { get; private set; }
+    public double[] YNew { get; private set; }
+    public double[] Tmp { get; }
+    public double[] F1 { get; private set; }
+    public double[][] K { get; }
+    /// <summary>Function evaluations so far (a field, so a controller's start can add to it by reference).</summary>
+    public int FunctionEvaluations;
+
+    /// <summary>Moves to the accepted step's end: Y ← YNew, K[0] ← F1 (by swapping buffers).</summary>
+    public void Advance()
+    {
+        (Y, YNew) = (YNew, Y);
+        (K[0], F1) = (F1, K[0]);
     }
 }

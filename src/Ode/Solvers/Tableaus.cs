@@ -17,6 +17,11 @@ public static class Tableaus
         [2.0 / 9, 1.0 / 3, 4.0 / 9, 0.0],
         [7.0 / 24, 1.0 / 4, 1.0 / 3, 1.0 / 8], 2);
 
+    /// <summary>Coefficients d of the dense output of Dormand–Prince 5(4) (Hairer, Nørsett &amp; Wanner; DOPRI5's CONTD5); above the tableau, as static fields initialise in textual order.</summary>
+    public static readonly double[] DormandPrinceDense =
+        [-12715105075.0 / 11282082432, 0, 87487479700.0 / 32700410799, -10690763975.0 / 1880347072,
+         701980252875.0 / 199316789632, -1453857185.0 / 822651844, 69997945.0 / 29380423];
+
     /// <summary>Dormand–Prince 5(4), FSAL, with Hairer's 4th-order dense output (see <see cref="DormandPrinceDense"/>).</summary>
     public static readonly ButcherTableau DormandPrince54 = new("dopri5", 5, [0.0, 1.0 / 5, 3.0 / 10, 4.0 / 5, 8.0 / 9, 1.0, 1.0],
         [
@@ -29,12 +34,8 @@ public static class Tableaus
             [35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84, 0],
         ],
         [35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84, 0],
-        [5179.0 / 57600, 0, 7571.0 / 16695, 393.0 / 640, -92097.0 / 339200, 187.0 / 2100, 1.0 / 40], 4);
-
-    /// <summary>Coefficients d of the dense output of Dormand–Prince 5(4) (Hairer, Nørsett &amp; Wanner; DOPRI5's CONTD5).</summary>
-    public static readonly double[] DormandPrinceDense =
-        [-12715105075.0 / 11282082432, 0, 87487479700.0 / 32700410799, -10690763975.0 / 1880347072,
-         701980252875.0 / 199316789632, -1453857185.0 / 822651844, 69997945.0 / 29380423];
+        [5179.0 / 57600, 0, 7571.0 / 16695, 393.0 / 640, -92097.0 / 339200, 187.0 / 2100, 1.0 / 40], 4,
+        new DenseOutput(4, DormandPrinceDense));
 
     public static readonly IReadOnlyList<ButcherTableau> All = [Euler, Heun, Rk4, BogackiShampine32, DormandPrince54];
 
