@@ -134,7 +134,7 @@ public class GradientSignTests
     {
         int c = 4;
         var data = HeavyTail.Analytic.Data.Problems.OneHot(c, 1.0).Data;
-        var m = new SoftmaxCrossEntropyModel(data);
+        var m = new SoftmaxCrossEntropyModel(data, Reference.Managed);
         var w = new double[c * c];
         for (int k = 0; k < c; k++) w[k * c + k] = 2000; // margin 2000: every p_kj (j ≠ k) underflows to 0
         var g = new double[c * c]; m.LossAndGradient(w, g);

@@ -61,7 +61,7 @@ public class GeneratorTests
         Assert.Equal(100, p.Data.ClassCounts[0]);
         Assert.Equal(10, p.Data.ClassCounts[1]);
         Assert.Equal(1, p.Data.ClassCounts[110]);
-        var model = LinearModel.Create(p.Loss, p.Data);
+        var model = LinearModel.Create(p.Loss, p.Data, Reference.Managed);
         var eye = new double[111 * 111];
         for (int i = 0; i < 111; i++) eye[i * 111 + i] = 1;
         Assert.Equal(0.0, model.Loss(eye));
@@ -86,7 +86,7 @@ public class GeneratorTests
         var p = Problems.OneHot(10, 1.0);
         Assert.Equal(10, p.Data.N);
         Assert.Equal(1.0, p.Data.Weights.Sum(), 14);
-        var model = LinearModel.Create(p.Loss, p.Data);
+        var model = LinearModel.Create(p.Loss, p.Data, Reference.Managed);
         Assert.Equal(Math.Log(10), model.Loss(new double[100]), 14);
     }
 

@@ -24,7 +24,7 @@ public class StatisticsTests
     public void Hutchinson_estimate_is_within_four_standard_errors_of_the_exact_trace()
     {
         var p = Problems.Zipf(8, 200, 6, 1.0, seed: 4);
-        var m = LinearModel.Create(p.Loss, p.Data);
+        var m = LinearModel.Create(p.Loss, p.Data, Reference.Managed);
         var w = new double[m.ParameterCount]; new SeededRandom(1).FillGaussian(w, 0.5);
         var traces = new double[m.C]; m.Curvature(w, null, traces);
         var (est, se) = Hutchinson.Trace((v, hv) => m.HessianVectorProduct(w, v, hv), m.ParameterCount, 400, seed: 2);
@@ -57,7 +57,7 @@ public class StatisticsTests
     public void At_zero_weights_on_ht_random_every_class_and_group_loss_is_log_c()
     {
         var p = Problems.HtRandom(5, seed: 1);
-        var m = LinearModel.Create(p.Loss, p.Data);
+        var m = LinearModel.Create(p.Loss, p.Data, Reference.Managed);
         var w = new double[m.ParameterCount];
         var s = PerClassStatistics.Compute(m, w);
         Assert.Equal(Math.Log(31), s.Loss, 14);
@@ -85,7 +85,7 @@ public class StatisticsTests
     public void Weighted_per_group_loss_reduces_to_the_group_mean()
     {
         var p = Problems.Zipf(6, 60, 3, 1.0, seed: 8);
-        var m = LinearModel.Create(p.Loss, p.Data);
+        var m = LinearModel.Create(p.Loss, p.Data, Reference.Managed);
         var w = new double[m.ParameterCount]; new SeededRandom(3).FillGaussian(w);
         var losses = new double[m.N]; m.PerSampleLoss(w, losses);
         var groups = m.PerGroupLoss(w, p.Groups);
@@ -100,7 +100,7 @@ public class StatisticsTests
     public void Validation_names_the_bad_argument()
     {
         var p = Problems.Zipf(3, 10, 2, 1.0);
-        var m = LinearModel.Create(p.Loss, p.Data);
+        var m = LinearModel.Create(p.Loss, p.Data, Reference.Managed);
         var bad = new double[m.ParameterCount]; bad[1] = double.NaN;
         Assert.Contains("W[1] = NaN", Assert.Throws<ArgumentException>(() => m.Loss(bad)).Message);
         Assert.Contains("W has length 2", Assert.Throws<ArgumentException>(() => m.Loss(new double[2])).Message);

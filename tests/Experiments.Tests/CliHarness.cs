@@ -1,3 +1,5 @@
+using HeavyTail.Ode.Training;
+using HeavyTail.Experiments.Runs;
 using HeavyTail.Experiments.Cli;
 
 namespace HeavyTail.Experiments.Tests;

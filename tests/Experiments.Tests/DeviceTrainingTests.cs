@@ -1,3 +1,4 @@
+using HeavyTail.Ode.Training;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.LinearAlgebra;
 using HeavyTail.Experiments.Runs;
@@ -18,11 +19,14 @@ public class DeviceTrainingTests
         var model = Analytic.Models.LinearModel.Create(problem.Loss, problem.Data, new ManagedLinearAlgebraProvider());
         OptimizerSettings[] settings = [new("gd", 1.0), new("adam", 0.01), new("sign-m", 0.003), new("gd", 1e38)];
         using var gpu = IlgpuProvider.Create(preferCuda: false);
-        Assert.True(DeviceTraining.Supports(gpu, problem, settings));
-        Assert.False(DeviceTraining.Supports(gpu, problem, [new OptimizerSettings("pcngd", 1)]));
-        Assert.False(DeviceTraining.Supports(new ManagedLinearAlgebraProvider(), problem, settings));
-        var device = DeviceTraining.Run(gpu, problem, settings, steps: 10, logEvery: 3);
-        var reference = BatchedTrainer.Run(model, settings.Select(s => s.Create(model)).ToList(), 10, problem.Groups, 3);
+        using var onDevice = new ComputeContext(gpu, ownsProvider: false);
+        using var onCpu = ComputeContext.Managed();
+        var env = new RunEnvironment(onDevice);
+        Assert.True(RunTraining.OnDevice(env, problem, settings));
+        Assert.False(RunTraining.OnDevice(env, problem, [new OptimizerSettings("pcngd", 1)]));
+        Assert.False(RunTraining.OnDevice(new RunEnvironment(onCpu), problem, settings));
+        var device = RunTraining.Train(env, problem, model, settings, new TrainingSchedule(10, 3));
+        var reference = TrainingLoop.Run(new BatchedLinearStepper(model, settings.Select(s => s.Create(model)).ToList(), problem.Groups), new TrainingSchedule(10, 3));
         for (int r = 0; r < 3; r++)
         {
             Assert.False(device[r].Diverged);
@@ -48,18 +52,14 @@ public class DeviceTrainingTests
     {
         string dir = CliHarness.TempDir();
         string[] common = ["grid", "--problem", "ht-random", "--m", "3", "--optimizer", "adam", "--steps", "8", "--seeds", "1", "--quiet", "--out", dir];
-        try
-        {
-            var gpu = CliHarness.Run([.. common, "--backend", "ilgpu-cpu"]);
-            Assert.True(gpu.Code == 0, gpu.Err);
-            var cache = Path.Combine(dir, "_cache");
-            int afterGpu = Directory.GetFiles(cache, "*.json").Length;
-            Assert.True(afterGpu > 0);
-            var cpu = CliHarness.Run([.. common, "--backend", "cpu"]);
-            Assert.True(cpu.Code == 0, cpu.Err);
-            // the float64 runs are new entries (the float32 ones carry precision=float32 in their key), not cache hits
-            Assert.Equal(2 * afterGpu, Directory.GetFiles(cache, "*.json").Length);
-        }
-        finally { LinearAlgebraControl.Use("auto"); }
+        var gpu = CliHarness.Run([.. common, "--backend", "ilgpu-cpu"]);
+        Assert.True(gpu.Code == 0, gpu.Err);
+        var cache = Path.Combine(dir, "_cache");
+        int afterGpu = Directory.GetFiles(cache, "*.json").Length;
+        Assert.True(afterGpu > 0);
+        var cpu = CliHarness.Run([.. common, "--backend", "cpu"]);
+        Assert.True(cpu.Code == 0, cpu.Err);
+        // the float64 runs are new entries (the float32 ones carry precision=float32 in their key), not cache hits
+        Assert.Equal(2 * afterGpu, Directory.GetFiles(cache, "*.json").Length);
     }
 }

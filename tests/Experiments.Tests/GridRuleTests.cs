@@ -1,3 +1,5 @@
+using HeavyTail.Analytic.LinearAlgebra;
+using HeavyTail.Ode.Training;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Experiments.Runs;
 using HeavyTail.Ode.Optimizers;
@@ -54,7 +56,7 @@ public class GridRuleTests
     public void A_killed_grid_resumes_and_trains_only_the_missing_runs()
     {
         string dir = CliHarness.TempDir();
-        var cache = new RunCache(Path.Combine(dir, "_cache"));
+        var cache = new RunCache(Path.Combine(dir, "_cache"), new RunEnvironment(ComputeContext.Managed()));
         var full = GridSearch.Run(cache, Tiny, new OptimizerSettings("gd", 1), 20, 5, [0])!;
         Assert.Equal(10, cache.Trained);
         // simulate a kill: two runs lost their status file, one CSV is truncated
@@ -62,7 +64,7 @@ public class GridRuleTests
         File.Delete(jsons[0]); File.Delete(jsons[1]);
         var csvs = Directory.GetFiles(cache.Directory, "*.csv").OrderBy(f => f).ToArray();
         File.WriteAllText(csvs[5], "step,loss\n0,1");
-        var again = new RunCache(cache.Directory);
+        var again = new RunCache(cache.Directory, cache.Environment);
         var resumed = GridSearch.Run(again, Tiny, new OptimizerSettings("gd", 1), 20, 5, [0])!;
         Assert.InRange(again.Trained, 2, 3);
         Assert.Equal(full.BestLr, resumed.BestLr);

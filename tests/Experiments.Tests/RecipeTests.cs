@@ -1,3 +1,5 @@
+using HeavyTail.Ode.Training;
+using HeavyTail.Experiments.Runs;
 using System.Text.Json;
 using HeavyTail.Experiments.Cli;
 using HeavyTail.Experiments.Recipes;

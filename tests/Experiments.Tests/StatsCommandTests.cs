@@ -1,3 +1,5 @@
+using HeavyTail.Ode.Training;
+using HeavyTail.Experiments.Runs;
 using System.Text.Json;
 using HeavyTail.Analytic.IO;
 
@@ -14,7 +16,7 @@ public class StatsCommandTests
         Assert.Contains(JsonOut(Math.Log(15)), o);
     }
 
-    private static string JsonOut(double v) => HeavyTail.Experiments.Cli.JsonOut.Number(v);
+    private static string JsonOut(double v) => HeavyTail.Experiments.Runs.JsonOut.Number(v);
 
     [Fact]
     public void Data_then_stats_writes_every_output_with_the_documented_keys()
@@ -40,7 +42,7 @@ public class StatsCommandTests
 
         // The same numbers as the library.
         var data = new HeavyTail.Analytic.Data.Dataset(Npy.Read(Path.Combine(dir, "X.npy")).Values, Npy.Read(Path.Combine(dir, "y.npy")).ToInt32("y"), 50, 4, 6);
-        var model = new HeavyTail.Analytic.Models.SoftmaxCrossEntropyModel(data);
+        var model = new HeavyTail.Analytic.Models.SoftmaxCrossEntropyModel(data, Reference.Managed);
         var g = new double[24];
         double loss = model.LossAndGradient(w, g);
         Assert.Equal(loss, doc.RootElement.GetProperty("loss").GetDouble());

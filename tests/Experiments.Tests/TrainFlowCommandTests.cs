@@ -1,3 +1,5 @@
+using HeavyTail.Ode.Training;
+using HeavyTail.Experiments.Runs;
 using System.Globalization;
 using System.Text.Json;
 using HeavyTail.Analytic.IO;

@@ -23,10 +23,10 @@ public class DeviceTrainerTests
         }
     }
 
-    private static readonly DeviceRun[] Runs =
+    private static readonly OptimizerSettings[] Runs =
     [
-        new("gd", 2.0), new("gd-m", 0.5), new("sign", 0.01), new("sign-m", 0.003), new("adam", 0.01), new("adam-nm", 0.003),
-        new("adagrad", 0.03), new("normalized", 0.5), new("normalized-m", 0.1),
+        new OptimizerSettings("gd", 2.0), new OptimizerSettings("gd-m", 0.5), new OptimizerSettings("sign", 0.01), new OptimizerSettings("sign-m", 0.003), new OptimizerSettings("adam", 0.01), new OptimizerSettings("adam-nm", 0.003),
+        new OptimizerSettings("adagrad", 0.03), new OptimizerSettings("normalized", 0.5), new OptimizerSettings("normalized-m", 0.1),
     ];
 
     [Theory]
@@ -38,7 +38,7 @@ public class DeviceTrainerTests
         using var gpu = cuda ? IlgpuProvider.TryCreateCuda()! : IlgpuProvider.Create(preferCuda: false);
         using var trainer = new DeviceSoftmaxTrainer(gpu, p.Data.X.Select(v => (float)v).ToArray(), p.Data.Labels, n, d, c, Runs);
         var model = new SoftmaxCrossEntropyModel(p.Data, new ManagedLinearAlgebraProvider());
-        var optimizers = Runs.Select(r => new OptimizerSettings(r.Optimizer, r.Lr) { Momentum = r.Momentum, Eps = r.Eps }.Create(model)).ToArray();
+        var optimizers = Runs.Select(r => r.Create(model)).ToArray();
         var w = Runs.Select(_ => new double[d * c]).ToArray();
         var g = new double[d * c];
         const int steps = 6;
@@ -51,7 +51,7 @@ public class DeviceTrainerTests
                 optimizers[r].Step(w[r], g);
                 // float32 inputs (2⁻²⁴ each), d ≤ 192 and n ≤ 160 term float sums (≤ 192·2⁻²⁴ ≈ 1.1e-5 worst case), exp/log in float:
                 // the loss at step t is within ≈ 1e-5 relative of the double one at these step sizes; 1e-4 leaves room.
-                Assert.True(Math.Abs(losses[r] - loss) <= 1e-4 * loss, $"{Runs[r].Optimizer} step {t}: device {losses[r]} vs {loss}");
+                Assert.True(Math.Abs(losses[r] - loss) <= 1e-4 * loss, $"{Runs[r].Name} step {t}: device {losses[r]} vs {loss}");
             }
         }
         for (int r = 0; r < Runs.Length; r++)
@@ -61,7 +61,7 @@ public class DeviceTrainerTests
             // W after 6 steps: the same float32 budget on the gradient, times η and the steps; sign-based runs move every
             // coordinate by exactly ±η per step, so a sign that differs would show as an error of 2η ≫ the bound below.
             for (int i = 0; i < wf.Length; i++)
-                Assert.True(Math.Abs(wf[i] - w[r][i]) <= 1e-4 * scale, $"{Runs[r].Optimizer} W[{i}]: {wf[i]} vs {w[r][i]}");
+                Assert.True(Math.Abs(wf[i] - w[r][i]) <= 1e-4 * scale, $"{Runs[r].Name} W[{i}]: {wf[i]} vs {w[r][i]}");
         }
         Assert.DoesNotContain(true, trainer.Diverged);
     }
@@ -71,7 +71,7 @@ public class DeviceTrainerTests
     {
         var p = Problems.HtRandom(3, seed: 1);
         using var gpu = IlgpuProvider.Create(preferCuda: false);
-        DeviceRun[] runs = [new("gd", 1e38), new("gd", 0.5)];
+        OptimizerSettings[] runs = [new OptimizerSettings("gd", 1e38), new OptimizerSettings("gd", 0.5)];
         using var trainer = new DeviceSoftmaxTrainer(gpu, p.Data.X.Select(v => (float)v).ToArray(), p.Data.Labels, p.Data.N, p.Data.D, p.Data.C, runs);
         double last = double.NaN;
         for (int t = 0; t < 30; t++) last = trainer.Step()[1];
@@ -87,10 +87,10 @@ public class DeviceTrainerTests
     public void Bad_input_is_refused_with_a_clear_message()
     {
         using var gpu = IlgpuProvider.Create(preferCuda: false);
-        var e = Assert.Throws<ArgumentException>(() => new DeviceSoftmaxTrainer(gpu, new float[6], [0, 1], 2, 3, 2, [new DeviceRun("pcngd", 0.1)]));
+        var e = Assert.Throws<ArgumentException>(() => new DeviceSoftmaxTrainer(gpu, new float[6], [0, 1], 2, 3, 2, [new OptimizerSettings("pcngd", 0.1)]));
         Assert.Contains("does not run on the device", e.Message);
-        Assert.Throws<ArgumentException>(() => new DeviceSoftmaxTrainer(gpu, new float[5], [0, 1], 2, 3, 2, [new DeviceRun("gd", 0.1)]));
-        Assert.Throws<ArgumentException>(() => new DeviceSoftmaxTrainer(gpu, [0, 0, float.NaN, 0, 0, 0], [0, 1], 2, 3, 2, [new DeviceRun("gd", 0.1)]));
-        Assert.Throws<ArgumentException>(() => new DeviceSoftmaxTrainer(gpu, new float[6], [0, 2], 2, 3, 2, [new DeviceRun("gd", 0.1)]));
+        Assert.Throws<ArgumentException>(() => new DeviceSoftmaxTrainer(gpu, new float[5], [0, 1], 2, 3, 2, [new OptimizerSettings("gd", 0.1)]));
+        Assert.Throws<ArgumentException>(() => new DeviceSoftmaxTrainer(gpu, [0, 0, float.NaN, 0, 0, 0], [0, 1], 2, 3, 2, [new OptimizerSettings("gd", 0.1)]));
+        Assert.Throws<ArgumentException>(() => new DeviceSoftmaxTrainer(gpu, new float[6], [0, 2], 2, 3, 2, [new OptimizerSettings("gd", 0.1)]));
     }
 }

@@ -141,7 +141,7 @@ public class ProviderContractTests
         var la = Backends.Get(backend);
         var p = Analytic.Data.Problems.HtRandom(3, seed: 2);
         var w = Random(p.Data.D * p.Data.C, 4, 0.1);
-        var reference = new Analytic.Models.SoftmaxCrossEntropyModel(p.Data);
+        var reference = new Analytic.Models.SoftmaxCrossEntropyModel(p.Data, Reference.Managed);
         var onBackend = new Analytic.Models.SoftmaxCrossEntropyModel(p.Data, la);
         var g1 = new double[w.Length]; var g2 = new double[w.Length];
         double l1 = reference.LossAndGradient(w, g1), l2 = onBackend.LossAndGradient(w, g2);

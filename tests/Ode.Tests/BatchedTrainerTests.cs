@@ -1,3 +1,4 @@
+using HeavyTail.Ode.Training;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.Models;
 using HeavyTail.Ode.Optimizers;
@@ -17,13 +18,13 @@ public class BatchedTrainerTests
     [MemberData(nameof(Problems_))]
     public void Batched_runs_match_runs_done_one_after_another(Problem p)
     {
-        var model = LinearModel.Create(p.Loss, p.Data);
+        var model = LinearModel.Create(p.Loss, p.Data, Reference.Managed);
         var settings = new[] { new OptimizerSettings("gd", 0.3), new OptimizerSettings("adam", 0.01), new OptimizerSettings("sign", 0.02),
                                new OptimizerSettings("gd-m", 0.1), new OptimizerSettings("gd", 1e308) };
-        var batched = BatchedTrainer.Run(model, settings.Select(s => s.Create(model)).ToList(), 25, p.Groups, logEvery: 4);
+        var batched = TrainingLoop.Run(new BatchedLinearStepper(model, settings.Select(s => s.Create(model)).ToList(), p.Groups), new TrainingSchedule(25, 4));
         for (int r = 0; r < settings.Length; r++)
         {
-            var single = Trainer.Run(model, settings[r].Create(model), new double[model.ParameterCount], 25, p.Groups, logEvery: 4);
+            var single = TrainingLoop.RunOne(new LinearModelStepper(model, settings[r].Create(model), p.Groups), new TrainingSchedule(25, 4));
             Assert.Equal(single.Diverged, batched[r].Diverged);
             Assert.Equal(single.Rows.Select(x => x.Step), batched[r].Rows.Select(x => x.Step));
             for (int i = 0; i < single.Rows.Count; i++)

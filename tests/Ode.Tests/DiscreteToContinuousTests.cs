@@ -16,7 +16,7 @@ public class DiscreteToContinuousTests
         var p = Problems.Zipf(5, 60, 4, 1.0, seed: 3);
         var w0 = new double[4 * 5];
         new SeededRandom(8).FillGaussian(w0, 0.2);
-        return (LinearModel.Create(p.Loss, p.Data), w0);
+        return (LinearModel.Create(p.Loss, p.Data, Reference.Managed), w0);
     }
 
     private static double MaxDiff(double[] a, double[] b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
@@ -47,7 +47,7 @@ public class DiscreteToContinuousTests
         // Squared loss on one-hot data (ht-identity): ∂L/∂W[j,a] = π_j (W[j,a] − δ_ja), so sign flow moves each diagonal
         // entry at unit speed to 1 and stops there (sign 0): W[j,j](t) = min(t, 1); off-diagonal entries stay 0.
         var p = Problems.HtIdentity(1);
-        var m = LinearModel.Create(p.Loss, p.Data);
+        var m = LinearModel.Create(p.Loss, p.Data, Reference.Managed);
         int c = p.Data.C;
         double[] Flow(double t) { var w = new double[c * c]; for (int j = 0; j < c; j++) w[j * c + j] = Math.Min(t, 1); return w; }
         var lrs = new[] { 1 / 2.5, 1 / 4.5, 1 / 8.5, 1 / 16.5, 1 / 32.5 };

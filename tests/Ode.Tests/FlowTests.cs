@@ -14,7 +14,7 @@ public class FlowTests
         var p = Problems.Zipf(4, 40, 3, 1.0, seed: 2);
         w0 = new double[3 * 4];
         new SeededRandom(5).FillGaussian(w0, 0.3);
-        return LinearModel.Create(p.Loss, p.Data);
+        return LinearModel.Create(p.Loss, p.Data, Reference.Managed);
     }
 
     public static IEnumerable<object[]> Flows() => [["gradient"], ["sign"], ["normalized"]];
@@ -34,7 +34,7 @@ public class FlowTests
         if (name == "sign")
         {
             // On the one-hot model no gradient coordinate ever changes sign, so the sign flow's field is smooth along it.
-            m = LinearModel.Create(LossKind.CrossEntropy, Problems.OneHot(5, 1.0).Data);
+            m = LinearModel.Create(LossKind.CrossEntropy, Problems.OneHot(5, 1.0).Data, Reference.Managed);
             w0 = new double[25];
         }
         else m = SmallModel(out w0);
@@ -67,7 +67,7 @@ public class FlowTests
     public void Smoothed_sign_flow_approaches_the_exact_one_as_delta_shrinks()
     {
         var p = Problems.OneHot(10, 1.0);
-        var m = LinearModel.Create(p.Loss, p.Data);
+        var m = LinearModel.Create(p.Loss, p.Data, Reference.Managed);
         var errors = new List<double>();
         foreach (double delta in new[] { 1e-2, 1e-3, 1e-4, 1e-5, 1e-6 })
         {
@@ -84,7 +84,7 @@ public class FlowTests
     {
         int c = 50;
         var p = Problems.OneHot(c, 1.0);
-        var m = LinearModel.Create(p.Loss, p.Data);
+        var m = LinearModel.Create(p.Loss, p.Data, Reference.Managed);
         var flow = new GradientFlow(m);
         var save = SaveAt.LogSpaced(0, 1e4, 60);
         var sol = Integrator.Solve(flow, ExplicitRungeKutta.DormandPrince54, 0, 1e4, new double[c * c], save,
@@ -103,7 +103,7 @@ public class FlowTests
     {
         int c = 20;
         var p = Problems.OneHot(c, 1.0);
-        var m = LinearModel.Create(p.Loss, p.Data);
+        var m = LinearModel.Create(p.Loss, p.Data, Reference.Managed);
         var times = new[] { 0.0, 0.5, 5, 50, 200, 330, 1e4 };
         var sol = Integrator.Solve(new SignFlow(m), ExplicitRungeKutta.DormandPrince54, 0, 1e4, new double[c * c], new SaveAt(times),
             new PIController(1e-10, 1e-12), (t, y) => m.PerClassLoss(y));
@@ -166,7 +166,7 @@ public class RowSeparableTests
     {
         int c = 300; // 90,000 states: the blocked, parallel path
         var p = Problems.OneHot(c, 1.0);
-        var m = LinearModel.Create(p.Loss, p.Data);
+        var m = LinearModel.Create(p.Loss, p.Data, Reference.Managed);
         var flow = new GradientFlow(m);
         Assert.True(flow.IsRowSeparable);
         var plain = new FunctionField(flow.Dimension, flow.Evaluate); // same field, not marked row-separable
@@ -174,6 +174,6 @@ public class RowSeparableTests
         var b = Integrator.Solve(plain, ExplicitRungeKutta.DormandPrince54, 0, 50, new double[c * c], SaveAt.None, new PIController(1e-9, 1e-11));
         Assert.Equal(b.Stats, a.Stats);
         for (int i = 0; i < a.YFinal.Length; i++) Assert.Equal(b.YFinal[i], a.YFinal[i], 13);
-        Assert.False(new GradientFlow(LinearModel.Create(LossKind.CrossEntropy, Problems.Zipf(3, 20, 2, 1.0).Data)).IsRowSeparable);
+        Assert.False(new GradientFlow(LinearModel.Create(LossKind.CrossEntropy, Problems.Zipf(3, 20, 2, 1.0).Data, Reference.Managed)).IsRowSeparable);
     }
 }

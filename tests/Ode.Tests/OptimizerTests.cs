@@ -1,3 +1,4 @@
+using HeavyTail.Ode.Training;
 using HeavyTail.Analytic;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.Models;
@@ -11,7 +12,7 @@ public class OptimizerTests
     private static readonly double[] G1 = [0.3, -0.4, 0.0, 1.2];
     private static readonly double[] G2 = [-0.1, 0.2, 0.5, 0.7];
 
-    private static LinearModel Model() => LinearModel.Create(LossKind.CrossEntropy, Problems.Zipf(2, 10, 2, 1.0, 4).Data);
+    private static LinearModel Model() => LinearModel.Create(LossKind.CrossEntropy, Problems.Zipf(2, 10, 2, 1.0, 4).Data, Reference.Managed);
 
     private static double[] After(Optimizer o, params double[][] grads)
     {
@@ -103,7 +104,7 @@ public class OptimizerTests
     public void Pcngd_uses_class_gradients_that_average_to_the_full_gradient()
     {
         var p = Problems.Zipf(4, 30, 3, 1.0, seed: 9);
-        var m = LinearModel.Create(p.Loss, p.Data);
+        var m = LinearModel.Create(p.Loss, p.Data, Reference.Managed);
         var w = new double[12]; new SeededRandom(2).FillGaussian(w);
         var g = new double[12]; m.LossAndGradient(w, g);
         var sum = new double[12]; var dir = new double[12]; int classes = 0;
@@ -115,7 +116,7 @@ public class OptimizerTests
             // g_k is the gradient of the mean loss over class k's samples: compare with a model on that subset
             var rows = Enumerable.Range(0, p.Data.N).Where(i => p.Data.Labels[i] == k).ToArray();
             var sub = new Dataset(rows.SelectMany(i => p.Data.X.Skip(i * 3).Take(3)).ToArray(), rows.Select(i => k).ToArray(), rows.Length, 3, 4);
-            var gs = new double[12]; LinearModel.Create(p.Loss, sub).LossAndGradient(w, gs);
+            var gs = new double[12]; LinearModel.Create(p.Loss, sub, Reference.Managed).LossAndGradient(w, gs);
             for (int i = 0; i < 12; i++) Assert.Equal(gs[i], gk[i], 14);
         });
         Assert.Equal(4, classes);
@@ -132,13 +133,13 @@ public class OptimizerTests
     public void A_diverging_run_is_recorded_as_diverged()
     {
         var p = Problems.Zipf(3, 30, 2, 1.0, seed: 1);
-        var m = LinearModel.Create(p.Loss, p.Data);
-        var r = Trainer.Run(m, new GradientDescent(1e308), new double[6], 50, p.Groups);
+        var m = LinearModel.Create(p.Loss, p.Data, Reference.Managed);
+        var r = TrainingLoop.RunOne(new LinearModelStepper(m, new GradientDescent(1e308), p.Groups, new double[6]), new TrainingSchedule(50));
         Assert.True(r.Diverged);
         Assert.Equal("diverged", r.Status);
         Assert.True(r.StepsDone < 50);
         Assert.False(double.IsFinite(r.Rows[^1].Loss));
-        var ok = Trainer.Run(m, new GradientDescent(0.1), new double[6], 10, p.Groups, logEvery: 3);
+        var ok = TrainingLoop.RunOne(new LinearModelStepper(m, new GradientDescent(0.1), p.Groups, new double[6]), new TrainingSchedule(10, 3));
         Assert.Equal([0, 3, 6, 9, 10], ok.Rows.Select(x => x.Step));
         Assert.Equal(Math.Log(3), ok.Rows[0].Loss, 15);
     }

@@ -1,3 +1,5 @@
+using HeavyTail.Ode.Training;
+using HeavyTail.Experiments.Runs;
 using HeavyTail.Analytic;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.Models;
@@ -9,6 +11,7 @@ using static TorchSharp.torch;
 namespace HeavyTail.Experiments.Tests.Torch;
 
 /// <summary>The adapter against src/Analytic and src/Ode on the same numbers, and the models' shapes.</summary>
+[Collection(TorchCollection.Name)]
 public class TorchAdapterTests
 {
     public TorchAdapterTests() => TorchSession.Ensure();
@@ -38,7 +41,7 @@ public class TorchAdapterTests
         var groups = FrequencyGroups.FromAssignment(Enumerable.Range(0, c).Select(k => k == 0 ? 0 : 1).ToArray(), data.GroupingMass());
         var w0 = Enumerable.Range(0, d * c).Select(_ => 0.3 * (rng.NextDouble() - 0.5)).ToArray();
         var td = new TorchData(tensor(x).reshape(n, d), tensor(y.Select(v => (long)v).ToArray()), n, 1, c, groups);
-        return (LinearModel.Create(LossKind.CrossEntropy, data), td, groups, w0);
+        return (LinearModel.Create(LossKind.CrossEntropy, data, Reference.Managed), td, groups, w0);
     }
 
     public static TheoryData<string, double> Optimizers => new()
@@ -55,7 +58,7 @@ public class TorchAdapterTests
         var settings = new OptimizerSettings(name, lr);
         using var net = new LinearNet(w0, model.D, model.C);
         var t = TorchTrainer.Run(net, data, settings, new TorchTrainingOptions(5, 1, Chunk: 4));
-        var o = Trainer.Run(model, settings.Create(model), w0, 5, groups);
+        var o = TrainingLoop.RunOne(new LinearModelStepper(model, settings.Create(model), groups, w0), new TrainingSchedule(5));
         Assert.Equal(o.Rows.Count, t.Rows.Count);
         for (int i = 0; i < o.Rows.Count; i++)
         {
@@ -174,6 +177,7 @@ public class TorchAdapterTests
     }
 }
 
+[Collection(TorchCollection.Name)]
 public class FinalizerFenceTests
 {
     [Fact]

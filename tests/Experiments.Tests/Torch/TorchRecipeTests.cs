@@ -1,3 +1,5 @@
+using HeavyTail.Ode.Training;
+using HeavyTail.Experiments.Runs;
 using System.Text.Json;
 using HeavyTail.Analytic;
 using HeavyTail.Experiments.Cli;
@@ -5,6 +7,7 @@ using HeavyTail.Experiments.Cli;
 namespace HeavyTail.Experiments.Tests.Torch;
 
 /// <summary>The torch recipes end to end at tiny scale on fixtures (IDX records; a generated word/tag corpus).</summary>
+[Collection(TorchCollection.Name)]
 public class TorchRecipeTests
 {
     private static string Fixture(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);

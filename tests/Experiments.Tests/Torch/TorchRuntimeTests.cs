@@ -1,9 +1,12 @@
+using HeavyTail.Ode.Training;
+using HeavyTail.Experiments.Runs;
 using HeavyTail.Experiments.Cli;
 using HeavyTail.Experiments.Torch;
 
 namespace HeavyTail.Experiments.Tests.Torch;
 
 /// <summary>The libstdc++ check and the weak-version fix, on a copy of the packaged libLibTorchSharp.so.</summary>
+[Collection(TorchCollection.Name)]
 public class TorchRuntimeTests
 {
     /// <summary>A private copy of the packaged (unpatched) library.</summary>

@@ -1,0 +1,11 @@
+using HeavyTail.Ode.Training;
+using HeavyTail.Experiments.Runs;
+using HeavyTail.Analytic.LinearAlgebra;
+
+namespace HeavyTail.Experiments.Tests;
+
+/// <summary>The managed reference backend shared by the tests (stateless, so safe across parallel tests).</summary>
+internal static class Reference
+{
+    public static readonly ManagedLinearAlgebraProvider Managed = new();
+}
