@@ -10,14 +10,17 @@ using System.Runtime.Intrinsics.X86;
 namespace HeavyTail.Analytic;
 
 /// <summary>
-/// The fused span kernels that System.Numerics.Tensors.TensorPrimitives has no single routine for: x_i ← exp(x_i − shift)
-/// written back together with Σ_i of the results in one pass (float64 and float32). Everything element-wise or a plain
-/// reduction (exp, sum, max, arg-max, scaling, adding a scalar) is done with TensorPrimitives at the call sites.
+/// The softmax row step x_i ← exp(x_i − shift) written back together with Σ_i of the results (float64 and float32), and
+/// two forwarders; everything element-wise or a plain reduction (exp, sum, max, arg-max, scaling, adding a scalar) is
+/// done with System.Numerics.Tensors.TensorPrimitives at the call sites.
 /// </summary>
 /// <remarks>
-/// The fused kernels stay because bench/Kernels (ExpShiftSumBenchmarks) measures them faster than the TensorPrimitives
-/// composition Subtract + Exp + Sum at row lengths c = 127, 511 and 2047. Each has Vector512, Vector256 and Vector128
-/// paths (the widest the CPU accelerates is used) and a scalar tail, so an AVX2-only or Arm64 CPU stays vectorised.
+/// float64 keeps a hand-written fused pass, not for speed (bench/Kernels ExpShiftSumBenchmarks measures the TensorPrimitives
+/// composition Subtract + Exp + Sum 1.3–2× faster at c = 127 and 511, equal at 2047) but for numerical identity: its exp
+/// is the one every training run so far was computed with, and TensorPrimitives.Exp rounds differently in the last bit,
+/// which would change every trajectory of the managed backend. It has Vector512, Vector256 and Vector128 paths (the widest
+/// the CPU accelerates with a hardware FMA) and a scalar tail, so an AVX2-only or Arm64 CPU stays vectorised, with the
+/// same terms lane for lane. float32 uses the TensorPrimitives composition, which is the faster one there.
 /// </remarks>
 public static class VectorMath
 {
@@ -36,16 +39,12 @@ public static class VectorMath
         : Vector128.IsHardwareAccelerated && (Fma.IsSupported || AdvSimd.Arm64.IsSupported) ? 128
         : 0;
 
-    /// <summary>Vector width in bits the float32 fused kernel uses here: 512, 256, 128, or 0 for scalar.</summary>
-    internal static readonly int SingleWidth =
-        Vector512.IsHardwareAccelerated ? 512
-        : Vector256.IsHardwareAccelerated ? 256
-        : Vector128.IsHardwareAccelerated ? 128
-        : 0;
-
-    /// <summary>True when every x_i is finite; forwards to <see cref="TensorPrimitives.IsFiniteAll{T}(ReadOnlySpan{T})"/>.</summary>
-    /// <remarks>Kept under this name for callers outside src/Analytic (the ODE integrator).</remarks>
-    public static bool AllFinite(ReadOnlySpan<double> x) => TensorPrimitives.IsFiniteAll(x);
+    /// <summary>True when every x_i is finite (true for an empty span); <see cref="TensorPrimitives.IsFiniteAll{T}(ReadOnlySpan{T})"/>.</summary>
+    /// <remarks>
+    /// Kept under this name for callers outside src/Analytic (the ODE integrator). TensorPrimitives.IsFiniteAll returns
+    /// false for an empty span; "all of none" is true here, as it always was.
+    /// </remarks>
+    public static bool AllFinite(ReadOnlySpan<double> x) => x.IsEmpty || TensorPrimitives.IsFiniteAll(x);
 
     /// <summary>Σ_i x_i; forwards to <see cref="TensorPrimitives.Sum{T}(ReadOnlySpan{T})"/> (its own order of additions).</summary>
     /// <remarks>Kept under this name for callers outside src/Analytic (the softmax-step benchmark of src/Experiments).</remarks>
@@ -58,13 +57,15 @@ public static class VectorMath
     /// and 2^k from the exponent bits: within 2 ulp of Math.Exp(t). A block with any t outside [−708.4, 709] (subnormal or
     /// overflowing results), NaN or ±∞ is done by Math.Exp (−∞ ↦ 0 exactly). Each lane's exp is the same at every vector
     /// width; the lanes are summed in vector accumulators, so the order of additions (not the terms) depends on the width.
+    /// Rows shorter than one vector are scalar (Math.Exp).
     /// Σ of n positive terms: relative error ≤ 4u + γ_n ≈ (n + 4)·2⁻⁵³.
     /// </remarks>
     public static double ExpShiftSum(Span<double> x, double shift) => ExpShiftSum(x, shift, DoubleWidth);
 
     /// <summary>
-    /// <see cref="ExpShiftSum(Span{double}, double)"/> with vectors of at most <paramref name="width"/> bits (512, 256, 128 or
-    /// 0 for scalar), for tests: a row shorter than one vector of that width takes the next narrower one.
+    /// <see cref="ExpShiftSum(Span{double}, double)"/> with vectors of <paramref name="width"/> bits (512, 256, 128 or 0 for
+    /// scalar), for tests. A row shorter than one vector is done by Math.Exp, as it always was on the Vector512 path (rows of
+    /// c &lt; 8 classes keep their bits).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static double ExpShiftSum(Span<double> x, double shift, int width)
@@ -72,7 +73,7 @@ public static class VectorMath
         if (width is not (512 or 256 or 128 or 0)) throw new ArgumentOutOfRangeException(nameof(width), width, "width must be 512, 256, 128 or 0.");
         int n = x.Length, i = 0;
         double s = 0;
-        if (width >= 512 && n >= 8)
+        if (width == 512 && n >= 8)
         {
             var xs = MemoryMarshal.Cast<double, Vector512<double>>(x);
             var lo = Vector512.Create(MinNormalArg); var hi = Vector512.Create(MaxArg); var sh = Vector512.Create(shift);
@@ -92,7 +93,7 @@ public static class VectorMath
             s += Vector512.Sum(acc);
             i = xs.Length * 8;
         }
-        else if (width >= 256 && n >= 4)
+        else if (width == 256 && n >= 4)
         {
             var xs = MemoryMarshal.Cast<double, Vector256<double>>(x);
             var lo = Vector256.Create(MinNormalArg); var hi = Vector256.Create(MaxArg); var sh = Vector256.Create(shift);
@@ -112,7 +113,7 @@ public static class VectorMath
             s += Vector256.Sum(acc);
             i = xs.Length * 4;
         }
-        else if (width >= 128 && n >= 2)
+        else if (width == 128 && n >= 2)
         {
             var xs = MemoryMarshal.Cast<double, Vector128<double>>(x);
             var lo = Vector128.Create(MinNormalArg); var hi = Vector128.Create(MaxArg); var sh = Vector128.Create(shift);
@@ -212,53 +213,17 @@ public static class VectorMath
         return p * bits.AsDouble();
     }
 
-    /// <summary>x_i ← exp(x_i − shift) in float32, in place; returns Σ_i of the results (one pass).</summary>
+    /// <summary>x_i ← exp(x_i − shift) in float32, in place; returns Σ_i of the results.</summary>
     /// <remarks>
-    /// Vector512.Exp / Vector256.Exp / Vector128.Exp of the runtime (the same lane results at every width; full range:
-    /// −∞ ↦ 0, overflow ↦ +∞, NaN ↦ NaN), MathF.Exp in the scalar tail; measured within 1.5·2⁻²³ relative of the
-    /// double-precision exp of the float difference. Lanes are summed in float32: relative error ≲ (n/w + log₂w + 4)·2⁻²⁴
-    /// for w lanes, ≤ (n + 3)·2⁻²⁴ whatever the width.
+    /// Three TensorPrimitives passes, Subtract, Exp and Sum: bench/Kernels measured them 2× faster than a fused
+    /// Vector512.Exp pass at c = 127…2047 (see ExpShiftSumBenchmarks), so float32 has no hand-written kernel. Exp is within
+    /// 1.5·2⁻²³ relative of the double-precision exp of the float difference (−∞ ↦ 0); Σ in float32, relative error
+    /// ≤ (n + 3)·2⁻²⁴ whatever the order of additions.
     /// </remarks>
-    public static float ExpShiftSum(Span<float> x, float shift) => ExpShiftSum(x, shift, SingleWidth);
-
-    /// <summary>
-    /// <see cref="ExpShiftSum(Span{float}, float)"/> with vectors of at most <paramref name="width"/> bits (512, 256, 128 or 0
-    /// for scalar), for tests: a row shorter than one vector of that width takes the next narrower one.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static float ExpShiftSum(Span<float> x, float shift, int width)
+    public static float ExpShiftSum(Span<float> x, float shift)
     {
-        if (width is not (512 or 256 or 128 or 0)) throw new ArgumentOutOfRangeException(nameof(width), width, "width must be 512, 256, 128 or 0.");
-        int i = 0;
-        float s = 0;
-        if (width >= 512 && x.Length >= 16)
-        {
-            var xs = MemoryMarshal.Cast<float, Vector512<float>>(x);
-            var sh = Vector512.Create(shift);
-            var acc = Vector512<float>.Zero;
-            for (int v = 0; v < xs.Length; v++) { var e = Vector512.Exp(xs[v] - sh); xs[v] = e; acc += e; }
-            s = Vector512.Sum(acc);
-            i = xs.Length * 16;
-        }
-        else if (width >= 256 && x.Length >= 8)
-        {
-            var xs = MemoryMarshal.Cast<float, Vector256<float>>(x);
-            var sh = Vector256.Create(shift);
-            var acc = Vector256<float>.Zero;
-            for (int v = 0; v < xs.Length; v++) { var e = Vector256.Exp(xs[v] - sh); xs[v] = e; acc += e; }
-            s = Vector256.Sum(acc);
-            i = xs.Length * 8;
-        }
-        else if (width >= 128 && x.Length >= 4)
-        {
-            var xs = MemoryMarshal.Cast<float, Vector128<float>>(x);
-            var sh = Vector128.Create(shift);
-            var acc = Vector128<float>.Zero;
-            for (int v = 0; v < xs.Length; v++) { var e = Vector128.Exp(xs[v] - sh); xs[v] = e; acc += e; }
-            s = Vector128.Sum(acc);
-            i = xs.Length * 4;
-        }
-        for (; i < x.Length; i++) { x[i] = MathF.Exp(x[i] - shift); s += x[i]; }
-        return s;
+        TensorPrimitives.Subtract(x, shift, x);
+        TensorPrimitives.Exp(x, x);
+        return TensorPrimitives.Sum<float>(x);
     }
 }
