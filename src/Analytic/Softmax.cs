@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace HeavyTail.Analytic;
 
 /// <summary>
@@ -67,7 +69,8 @@ public static class Softmax
     /// </summary>
     public static double CrossEntropyGradientInPlace(Span<double> z, int y, double scale)
     {
-        int argmax = VectorMath.ArgMax(z);
+        if ((uint)y >= (uint)z.Length) throw new ArgumentException($"label {y} outside 0..{z.Length - 1}.", nameof(y));
+        int argmax = TensorPrimitives.IndexOfMax<double>(z);
         double m = z[argmax], zy = z[y];
         // e_y is taken out of the vector pass (z_y → −∞) so that pass sums exactly Σ_{j≠y} e_j.
         z[y] = double.NegativeInfinity;
@@ -76,7 +79,7 @@ public static class Softmax
         double s = restY + ey;
         double inv = 1.0 / s;
         double loss = zy == m ? SpecialFunctions.Log1P(restY) : (m - zy) + Math.Log(s);
-        VectorMath.Scale(z, inv * scale);
+        TensorPrimitives.Multiply(z, inv * scale, z);
         z[y] = -restY * inv * scale;
         return loss;
     }
@@ -88,14 +91,14 @@ public static class Softmax
     public static double CrossEntropyGradientInPlace(Span<float> z, int y, float scale)
     {
         if ((uint)y >= (uint)z.Length) throw new ArgumentException($"label {y} outside 0..{z.Length - 1}.", nameof(y));
-        float m = VectorMath.Max(z), zy = z[y];
+        float m = TensorPrimitives.Max<float>(z), zy = z[y];
         z[y] = float.NegativeInfinity;
         float restY = VectorMath.ExpShiftSum(z, m);
         float ey = MathF.Exp(zy - m);
         double s = (double)restY + ey;
         double loss = zy == m ? SpecialFunctions.Log1P(restY) : ((double)m - zy) + Math.Log(s);
         float inv = (float)(1.0 / s);
-        VectorMath.Scale(z, inv * scale);
+        TensorPrimitives.Multiply(z, inv * scale, z);
         z[y] = -restY * inv * scale;
         return loss;
     }
@@ -107,11 +110,12 @@ public static class Softmax
     {
         argmax = ArgMax(z);
         double m = z[argmax];
-        VectorMath.AddScalar(z, -m);
-        VectorMath.Exp(z, z);
-        double restA = VectorMath.SumExcept(z, argmax);
+        TensorPrimitives.Subtract(z, m, z);
+        TensorPrimitives.Exp(z, z);
+        // Σ_{j≠a} summed around the arg-max (never as a total minus p_a).
+        double restA = TensorPrimitives.Sum<double>(z[..argmax]) + TensorPrimitives.Sum<double>(z[(argmax + 1)..]);
         double inv = 1.0 / (restA + z[argmax]);
-        VectorMath.Scale(z, inv);
+        TensorPrimitives.Multiply(z, inv, z);
         return restA * inv;
     }
 
@@ -126,6 +130,14 @@ public static class Softmax
         return m;
     }
 
-    /// <summary>Index of the first largest entry (see <see cref="VectorMath.ArgMax"/>).</summary>
-    public static int ArgMax(ReadOnlySpan<double> z) => VectorMath.ArgMax(z);
+    /// <summary>Index of the first largest entry (<see cref="TensorPrimitives.IndexOfMax{T}(ReadOnlySpan{T})"/>).</summary>
+    /// <remarks>
+    /// IEEE 754 maximum: the first index on ties, the first NaN if there is one, and +0 counts as larger than −0
+    /// (so [−0, +0] gives 1; the value z[a] is the same either way for the softmax row passes).
+    /// </remarks>
+    public static int ArgMax(ReadOnlySpan<double> z)
+    {
+        if (z.Length == 0) throw new ArgumentException("z is empty.", nameof(z));
+        return TensorPrimitives.IndexOfMax(z);
+    }
 }

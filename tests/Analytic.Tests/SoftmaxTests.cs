@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -134,11 +135,12 @@ public class VectorMathTests
     [Fact]
     public void Vector_exp_is_within_two_ulp_of_Math_Exp_over_the_whole_range()
     {
+        // TensorPrimitives.Exp replaced the hand-written VectorMath.Exp (ProbabilitiesInPlace): the same contract holds.
         var rng = new SeededRandom(12);
         var x = Enumerable.Range(0, 20000).Select(_ => -750 + 1465 * rng.NextDouble())
             .Concat([0.0, -0.0, 1e-300, -1e-300, 709.78, -708.39, -745.2, 710, double.NaN, double.NegativeInfinity, double.PositiveInfinity]).ToArray();
         var y = new double[x.Length];
-        VectorMath.Exp(x, y);
+        TensorPrimitives.Exp(x, y);
         for (int i = 0; i < x.Length; i++)
         {
             double e = Math.Exp(x[i]);
@@ -153,8 +155,17 @@ public class VectorMathTests
     {
         var x = Enumerable.Range(1, 37).Select(i => (double)i).ToArray();
         Assert.Equal(37 * 38 / 2, VectorMath.Sum(x));
-        Assert.Equal(37 * 38 / 2 - 5, VectorMath.SumExcept(x, 4));
-        Assert.Equal(37 * 38 / 2 - 37, VectorMath.SumExcept(x, 36));
-        Assert.Equal(37 * 38 / 2 - 1, VectorMath.SumExcept(x, 0));
+        // ProbabilitiesInPlace returns Σ_{j≠a} p_j summed around the arg-max a: with p_j ∝ e^{z_j}, z_j = log j, the rest
+        // is 1 − a/Σ j exactly up to rounding, whatever column a is.
+        foreach (int a in new[] { 0, 4, 36 })
+        {
+            var z = x.Select(v => Math.Log(v)).ToArray();
+            z[a] = Math.Log(100);
+            double total = x.Sum() - x[a] + 100;
+            double rest = Softmax.ProbabilitiesInPlace(z, out int amax);
+            Assert.Equal(a, amax);
+            Assert.True(Math.Abs(rest - (total - 100) / total) <= 1e-15, $"a = {a}: {rest}");
+            Assert.True(Math.Abs(z.Sum() - 1) <= 1e-15);
+        }
     }
 }

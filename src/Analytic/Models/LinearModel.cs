@@ -311,7 +311,7 @@ public abstract class LinearModel
         if (Data.IdentityInputs)
         {
             if (!ReferenceEquals(r, g)) Array.Copy(r, g, N * C);
-            if (alpha != 1.0) VectorMath.Scale(g, alpha);
+            if (alpha != 1.0) System.Numerics.Tensors.TensorPrimitives.Multiply(g, alpha, g);
         }
         else La.Gemm(true, false, D, C, N, alpha, squared ? XSquared() : Data.X, D, r, C, 0.0, g, C);
     }
