@@ -1,0 +1,192 @@
+using System.Reflection;
+using System.Reflection.Emit;
+
+namespace HeavyTail.Experiments.Tests;
+
+/// <summary>
+/// The layers of src/ point one way: the namespace dependency graph of every src assembly, read from the compiled types
+/// (signatures and the IL of every method body, lambdas included), has no cycle, and the Experiments layers depend only
+/// downward (runs → recipes → CLI). The core library does not reference FsCheck.
+/// </summary>
+public class LayeringTests
+{
+    private static readonly Assembly[] Src =
+    [
+        typeof(Analytic.Softmax).Assembly, typeof(Analytic.Properties.ProblemCase).Assembly, typeof(Ode.Flows.ModelFlow).Assembly,
+        typeof(Gpu.IlgpuProvider).Assembly, typeof(Cli.HeavyTailCli).Assembly,
+    ];
+
+    private static readonly Lazy<Dictionary<string, HashSet<string>>> Graph = new(Build);
+
+    [Fact]
+    public void No_namespace_cycles_in_src()
+    {
+        var g = Graph.Value;
+        var cycles = StronglyConnected(g).Where(c => c.Count > 1).Select(c => string.Join(" ↔ ", c.OrderBy(x => x))).ToList();
+        Assert.True(cycles.Count == 0, "namespace cycles: " + string.Join("; ", cycles) + "\n" + Edges(g, cycles));
+        Assert.True(g.Count >= 20, $"only {g.Count} namespaces were read: the reader missed types");
+    }
+
+    [Theory]
+    [InlineData("HeavyTail.Experiments.Runs", "HeavyTail.Experiments.Recipes")]
+    [InlineData("HeavyTail.Experiments.Runs", "HeavyTail.Experiments.Cli")]
+    [InlineData("HeavyTail.Experiments.Runs", "HeavyTail.Experiments.Plots")]
+    [InlineData("HeavyTail.Experiments.Recipes", "HeavyTail.Experiments.Cli")]
+    [InlineData("HeavyTail.Experiments.Report", "HeavyTail.Experiments.Cli")]
+    [InlineData("HeavyTail.Experiments.Plots", "HeavyTail.Experiments.Cli")]
+    [InlineData("HeavyTail.Experiments.Torch", "HeavyTail.Experiments.Cli")]
+    [InlineData("HeavyTail.Experiments.Torch", "HeavyTail.Experiments.Recipes")]
+    [InlineData("HeavyTail.Analytic.Data", "HeavyTail.Analytic.Models")]
+    [InlineData("HeavyTail.Analytic.LinearAlgebra", "HeavyTail.Analytic.Models")]
+    [InlineData("HeavyTail.Ode.Optimizers", "HeavyTail.Ode.Training")]
+    [InlineData("HeavyTail.Ode.Solvers", "HeavyTail.Ode.Training")]
+    public void Layer_does_not_reach_up(string lower, string upper)
+    {
+        var g = Graph.Value;
+        Assert.True(g.ContainsKey(lower), $"{lower} not found");
+        Assert.DoesNotContain(upper, Reachable(g, lower));
+    }
+
+    /// <summary>Known edges (through a signature, a method body, a lambda): the reader does see dependencies.</summary>
+    [Theory]
+    [InlineData("HeavyTail.Experiments.Cli", "HeavyTail.Experiments.Recipes")]
+    [InlineData("HeavyTail.Experiments.Recipes", "HeavyTail.Experiments.Runs")]
+    [InlineData("HeavyTail.Experiments.Runs", "HeavyTail.Gpu")]
+    [InlineData("HeavyTail.Gpu", "HeavyTail.Ode.Optimizers")]
+    [InlineData("HeavyTail.Ode.Training", "HeavyTail.Analytic.Models")]
+    [InlineData("HeavyTail.Analytic.Models", "HeavyTail.Analytic.LinearAlgebra")]
+    public void Layer_uses_the_one_below(string upper, string lower) => Assert.Contains(lower, Graph.Value[upper]);
+
+    [Fact]
+    public void The_core_library_does_not_reference_FsCheck()
+    {
+        foreach (var a in new[] { typeof(Analytic.Softmax).Assembly, typeof(Ode.Flows.ModelFlow).Assembly, typeof(Gpu.IlgpuProvider).Assembly })
+            Assert.DoesNotContain(a.GetReferencedAssemblies(), r => r.Name!.StartsWith("FsCheck"));
+        Assert.Contains(typeof(Analytic.Properties.ProblemCase).Assembly.GetReferencedAssemblies(), r => r.Name!.StartsWith("FsCheck"));
+    }
+
+    private static string Edges(Dictionary<string, HashSet<string>> g, List<string> cycles) =>
+        string.Join("\n", g.SelectMany(kv => kv.Value.Select(v => $"{kv.Key} → {v}")).Where(e => cycles.Any(c => e.Split(" → ").All(c.Contains))));
+
+    private static HashSet<string> Reachable(Dictionary<string, HashSet<string>> g, string from)
+    {
+        var seen = new HashSet<string>(); var stack = new Stack<string>([from]);
+        while (stack.Count > 0)
+            foreach (var v in g.GetValueOrDefault(stack.Pop()) ?? [])
+                if (seen.Add(v)) stack.Push(v);
+        return seen;
+    }
+
+    private static Dictionary<string, HashSet<string>> Build()
+    {
+        var g = new Dictionary<string, HashSet<string>>();
+        foreach (var asm in Src)
+            foreach (var t in asm.GetTypes())
+            {
+                string? from = Ns(t);
+                if (from == null) continue;
+                var edges = g.TryGetValue(from, out var e) ? e : g[from] = [];
+                foreach (var r in References(t))
+                    if (Ns(r) is { } to && to != from) edges.Add(to);
+            }
+        return g;
+    }
+
+    /// <summary>The namespace of the outermost declaring type (closures and state machines count for their owner); null outside HeavyTail.</summary>
+    private static string? Ns(Type t)
+    {
+        while (t.IsNested) t = t.DeclaringType!;
+        if (t.IsGenericParameter) return null;
+        return t.Namespace is { } n && n.StartsWith("HeavyTail.") && !n.StartsWith("HeavyTail.Experiments.Tests") ? n : null;
+    }
+
+    private static IEnumerable<Type> References(Type t)
+    {
+        const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
+        var found = new List<Type>();
+        void Add(Type? x)
+        {
+            if (x == null) return;
+            if (x.HasElementType) { Add(x.GetElementType()); return; }
+            found.Add(x);
+            if (x.IsGenericType && !x.IsGenericTypeDefinition) foreach (var a in x.GetGenericArguments()) Add(a);
+        }
+        Add(t.BaseType);
+        foreach (var i in t.GetInterfaces()) Add(i);
+        foreach (var f in t.GetFields(all)) Add(f.FieldType);
+        foreach (var p in t.GetProperties(all)) Add(p.PropertyType);
+        foreach (var m in t.GetMethods(all).Cast<MethodBase>().Concat(t.GetConstructors(all)))
+        {
+            if (m is MethodInfo mi) Add(mi.ReturnType);
+            foreach (var p in m.GetParameters()) Add(p.ParameterType);
+            byte[]? il;
+            try { il = m.GetMethodBody()?.GetILAsByteArray(); } catch (Exception) { il = null; }
+            if (il != null) foreach (var x in IlTokens(m, il)) Add(x);
+        }
+        return found;
+    }
+
+    private static readonly Dictionary<short, OpCode> OpCodesByValue = typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Select(f => (OpCode)f.GetValue(null)!).ToDictionary(o => o.Value);
+
+    /// <summary>The types named by the tokens of a method body (type, method, field and token operands).</summary>
+    private static IEnumerable<Type> IlTokens(MethodBase m, byte[] il)
+    {
+        var module = m.Module;
+        Type[]? typeArgs = m.DeclaringType is { IsGenericType: true } dt ? dt.GetGenericArguments() : null;
+        Type[]? methodArgs = m.IsGenericMethod ? m.GetGenericArguments() : null;
+        var result = new List<Type>();
+        for (int i = 0; i < il.Length;)
+        {
+            short code = il[i] == 0xFE ? (short)(0xFE00 | il[i + 1]) : il[i];
+            i += il[i] == 0xFE ? 2 : 1;
+            if (!OpCodesByValue.TryGetValue(code, out var op)) break;
+            switch (op.OperandType)
+            {
+                case OperandType.InlineType or OperandType.InlineMethod or OperandType.InlineField or OperandType.InlineTok:
+                    int token = BitConverter.ToInt32(il, i);
+                    try
+                    {
+                        var member = module.ResolveMember(token, typeArgs, methodArgs);
+                        if (member is Type ty) result.Add(ty);
+                        else if (member?.DeclaringType != null) result.Add(member.DeclaringType);
+                        if (member is MethodInfo called) { result.Add(called.ReturnType); result.AddRange(called.GetParameters().Select(p => p.ParameterType)); }
+                        if (member is FieldInfo fi) result.Add(fi.FieldType);
+                    }
+                    catch (Exception) { }
+                    i += 4; break;
+                case OperandType.InlineNone: break;
+                case OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar: i += 1; break;
+                case OperandType.InlineVar: i += 2; break;
+                case OperandType.InlineI8 or OperandType.InlineR: i += 8; break;
+                case OperandType.InlineSwitch: i += 4 + 4 * BitConverter.ToInt32(il, i); break;
+                default: i += 4; break;
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Tarjan's strongly connected components.</summary>
+    private static List<List<string>> StronglyConnected(Dictionary<string, HashSet<string>> g)
+    {
+        int index = 0;
+        var idx = new Dictionary<string, int>(); var low = new Dictionary<string, int>();
+        var stack = new Stack<string>(); var on = new HashSet<string>(); var result = new List<List<string>>();
+        void Visit(string v)
+        {
+            idx[v] = low[v] = index++; stack.Push(v); on.Add(v);
+            foreach (var w in g.GetValueOrDefault(v) ?? [])
+            {
+                if (!idx.ContainsKey(w)) { Visit(w); low[v] = Math.Min(low[v], low[w]); }
+                else if (on.Contains(w)) low[v] = Math.Min(low[v], idx[w]);
+            }
+            if (low[v] != idx[v]) return;
+            var comp = new List<string>();
+            string x;
+            do { x = stack.Pop(); on.Remove(x); comp.Add(x); } while (x != v);
+            result.Add(comp);
+        }
+        foreach (var v in g.Keys.ToList()) if (!idx.ContainsKey(v)) Visit(v);
+        return result;
+    }
+}
