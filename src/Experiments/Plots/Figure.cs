@@ -1,3 +1,4 @@
+using HeavyTail.Ode.Optimizers;
 using HeavyTail.Analytic.IO;
 using ScottPlot;
 
@@ -46,15 +47,9 @@ public sealed class Figure
     /// <summary>Colour of group g of K: dark (frequent, g = 0) to light (rare).</summary>
     public static Color GroupColor(int g, int k) => new ScottPlot.Colormaps.Viridis().GetColor(k <= 1 ? 0.0 : 0.9 * g / (k - 1));
 
-    private static readonly Dictionary<string, Color> OptimizerColors = new()
-    {
-        ["gd"] = Colors.Black, ["gd-m"] = Colors.Gray, ["adam"] = Colors.Red, ["adam-nm"] = Colors.Orange,
-        ["sign"] = Colors.Blue, ["sign-m"] = Colors.SkyBlue, ["normalized"] = Colors.Green, ["normalized-m"] = Colors.LightGreen,
-        ["adagrad"] = Colors.Purple, ["pcngd"] = Colors.Brown,
-        ["gradient"] = Colors.Black, ["heavy-ball"] = Colors.Gray,
-    };
-
-    public static Color OptimizerColor(string name) => OptimizerColors.TryGetValue(name, out var c) ? c : Colors.DarkCyan;
+    /// <summary>An optimizer's colour from its <see cref="OptimizerDescriptor"/>; a flow takes the colour of the optimizer it is the limit of.</summary>
+    public static Color OptimizerColor(string name) =>
+        (OptimizerCatalog.Find(name) ?? OptimizerCatalog.ByFlow(name)) is { } o ? Color.FromHex(o.Color) : Colors.DarkCyan;
 
     /// <summary>Writes NAME.png (1200×800) and NAME.svg into <paramref name="dir"/>; returns the PNG path.</summary>
     public string Save(string dir, string name)
