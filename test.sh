@@ -8,6 +8,12 @@ rm -rf "$results"
 dotnet build HeavyTail.Theory.sln -c Release -nologo -clp:ErrorsOnly || { echo "0 passed, 1 failed"; exit 1; }
 dotnet test HeavyTail.Theory.sln -c Release --no-build --nologo --logger "trx" --results-directory "$results" "$@"
 status=$?
+# Property tests keep pinned regression seeds (the run above); they run once more with fresh random seeds, and a failure
+# there prints the seed FsCheck used (pin it in the test's attribute).
+for project in tests/Analytic.Tests tests/Ode.Tests; do
+  HEAVYTAIL_PROPERTY_SEEDS=fresh dotnet test "$project" -c Release --no-build --nologo --filter "seeds=property" \
+    --logger "trx;LogFileName=fresh-seeds-$(basename "$project").trx" --results-directory "$results" "$@" || status=1
+done
 passed=0; failed=0; skipped=0
 shopt -s nullglob
 trx=("$results"/*.trx)

@@ -1,3 +1,4 @@
+using HeavyTail.Tests.Shared;
 using FsCheck.Xunit;
 using HeavyTail.Analytic.Models;
 using HeavyTail.Analytic.Properties;
@@ -21,7 +22,8 @@ public class DerivativeProperties
         return g;
     }
 
-    [Property(Arbitrary = [typeof(ProblemArbitraries)], MaxTest = 80, Replay = Seed)]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(ProblemArbitraries)], MaxTest = 80, Pinned = Seed)]
     public bool Gradient_matches_central_finite_differences(ProblemCase p)
     {
         var m = p.Model(); var w = p.Weights();
@@ -31,7 +33,8 @@ public class DerivativeProperties
         return HessianProperties.RelativeDifference(g, FiniteDifferenceGradient(m, w), floor: 1.0) < 1e-6;
     }
 
-    [Property(Arbitrary = [typeof(ProblemArbitraries)], MaxTest = 80, Replay = Seed)]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(ProblemArbitraries)], MaxTest = 80, Pinned = Seed)]
     public bool Loss_from_gradient_pass_equals_loss(ProblemCase p)
     {
         var m = p.Model(); var w = p.Weights();
@@ -40,7 +43,8 @@ public class DerivativeProperties
         return Math.Abs(l1 - l2) <= 1e-13 * Math.Max(1, Math.Abs(l2));
     }
 
-    [Property(Arbitrary = [typeof(ProblemArbitraries)], MaxTest = 80, Replay = Seed)]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(ProblemArbitraries)], MaxTest = 80, Pinned = Seed)]
     public bool Hvp_matches_finite_differences_of_the_gradient(ProblemCase p)
     {
         var m = p.Model(); var w = p.Weights(); var v = p.Direction();
@@ -54,7 +58,8 @@ public class DerivativeProperties
         return HessianProperties.RelativeDifference(hv, fd, floor: 1.0) < 1e-6;
     }
 
-    [Property(Arbitrary = [typeof(ProblemArbitraries)], MaxTest = 80, Replay = Seed)]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(ProblemArbitraries)], MaxTest = 80, Pinned = Seed)]
     public bool Hvp_matches_dense_hessian(ProblemCase p)
     {
         var m = p.Model(); var w = p.Weights(); var v = p.Direction();
@@ -66,7 +71,8 @@ public class DerivativeProperties
         return HessianProperties.RelativeDifference(hv, dense, floor: 1e-12) < 1e-11;
     }
 
-    [Property(Arbitrary = [typeof(ProblemArbitraries)], MaxTest = 80, Replay = Seed)]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(ProblemArbitraries)], MaxTest = 80, Pinned = Seed)]
     public bool Diagonal_and_block_traces_match_dense_hessian(ProblemCase p)
     {
         var m = p.Model(); var w = p.Weights();
@@ -81,7 +87,8 @@ public class DerivativeProperties
             && HessianProperties.DiagonalTraceMismatch(m, w) < 1e-12;
     }
 
-    [Property(Arbitrary = [typeof(ProblemArbitraries)], MaxTest = 80, Replay = Seed)]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(ProblemArbitraries)], MaxTest = 80, Pinned = Seed)]
     public bool Dense_hessian_is_symmetric_and_psd(ProblemCase p)
     {
         var m = p.Model(); var w = p.Weights();
@@ -89,7 +96,8 @@ public class DerivativeProperties
         return HessianProperties.IsSymmetric(h, 1e-14) && HessianProperties.IsPositiveSemidefinite(h, 1e-10);
     }
 
-    [Property(Arbitrary = [typeof(CrossEntropyArbitraries)], MaxTest = 80, Replay = Seed)]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(CrossEntropyArbitraries)], MaxTest = 80, Pinned = Seed)]
     public bool Softmax_hessian_annihilates_a_shift_of_all_columns(ProblemCase p)
     {
         var m = p.Model(); var w = p.Weights();
@@ -103,7 +111,8 @@ public class DerivativeProperties
         return lossSame && HessianProperties.ColumnShiftResponse(m, w, u) < 1e-13;
     }
 
-    [Property(Arbitrary = [typeof(ProblemArbitraries)], MaxTest = 40, Replay = Seed)]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(ProblemArbitraries)], MaxTest = 40, Pinned = Seed)]
     public bool Dense_block_is_the_slice_of_the_dense_hessian(ProblemCase p)
     {
         var m = p.Model(); var w = p.Weights();
@@ -117,7 +126,8 @@ public class DerivativeProperties
 
 public class GradientSignTests
 {
-    [Property(Arbitrary = [typeof(CrossEntropyArbitraries)], MaxTest = 100, Replay = "(41,43)")]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(CrossEntropyArbitraries)], MaxTest = 100, Pinned = "(41,43)")]
     public bool Gradient_sign_matches_the_sign_of_the_gradient_where_it_is_resolved(ProblemCase p)
     {
         var m = p.Model(); var w = p.Weights();

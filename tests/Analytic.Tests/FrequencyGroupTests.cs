@@ -1,3 +1,4 @@
+using HeavyTail.Tests.Shared;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -13,7 +14,8 @@ public class FrequencyGroupTests
             Arb.From(Gen.Choose(1, 60).SelectMany(c => Gen.ArrayOf(Gen.Choose(0, 500), c)).Where(a => a.Sum() > 0));
     }
 
-    [Property(Arbitrary = [typeof(CountArbitraries)], MaxTest = 300, Replay = "(101,103)")]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(CountArbitraries)], MaxTest = 300, Pinned = "(101,103)")]
     public bool Groups_partition_classes_with_masses_within_one_class_of_1_over_K(int[] counts)
     {
         int total = counts.Sum(), maxCount = counts.Max();

@@ -1,3 +1,4 @@
+using HeavyTail.Tests.Shared;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -23,7 +24,8 @@ public class LinearAlgebraTests
 
     private static double[] Random(int len, int seed) { var x = new double[len]; new SeededRandom(seed).FillGaussian(x); return x; }
 
-    [Property(Arbitrary = [typeof(GemmArbitraries)], MaxTest = 150, Replay = "(5,7)")]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(GemmArbitraries)], MaxTest = 150, Pinned = "(5,7)")]
     public bool Gemm_matches_the_naive_triple_loop(GemmCase g)
     {
         var (m, n, k) = (g.M, g.N, g.K);

@@ -1,3 +1,4 @@
+using HeavyTail.Tests.Shared;
 using System.Numerics.Tensors;
 using FsCheck;
 using FsCheck.Fluent;
@@ -14,7 +15,8 @@ public class SoftmaxTests
         public static Arbitrary<double[]> Logits() => Arb.From(SoftmaxTests.Logits);
     }
 
-    [Property(Arbitrary = [typeof(LogitArbitraries)], MaxTest = 200, Replay = "(11,13)")]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(LogitArbitraries)], MaxTest = 200, Pinned = "(11,13)")]
     public bool Cross_entropy_is_invariant_to_adding_a_constant_to_all_logits(double[] z)
     {
         double shift = 1234.5;
@@ -28,7 +30,8 @@ public class SoftmaxTests
         return true;
     }
 
-    [Property(Arbitrary = [typeof(LogitArbitraries)], MaxTest = 200, Replay = "(17,19)")]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(LogitArbitraries)], MaxTest = 200, Pinned = "(17,19)")]
     public bool Probabilities_sum_to_one_and_log_softmax_agrees(double[] z)
     {
         var p = new double[z.Length]; var lp = new double[z.Length];
@@ -58,7 +61,8 @@ public class SoftmaxTests
     /// double), which e^x turns into |z_j − m|·2⁻²⁴ relative (4e-6 measured at z_j − m ≈ −68). Checked at
     /// 2e-6 + |z_j − m|·6e-8 relative (the largest |z_j − m| for the loss), plus 1e-37 absolute for float underflow.
     /// </summary>
-    [Property(Arbitrary = [typeof(FloatRowArbitraries)], MaxTest = 300, Replay = "(23,29)")]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(FloatRowArbitraries)], MaxTest = 300, Pinned = "(23,29)")]
     public bool Float_cross_entropy_gradient_row_matches_the_double_row((float[] Z, int Y) row)
     {
         var (z, y) = row;

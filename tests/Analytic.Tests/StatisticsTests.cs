@@ -1,3 +1,4 @@
+using HeavyTail.Tests.Shared;
 using FsCheck.Xunit;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.Models;
@@ -8,7 +9,8 @@ namespace HeavyTail.Analytic.Tests;
 
 public class StatisticsTests
 {
-    [Property(Arbitrary = [typeof(ProblemArbitraries)], MaxTest = 40, Replay = "(31,37)")]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(ProblemArbitraries)], MaxTest = 40, Pinned = "(31,37)")]
     public bool Lanczos_top_eigenvalues_match_the_dense_spectrum(ProblemCase p)
     {
         var m = p.Model(); var w = p.Weights();

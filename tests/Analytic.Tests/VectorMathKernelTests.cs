@@ -1,3 +1,4 @@
+using HeavyTail.Tests.Shared;
 using System.Numerics.Tensors;
 using FsCheck;
 using FsCheck.Fluent;
@@ -73,7 +74,8 @@ public class VectorMathKernelTests(ITestOutputHelper output)
     /// must match it exactly. Sum: n non-negative terms summed in any order have relative error ≤ γ_{n−1} ≤ (n−1)·u/(1 − n·u),
     /// on top of the terms' 4u: checked at (n + 5)·u of the compensated reference (2u) plus 1e-300 absolute.
     /// </summary>
-    [Property(Arbitrary = [typeof(RowArbitraries)], MaxTest = 300, Replay = "(31,37)")]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(RowArbitraries)], MaxTest = 300, Pinned = "(31,37)")]
     public bool Double_exp_shift_sum_matches_Math_Exp_at_every_width((double[] Z, int ShiftPick) row)
     {
         var (z, pick) = row;
@@ -101,7 +103,8 @@ public class VectorMathKernelTests(ITestOutputHelper output)
     /// every width takes its vector path: arguments kept inside [−708.4, 709] (no per-block Math.Exp fallback), positions
     /// before the scalar tail of the widest width.
     /// </summary>
-    [Property(Arbitrary = [typeof(RowArbitraries)], MaxTest = 200, Replay = "(41,43)")]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(RowArbitraries)], MaxTest = 200, Pinned = "(41,43)")]
     public bool Double_exp_terms_are_bit_identical_across_widths((double[] Z, int ShiftPick) row)
     {
         var z = row.Z.Select(v => double.IsFinite(v) ? v / 3 : 0.0).ToArray(); // |z| ≤ 333.4, so z − max ∈ [−667, 0]
@@ -127,7 +130,8 @@ public class VectorMathKernelTests(ITestOutputHelper output)
     /// absolute where the result is subnormal. Sum in float32: γ_{n−1} with u = 2⁻²⁴ on top of the terms: checked at
     /// (n + 4)·2⁻²⁴ relative of the double reference plus n·2⁻¹⁴⁹.
     /// </summary>
-    [Property(Arbitrary = [typeof(RowArbitraries)], MaxTest = 300, Replay = "(47,53)")]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(RowArbitraries)], MaxTest = 300, Pinned = "(47,53)")]
     public bool Float_exp_shift_sum_matches_double_exp(float[] z)
     {
         var finite = z.Where(float.IsFinite).ToArray();
@@ -185,7 +189,8 @@ public class VectorMathKernelTests(ITestOutputHelper output)
     }
 
     /// <summary>Softmax.ArgMax (TensorPrimitives.IndexOfMax) is the first index of the largest entry, as the scalar scan.</summary>
-    [Property(Arbitrary = [typeof(RowArbitraries)], MaxTest = 300, Replay = "(59,61)")]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(RowArbitraries)], MaxTest = 300, Pinned = "(59,61)")]
     public bool ArgMax_is_the_first_index_of_the_maximum(double[] z)
     {
         int expected = 0;

@@ -1,3 +1,4 @@
+using HeavyTail.Tests.Shared;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -70,7 +71,8 @@ public class DenseOutputTests
         Integrator.Solve(Problem, ExplicitRungeKutta.DormandPrince54, 0, 1.2, Exact(0), SaveAt.None with { Dense = true }, new PIController(1e-10, 1e-12));
 
     /// <summary>Anywhere in [0, 1.2] an adaptive dopri5 solve evaluates to within the tolerance-proportional bound of the saves test.</summary>
-    [Property(Arbitrary = [typeof(Times)], MaxTest = 300, Replay = "(11,13)")]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(Times)], MaxTest = 300, Pinned = "(11,13)")]
     public bool Evaluate_at_any_t_in_range_matches_the_exact_solution(double t) =>
         AdaptiveDense.Evaluate(t).Zip(Exact(t), (y, e) => Math.Abs(y - e) <= 20 * (1e-12 + 1e-10 * Math.Abs(e))).All(ok => ok);
 

@@ -1,3 +1,4 @@
+using HeavyTail.Tests.Shared;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -12,7 +13,8 @@ public class LambertWTests
         public static Arbitrary<double> Doubles() => Arb.From(Gen.Choose(-7000, 70000).Select(i => i / 100.0));
     }
 
-    [Property(Arbitrary = [typeof(Args)], MaxTest = 500, Replay = "(3,5)")]
+    [Trait(SeededPropertyAttribute.Trait, SeededPropertyAttribute.TraitValue)]
+    [SeededProperty(Arbitrary = [typeof(Args)], MaxTest = 500, Pinned = "(3,5)")]
     public bool Wright_omega_solves_omega_plus_log_omega_equals_x(double x)
     {
         double w = LambertW.WrightOmega(x);
