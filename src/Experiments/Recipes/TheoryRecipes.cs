@@ -70,11 +70,11 @@ public sealed class FlowsRecipe : IRecipe
         foreach (double eta in new[] { 1.0, 0.1 })
         {
             var steps = OneHotRuns.LogSteps((int)(tg / eta), 25);
-            var runs = OneHotRuns.Discrete(ctx, p, new GradientDescent(eta), m, steps);
-            double dev = 0;
-            for (int i = 0; i < steps.Length; i++)
-                for (int k = 0; k < c; k++) { double ex = OneHotTheory.GradientFlowLoss(steps[i] * eta, pi[k], c); dev = Math.Max(dev, Math.Abs(runs[i][k] - ex) / ex); }
-            devs[eta] = dev;
+            // GD at t = η·step against the exact gradient-flow solution, overlaid by the training loop's observer
+            var overlay = new TheoryOverlayObserver(m, (t, k) => OneHotTheory.GradientFlowLoss(t, pi[k], c), eta);
+            TrainingLoop.RunOne(new LinearModelStepper(m, new GradientDescent(eta), p.Groups), TrainingSchedule.AtSteps(steps), [overlay], cancel: ctx.Cancel);
+            var runs = overlay.PerClassLosses(0);
+            devs[eta] = overlay.MaxRelativeDeviation(0);
             if (eta == 1.0)
                 foreach (int k in shown)
                     f.Line(steps.Skip(1).Select(s => s * eta).ToArray(), runs.Skip(1).Select(v => v[k]).ToArray(), Figure.GroupColor(Array.IndexOf(shown, k), shown.Length), k == 0 ? "GD, η = 1" : null, markers: true);

@@ -60,3 +60,57 @@ public sealed class PerClassLossObserver(LinearModel model, int runs = 1) : Tabl
 
     protected override double[] Measure(int run, int step, double loss, IStepper stepper) => model.PerClassLoss(stepper.Weights(run));
 }
+
+/// <summary>
+/// Gradient heterogeneity across the class blocks W[:, k] at each logged W (Tomihari &amp; Sato 2025): columns step, cv
+/// (population std / mean of ‖G[:, k]‖) and max_min (max/min of ‖G[:, k]‖), without the Hessian and correlation work of
+/// <see cref="PerClassStatisticsObserver"/>.
+/// </summary>
+public sealed class HeterogeneityObserver(LinearModel model, int runs = 1) : TableObserver(runs)
+{
+    private readonly double[] _g = new double[model.ParameterCount];
+
+    public override string Name => "heterogeneity";
+    public override IReadOnlyList<string> Header { get; } = ["step", "cv", "max_min"];
+
+    protected override double[] Measure(int run, int step, double loss, IStepper stepper)
+    {
+        model.LossAndGradient(stepper.Weights(run), _g);
+        var h = GradientHeterogeneity.FromBlockNorms(PerClassStatistics.ColumnNorms(_g, model.D, model.C));
+        return [h.CoefficientOfVariation, h.MaxMinRatio];
+    }
+}
+
+/// <summary>
+/// A closed form overlaid on a run: at each logged step the per-class losses at W and the exact per-class losses
+/// <c>exact(t, k)</c> at t = <paramref name="timePerStep"/>·step (e.g. the gradient-flow solution of the one-hot model at
+/// t = η·step). Columns step, t, class_k_loss…, theory_class_k_loss…; <see cref="MaxRelativeDeviation"/> is
+/// max |ℓ_k − exact_k| / exact_k over the rows of a run.
+/// </summary>
+public sealed class TheoryOverlayObserver(LinearModel model, Func<double, int, double> exact, double timePerStep, int runs = 1) : TableObserver(runs)
+{
+    private readonly double[] _maxDeviation = new double[runs];
+
+    public override string Name => "theory-overlay";
+
+    public override IReadOnlyList<string> Header { get; } =
+        ["step", "t", .. Enumerable.Range(0, model.C).Select(k => $"class_{k}_loss"), .. Enumerable.Range(0, model.C).Select(k => $"theory_class_{k}_loss")];
+
+    public double MaxRelativeDeviation(int run) => _maxDeviation[run];
+
+    /// <summary>Run r's per-class losses, one array per logged step.</summary>
+    public IReadOnlyList<double[]> PerClassLosses(int run) => Rows(run).Select(r => r[2..(2 + model.C)]).ToList();
+
+    protected override double[] Measure(int run, int step, double loss, IStepper stepper)
+    {
+        double t = step * timePerStep;
+        var losses = model.PerClassLoss(stepper.Weights(run));
+        var theory = new double[model.C];
+        for (int k = 0; k < model.C; k++)
+        {
+            theory[k] = exact(t, k);
+            _maxDeviation[run] = Math.Max(_maxDeviation[run], Math.Abs(losses[k] - theory[k]) / theory[k]);
+        }
+        return [t, .. losses, .. theory];
+    }
+}
