@@ -151,4 +151,133 @@ public class ProviderContractTests
         Assert.True(Math.Abs(l1 - l2) <= tol * l1, $"loss {l2} vs {l1}");
         for (int i = 0; i < w.Length; i++) Assert.True(Math.Abs(g1[i] - g2[i]) <= tol * scale * 4, $"grad[{i}]");
     }
+
+    private static (double[] Z, int[] Labels, double[] W) Rows(int n, int c, int seed, double scale = 3.0)
+    {
+        var z = Random(n * c, seed, scale);
+        var labels = Enumerable.Range(0, n).Select(i => (i * 5 + 1) % c).ToArray();
+        var w = Enumerable.Range(0, n).Select(i => (1.0 + i % 3) / (2.0 * n)).ToArray();
+        return (z, labels, w);
+    }
+
+    private static double[] Probabilities(ReadOnlySpan<double> z) { var p = new double[z.Length]; Softmax.Probabilities(z, p); return p; }
+
+    [Theory]
+    [MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void Hessian_vector_row_pass_matches_its_formula(string backend)
+    {
+        var la = Backends.Get(backend);
+        foreach (var (n, c) in new[] { (1, 2), (9, 5), (40, 33) })
+        {
+            var (z, _, w) = Rows(n, c, 11);
+            var r = Random(n * c, 12);
+            var zz = (double[])z.Clone(); var rr = (double[])r.Clone();
+            la.SoftmaxHessianVectorRows(zz, rr, n, c, w);
+            double u = Backends.UnitRoundoff(backend);
+            for (int i = 0; i < n; i++)
+            {
+                var p = Probabilities(z.AsSpan(i * c, c));
+                double pr = 0; for (int b = 0; b < c; b++) pr += p[b] * r[i * c + b];
+                double rmax = r.AsSpan(i * c, c).ToArray().Max(Math.Abs);
+                for (int a = 0; a < c; a++)
+                {
+                    // S_ia = w_i p_ia (r_ia − p_i·r_i): p relatively accurate to ≈ (2|z| + c + 4)·u, a c-term dot product
+                    double expected = w[i] * p[a] * (r[i * c + a] - pr);
+                    double tol = (6 * 3 * 4 + 3 * c + 16) * u * w[i] * p[a] * (2 * rmax) + 1e-300;
+                    Assert.True(Math.Abs(rr[i * c + a] - expected) <= tol, $"{backend} S[{i},{a}] = {rr[i * c + a]:R}, expected {expected:R}");
+                    Assert.True(Math.Abs(zz[i * c + a] - p[a]) <= (6 * 3 * 4 + c + 8) * u * p[a] + 1e-300, $"{backend} P[{i},{a}]");
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void Curvature_row_pass_is_p_one_minus_p_without_cancellation(string backend)
+    {
+        var la = Backends.Get(backend);
+        // the second row is saturated: 1 − p_max ≈ e^{−60} must stay relatively accurate, not round to 0
+        double[] z = [0.3, -1.2, 2.0, 60.0, 0.0, 0.0];
+        double[] w = [0.5, 0.5];
+        var zz = (double[])z.Clone();
+        la.SoftmaxCurvatureRows(zz, 2, 3, w);
+        double u = Backends.UnitRoundoff(backend);
+        var p0 = Probabilities(z.AsSpan(0, 3));
+        for (int a = 0; a < 3; a++) Assert.True(Math.Abs(zz[a] - 0.5 * p0[a] * (1 - p0[a])) <= 64 * u * zz[a], $"{backend} row 0 col {a}");
+        double rest = 2 * Math.Exp(-60) / (1 + 2 * Math.Exp(-60));
+        Assert.True(Math.Abs(zz[3] - 0.5 * (1 - rest) * rest) <= 64 * u * zz[3], $"{backend} saturated arg-max: {zz[3]:R}");
+        Assert.True(zz[4] > 0 && Math.Abs(zz[4] - 0.5 * Math.Exp(-60)) <= 256 * u * zz[4], $"{backend} saturated column: {zz[4]:R}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void Residual_log_magnitudes_match_the_residual_and_do_not_underflow(string backend)
+    {
+        var la = Backends.Get(backend);
+        var (z, labels, w) = Rows(12, 7, 21);
+        var logAbs = new double[z.Length];
+        la.SoftmaxResidualLogMagnitudes(z, 12, 7, labels, w, logAbs);
+        double u = Backends.UnitRoundoff(backend);
+        for (int i = 0; i < 12; i++)
+        {
+            var p = Probabilities(z.AsSpan(i * 7, 7));
+            for (int a = 0; a < 7; a++)
+            {
+                double r = Math.Abs(w[i] * (p[a] - (a == labels[i] ? 1 : 0)));
+                Assert.True(Math.Abs(logAbs[i * 7 + a] - Math.Log(r)) <= (16 * 3 * 4 + 32) * u, $"{backend} [{i},{a}]: {logAbs[i * 7 + a]:R} vs {Math.Log(r):R}");
+            }
+        }
+        // margins of 2000: every residual underflows in linear scale, its logarithm is still exact
+        double[] zBig = [2000, 0, -2000];
+        var lb = new double[3];
+        la.SoftmaxResidualLogMagnitudes(zBig, 1, 3, [0], [1.0], lb);
+        Assert.Equal(-2000, lb[1], 9);
+        Assert.Equal(-4000, lb[2], 9);
+        Assert.Equal(-2000, lb[0], 9);   // |p_0 − 1| = Σ_{j≠0} p_j ≈ e^{−2000}
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void Cross_entropy_runs_side_by_side_equal_the_single_pass_and_isolate_a_diverged_run(string backend)
+    {
+        var la = Backends.Get(backend);
+        int n = 10, c = 4, runs = 3, wc = runs * c;
+        var (z1, labels, w) = Rows(n, c, 31);
+        var blocks = new[] { z1, Random(n * c, 32, 2.0), Random(n * c, 33, 5.0) };
+        var wide = new double[n * wc];
+        for (int i = 0; i < n; i++)
+            for (int r = 0; r < runs; r++) Array.Copy(blocks[r], i * c, wide, i * wc + r * c, c);
+        wide[4 * wc + 1 * c + 2] = double.PositiveInfinity;   // run 1 diverged at row 4
+        var losses = Enumerable.Range(0, runs).Select(_ => new double[n]).ToArray();
+        la.SoftmaxCrossEntropyGradientRuns(wide, n, runs, c, labels, w, losses);
+        foreach (int r in new[] { 0, 2 })
+        {
+            var single = (double[])blocks[r].Clone(); var ls = new double[n];
+            la.SoftmaxCrossEntropyGradient(single, n, c, labels, w, ls);
+            // the same row kernel (bit-equal on the double backends); a float32 backend's single pass runs on the device
+            double tol = (4 * 5 * 4 + 4 * c + 8) * Backends.UnitRoundoff(backend);
+            for (int i = 0; i < n; i++)
+            {
+                Assert.True(Math.Abs(ls[i] - losses[r][i]) <= tol * Math.Max(1, ls[i]), $"{backend} run {r} loss {i}");
+                for (int a = 0; a < c; a++) Assert.True(Math.Abs(single[i * c + a] - wide[i * wc + r * c + a]) <= tol * w[i], $"{backend} run {r} [{i},{a}]");
+            }
+        }
+        Assert.True(double.IsNaN(losses[1][4]));
+        Assert.All(Enumerable.Range(0, c), a => Assert.True(double.IsNaN(wide[4 * wc + c + a])));
+        Assert.True(double.IsFinite(losses[1][3]));
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void Row_pass_visits_every_row_once(string backend)
+    {
+        var la = Backends.Get(backend);
+        Assert.True(la.Threads >= 1);
+        foreach (var (rows, cols) in new[] { (0, 5), (3, 2), (5000, 64) })
+        {
+            var visits = new int[rows];
+            la.RowPass(rows, cols, i => Interlocked.Increment(ref visits[i]));
+            Assert.All(visits, v => Assert.Equal(1, v));
+        }
+    }
 }

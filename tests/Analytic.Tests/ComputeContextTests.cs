@@ -1,0 +1,83 @@
+using HeavyTail.Analytic.Data;
+using HeavyTail.Analytic.LinearAlgebra;
+using HeavyTail.Analytic.Models;
+
+namespace HeavyTail.Analytic.Tests;
+
+/// <summary>The compute context: an explicit value, opened by name from a catalog, disposed with its provider.</summary>
+public class ComputeContextTests
+{
+    private sealed class CountingProvider : ILinearAlgebraProvider
+    {
+        private readonly ManagedLinearAlgebraProvider _inner = new(1);
+        public int Disposed;
+        public string Name => "counting";
+        public int Threads => 1;
+        public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc) =>
+            _inner.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) =>
+            _inner.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        public void LogSoftmaxRows(double[] z, int rows, int cols, double[] output) => _inner.LogSoftmaxRows(z, rows, cols, output);
+        public double SoftmaxCrossEntropyGradient(double[] z, int rows, int cols, int[] labels, double[] weights, double[]? perSampleLoss) =>
+            _inner.SoftmaxCrossEntropyGradient(z, rows, cols, labels, weights, perSampleLoss);
+        public void Dispose() => Disposed++;
+    }
+
+    [Fact]
+    public void Catalog_opens_by_name_and_refuses_unknown_names_with_the_choices()
+    {
+        using (var cpu = BackendCatalog.Cpu.Open("cpu", threads: 1))
+        {
+            Assert.Equal("managed", cpu.Backend);
+            Assert.Equal(1, cpu.Threads);
+            Assert.Equal(Precision.Float64, cpu.Precision);
+        }
+        using (var managed = BackendCatalog.Cpu.Open("managed")) Assert.Equal(Environment.ProcessorCount, managed.Threads);
+        using (var auto = BackendCatalog.Cpu.Open("auto")) Assert.Contains(auto.Backend, new[] { "managed", "native" });
+        var e = Assert.Throws<ArgumentException>(() => BackendCatalog.Cpu.Open("quantum"));
+        Assert.Contains("cpu, native, auto", e.Message);
+        Assert.Throws<ArgumentException>(() => BackendCatalog.Cpu.Open("cpu", threads: 0));
+        var extra = BackendCatalog.Cpu.With(new LinearAlgebraBackend("never", "a backend that is never available", _ => null, "install the never-driver"));
+        Assert.Equal("install the never-driver", Assert.Throws<ArgumentException>(() => extra.Open("never")).Message);
+    }
+
+    [Fact]
+    public void Context_disposes_the_provider_it_owns_and_only_that()
+    {
+        var p = new CountingProvider();
+        using (new ComputeContext(p, ownsProvider: false)) { }
+        Assert.Equal(0, p.Disposed);
+        using (new ComputeContext(p)) { }
+        Assert.Equal(1, p.Disposed);
+    }
+
+    [Fact]
+    public void Results_do_not_depend_on_the_thread_count()
+    {
+        var problem = Problems.HtRandom(5, seed: 3);   // n = 160, d = 192, c = 31: large enough for parallel GEMM blocks and row passes
+        var w = new double[problem.Data.D * problem.Data.C];
+        new SeededRandom(9).FillGaussian(w, 0.05);
+        double[] Run(int threads, out double loss, out double[] hv)
+        {
+            using var compute = ComputeContext.Managed(threads);
+            var model = LinearModel.Create(problem.Loss, problem.Data, compute);
+            var g = new double[w.Length]; hv = new double[w.Length];
+            loss = model.LossAndGradient(w, g);
+            model.HessianVectorProduct(w, g, hv);
+            return g;
+        }
+        var g1 = Run(1, out var l1, out var h1);
+        var g2 = Run(2, out var l2, out var h2);
+        var g3 = Run(3, out var l3, out var h3);
+        Assert.Equal(l1, l2); Assert.Equal(l1, l3);
+        Assert.Equal(g1, g2); Assert.Equal(g1, g3);
+        Assert.Equal(h1, h2); Assert.Equal(h1, h3);
+    }
+
+    [Fact]
+    public void A_model_needs_a_provider()
+    {
+        var p = Problems.HtRandom(2);
+        Assert.Throws<ArgumentNullException>(() => LinearModel.Create(p.Loss, p.Data, (ILinearAlgebraProvider)null!));
+    }
+}
