@@ -13,8 +13,22 @@ public class LayeringTests
     private static readonly Assembly[] Src =
     [
         typeof(Analytic.Softmax).Assembly, typeof(Analytic.Properties.ProblemCase).Assembly, typeof(Ode.Flows.ModelFlow).Assembly,
-        typeof(Gpu.IlgpuProvider).Assembly, typeof(Cli.HeavyTailCli).Assembly,
+        typeof(Gpu.IlgpuProvider).Assembly, typeof(Runs.RunCache).Assembly, typeof(Recipes.Cookbook).Assembly,
+        typeof(HeavyTail.Experiments.Torch.TorchCookbook).Assembly, typeof(Cli.HeavyTailCli).Assembly,
     ];
+
+    [Fact]
+    public void Experiments_layers_are_separate_assemblies_that_reference_only_downward()
+    {
+        string[] Refs(Assembly a) => a.GetReferencedAssemblies().Select(r => r.Name!).Where(n => n.StartsWith("HeavyTail")).ToArray();
+        var runs = Refs(typeof(Runs.RunCache).Assembly);
+        Assert.DoesNotContain(runs, n => n.StartsWith("HeavyTail.Experiments") || n == "heavytail");
+        var recipes = Refs(typeof(Recipes.Cookbook).Assembly);
+        Assert.Contains("HeavyTail.Experiments.Runs", recipes);
+        Assert.DoesNotContain(recipes, n => n is "HeavyTail.Experiments.Torch" or "heavytail");
+        Assert.DoesNotContain(typeof(Recipes.Cookbook).Assembly.GetReferencedAssemblies(), r => r.Name!.StartsWith("TorchSharp"));
+        Assert.DoesNotContain(Refs(typeof(HeavyTail.Experiments.Torch.TorchCookbook).Assembly), n => n == "heavytail");
+    }
 
     private static readonly Lazy<Dictionary<string, HashSet<string>>> Graph = new(Build);
 
@@ -35,7 +49,8 @@ public class LayeringTests
     [InlineData("HeavyTail.Experiments.Report", "HeavyTail.Experiments.Cli")]
     [InlineData("HeavyTail.Experiments.Plots", "HeavyTail.Experiments.Cli")]
     [InlineData("HeavyTail.Experiments.Torch", "HeavyTail.Experiments.Cli")]
-    [InlineData("HeavyTail.Experiments.Torch", "HeavyTail.Experiments.Recipes")]
+    [InlineData("HeavyTail.Experiments.Recipes", "HeavyTail.Experiments.Torch")]
+    [InlineData("HeavyTail.Experiments.Runs", "HeavyTail.Experiments.Torch")]
     [InlineData("HeavyTail.Analytic.Data", "HeavyTail.Analytic.Models")]
     [InlineData("HeavyTail.Analytic.LinearAlgebra", "HeavyTail.Analytic.Models")]
     [InlineData("HeavyTail.Ode.Optimizers", "HeavyTail.Ode.Training")]

@@ -1,3 +1,4 @@
+using HeavyTail.Experiments.Torch;
 using System.CommandLine;
 using System.Diagnostics;
 using HeavyTail.Experiments.Recipes;
@@ -17,13 +18,19 @@ public static class RecipeCommands
         cmd.SetAction(_ =>
         {
             var t = new Table().AddColumn("name").AddColumn("description");
-            foreach (var r in Cookbook.Everything)
+            foreach (var r in Everything)
                 t.AddRow(Markup.Escape(r.Name), Markup.Escape(r is TorchRecipe ? $"[torch] {r.Description}" : r.Description));
             ctx.Console.Write(t);
             return 0;
         });
         return cmd;
     }
+
+    /// <summary>Every recipe: the linear and theory ones, then the TorchSharp ones.</summary>
+    public static IEnumerable<IRecipe> Everything => Cookbook.All.Concat(TorchCookbook.All);
+
+    public static IRecipe Find(string name) => Everything.FirstOrDefault(r => r.Name == name)
+        ?? throw new UserError($"unknown recipe '{name}'; `heavytail list` shows them: {string.Join(", ", Everything.Select(r => r.Name))}.");
 
     private static Option<string> ScaleOption() => new("--scale") { Description = "small (minutes on 2 cores), paper (the paper's sizes) or tiny (a smoke test in seconds)", DefaultValueFactory = _ => "small" };
     private static Option<string> OutOption() => new("--out") { Description = "output folder", DefaultValueFactory = _ => "runs" };
@@ -44,7 +51,7 @@ public static class RecipeCommands
         cmd.Arguments.Add(name); cmd.Options.Add(scale); cmd.Options.Add(outDir);
         cmd.SetAction(r =>
         {
-            var recipe = Cookbook.Find(r.GetValue(name)!);
+            var recipe = Find(r.GetValue(name)!);
             if (recipe is TorchRecipe tr && tr.Unavailable() is { } why) throw new UserError(why);
             var outcome = Execute(ctx, recipe, r.GetValue(outDir)!, ParseScale(r.GetValue(scale)!));
             Summarize(ctx, [outcome]);
@@ -67,7 +74,7 @@ public static class RecipeCommands
             var outcomes = new List<RecipeOutcome>();
             var skipped = new List<string>();
             var recipes = Cookbook.All.ToList();
-            foreach (var t in Cookbook.Torch)
+            foreach (var t in TorchCookbook.All)
             {
                 if (!r.GetValue(withTorch)) skipped.Add($"{t.Name}: TorchSharp recipe on real data, run only with --with-torch (it needs `scripts/get-data.sh` and ≈ 5–12 min at small scale).");
                 else if (t.Unavailable() is { } why) skipped.Add($"{t.Name}: {why}.");

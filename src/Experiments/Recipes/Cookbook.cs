@@ -1,6 +1,6 @@
 namespace HeavyTail.Experiments.Recipes;
 
-/// <summary>Every recipe, in the order `reproduce` runs them.</summary>
+/// <summary>Every recipe of the linear and theory models, in the order `reproduce` runs them (the TorchSharp ones: <c>TorchCookbook</c>).</summary>
 public static class Cookbook
 {
     public static readonly IReadOnlyList<IRecipe> All =
@@ -16,17 +16,4 @@ public static class Cookbook
         new InputDistributionRecipe(),
         new HeterogeneityRecipe(),
     ];
-
-    /// <summary>The CNN and transformer recipes (TorchSharp, real data sets): `reproduce --with-torch` adds them.</summary>
-    public static readonly IReadOnlyList<TorchRecipe> Torch =
-    [
-        new BarcodeCnnRecipe(),
-        new BrownTransformerRecipe(),
-        new LastLayerTransformerRecipe(),
-    ];
-
-    public static IEnumerable<IRecipe> Everything => All.Concat(Torch);
-
-    public static IRecipe Find(string name) => Everything.FirstOrDefault(r => r.Name == name)
-        ?? throw new Runs.UserError($"unknown recipe '{name}'; `heavytail list` shows them: {string.Join(", ", Everything.Select(r => r.Name))}.");
 }

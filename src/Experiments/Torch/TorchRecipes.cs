@@ -5,13 +5,13 @@ using HeavyTail.Analytic.Models;
 using HeavyTail.Experiments.Datasets;
 using HeavyTail.Experiments.Plots;
 using HeavyTail.Experiments.Runs;
-using HeavyTail.Experiments.Torch;
+using HeavyTail.Experiments.Recipes;
 using HeavyTail.Ode.Optimizers;
 using HeavyTail.Ode.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace HeavyTail.Experiments.Recipes;
+namespace HeavyTail.Experiments.Torch;
 
 /// <summary>A TorchSharp run: the problem and model settings (canonical text), optimizer, budget, seed of the initialisation.</summary>
 public sealed record TorchRunSpec(string Problem, string Model, OptimizerSettings Optimizer, int Steps, int LogEvery, long Seed, int? BatchSize) : IRunSpec
@@ -296,4 +296,15 @@ public sealed class LastLayerTransformerRecipe : TorchRecipe
         ctx.Reading = $"On the last layer of a frozen transformer ({data.Classes:N0} words) the rarest group ends at {rare["gd"]:G3} under GD and {rare["gd-m"]:G3} with momentum, " +
                       $"{rare["adam"]:G3} under Adam and {rare["sign"]:G3} under sign descent; the TorchSharp and src/Ode trajectories agree to {earlyMax:G2} (relative) over the first 10 steps and to {maxDiff:G2} over all {steps}.";
     }
+}
+
+/// <summary>The CNN and transformer recipes (TorchSharp, real data sets): `reproduce --with-torch` adds them after <see cref="Cookbook.All"/>.</summary>
+public static class TorchCookbook
+{
+    public static readonly IReadOnlyList<TorchRecipe> All =
+    [
+        new BarcodeCnnRecipe(),
+        new BrownTransformerRecipe(),
+        new LastLayerTransformerRecipe(),
+    ];
 }
