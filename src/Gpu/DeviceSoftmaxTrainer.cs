@@ -28,6 +28,7 @@ public sealed class DeviceSoftmaxTrainer : IStepper, IDisposable
     private readonly OptimizerSettings[] _runs;
     private readonly OptimizerDescriptor[] _kinds;
     private readonly RunParameters[] _pending;
+    private readonly bool[] _allActive;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _x, _w, _z, _g, _m, _v, _rowLoss;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _y;
     private readonly MemoryBuffer1D<RunParameters, Stride1D.Dense> _params;
@@ -70,6 +71,7 @@ public sealed class DeviceSoftmaxTrainer : IStepper, IDisposable
             if (!float.IsFinite(x[i])) throw new ArgumentException($"x[{i / d}, {i % d}] is {x[i]}: inputs must be finite.", nameof(x));
         _gpu = gpu; _n = n; _d = d; _c = c; _runs = [.. runs];
         _kinds = _runs.Select(r => r.Descriptor).ToArray();
+        _allActive = Enumerable.Repeat(true, _runs.Length).ToArray();
         _pending = new RunParameters[_runs.Length];
         int wc = c * _runs.Length;
         var acc = gpu.Accelerator;
@@ -170,7 +172,7 @@ public sealed class DeviceSoftmaxTrainer : IStepper, IDisposable
     public ReadOnlySpan<double> Step(bool withGroups = false)
     {
         var loss = Evaluate(withGroups, true);
-        Update(Enumerable.Repeat(true, _runs.Length).ToArray());
+        Update(_allActive);
         return loss;
     }
 
