@@ -54,7 +54,10 @@ public class ComputeContextTests
     [Fact]
     public void Results_do_not_depend_on_the_thread_count()
     {
-        var problem = Problems.HtRandom(5, seed: 3);   // n = 160, d = 192, c = 31: large enough for parallel GEMM blocks and row passes
+        // m = 7: n = 896, d = 1024, c = 127: rows × cols = 113,792 > HostRows.ParallelThreshold and 2·n·d·c ≈ 2.3e8 GEMM flops,
+        // so both the row passes and the GEMM split their work over the threads
+        var problem = Problems.HtRandom(7, seed: 3);
+        Assert.True((long)problem.Data.N * problem.Data.C > HostRows.ParallelThreshold);
         var w = new double[problem.Data.D * problem.Data.C];
         new SeededRandom(9).FillGaussian(w, 0.05);
         double[] Run(int threads, out double loss, out double[] hv)

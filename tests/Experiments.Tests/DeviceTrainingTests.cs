@@ -7,7 +7,7 @@ using HeavyTail.Ode.Optimizers;
 
 namespace HeavyTail.Experiments.Tests;
 
-/// <summary>Runs on an ILGPU backend train resident on the device and give BatchedTrainer's rows at float32 accuracy; they are cached apart.</summary>
+/// <summary>Runs on an ILGPU backend train resident on the device (DeviceSoftmaxTrainer through the training loop) and give BatchedLinearStepper's rows at float32 accuracy; they are cached apart.</summary>
 public class DeviceTrainingTests
 {
     private static readonly ProblemOptions Small = new() { Name = "ht-random", M = 3, Seed = 2 };

@@ -1,3 +1,4 @@
+using HeavyTail.Tests.Shared;
 using HeavyTail.Analytic;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.Models;

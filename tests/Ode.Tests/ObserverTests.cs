@@ -1,3 +1,4 @@
+using HeavyTail.Tests.Shared;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.Models;
 using HeavyTail.Analytic.Statistics;

@@ -1,3 +1,4 @@
+using HeavyTail.Tests.Shared;
 using HeavyTail.Ode.Training;
 using HeavyTail.Analytic;
 using HeavyTail.Analytic.Data;

@@ -66,10 +66,18 @@ public sealed class BackendCatalog(IReadOnlyList<LinearAlgebraBackend> backends)
 
     public IEnumerable<string> Names => Backends.Select(b => b.Name).Append("auto");
 
+    /// <summary>Checks a backend name and thread count without opening anything (an <see cref="ArgumentException"/> that says what to do).</summary>
+    public void Check(string name, int? threads = null)
+    {
+        if (threads is < 1) throw new ArgumentException($"threads = {threads} must be at least 1.", nameof(threads));
+        if (name is not ("auto" or "managed") && Backends.All(b => b.Name != name))
+            throw new ArgumentException($"unknown backend '{name}'; choose {string.Join(", ", Names)}.");
+    }
+
     /// <summary>The context for a backend name; an unknown or unavailable one is an <see cref="ArgumentException"/> that says what to do.</summary>
     public ComputeContext Open(string name, int? threads = null)
     {
-        if (threads is < 1) throw new ArgumentException($"threads = {threads} must be at least 1.", nameof(threads));
+        Check(name, threads);
         if (name == "managed") name = "cpu";
         if (name == "auto")
             return new ComputeContext(LinearAlgebraBackend.Native.Open(threads) ?? LinearAlgebraBackend.Managed.Open(threads)!);

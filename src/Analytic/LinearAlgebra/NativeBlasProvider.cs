@@ -31,13 +31,6 @@ public sealed unsafe class NativeBlasProvider : ILinearAlgebraProvider
     /// <summary>Threads of the host row passes; OpenBLAS's GEMM uses its own pool (OPENBLAS_NUM_THREADS).</summary>
     public int Threads => _managed.Threads;
 
-    /// <summary>True when a system OpenBLAS with cblas_dgemm and cblas_sgemm can be loaded.</summary>
-    public static bool IsAvailable()
-    {
-        using var p = TryCreate();
-        return p != null;
-    }
-
     public static NativeBlasProvider? TryCreate(int? threads = null)
     {
         foreach (var name in Candidates)
@@ -52,6 +45,7 @@ public sealed unsafe class NativeBlasProvider : ILinearAlgebraProvider
 
     public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc)
     {
+        ObjectDisposedException.ThrowIf(_lib == 0, this);
         if (m == 0 || n == 0) return;
         if (k == 0) { _managed.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
         ManagedGemm.ValidateShapes(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
@@ -61,6 +55,7 @@ public sealed unsafe class NativeBlasProvider : ILinearAlgebraProvider
 
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc)
     {
+        ObjectDisposedException.ThrowIf(_lib == 0, this);
         if (m == 0 || n == 0) return;
         if (k == 0) { _managed.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
         ManagedGemm.ValidateShapes(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);

@@ -31,9 +31,16 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         var losses = perSampleLoss ?? SampleLossBuffer();
         if (Data.IdentityInputs && !ReferenceEquals(w, grad))
         {
-            // Identity inputs: the logits are W itself and ∇L = R: W is copied into the output and finished there (no GEMMs).
-            Array.Copy(w, grad, N * C);
-            La.SoftmaxCrossEntropyGradient(grad, N, C, Data.Labels, ScaledWeights(gradientScale), losses);
+            // Identity inputs: the logits are W itself and ∇L = R; each row is copied into the output and finished there while
+            // it is in cache (no GEMMs, one pass over memory), in double on the host on every backend (the one-hot theory model).
+            var sw = ScaledWeights(gradientScale);
+            int c = C;
+            La.RowPass(N, C, i =>
+            {
+                var row = grad.AsSpan(i * c, c);
+                w.AsSpan(i * c, c).CopyTo(row);
+                losses[i] = Softmax.CrossEntropyGradientInPlace(row, Data.Labels[i], sw[i]);
+            });
             return TotalLoss(losses);
         }
         var z = Logits(w);

@@ -43,7 +43,7 @@ public static class BenchCommand
             foreach (var bk in bks)
             {
                 ComputeContext compute;
-                try { compute = HeavyTailCli.Backends.Open(bk, ctx.Compute.Threads); }
+                try { compute = HeavyTailCli.Backends.Open(bk, ctx.Threads); }
                 catch (ArgumentException e) { ctx.Err.WriteLine($"skipping backend {bk}: {UserError.OneLine(e)}"); continue; }
                 using var _ = compute;
                 var la = compute.LinearAlgebra;
@@ -215,7 +215,7 @@ public static class BenchCommand
         foreach (var bk in bks)
         {
             ComputeContext compute;
-            try { compute = HeavyTailCli.Backends.Open(bk, ctx.Compute.Threads); } catch (ArgumentException) { continue; }
+            try { compute = HeavyTailCli.Backends.Open(bk, ctx.Threads); } catch (ArgumentException) { continue; }
             using var _ = compute;
             var la = compute.LinearAlgebra;
             foreach (var dt in dts)

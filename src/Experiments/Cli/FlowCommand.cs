@@ -12,7 +12,7 @@ namespace HeavyTail.Experiments.Cli;
 /// <summary>`heavytail flow`: integrate a continuous-time flow with an ODE solver; flow.csv and run.json.</summary>
 public static class FlowCommand
 {
-        public static Command Create(CliContext ctx)
+    public static Command Create(CliContext ctx)
     {
         var src = new ProblemSource();
         var flowName = new Option<string>("--flow") { Description = string.Join("|", FlowTables.FlowNames), Required = true };

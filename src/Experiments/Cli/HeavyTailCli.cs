@@ -43,9 +43,15 @@ public static class HeavyTailCli
         }
         try
         {
-            using var compute = Backends.Open(parse.GetValue(backend)!, parse.GetValue(threads));
-            ctx.Environment = new RunEnvironment(compute, cancel);
-            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = stdout, Error = stderr });
+            string backendName = parse.GetValue(backend)!;
+            int? threadCount = parse.GetValue(threads);
+            Backends.Check(backendName, threadCount);
+            ctx.Threads = threadCount;
+            // opened when a command first needs it (list, plot and bench's own backends do not), disposed after the command
+            RunEnvironment? environment = null;
+            ctx.OpenEnvironment = () => environment ??= new RunEnvironment(Backends.Open(backendName, threadCount), cancel);
+            try { return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = stdout, Error = stderr }); }
+            finally { environment?.Compute.Dispose(); }
         }
         catch (Exception e) when (IsUserError(e))
         {
@@ -65,14 +71,14 @@ public sealed record CliContext(IAnsiConsole Console, TextWriter Out, TextWriter
     public CancellationToken Cancel { get; init; }
     public bool Quiet { get; set; }
 
-    /// <summary>Set once the options are parsed, before the command runs.</summary>
-    public RunEnvironment Environment
-    {
-        get => _environment ?? throw new InvalidOperationException("the run environment is set after parsing --backend.");
-        set => _environment = value;
-    }
+    /// <summary>--threads (null: every core).</summary>
+    public int? Threads { get; set; }
 
-    private RunEnvironment? _environment;
+    /// <summary>Opens (once) the compute context of --backend/--threads; set after parsing, before the command runs.</summary>
+    public Func<RunEnvironment>? OpenEnvironment { get; set; }
+
+    /// <summary>The command's run environment, opened on first use.</summary>
+    public RunEnvironment Environment => (OpenEnvironment ?? throw new InvalidOperationException("the run environment is set after parsing --backend."))();
 
     public ComputeContext Compute => Environment.Compute;
 }

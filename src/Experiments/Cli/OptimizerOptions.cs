@@ -11,10 +11,12 @@ public sealed class OptimizerOptions
     public readonly Option<string> Optimizer = new("--optimizer") { Description = $"one of: {string.Join(", ", OptimizerSettings.Names)}", Required = true };
     public readonly Option<double> Lr = new("--lr") { Description = "step size η", Required = true };
     public readonly Option<int> Steps = new("--steps") { Description = "number of updates T", Required = true };
-    public readonly Option<double> Momentum = new("--momentum") { Description = "momentum μ (gd-m, sign-m, normalized-m)", DefaultValueFactory = _ => 0.9 };
+    public readonly Option<double> Momentum = new("--momentum") { Description = $"momentum μ ({Using(HyperParameters.Momentum)})", DefaultValueFactory = _ => 0.9 };
     public readonly Option<double> Beta1 = new("--beta1") { Description = "Adam β1", DefaultValueFactory = _ => 0.9 };
     public readonly Option<double> Beta2 = new("--beta2") { Description = "Adam β2", DefaultValueFactory = _ => 0.999 };
-    public readonly Option<double?> Eps = new("--eps") { Description = "ε (Adam 1e-8, Adagrad 1e-10 by default)" };
+    public readonly Option<double?> Eps = new("--eps") { Description = "ε (default: " + string.Join(", ", OptimizerCatalog.All.Where(o => o.DefaultEps != null).Select(o => $"{o.Name} {o.DefaultEps:G}")) + ")" };
+
+    private static string Using(HyperParameters h) => string.Join(", ", OptimizerCatalog.All.Where(o => o.Uses.HasFlag(h)).Select(o => o.Name));
 
     public void AddTo(Command cmd, bool withLr = true)
     {

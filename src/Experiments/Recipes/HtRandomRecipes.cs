@@ -45,8 +45,8 @@ public sealed class HtRandomGdVsAdamRecipe : IRecipe
         ctx.Figure(RecipePlots.PerGroup(gd, $"GD (η = {gd.Spec.Optimizer.Lr:G3}): loss per frequency group"), "gd_groups");
         ctx.Figure(RecipePlots.PerGroup(adam, $"Adam (η = {adam.Spec.Optimizer.Lr:G3}): loss per frequency group"), "adam_groups");
         int k = gd.Rows[0].GroupLosses.Length;
-        ctx.Csv("gd.csv", RecipePlots.TrajectoryHeader(k), RecipePlots.TrajectoryRows(gd));
-        ctx.Csv("adam.csv", RecipePlots.TrajectoryHeader(k), RecipePlots.TrajectoryRows(adam));
+        ctx.Csv("gd.csv", Trajectory.Header(k), Trajectory.Rows(gd.Rows));
+        ctx.Csv("adam.csv", Trajectory.Header(k), Trajectory.Rows(adam.Rows));
         double rg = RecipePlots.RarestGroupRatio(gd), ra = RecipePlots.RarestGroupRatio(adam);
         ctx.Check("GD rarest group after T steps", "stays close to its initial loss (ratio ≥ 0.5)", $"ratio {rg:F3}", rg >= 0.5);
         ctx.Check("Adam rarest group after T steps", "falls well below its initial loss (ratio ≤ 0.5)", $"ratio {ra:F3}", ra <= 0.5);
@@ -72,7 +72,7 @@ public sealed class HtRandomOptimizersRecipe : IRecipe
             var (_, best) = ctx.Tuned(problem, RecipeContext.Optimizer(name));
             runs.Add((name, best));
             ctx.Figure(RecipePlots.PerGroup(best, $"{name} (η = {best.Spec.Optimizer.Lr:G3}) per frequency group"), $"{name}_groups");
-            ctx.Csv($"{name}.csv", RecipePlots.TrajectoryHeader(best.Rows[0].GroupLosses.Length), RecipePlots.TrajectoryRows(best));
+            ctx.Csv($"{name}.csv", Trajectory.Header(best.Rows[0].GroupLosses.Length), Trajectory.Rows(best.Rows));
         }
         ctx.Figure(RecipePlots.Overall(runs, "HT-Random: overall training loss, all optimizers"), "overall");
         var rare = runs.ToDictionary(r => r.Item1, r => r.Item2.Rows[^1].GroupLosses[^1]);
@@ -108,8 +108,8 @@ public sealed class InputDistributionRecipe : IRecipe
             ctx.Figure(RecipePlots.PerGroup(gd, $"GD, {inputs} inputs (η = {gd.Spec.Optimizer.Lr:G3})"), $"gd_{inputs}");
             ctx.Figure(RecipePlots.PerGroup(adam, $"Adam, {inputs} inputs (η = {adam.Spec.Optimizer.Lr:G3})"), $"adam_{inputs}");
             int k = gd.Rows[0].GroupLosses.Length;
-            ctx.Csv($"gd_{inputs}.csv", RecipePlots.TrajectoryHeader(k), RecipePlots.TrajectoryRows(gd));
-            ctx.Csv($"adam_{inputs}.csv", RecipePlots.TrajectoryHeader(k), RecipePlots.TrajectoryRows(adam));
+            ctx.Csv($"gd_{inputs}.csv", Trajectory.Header(k), Trajectory.Rows(gd.Rows));
+            ctx.Csv($"adam_{inputs}.csv", Trajectory.Header(k), Trajectory.Rows(adam.Rows));
             // the gap between the fractions of the rarest group's initial loss that GD and Adam leave after T steps
             ratios[inputs] = RecipePlots.RarestGroupRatio(gd) - RecipePlots.RarestGroupRatio(adam);
         }

@@ -1,3 +1,4 @@
+using HeavyTail.Experiments.Runs;
 using HeavyTail.Analytic.Data;
 
 namespace HeavyTail.Experiments.Recipes;
@@ -19,8 +20,8 @@ public abstract class GdVsAdamRecipe : IRecipe
         ctx.Figure(RecipePlots.PerGroup(adam, $"{What}: Adam (η = {adam.Spec.Optimizer.Lr:G3})"), "adam_groups");
         ctx.Figure(RecipePlots.Overall([("gd", gd), ("adam", adam)], $"{What}: overall training loss"), "overall");
         int k = gd.Rows[0].GroupLosses.Length;
-        ctx.Csv("gd.csv", RecipePlots.TrajectoryHeader(k), RecipePlots.TrajectoryRows(gd));
-        ctx.Csv("adam.csv", RecipePlots.TrajectoryHeader(k), RecipePlots.TrajectoryRows(adam));
+        ctx.Csv("gd.csv", Trajectory.Header(k), Trajectory.Rows(gd.Rows));
+        ctx.Csv("adam.csv", Trajectory.Header(k), Trajectory.Rows(adam.Rows));
         double rg = RecipePlots.RarestGroupRatio(gd), ra = RecipePlots.RarestGroupRatio(adam);
         ctx.Check("rarest group, fraction of initial loss left", "Adam < GD", $"Adam {ra:G3}, GD {rg:G3}", ra < rg);
         ctx.Reading = $"On {What} the rarest group keeps {rg:P0} of its initial loss under GD and {ra:P0} under Adam after {ctx.Steps} steps: " +

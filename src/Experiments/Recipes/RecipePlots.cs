@@ -56,10 +56,5 @@ public static class RecipePlots
         }
     }
 
-    public static IReadOnlyList<string> TrajectoryHeader(int groups) => Trajectory.Header(groups);
-
-    public static IEnumerable<IReadOnlyList<double>> TrajectoryRows(RunRecord r) =>
-        r.Rows.Select(row => (IReadOnlyList<double>)[row.Step, row.Loss, .. row.GroupLosses]);
-
     public static double RarestGroupRatio(RunRecord r) => r.Rows[^1].GroupLosses[^1] / r.Rows[0].GroupLosses[^1];
 }

@@ -79,7 +79,10 @@ public sealed class HeterogeneityRecipe : IRecipe
         foreach (var name in new[] { "gd", "adam", "sign" })
         {
             var (grid, _) = ctx.Tuned(problem, RecipeContext.Optimizer(name));
-            var (rows, _) = StatsRun.Get(ctx, problem, RecipeContext.Optimizer(name) with { Lr = grid.BestLr }, ctx.Steps, Math.Max(1, ctx.Steps / 20));
+            // the run with the heterogeneity observer (class-block gradient norms only): rows (step, loss, cv, max/min)
+            var spec = ctx.Env.Spec(problem, RecipeContext.Optimizer(name) with { Lr = grid.BestLr }, ctx.Steps, Math.Max(1, ctx.Steps / 20), observe: HeterogeneityObserver.TableName);
+            var run = ctx.Cache.GetOrRun(spec);
+            var rows = run.Tables[HeterogeneityObserver.TableName].Rows.Zip(run.Rows, (h, r) => (Step: r.Step, r.Loss, Cv: h[1], MaxMin: h[2])).ToList();
             var steps = rows.Select(r => (double)r.Step).ToArray();
             cv.Line(steps, rows.Select(r => r.Cv).ToArray(), Figure.OptimizerColor(name), $"{name} (η = {grid.BestLr:G3})");
             ratio.Line(steps, rows.Select(r => r.MaxMin).ToArray(), Figure.OptimizerColor(name), $"{name} (η = {grid.BestLr:G3})");

@@ -70,14 +70,22 @@ public sealed class RunCache(string directory, RunEnvironment env)
         });
     }
 
+    /// <summary>A spec is trained in this cache's environment only when it asks for that environment's precision (else its key would lie).</summary>
+    private void CheckPrecision(RunSpec spec)
+    {
+        if (spec.Precision != Environment.Compute.Precision)
+            throw new ArgumentException($"the run asks for {spec.Precision} but backend {Environment.Compute.Backend} computes in {Environment.Compute.Precision}; make the spec with RunEnvironment.Spec.");
+    }
+
     private string TablePath(string key, string name) => Path.Combine(Directory, $"{key}.{name}.csv");
 
     /// <summary>
-    /// Trains the specs that are not cached yet — together, as one <see cref="BatchedTrainer"/> run, when they share the problem,
+    /// Trains the specs that are not cached yet — together, as one <see cref="BatchedLinearStepper"/> run, when they share the problem,
     /// step budget and logging (pcngd, which needs per-class passes, runs alone) — and stores each result.
     /// </summary>
     public void EnsureAll(IReadOnlyList<RunSpec> specs)
     {
+        foreach (var s in specs) CheckPrecision(s);
         var missing = specs.Where(s => !TryLoad(s, out _)).ToList();
         foreach (var group in missing.GroupBy(s => (s.Problem, s.Steps, s.LogEvery, s.Observe, Batchable: s.Observe == null && !s.Optimizer.Descriptor.PerClassPasses)))
         {
@@ -111,6 +119,7 @@ public sealed class RunCache(string directory, RunEnvironment env)
     /// <summary>The cached run, or a new one trained now (and stored), with its observer table when the spec asks for one.</summary>
     public RunRecord GetOrRun(RunSpec spec)
     {
+        CheckPrecision(spec);
         if (TryLoad(spec, out var hit)) return hit;
         var (problem, model) = Environment.Problems.Get(spec.Problem);
         var observer = spec.Observe is { } name ? RunObservers.Create(name, model, 1) : null;

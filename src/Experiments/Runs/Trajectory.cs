@@ -8,8 +8,10 @@ public static class Trajectory
     public static string[] Header(int groups) =>
         ["step", "loss", .. Enumerable.Range(0, groups).Select(g => $"group_{g}_loss")];
 
-    public static void Write(string path, IReadOnlyList<TrainingRow> rows, int groups) =>
-        Csv.Write(path, Header(groups), rows.Select(row => (IReadOnlyList<double>)[row.Step, row.Loss, .. row.GroupLosses]));
+    public static IEnumerable<IReadOnlyList<double>> Rows(IReadOnlyList<TrainingRow> rows) =>
+        rows.Select(row => (IReadOnlyList<double>)[row.Step, row.Loss, .. row.GroupLosses]);
+
+    public static void Write(string path, IReadOnlyList<TrainingRow> rows, int groups) => Csv.Write(path, Header(groups), Rows(rows));
 }
 
 /// <summary>run.json's description of a problem: its <see cref="Analytic.Data.Problem.Info"/> as a JSON object.</summary>

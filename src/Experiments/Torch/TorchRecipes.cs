@@ -1,3 +1,4 @@
+using HeavyTail.Analytic.LinearAlgebra;
 using System.Diagnostics;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.IO;
@@ -16,8 +17,12 @@ namespace HeavyTail.Experiments.Torch;
 /// <summary>A TorchSharp run: the problem and model settings (canonical text), optimizer, budget, seed of the initialisation.</summary>
 public sealed record TorchRunSpec(string Problem, string Model, OptimizerSettings Optimizer, int Steps, int LogEvery, long Seed, int? BatchSize) : IRunSpec
 {
+    /// <summary>Precision of runs trained by src/Ode on the compute context (the "ode" path); part of the key only when float32.</summary>
+    public Precision Precision { get; init; } = Precision.Float64;
+
     public string Canonical() => $"torch;problem={Problem};model={Model};seed={Seed};batch={(BatchSize?.ToString() ?? "full")};" +
-                                 RunSpec.OptimizerCanonical(Optimizer) + $"steps={Steps};log={LogEvery};v=2";
+                                 RunSpec.OptimizerCanonical(Optimizer) + $"steps={Steps};log={LogEvery};v=2" +
+                                 (Precision == Precision.Float64 ? "" : ";precision=float32");
 }
 
 /// <summary>A recipe that needs TorchSharp and an installed data set; part of `reproduce --with-torch`.</summary>
@@ -37,7 +42,7 @@ public abstract class TorchRecipe : IRecipe
     {
         return ctx.Cache.GetOrRun(spec, () =>
         {
-            TorchSession.Ensure(ctx.Log);
+            TorchSession.Ensure(ctx.Log, ctx.Env.Compute.Threads);
             manual_seed(spec.Seed);
             var net = build();
             try
@@ -62,7 +67,7 @@ public abstract class TorchRecipe : IRecipe
     }
 
     protected static void WriteRun(RecipeContext ctx, string name, RunRecord run) =>
-        ctx.Csv($"{name}.csv", RecipePlots.TrajectoryHeader(run.Rows[0].GroupLosses.Length), RecipePlots.TrajectoryRows(run));
+        ctx.Csv($"{name}.csv", Trajectory.Header(run.Rows[0].GroupLosses.Length), Trajectory.Rows(run.Rows));
 
     /// <summary>Fraction of group g's initial loss left at the end of the run.</summary>
     protected static double Left(RunRecord r, int g) => r.Rows[^1].GroupLosses[g] / r.Rows[0].GroupLosses[g];
@@ -205,7 +210,7 @@ public sealed class LastLayerTransformerRecipe : TorchRecipe
     {
         var (tokens, width, heads, steps) = Settings(ctx.Scale);
         var (data, corpus) = TorchProblems.Brown(tokens);
-        TorchSession.Ensure(ctx.Log);
+        TorchSession.Ensure(ctx.Log, ctx.Env.Compute.Threads);
         manual_seed(0);
         using var net = new FrozenAttentionClassifier(data.Classes, width, heads, 35);
         net.to(ScalarType.Float64);
@@ -227,7 +232,10 @@ public sealed class LastLayerTransformerRecipe : TorchRecipe
         var model = LinearModel.Create(LossKind.CrossEntropy, dataset, ctx.Env.Compute);
         string problem = $"brown-features;tokens={corpus.Ids.Length};width={width};heads={heads};init-seed=0;hash={Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(phi.AsSpan())))[..16]}";
         int logEvery = Math.Max(1, steps / 100);
-        TorchRunSpec Spec(string opt, double lr, string path) => new(problem, path, RecipeContext.Optimizer(opt) with { Lr = lr }, steps, logEvery, 0, null);
+        TorchRunSpec Spec(string opt, double lr, string path) => new(problem, path, RecipeContext.Optimizer(opt) with { Lr = lr }, steps, logEvery, 0, null)
+        {
+            Precision = path == "ode" ? ctx.Env.Compute.Precision : Precision.Float64,
+        };
 
         var runs = new List<(string, RunRecord)>();
         foreach (var name in Optimizers)

@@ -9,17 +9,24 @@ public static class TorchSession
     private static readonly Lock Gate = new();
     private static bool _ready;
 
-    /// <summary>Loads libtorch (CPU) with as many intra-op threads as cores; a failure becomes one line saying what to do.</summary>
-    public static void Ensure(Action<string>? log = null)
+    /// <summary>
+    /// Loads libtorch (CPU) with as many intra-op threads as cores, or <paramref name="threads"/> (the run's compute context;
+    /// libtorch's thread count is process-wide); a failure becomes one line saying what to do.
+    /// </summary>
+    public static void Ensure(Action<string>? log = null, int? threads = null)
     {
         lock (Gate)
         {
-            if (_ready) return;
+            if (_ready)
+            {
+                if (threads is int t) torch.set_num_threads(t);
+                return;
+            }
             TorchRuntime.Prepare(log);
             try
             {
                 torch.InitializeDeviceType(DeviceType.CPU);
-                torch.set_num_threads(Environment.ProcessorCount);
+                torch.set_num_threads(threads ?? Environment.ProcessorCount);
             }
             catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException or InvalidOperationException)
             {

@@ -59,11 +59,11 @@ public static class OptimizerCatalog
             new("heavy-ball", (s, m) => (new HeavyBallFlow(m, HeavyBallFlow.FrictionFor(s.Lr, s.Momentum)), Math.Sqrt(s.Lr)), "t = sqrt(lr)·step"),
             DeviceUpdateRule.HeavyBall, false, false, "#808080"),
         new(OptimizerKind.Adam, "adam", "Adam (PyTorch): bias-corrected first and second moments", Moments, 1e-8, null,
-            (s, _) => new Adam(s.Lr, s.Beta1, s.Beta2, s.Eps ?? 1e-8),
-            new("adam", (s, m) => (new AdamFlow(m, (1 - s.Beta1) / s.Lr, (1 - s.Beta2) / s.Lr, s.Eps ?? 1e-8), s.Lr), "t = lr·step"),
+            (s, _) => new Adam(s.Lr, s.Beta1, s.Beta2, s.Descriptor.Eps(s)),
+            new("adam", (s, m) => (new AdamFlow(m, (1 - s.Beta1) / s.Lr, (1 - s.Beta2) / s.Lr, s.Descriptor.Eps(s)), s.Lr), "t = lr·step"),
             DeviceUpdateRule.Adam, false, false, "#FF0000"),
         new(OptimizerKind.AdamNoMomentum, "adam-nm", "Adam without momentum (β₁ = 0)", Moments, 1e-8, 0.0,
-            (s, _) => new Adam(s.Lr, 0.0, s.Beta2, s.Eps ?? 1e-8, "adam-nm"), null, DeviceUpdateRule.Adam, false, false, "#FFA500"),
+            (s, _) => new Adam(s.Lr, s.Descriptor.Beta1(s), s.Beta2, s.Descriptor.Eps(s), "adam-nm"), null, DeviceUpdateRule.Adam, false, false, "#FFA500"),
         new(OptimizerKind.Sign, "sign", "sign descent: W −= η sign(g), sign(0) = 0", HyperParameters.None, null, null,
             (s, _) => new SignDescent(s.Lr), new("sign", (s, m) => (new SignFlow(m), s.Lr), "t = lr·step"), DeviceUpdateRule.Sign, false, false, "#0000FF"),
         new(OptimizerKind.SignMomentum, "sign-m", "momentum over sign(g)", HyperParameters.Momentum, null, null,
@@ -74,7 +74,7 @@ public static class OptimizerCatalog
         new(OptimizerKind.NormalizedMomentum, "normalized-m", "momentum over g/‖g‖", HyperParameters.Momentum, null, null,
             (s, _) => new NormalizedDescentMomentum(s.Lr, s.Momentum), null, DeviceUpdateRule.NormalizedMomentum, true, false, "#90EE90"),
         new(OptimizerKind.Adagrad, "adagrad", "Adagrad (PyTorch): s += g², W −= η g/(√s + ε)", HyperParameters.Eps, 1e-10, null,
-            (s, _) => new Adagrad(s.Lr, s.Eps ?? 1e-10), null, DeviceUpdateRule.Adagrad, false, false, "#800080"),
+            (s, _) => new Adagrad(s.Lr, s.Descriptor.Eps(s)), null, DeviceUpdateRule.Adagrad, false, false, "#800080"),
         new(OptimizerKind.Pcngd, "pcngd", "per-class normalized GD (Francazi et al. 2023)", HyperParameters.None, null, null,
             (s, m) => new PerClassNormalizedGradientDescent(s.Lr, m ?? throw new ArgumentException("pcngd needs per-class gradients, which only the linear models provide; choose another optimizer.")),
             null, null, false, true, "#A52A2A"),
@@ -86,8 +86,6 @@ public static class OptimizerCatalog
 
     public static OptimizerDescriptor Get(string name) =>
         Find(name) ?? throw new ArgumentException($"unknown optimizer '{name}'; choose one of: {string.Join(", ", Names)}.");
-
-    public static OptimizerDescriptor Get(OptimizerKind kind) => All.First(d => d.Kind == kind);
 
     /// <summary>The optimizer whose limit is the named flow (for colouring a flow like its optimizer).</summary>
     public static OptimizerDescriptor? ByFlow(string flow) => All.FirstOrDefault(d => d.Limit?.Flow == flow);

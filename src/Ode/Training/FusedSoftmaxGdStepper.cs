@@ -11,7 +11,8 @@ namespace HeavyTail.Ode.Training;
 /// returns the loss and overwrites Z with (η_r/n)(P − Y); <see cref="Update"/> is then W ← W − Xᵀ[(η/n)(P − Y)] = W − η·G
 /// as one GEMM with β = 1 (the gradient is accumulated straight into W: no G buffer, no separate update pass).
 /// The weights sit side by side, W = [W_1 … W_R] (d × R·c), so both GEMMs read X once for all runs. Buffers are allocated
-/// once; a step allocates nothing. The float32 path of the CPU backends (and the benchmark's float32 rows).
+/// once; a step allocates nothing. The benchmark's float32 unit (`bench`, float32 rows and grid); no run of the toolkit
+/// uses it yet: CPU runs are float64.
 /// </summary>
 /// <remarks>Rounding differs from gd through <see cref="BatchedLinearStepper"/> (G is never formed), within float budgets.</remarks>
 public sealed class FusedSoftmaxGdStepper<T> : IStepper where T : unmanaged, IFloatingPointIeee754<T>

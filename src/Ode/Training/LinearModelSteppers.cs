@@ -30,9 +30,6 @@ public sealed class LinearModelStepper : IStepper
     public int Runs => 1;
     public int Groups => _groups.K;
 
-    /// <summary>The current W itself (not a copy): for observers that read it without keeping it.</summary>
-    public ReadOnlySpan<double> CurrentWeights => _w;
-
     public ReadOnlySpan<double> Evaluate(bool logged, bool willUpdate)
     {
         _loss[0] = Array.TrueForAll(_w, double.IsFinite) ? _model.LossAndGradient(_w, _g, _losses) : double.NaN;

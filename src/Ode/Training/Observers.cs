@@ -22,7 +22,9 @@ public abstract class TableObserver(int runs) : ITableObserver
     public abstract IReadOnlyList<string> Header { get; }
     public IReadOnlyList<double[]> Rows(int run) => _rows[run];
 
-    public void Observe(int run, int step, double loss, IStepper stepper) => _rows[run].Add([step, .. Measure(run, step, loss, stepper)]);
+    /// <summary>A row of the run's measurements; NaN in every column after the step when the run diverged there (its W is not finite).</summary>
+    public void Observe(int run, int step, double loss, IStepper stepper) =>
+        _rows[run].Add(double.IsFinite(loss) ? [step, .. Measure(run, step, loss, stepper)] : [step, .. Enumerable.Repeat(double.NaN, Header.Count - 1)]);
 
     /// <summary>The row after its leading step column.</summary>
     protected abstract double[] Measure(int run, int step, double loss, IStepper stepper);
@@ -68,9 +70,11 @@ public sealed class PerClassLossObserver(LinearModel model, int runs = 1) : Tabl
 /// </summary>
 public sealed class HeterogeneityObserver(LinearModel model, int runs = 1) : TableObserver(runs)
 {
+    public const string TableName = "heterogeneity";
+
     private readonly double[] _g = new double[model.ParameterCount];
 
-    public override string Name => "heterogeneity";
+    public override string Name => TableName;
     public override IReadOnlyList<string> Header { get; } = ["step", "cv", "max_min"];
 
     protected override double[] Measure(int run, int step, double loss, IStepper stepper)

@@ -14,7 +14,7 @@ public sealed record TrainingResult(IReadOnlyList<TrainingRow> Rows, double[] W,
 /// Which rows a run logs: every <see cref="LogEvery"/> steps and the last (row t = the state after t updates, row 0 the
 /// initial point), or exactly the steps in <see cref="At"/> (then the run stops at the largest of them).
 /// </summary>
-public sealed record TrainingSchedule
+public sealed class TrainingSchedule
 {
     private readonly HashSet<int>? _at;
 

@@ -1,3 +1,4 @@
+using HeavyTail.Tests.Shared;
 using HeavyTail.Ode.Training;
 using HeavyTail.Experiments.Runs;
 using HeavyTail.Analytic;

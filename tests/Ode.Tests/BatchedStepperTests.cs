@@ -1,3 +1,4 @@
+using HeavyTail.Tests.Shared;
 using HeavyTail.Ode.Training;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.Models;
@@ -5,7 +6,7 @@ using HeavyTail.Ode.Optimizers;
 
 namespace HeavyTail.Ode.Tests;
 
-public class BatchedTrainerTests
+public class BatchedStepperTests
 {
     public static IEnumerable<object[]> Problems_() =>
     [

@@ -1,9 +1,9 @@
 using HeavyTail.Analytic.LinearAlgebra;
 
-namespace HeavyTail.Ode.Tests;
+namespace HeavyTail.Tests.Shared;
 
 /// <summary>The managed reference backend shared by the tests (stateless, so safe across parallel tests).</summary>
-internal static class Reference
+public static class Reference
 {
     public static readonly ManagedLinearAlgebraProvider Managed = new();
 }

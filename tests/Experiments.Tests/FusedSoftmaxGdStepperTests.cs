@@ -7,7 +7,7 @@ using HeavyTail.Ode.Training;
 namespace HeavyTail.Experiments.Tests;
 
 /// <summary>The fused float32/float64 GD stepper (the benchmark's float32 unit) (GEMM, fused row pass, gradient accumulated into W by a β = 1 GEMM) against src/Analytic.</summary>
-public class SoftmaxStepTests
+public class FusedSoftmaxGdStepperTests
 {
     private static readonly double[] Rates = [0.3, 2.0, 10.0];
 

@@ -1,9 +1,0 @@
-using HeavyTail.Analytic.LinearAlgebra;
-
-namespace HeavyTail.Analytic.Tests;
-
-/// <summary>The managed reference backend shared by the tests (stateless, so safe across parallel tests).</summary>
-internal static class Reference
-{
-    public static readonly ManagedLinearAlgebraProvider Managed = new();
-}
