@@ -59,7 +59,7 @@ public sealed class HtRandomGdVsAdamRecipe : IRecipe
 /// <summary>All optimizers on HT-Random, per group; pcngd as the class-normalized baseline of Francazi et al.</summary>
 public sealed class HtRandomOptimizersRecipe : IRecipe
 {
-    public static readonly string[] Optimizers = ["gd", "gd-m", "adam", "adam-nm", "sign", "sign-m", "normalized", "normalized-m", "pcngd"];
+    public static IReadOnlyList<string> Optimizers => RecipeContext.PaperOptimizers;
     public string Name => "ht-random-optimizers";
     public string Description => "GD, GD+momentum, Adam, Adam(β1=0), sign descent ± momentum, normalized GD ± momentum and pcngd on HT-Random, per group.";
 

@@ -105,6 +105,17 @@ public sealed class RecipeContext
             Csv(csvName, ["lr", "worst_final_loss", "diverged"], grid.Points.Select(p => (IReadOnlyList<double>)[p.Lr, p.WorstScore, p.AnyDiverged ? 1 : 0]));
     }
 
+    /// <summary>
+    /// The optimizers the paper compares (its Appendix B), from the catalog in its order: every one except adagrad, which the
+    /// paper does not run. A new optimizer in the catalog joins the overview recipes without editing them.
+    /// </summary>
+    public static IReadOnlyList<string> PaperOptimizers { get; } =
+        OptimizerCatalog.All.Where(o => o.Kind != OptimizerKind.Adagrad).Select(o => o.Name).ToArray();
+
+    /// <summary><see cref="PaperOptimizers"/> without those that need the linear model's per-class passes (pcngd): for networks.</summary>
+    public static IReadOnlyList<string> NetworkOptimizers { get; } =
+        OptimizerCatalog.All.Where(o => o.Kind != OptimizerKind.Adagrad && !o.PerClassPasses).Select(o => o.Name).ToArray();
+
     /// <summary>A default optimizer template (hyper-parameters as in the paper: momentum 0.9, Adam β = (0.9, 0.999)).</summary>
     public static OptimizerSettings Optimizer(string name) => new(name, 1.0);
 }

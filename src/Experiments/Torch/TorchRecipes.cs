@@ -98,7 +98,7 @@ public sealed class BarcodeCnnRecipe : TorchRecipe
         string model = $"cnn;w1={w1};w2={w2}";
         ctx.Settings["n"] = data.Samples; ctx.Settings["classes"] = data.Classes; ctx.Settings["bits"] = bits; ctx.Settings["steps"] = steps;
         IClassifierNetwork Build() => new BarcodeCnn(images.Height, images.Width, data.Classes, w1, w2);
-        var names = ctx.Scale == Scale.Paper ? new[] { "gd", "adam", "gd-m", "adam-nm", "sign", "sign-m", "normalized", "normalized-m" } : ["gd", "adam"];
+        var names = ctx.Scale == Scale.Paper ? RecipeContext.NetworkOptimizers : ["gd", "adam"];
         var runs = names.Select(n => (n, Tuned(ctx, problem, model, n, steps, null, data, Build, 256))).ToList();
         foreach (var (n, run) in runs)
         {
@@ -183,7 +183,7 @@ public sealed class BrownTransformerRecipe : TorchRecipe
 /// </summary>
 public sealed class LastLayerTransformerRecipe : TorchRecipe
 {
-    public static readonly string[] Optimizers = ["gd", "gd-m", "adam-nm", "adam", "sign", "sign-m", "normalized", "normalized-m"];
+    public static IReadOnlyList<string> Optimizers => RecipeContext.NetworkOptimizers;
     public override string Name => "last-layer-transformer";
     public override string Description => "Last layer of a frozen one-layer transformer on the Brown corpus (Figure 4): every optimizer ± momentum, and the TorchSharp run checked against src/Ode on the exported features.";
     public override string? Unavailable() => BrownMissing();
