@@ -17,7 +17,7 @@ namespace HeavyTail.Experiments.Cli;
 /// `heavytail bench`: one full-batch step (loss + gradient + update), the exact Hessian diagonal and the exact block traces
 /// on HT-Random, per backend and dtype, median of ≥ 5 timed runs after 2 warm-ups, with GFLOP/s (4·n·d·c per step), the
 /// fraction of the backend's measured GEMM peak, and the ratio to the fastest of PyTorch and NumPy measured in the same
-/// run by ../shared/peers/peers_step.py (skipped with a message when python3-torch is absent: run bench/setup.sh).
+/// run by bench/peers.py (skipped with a message when python3-torch is absent: run bench/setup.sh).
 /// </summary>
 public static class BenchCommand
 {
@@ -29,7 +29,7 @@ public static class BenchCommand
         var reps = new Option<int>("--reps") { Description = "timed repetitions (median reported)", DefaultValueFactory = _ => 5 };
         var peers = new Option<bool>("--no-peers") { Description = "skip PyTorch/NumPy" };
         var outJson = new Option<string?>("--out") { Description = "also write the rows as JSON lines here" };
-        var gridRuns = new Option<int>("--grid") { Description = "also time a step-size grid of R GD runs (100 steps, same data): one batched run vs R runs one after another here and in PyTorch/NumPy (bench/torch_grid.py); 0 = off", DefaultValueFactory = _ => 0 };
+        var gridRuns = new Option<int>("--grid") { Description = "also time a step-size grid of R GD runs (100 steps, same data): one batched run vs R runs one after another here and in PyTorch/NumPy (bench/peers.py grid); 0 = off", DefaultValueFactory = _ => 0 };
         var cmd = new Command("bench", "Time a full-batch step, the Hessian diagonal and block traces per backend, against PyTorch and NumPy.");
         foreach (Option o in new Option[] { sizes, dtypes, backends, reps, peers, outJson, gridRuns }) cmd.Options.Add(o);
         cmd.SetAction(r =>
@@ -170,7 +170,7 @@ public static class BenchCommand
 
     /// <summary>The peers per size, timing as many steps as we do (≈ 1 s worth for small sizes, 7 for the large ones).</summary>
     private static List<JsonElement> RunPeers(CliContext ctx, int[] ms, string[] dts) =>
-        ms.SelectMany(m => RunPython(ctx, "../shared/peers/peers_step.py", ["--m", m.ToString(), "--dtypes", string.Join(',', dts),
+        ms.SelectMany(m => RunPython(ctx, "bench/peers.py", ["step", "--m", m.ToString(), "--dtypes", string.Join(',', dts),
             "--impls", "torch_autograd,torch_manual,numpy_manual", "--steps", (m <= 7 ? 101 : 7).ToString()])).ToList();
 
     /// <summary>Runs a peer script (path relative to the repository root) and returns its JSON lines; [] with a message when it cannot run.</summary>
@@ -186,8 +186,7 @@ public static class BenchCommand
         var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(script)! };
         psi.ArgumentList.Add(script);
         foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["PEERS_DIR"] = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/peers"));
-        psi.Environment.Remove("OPENBLAS_CORETYPE");   // OpenBLAS at its best: AVX-512 kernels (see ../shared/README.md)
+        psi.Environment.Remove("OPENBLAS_CORETYPE");   // the peers at their best: OpenBLAS picks its own kernels for this CPU
         psi.Environment.Remove("OPENBLAS_L2_SIZE");
         using var proc = Process.Start(psi)!;
         string output = proc.StandardOutput.ReadToEnd();
@@ -208,7 +207,7 @@ public static class BenchCommand
     /// </summary>
     private static List<Dictionary<string, object?>> Grid(CliContext ctx, int[] ms, string[] dts, string[] bks, int runs, int steps, bool noPeers)
     {
-        var peerRows = noPeers ? [] : RunPython(ctx, "bench/torch_grid.py", ["--m", string.Join(',', ms), "--dtypes", string.Join(',', dts), "--runs", runs.ToString(), "--steps", steps.ToString()]);
+        var peerRows = noPeers ? [] : RunPython(ctx, "bench/peers.py", ["grid", "--m", string.Join(',', ms), "--dtypes", string.Join(',', dts), "--runs", runs.ToString(), "--steps", steps.ToString()]);
         var rows = new List<Dictionary<string, object?>>();
         var lrs = Enumerable.Range(0, runs).Select(k => Math.Pow(10, -6 + 7.0 * k / Math.Max(1, runs - 1))).ToArray();
         var schedule = new TrainingSchedule(steps, steps);

@@ -5,7 +5,6 @@ using HeavyTail.Experiments.Recipes;
 
 namespace HeavyTail.Experiments.Report;
 
-/// <summary>The outcome of one recipe, as the report shows it.</summary>
 /// <summary>DIR/report.md and DIR/report.html (PNG figures embedded) with readings, checks (pass/fail), step sizes, times and machine.</summary>
 public static class ReportWriter
 {
