@@ -14,11 +14,16 @@ public sealed class ComputeContext : IDisposable
 
     /// <param name="provider">the backend.</param>
     /// <param name="ownsProvider">dispose the provider with this context.</param>
-    public ComputeContext(ILinearAlgebraProvider provider, bool ownsProvider = true)
+    /// <param name="choice">how the backend was chosen (recorded in run.json): the name asked for, or auto's measurement.</param>
+    public ComputeContext(ILinearAlgebraProvider provider, bool ownsProvider = true, string? choice = null)
     {
         LinearAlgebra = provider ?? throw new ArgumentNullException(nameof(provider));
         _ownsProvider = ownsProvider;
+        Choice = choice ?? provider.Name;
     }
+
+    /// <summary>How the backend was chosen: its name when asked for by name; for auto, the probe's timings.</summary>
+    public string Choice { get; }
 
     public ILinearAlgebraProvider LinearAlgebra { get; }
 
@@ -79,11 +84,127 @@ public sealed class BackendCatalog(IReadOnlyList<LinearAlgebraBackend> backends)
     {
         Check(name, threads);
         if (name == "managed") name = "cpu";
-        if (name == "auto")
-            return new ComputeContext(LinearAlgebraBackend.Native.Open(threads) ?? LinearAlgebraBackend.Managed.Open(threads)!);
+        if (name == "auto") return BackendProbe.Fastest([LinearAlgebraBackend.Native, LinearAlgebraBackend.Managed], threads);
         var b = Backends.FirstOrDefault(x => x.Name == name)
             ?? throw new ArgumentException($"unknown backend '{name}'; choose {string.Join(", ", Names)}.");
         var p = b.Open(threads) ?? throw new ArgumentException(b.Unavailable != "" ? b.Unavailable : $"backend '{name}' is not available on this machine; use --backend cpu.");
         return new ComputeContext(p);
+    }
+}
+
+/// <summary>
+/// `--backend auto`: the fastest available CPU backend on this machine, by measurement — never by presence alone (an
+/// OpenBLAS forced onto slower kernels, e.g. OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU, runs at about half speed).
+/// </summary>
+/// <remarks>
+/// The probe times the two GEMM layouts of a softmax step, Z = X·W and G = Xᵀ·R, at n = 2048 samples, d = 1024 features,
+/// c = 256 classes in float64 (2·n·d·c ≈ 1.1 GFLOP each, ≈ 10 ms), the candidates interleaved (a change of load on the
+/// machine hits both), median of 5 after a warm-up. A backend other than the managed one (the reference, bit-identical
+/// everywhere) must be at least <see cref="RequiredSpeedup"/> faster to be chosen.
+/// The verdict is kept per machine in $XDG_CACHE_HOME/heavytail (or ~/.cache/heavytail), keyed by what changes it: CPU
+/// model, cores, threads, the OpenBLAS library and the kernels it runs, and the OPENBLAS_* variables; and per process.
+/// </remarks>
+public static class BackendProbe
+{
+    private const int ProbeRows = 2048, ProbeDepth = 1024, ProbeCols = 256, Repeats = 5;
+
+    /// <summary>A native backend must beat the managed one by this factor: within timing noise the managed reference is kept.</summary>
+    public const double RequiredSpeedup = 1.1;
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<string>> Verdicts = new();
+
+    /// <summary>The context of the fastest available candidate; <see cref="ComputeContext.Choice"/> says why.</summary>
+    /// <param name="cacheFile">where verdicts are kept (default: the per-user cache); one file per machine.</param>
+    public static ComputeContext Fastest(IReadOnlyList<LinearAlgebraBackend> candidates, int? threads, string? cacheFile = null)
+    {
+        var open = candidates.Select(b => (Backend: b, Provider: b.Open(threads))).Where(x => x.Provider != null).ToList();
+        if (open.Count == 0) throw new ArgumentException("no backend is available; use --backend cpu.");
+        if (open.Count == 1) return new ComputeContext(open[0].Provider!, choice: $"auto: {open[0].Provider!.Name} (the only backend available)");
+        string file = cacheFile ?? CachePath();
+        string key = MachineKey(open.Select(o => o.Provider!), threads);
+        string verdict = Verdicts.GetOrAdd(file + "|" + key, _ => new Lazy<string>(() => ReadCache(file, key) ?? Measure(open.Select(o => o.Provider!).ToList(), file, key))).Value;
+        string winner = verdict.Split(' ')[0];
+        var chosen = open.FirstOrDefault(o => o.Provider!.Name == winner).Provider ?? open[0].Provider!;
+        foreach (var o in open) if (!ReferenceEquals(o.Provider, chosen)) o.Provider!.Dispose();
+        return new ComputeContext(chosen, choice: $"auto: {verdict}");
+    }
+
+    /// <summary>Seconds of one probe step (both GEMM layouts) per provider: the median of <see cref="Repeats"/> interleaved runs after a warm-up.</summary>
+    public static double[] Time(IReadOnlyList<ILinearAlgebraProvider> providers)
+    {
+        var x = new double[ProbeRows * ProbeDepth]; var w = new double[ProbeDepth * ProbeCols]; var z = new double[ProbeRows * ProbeCols];
+        var g = new double[ProbeDepth * ProbeCols];
+        for (int i = 0; i < x.Length; i++) x[i] = (i % 13) * 0.07;
+        for (int i = 0; i < w.Length; i++) w[i] = (i % 7) * 0.01;
+        void Step(ILinearAlgebraProvider p)
+        {
+            p.Gemm(false, false, ProbeRows, ProbeCols, ProbeDepth, 1.0, x, ProbeDepth, w, ProbeCols, 0.0, z, ProbeCols);
+            p.Gemm(true, false, ProbeDepth, ProbeCols, ProbeRows, 1.0, x, ProbeDepth, z, ProbeCols, 0.0, g, ProbeCols);
+        }
+        foreach (var p in providers) Step(p);
+        var times = providers.Select(_ => new double[Repeats]).ToArray();
+        for (int r = 0; r < Repeats; r++)
+            for (int q = 0; q < providers.Count; q++)
+            {
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                Step(providers[q]);
+                times[q][r] = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            }
+        return times.Select(t => { Array.Sort(t); return t[Repeats / 2]; }).ToArray();
+    }
+
+    private static string Measure(IReadOnlyList<ILinearAlgebraProvider> providers, string file, string key)
+    {
+        var seconds = Time(providers);
+        var timed = providers.Select((p, i) => (p.Name, Seconds: seconds[i])).OrderBy(t => t.Seconds).ToList();
+        var managed = timed.FirstOrDefault(t => t.Name == "managed");
+        var best = managed.Name != null && timed[0].Name != "managed" && timed[0].Seconds * RequiredSpeedup > managed.Seconds ? managed : timed[0];
+        string verdict = $"{best.Name} (GEMM probe {ProbeRows}×{ProbeDepth}×{ProbeCols} float64: " +
+                         string.Join(", ", timed.Select(t => $"{t.Name} {t.Seconds * 1e3:F2} ms")) + ")";
+        WriteCache(file, key, verdict);
+        return verdict;
+    }
+
+    /// <summary>What the verdict depends on, as one line.</summary>
+    private static string MachineKey(IEnumerable<ILinearAlgebraProvider> providers, int? threads)
+    {
+        string cpu = "unknown";
+        try { cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? cpu; }
+        catch (IOException) { } catch (UnauthorizedAccessException) { }
+        var blas = providers.OfType<NativeBlasProvider>().Select(n => $"{n.Library}/{n.CoreName}");
+        var env = Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(k => k.StartsWith("OPENBLAS_")).Order()
+            .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}");
+        return string.Join(";", [$"cpu={cpu}", $"cores={Environment.ProcessorCount}", $"threads={threads?.ToString() ?? "all"}",
+            $"backends={string.Join(",", providers.Select(p => p.Name))}", .. blas, .. env, "probe=v2"]);
+    }
+
+    private static string CachePath()
+    {
+        string root = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } x ? x
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(root, "heavytail", "backend-probe.tsv");
+    }
+
+    /// <summary>The cached verdict for this machine key, or null (missing, unreadable or corrupt cache: measure again).</summary>
+    private static string? ReadCache(string path, string key)
+    {
+        try
+        {
+            if (!File.Exists(path)) return null;
+            return File.ReadLines(path).Select(l => l.Split('\t')).FirstOrDefault(f => f.Length == 2 && f[0] == key)?[1];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    private static void WriteCache(string path, string key, string verdict)
+    {
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var lines = File.Exists(path) ? File.ReadLines(path).Where(l => !l.StartsWith(key + "\t")).ToList() : [];
+            lines.Add($"{key}\t{verdict}");
+            IO.AtomicFile.WriteAllText(path, string.Join("\n", lines) + "\n");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // a cache that cannot be written: measure next time
     }
 }

@@ -24,7 +24,12 @@ public sealed unsafe class NativeBlasProvider : ILinearAlgebraProvider
         _dgemm = (delegate* unmanaged<int, int, int, int, int, int, double, double*, int, double*, int, double, double*, int, void>)NativeLibrary.GetExport(lib, "cblas_dgemm");
         _sgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)NativeLibrary.GetExport(lib, "cblas_sgemm");
         Library = name;
+        CoreName = NativeLibrary.TryGetExport(lib, "openblas_get_corename", out var f)
+            ? Marshal.PtrToStringAnsi(((delegate* unmanaged<nint>)f)()) ?? "unknown" : "unknown";
     }
+
+    /// <summary>The kernel set OpenBLAS runs (openblas_get_corename: e.g. SkylakeX, Zen, or Haswell when OPENBLAS_CORETYPE forces it).</summary>
+    public string CoreName { get; }
 
     public string Name => "native";
     public string Library { get; }

@@ -71,6 +71,13 @@ public static class BenchCommand
                 }
             }
             Print(ctx, rows);
+            // what `--backend auto` picks on this machine, by its GEMM probe, and the kernels OpenBLAS runs here
+            using (var auto = HeavyTailCli.Backends.Open("auto", ctx.Threads))
+                ctx.Out.WriteLine($"--backend auto → {auto.Choice}");
+            using (var native = NativeBlasProvider.TryCreate(ctx.Threads))
+                if (native != null)
+                    ctx.Out.WriteLine($"OpenBLAS: {native.Library}, core {native.CoreName}" +
+                        (Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") is { } ct ? $" (OPENBLAS_CORETYPE={ct} is set in this environment)" : ""));
             if (r.GetValue(gridRuns) is int gr and > 0)
             {
                 var gridRows = Grid(ctx, ms, dts, bks, gr, 100, r.GetValue(peers));
@@ -126,7 +133,7 @@ public static class BenchCommand
 
     private static Dictionary<string, object?> Row(ILinearAlgebraProvider la, string dt, int m, int n, int d, int c, double stepS, double flops, double peak) => new()
     {
-        ["backend"] = la.Name, ["dtype"] = dt, ["m"] = m, ["n"] = n, ["d"] = d, ["c"] = c,
+        ["backend"] = la.Name, ["blas_core"] = (la as NativeBlasProvider)?.CoreName, ["dtype"] = dt, ["m"] = m, ["n"] = n, ["d"] = d, ["c"] = c,
         ["step_s"] = stepS, ["gflops"] = flops / stepS / 1e9, ["gemm_peak_gflops"] = peak, ["fraction_of_gemm_peak"] = flops / stepS / 1e9 / peak,
         // the process's peak so far: sizes run in increasing order, so each row's value is the peak up to that size
         ["peak_working_set_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0,

@@ -27,7 +27,7 @@ public static class HeavyTailCli
         var ctx = new CliContext(console, stdout, stderr) { Cancel = cancel };
         var root = new RootCommand("HeavyTail.Theory: heavy-tailed class imbalance and why Adam beats gradient descent (Kunstner et al. 2024).");
         var quiet = new Option<bool>("--quiet") { Description = "no progress output", Recursive = true };
-        var backend = new Option<string>("--backend") { Description = "linear algebra: auto (fastest present), cpu (managed), native (OpenBLAS), gpu (ILGPU)", DefaultValueFactory = _ => "auto", Recursive = true };
+        var backend = new Option<string>("--backend") { Description = "linear algebra: auto (the faster of native and cpu, measured once per machine), cpu (managed), native (OpenBLAS), gpu (ILGPU), ilgpu-cpu", DefaultValueFactory = _ => "auto", Recursive = true };
         var threads = new Option<int?>("--threads") { Description = "worker threads of the CPU passes (default: every core)", Recursive = true };
         root.Options.Add(quiet);
         root.Options.Add(backend);

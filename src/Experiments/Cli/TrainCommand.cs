@@ -43,7 +43,7 @@ public static class TrainCommand
                 ["steps"] = steps, ["log_every"] = every, ["init"] = initValue,
                 ["status"] = result.Status, ["steps_done"] = result.StepsDone,
                 ["final_loss"] = result.Rows[^1].Loss, ["wall_seconds"] = result.WallSeconds,
-                ["backend"] = ctx.Compute.Backend, ["threads"] = ctx.Compute.Threads, ["machine"] = Environment.MachineName, ["cores"] = Environment.ProcessorCount,
+                ["backend"] = ctx.Compute.Backend, ["backend_choice"] = ctx.Compute.Choice, ["threads"] = ctx.Compute.Threads, ["machine"] = Environment.MachineName, ["cores"] = Environment.ProcessorCount,
             };
             foreach (var kv in settings.Describe()) run[kv.Key] = kv.Value;
             JsonOut.Write(Path.Combine(dir, "run.json"), run);
