@@ -23,9 +23,12 @@ public static class GridCommand
         var shard = new Option<string?>("--shard") { Description = "K/N: run only shard K of N (0-based) of the coarse grid" };
         var logEvery = new Option<int>("--log-every") { DefaultValueFactory = _ => 0, Description = "log every N steps (default: steps/100)" };
         var outDir = new Option<string?>("--out") { Description = "output folder" };
+        var stability = new Option<string>("--stability") { Description = "on: after the lowest final loss, take the largest step size at or below it whose runs are stable (Appendix A.4); off: the final-loss rule alone", DefaultValueFactory = _ => "on" };
+        var maxLossFactor = new Option<double>("--max-loss-factor") { Description = "unstable when the loss ever exceeds this × its initial value", DefaultValueFactory = _ => StabilityCriterion.Default.MaxLossFactor };
+        var maxRise = new Option<double>("--max-rise") { Description = "unstable when the total rise Σ max(0, L_{t+1} − L_t) exceeds this fraction of the total decrease", DefaultValueFactory = _ => StabilityCriterion.Default.MaxRiseFraction };
         var cmd = new Command("grid", "Step-size grid of the paper's Appendix A.4 for one optimizer (resumable, shardable).");
         src.AddTo(cmd); opt.AddTo(cmd, withLr: false);
-        foreach (Option o in new Option[] { seeds, lrs, shard, logEvery, outDir }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { seeds, lrs, shard, logEvery, outDir, stability, maxLossFactor, maxRise }) cmd.Options.Add(o);
         var merge = new Command("merge", "Merge grid shards: DIR… (the first is the output); runs the refinement, writes best.json.");
         var dirs = new Argument<string[]>("dirs") { Arity = ArgumentArity.OneOrMore };
         merge.Arguments.Add(dirs);
@@ -42,7 +45,13 @@ public static class GridCommand
             if (s < 1) throw new UserError($"--seeds {s} must be at least 1.");
             int every = r.GetValue(logEvery) is int e && e > 0 ? e : Math.Max(1, steps / 100);
             var lrList = ParseLrs(r.GetValue(lrs));
-            var spec = new GridSpec(po, settings, steps, every, Enumerable.Range(0, s).Select(i => (long)i).ToArray(), lrList);
+            var criterion = r.GetValue(stability) switch
+            {
+                "on" => new StabilityCriterion(r.GetValue(maxLossFactor), r.GetValue(maxRise)).Validated(),
+                "off" => null,
+                var v => throw new UserError($"--stability '{v}' must be on or off."),
+            };
+            var spec = new GridSpec(po, settings, steps, every, Enumerable.Range(0, s).Select(i => (long)i).ToArray(), lrList) { Stability = criterion };
             Directory.CreateDirectory(dir);
             JsonOut.Write(Path.Combine(dir, "grid.json"), spec.ToJson());
             var sh = ParseShard(r.GetValue(shard));
@@ -56,8 +65,12 @@ public static class GridCommand
 
     public sealed record GridSpec(ProblemOptions Problem, OptimizerSettings Optimizer, int Steps, int LogEvery, long[] Seeds, double[]? Lrs)
     {
+        /// <summary>The stability rule's criterion; null: the final-loss rule alone (--stability off).</summary>
+        public StabilityCriterion? Stability { get; init; } = StabilityCriterion.Default;
+
         public Dictionary<string, object?> ToJson() => new()
         {
+            ["stability"] = Stability?.ToJson(),
             ["problem"] = Problem.Name, ["m"] = Problem.M, ["samples"] = Problem.Samples, ["classes"] = Problem.Classes, ["dim"] = Problem.Dimension,
             ["zipf_exponent"] = Problem.ZipfExponent, ["k"] = Problem.K, ["inputs"] = Problem.Inputs,
             ["optimizer"] = Optimizer.Name, ["momentum"] = Optimizer.Momentum, ["beta1"] = Optimizer.Beta1, ["beta2"] = Optimizer.Beta2, ["eps"] = Optimizer.Eps,
@@ -82,14 +95,18 @@ public static class GridCommand
                 Eps = e.GetProperty("eps").ValueKind == JsonValueKind.Null ? null : e.GetProperty("eps").GetDouble(),
             };
             var lrs = e.GetProperty("lrs").ValueKind == JsonValueKind.Null ? null : e.GetProperty("lrs").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+            // grids written before the stability rule have no "stability" entry: they selected by the final loss alone
+            StabilityCriterion? stability = e.TryGetProperty("stability", out var st) && st.ValueKind == JsonValueKind.Object
+                ? new StabilityCriterion(st.GetProperty("max_loss_factor").GetDouble(), st.GetProperty("max_rise_fraction").GetDouble())
+                : null;
             return new GridSpec(po, os, e.GetProperty("steps").GetInt32(), e.GetProperty("log_every").GetInt32(),
-                e.GetProperty("seeds").EnumerateArray().Select(x => x.GetInt64()).ToArray(), lrs);
+                e.GetProperty("seeds").EnumerateArray().Select(x => x.GetInt64()).ToArray(), lrs) { Stability = stability };
         }
     }
 
     public static GridResult? RunSpecGrid(CliContext ctx, GridSpec spec, string dir, (int K, int N)? shard) =>
         GridSearch.Run(new RunCache(Path.Combine(dir, "_cache"), ctx.Environment), spec.Problem, spec.Optimizer, spec.Steps, spec.LogEvery, spec.Seeds, shard, spec.Lrs,
-            ctx.Quiet ? null : msg => ctx.Err.WriteLine("  " + msg));
+            ctx.Quiet ? null : msg => ctx.Err.WriteLine("  " + msg), spec.Stability, stabilityOff: spec.Stability == null);
 
     private static int Merge(CliContext ctx, string[] dirs)
     {
@@ -116,19 +133,27 @@ public static class GridCommand
 
     public static void WriteResult(CliContext ctx, GridResult result, string dir)
     {
-        Csv.Write(Path.Combine(dir, "grid.csv"), ["lr", "worst_final_loss", "diverged"],
-            result.Points.Select(p => (IReadOnlyList<double>)[p.Lr, p.WorstScore, p.AnyDiverged ? 1 : 0]));
+        Csv.Write(Path.Combine(dir, "grid.csv"), ["lr", "worst_final_loss", "diverged", "stable"],
+            result.Points.Select(p => (IReadOnlyList<double>)[p.Lr, p.WorstScore, p.AnyDiverged ? 1 : 0, p.IsStable(result.Stability) ? 1 : 0]));
         JsonOut.Write(Path.Combine(dir, "best.json"), new Dictionary<string, object?>
         {
             ["optimizer"] = result.Optimizer, ["best_lr"] = result.BestLr, ["best_worst_final_loss"] = result.Best.WorstScore,
+            ["selected_lr"] = result.SelectedLr, ["selected_worst_final_loss"] = result.Selected.WorstScore,
+            ["unstable_lrs"] = result.UnstableLrs, ["stability"] = result.Stability?.ToJson() ?? (object)"off",
+            ["no_stable_step_size"] = result.NoStableStepSize,
             ["at_edge"] = result.AtEdge, ["edge_note"] = result.AtEdge ? "the selected step size lies at the edge of [1e-6, 1e1]; the comparison may measure the step budget rather than the optimizer" : null,
             ["points"] = result.Points.Select(p => new Dictionary<string, object?> { ["lr"] = p.Lr, ["worst_final_loss"] = p.WorstScore, ["diverged"] = p.AnyDiverged }).ToList(),
         });
         var f = new Figure($"{result.Optimizer}: final loss vs step size", "step size η", "worst final training loss over seeds", logX: true, logY: true);
         f.Line(result.Points.Select(p => p.Lr).ToArray(), result.Points.Select(p => p.WorstScore).ToArray(), Figure.OptimizerColor(result.Optimizer), result.Optimizer, markers: true);
-        f.Line([result.BestLr], [result.Best.WorstScore], ScottPlot.Colors.Red, $"selected η = {result.BestLr:G3}", markers: true);
+        var unstable = result.Points.Where(p => !p.IsStable(result.Stability)).ToList();
+        if (unstable.Count > 0) f.Line(unstable.Select(p => p.Lr).ToArray(), unstable.Select(p => p.WorstScore).ToArray(), ScottPlot.Colors.Orange, "unstable", markers: true);
+        if (result.SelectedLr != result.BestLr)
+            f.Line([result.BestLr], [result.Best.WorstScore], ScottPlot.Colors.Gray, $"lowest final loss η = {result.BestLr:G3}", markers: true);
+        f.Line([result.SelectedLr], [result.Selected.WorstScore], ScottPlot.Colors.Red, $"selected η = {result.SelectedLr:G3}", markers: true);
         f.Save(dir, "grid");
-        ctx.Out.WriteLine($"{result.Optimizer}: selected η = {JsonOut.Number(result.BestLr)} (worst final loss {JsonOut.Number(result.Best.WorstScore)}){(result.AtEdge ? " — at the edge of the grid" : "")} → {Path.Combine(dir, "best.json")}");
+        string rule = result.Stability == null ? "" : result.SelectedLr == result.BestLr ? " (stable)" : $" (lowest final loss at η = {JsonOut.Number(result.BestLr)} is unstable)";
+        ctx.Out.WriteLine($"{result.Optimizer}: selected η = {JsonOut.Number(result.SelectedLr)}{rule} (worst final loss {JsonOut.Number(result.Selected.WorstScore)}){(result.AtEdge ? " — lowest final loss at the edge of the grid" : "")} → {Path.Combine(dir, "best.json")}");
     }
 
     private static double[]? ParseLrs(string? text)

@@ -48,7 +48,7 @@ public sealed class HtRandomGdVsAdamRecipe : IRecipe
         ctx.Csv("gd.csv", Trajectory.Header(k), Trajectory.Rows(gd.Rows));
         ctx.Csv("adam.csv", Trajectory.Header(k), Trajectory.Rows(adam.Rows));
         double rg = RecipePlots.RarestGroupRatio(gd), ra = RecipePlots.RarestGroupRatio(adam);
-        ctx.Check("GD rarest group after T steps", "stays close to its initial loss (ratio ≥ 0.5)", $"ratio {rg:F3}", rg >= 0.5);
+        ctx.Check("GD rarest group after T steps", "stays close to its initial loss (ratio ≥ 0.8)", $"ratio {rg:F3}", rg >= 0.8);
         ctx.Check("Adam rarest group after T steps", "falls well below its initial loss (ratio ≤ 0.5)", $"ratio {ra:F3}", ra <= 0.5);
         ctx.Check("overall loss", "Adam < GD", $"Adam {adam.FinalLoss:G3}, GD {gd.FinalLoss:G3}", adam.FinalLoss < gd.FinalLoss);
         ctx.Reading = $"GD lowers the loss of the frequent groups but leaves the rarest group at {rg:P0} of its initial loss after {ctx.Steps} steps, " +

@@ -43,7 +43,10 @@ public sealed class RecipeContext
     public List<Check> Checks { get; } = new();
     public List<string> Figures { get; } = new();
     public Dictionary<string, object?> Settings { get; } = new();
+    /// <summary>Step sizes plotted: the grid's choice after the stability rule, by problem/optimizer.</summary>
     public Dictionary<string, double> SelectedLr { get; } = new();
+    /// <summary>The final-loss rule's step sizes (before the stability rule), by the same keys.</summary>
+    public Dictionary<string, double> BestLr { get; } = new();
     public List<string> Notes { get; } = new();
     public string Reading { get; set; } = "";
 
@@ -86,7 +89,7 @@ public sealed class RecipeContext
     {
         var sw = Stopwatch.StartNew();
         var grid = GridSearch.Run(Cache, problem, template, steps ?? Steps, LogEvery, Seeds, progress: Log)!;
-        var best = Cache.GetOrRun(Env.Spec(problem with { Seed = Seeds[0] }, template with { Lr = grid.BestLr }, steps ?? Steps, LogEvery));
+        var best = Cache.GetOrRun(Env.Spec(problem with { Seed = Seeds[0] }, template with { Lr = grid.SelectedLr }, steps ?? Steps, LogEvery));
         string inputs = problem.Inputs != "uniform" ? problem.Inputs : "";
         RecordGrid(grid, $"{problem.Name}/{template.Name}" + (inputs != "" ? $"/{inputs}" : ""), $"{template.Name} on {problem.Name}",
             $"grid_{problem.Name}{(inputs != "" ? "_" + inputs : "")}_{grid.Optimizer}.csv");
@@ -99,10 +102,13 @@ public sealed class RecipeContext
     /// </summary>
     public void RecordGrid(GridResult grid, string key, string what, string? csvName)
     {
-        SelectedLr[key] = grid.BestLr;
-        if (grid.AtEdge) Notes.Add($"{what}: the selected step size {grid.BestLr:G3} lies at the edge of the grid [1e-6, 1e1].");
+        SelectedLr[key] = grid.SelectedLr;
+        BestLr[key] = grid.BestLr;
+        if (grid.AtEdge) Notes.Add($"{what}: the lowest final loss is at the edge of the grid [1e-6, 1e1] (η = {grid.BestLr:G3}).");
+        if (grid.NoStableStepSize) Notes.Add($"{what}: no step size down to 1e-6 gave stable runs; the final-loss rule's η = {grid.BestLr:G3} is used.");
         if (csvName != null)
-            Csv(csvName, ["lr", "worst_final_loss", "diverged"], grid.Points.Select(p => (IReadOnlyList<double>)[p.Lr, p.WorstScore, p.AnyDiverged ? 1 : 0]));
+            Csv(csvName, ["lr", "worst_final_loss", "diverged", "stable"],
+                grid.Points.Select(p => (IReadOnlyList<double>)[p.Lr, p.WorstScore, p.AnyDiverged ? 1 : 0, p.IsStable(grid.Stability) ? 1 : 0]));
     }
 
     /// <summary>
@@ -122,7 +128,11 @@ public sealed class RecipeContext
 
 /// <summary>What a recipe produced, for the report: its reading, figures, checks, selected step sizes, notes, time and error.</summary>
 public sealed record RecipeOutcome(string Name, string Description, string Reading, IReadOnlyList<string> Figures, IReadOnlyList<Check> Checks,
-    IReadOnlyDictionary<string, double> SelectedLr, IReadOnlyList<string> Notes, double WallSeconds, string? Error);
+    IReadOnlyDictionary<string, double> SelectedLr, IReadOnlyList<string> Notes, double WallSeconds, string? Error)
+{
+    /// <summary>The final-loss rule's step sizes, by the keys of <see cref="SelectedLr"/>.</summary>
+    public IReadOnlyDictionary<string, double> BestLr { get; init; } = new Dictionary<string, double>();
+}
 
 /// <summary>Runs recipes into a folder: DIR/NAME/ with the figures, CSVs and run.json.</summary>
 public static class RecipeRunner
@@ -136,12 +146,17 @@ public static class RecipeRunner
         try { recipe.Run(rc); }
         catch (OperationCanceledException) { throw; }
         catch (Exception e) when (e is not UserError) { error = $"{e.GetType().Name}: {e.Message}"; }
-        var outcome = new RecipeOutcome(recipe.Name, recipe.Description, rc.Reading, rc.Figures, rc.Checks, rc.SelectedLr, rc.Notes, sw.Elapsed.TotalSeconds, error);
+        var outcome = new RecipeOutcome(recipe.Name, recipe.Description, rc.Reading, rc.Figures, rc.Checks, rc.SelectedLr, rc.Notes, sw.Elapsed.TotalSeconds, error)
+        {
+            BestLr = rc.BestLr,
+        };
         JsonOut.Write(Path.Combine(rc.OutDir, "run.json"), new Dictionary<string, object?>
         {
             ["recipe"] = recipe.Name, ["scale"] = scale.ToString().ToLowerInvariant(), ["status"] = error == null ? "finished" : "failed", ["error"] = error,
             ["wall_seconds"] = outcome.WallSeconds, ["steps"] = rc.Steps, ["ht_random_m"] = rc.HtRandomM, ["seeds"] = rc.Seeds,
             ["selected_lr"] = rc.SelectedLr.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
+            ["best_lr"] = rc.BestLr.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
+            ["stability"] = StabilityCriterion.Default.ToJson(),
             ["checks"] = rc.Checks.Select(c => new Dictionary<string, object?> { ["name"] = c.Name, ["predicted"] = c.Predicted, ["measured"] = c.Measured, ["pass"] = c.Pass }).ToList(),
             ["figures"] = rc.Figures, ["notes"] = rc.Notes, ["reading"] = rc.Reading,
         });

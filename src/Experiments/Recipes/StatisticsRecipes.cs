@@ -38,14 +38,14 @@ public sealed class GradientHessianRecipe : IRecipe
         foreach (var name in new[] { "gd", "adam" })
         {
             var (grid, _) = ctx.Tuned(problem, RecipeContext.Optimizer(name));
-            var (rows, freq) = StatsRun.Get(ctx, problem, RecipeContext.Optimizer(name) with { Lr = grid.BestLr }, ctx.Steps, Math.Max(1, ctx.Steps / 20));
+            var (rows, freq) = StatsRun.Get(ctx, problem, RecipeContext.Optimizer(name) with { Lr = grid.SelectedLr }, ctx.Steps, Math.Max(1, ctx.Steps / 20));
             finals[name] = rows[^1];
             var steps = rows.Select(r => (double)r.Step).ToArray();
             corr.Line(steps, rows.Select(r => r.SpearmanGrad).ToArray(), Figure.OptimizerColor(name), $"{name}: gradient norm");
             corr.Line(steps, rows.Select(r => r.SpearmanTrace).ToArray(), Figure.OptimizerColor(name), $"{name}: Hessian trace", dashed: true);
             foreach (var (what, pick) in new (string, Func<StatsRow, double[]>)[] { ("gradient norm of class block G[:,k]", r => r.GradNorm), ("Hessian block trace tr(H_kk)", r => r.Trace) })
             {
-                var f = new Figure($"{name} (η = {grid.BestLr:G3}): {what} vs class frequency", "class frequency π_k", what, logX: true, logY: true);
+                var f = new Figure($"{name} (η = {grid.SelectedLr:G3}): {what} vs class frequency", "class frequency π_k", what, logX: true, logY: true);
                 var picks = new[] { rows[0], rows[rows.Count / 2], rows[^1] };
                 for (int i = 0; i < picks.Length; i++)
                     f.Line(freq, pick(picks[i]), Figure.GroupColor(i, 3), $"step {picks[i].Step}", markers: true);
@@ -80,12 +80,12 @@ public sealed class HeterogeneityRecipe : IRecipe
         {
             var (grid, _) = ctx.Tuned(problem, RecipeContext.Optimizer(name));
             // the run with the heterogeneity observer (class-block gradient norms only): rows (step, loss, cv, max/min)
-            var spec = ctx.Env.Spec(problem, RecipeContext.Optimizer(name) with { Lr = grid.BestLr }, ctx.Steps, Math.Max(1, ctx.Steps / 20), observe: HeterogeneityObserver.TableName);
+            var spec = ctx.Env.Spec(problem, RecipeContext.Optimizer(name) with { Lr = grid.SelectedLr }, ctx.Steps, Math.Max(1, ctx.Steps / 20), observe: HeterogeneityObserver.TableName);
             var run = ctx.Cache.GetOrRun(spec);
             var rows = run.Tables[HeterogeneityObserver.TableName].Rows.Zip(run.Rows, (h, r) => (Step: r.Step, r.Loss, Cv: h[1], MaxMin: h[2])).ToList();
             var steps = rows.Select(r => (double)r.Step).ToArray();
-            cv.Line(steps, rows.Select(r => r.Cv).ToArray(), Figure.OptimizerColor(name), $"{name} (η = {grid.BestLr:G3})");
-            ratio.Line(steps, rows.Select(r => r.MaxMin).ToArray(), Figure.OptimizerColor(name), $"{name} (η = {grid.BestLr:G3})");
+            cv.Line(steps, rows.Select(r => r.Cv).ToArray(), Figure.OptimizerColor(name), $"{name} (η = {grid.SelectedLr:G3})");
+            ratio.Line(steps, rows.Select(r => r.MaxMin).ToArray(), Figure.OptimizerColor(name), $"{name} (η = {grid.SelectedLr:G3})");
             ctx.Csv($"{name}.csv", ["step", "loss", "cv", "max_min_ratio"], rows.Select(r => (IReadOnlyList<double>)[r.Step, r.Loss, r.Cv, r.MaxMin]));
             cv0 = rows[0].Cv; ratio0 = rows[0].MaxMin;
         }

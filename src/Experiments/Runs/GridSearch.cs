@@ -3,14 +3,62 @@ using HeavyTail.Ode.Optimizers;
 
 namespace HeavyTail.Experiments.Runs;
 
+/// <summary>
+/// The stability criterion of Appendix A.4, as numbers: a run is unstable when it diverged, when its training loss ever
+/// exceeds <see cref="MaxLossFactor"/>·L_0, or when its total rise Σ_t max(0, L_{t+1} − L_t) over the logged losses
+/// exceeds <see cref="MaxRiseFraction"/> of its total decrease L_0 − L_T (a run that does not decrease is unstable as soon
+/// as it rises at all). The paper: when the step size with the lowest final loss gives a run that "oscillates wildly",
+/// take the next smaller one, "which has similar performance but is more stable throughout training".
+/// </summary>
+public sealed record StabilityCriterion(double MaxLossFactor = 1.05, double MaxRiseFraction = 0.10)
+{
+    public static readonly StabilityCriterion Default = new();
+
+    public bool IsStable(RunRecord r)
+    {
+        if (r.Diverged || r.Rows.Any(x => !double.IsFinite(x.Loss))) return false;
+        double l0 = r.Rows[0].Loss, rise = 0;
+        for (int t = 0; t < r.Rows.Count; t++)
+        {
+            if (r.Rows[t].Loss > MaxLossFactor * l0) return false;
+            if (t > 0) rise += Math.Max(0, r.Rows[t].Loss - r.Rows[t - 1].Loss);
+        }
+        return rise <= MaxRiseFraction * Math.Max(0, l0 - r.Rows[^1].Loss);
+    }
+
+    public Dictionary<string, object?> ToJson() => new() { ["max_loss_factor"] = MaxLossFactor, ["max_rise_fraction"] = MaxRiseFraction };
+
+    /// <summary>Checks the thresholds (a user error names the option).</summary>
+    public StabilityCriterion Validated() =>
+        MaxLossFactor >= 1 && double.IsFinite(MaxLossFactor) && MaxRiseFraction >= 0 && double.IsFinite(MaxRiseFraction) ? this
+            : throw new UserError($"stability thresholds: --max-loss-factor {MaxLossFactor} must be ≥ 1 and --max-rise {MaxRiseFraction} ≥ 0.");
+}
+
 public sealed record GridPoint(double Lr, double WorstScore, IReadOnlyList<RunRecord> Runs)
 {
     public bool AnyDiverged => Runs.Any(r => r.Diverged);
+
+    /// <summary>Every seed's run meets the criterion (null criterion: every point counts as stable).</summary>
+    public bool IsStable(StabilityCriterion? c) => c == null || Runs.All(c.IsStable);
 }
 
+/// <param name="BestLr">the final-loss rule's step size.</param>
+/// <param name="SelectedLr">after the stability rule: the largest evaluated step size ≤ BestLr whose runs are all stable
+/// (BestLr itself when the rule is off or no evaluated step size is stable, see <see cref="NoStableStepSize"/>).</param>
+/// <param name="Stability">the criterion, null when the rule is off.</param>
 public sealed record GridResult(string Optimizer, IReadOnlyList<GridPoint> Points, double BestLr, bool AtEdge)
 {
+    public double SelectedLr { get; init; } = BestLr;
+    public StabilityCriterion? Stability { get; init; }
+
     public GridPoint Best => Points.First(p => p.Lr == BestLr);
+    public GridPoint Selected => Points.First(p => p.Lr == SelectedLr);
+
+    /// <summary>Evaluated step sizes whose runs are not all stable (empty when the rule is off).</summary>
+    public IReadOnlyList<double> UnstableLrs => Stability == null ? [] : Points.Where(p => !p.IsStable(Stability)).Select(p => p.Lr).ToList();
+
+    /// <summary>The rule is on but not even the smallest step size tried below the best gave stable runs.</summary>
+    public bool NoStableStepSize => Stability != null && !Selected.IsStable(Stability);
 }
 
 /// <summary>
@@ -18,6 +66,8 @@ public sealed record GridResult(string Optimizer, IReadOnlyList<GridPoint> Point
 /// half-powers on either side of the best. The selected step size minimises, over step sizes, the worst final
 /// training loss over seeds; a diverged run counts as its initial loss; ties go to the smaller step size. The grid
 /// never grows past [1e-6, 1e1]: a best step size at either edge is flagged (<see cref="GridResult.AtEdge"/>).
+/// Then the stability rule (<see cref="StabilityCriterion"/>): the largest step size ≤ the best whose runs on every seed are
+/// stable, going down the half-power ladder from the best and evaluating the step sizes that are missing.
 /// </summary>
 public static class GridSearch
 {
@@ -46,7 +96,8 @@ public static class GridSearch
     /// runs only the coarse runs whose index is k mod n and returns null (merge the shards afterwards).
     /// </summary>
     public static GridResult? Run(RunCache cache, ProblemOptions problem, OptimizerSettings template, int steps, int logEvery,
-        IReadOnlyList<long> seeds, (int K, int N)? shard = null, IReadOnlyList<double>? lrs = null, Action<string>? progress = null)
+        IReadOnlyList<long> seeds, (int K, int N)? shard = null, IReadOnlyList<double>? lrs = null, Action<string>? progress = null,
+        StabilityCriterion? stability = null, bool stabilityOff = false)
     {
         var env = cache.Environment;
         var coarse = lrs ?? Coarse();
@@ -60,16 +111,20 @@ public static class GridSearch
         // runs that share a seed (hence the data) are trained together, one wide GEMM per step
         return Run(template.Name, seeds, (lr, s) => cache.GetOrRun(env.Spec(problem with { Seed = s }, template with { Lr = lr }, steps, logEvery)),
             lrs, rates => cache.EnsureAll(seeds.SelectMany(s => rates.Select(lr => env.Spec(problem with { Seed = s }, template with { Lr = lr }, steps, logEvery))).ToList()),
-            progress);
+            progress, stability, stabilityOff);
     }
 
     /// <summary>
     /// The grid rule over any kind of run: <paramref name="run"/>(lr, seed) trains (or loads) one run; <paramref name="prepare"/>,
     /// when given, is called with each set of step sizes first (to train them together).
     /// </summary>
+    /// <param name="stability">the stability rule's criterion (default <see cref="StabilityCriterion.Default"/>; pass null with
+    /// <paramref name="stabilityOff"/> for the final-loss rule alone).</param>
     public static GridResult Run(string optimizer, IReadOnlyList<long> seeds, Func<double, long, RunRecord> run,
-        IReadOnlyList<double>? lrs = null, Action<IReadOnlyList<double>>? prepare = null, Action<string>? progress = null)
+        IReadOnlyList<double>? lrs = null, Action<IReadOnlyList<double>>? prepare = null, Action<string>? progress = null,
+        StabilityCriterion? stability = null, bool stabilityOff = false)
     {
+        var criterion = stabilityOff ? null : stability ?? StabilityCriterion.Default;
         var coarse = lrs ?? Coarse();
         GridPoint Eval(double lr) => Point(lr, seeds.Select(s =>
         {
@@ -85,6 +140,21 @@ public static class GridSearch
             prepare?.Invoke(refine);
             foreach (var lr in refine) points.Add(Eval(lr));
         }
-        return Select(optimizer, points);
+        var result = Select(optimizer, points);
+        if (criterion == null) return result;
+        // the stability rule: down the half-power ladder from the best, evaluating missing step sizes on the paper's grid
+        GridPoint? selected = null;
+        for (double lr = result.BestLr; lr >= MinLr * 0.999; lr /= Math.Sqrt(10))
+        {
+            var p = points.FirstOrDefault(q => Math.Abs(Math.Log10(q.Lr / lr)) < 1e-9);
+            if (p == null)
+            {
+                if (lrs != null) continue;   // an explicit list: choose among the step sizes given
+                prepare?.Invoke([lr]);
+                points.Add(p = Eval(lr));
+            }
+            if (p.IsStable(criterion)) { selected = p; break; }
+        }
+        return Select(optimizer, points) with { SelectedLr = selected?.Lr ?? result.BestLr, Stability = criterion };
     }
 }

@@ -63,7 +63,7 @@ public abstract class TorchRecipe : IRecipe
         TorchRunSpec Spec(double lr, long seed) => new(problem, model, template with { Lr = lr }, steps, Math.Max(1, steps / 100), seed, batch);
         var grid = GridSearch.Run(optimizer, seeds, (lr, s) => TorchRun(ctx, Spec(lr, s), data, build, chunk), progress: ctx.Log);
         ctx.RecordGrid(grid, $"{problem.Split(';')[0]}/{optimizer}", optimizer, $"grid_{optimizer}.csv");
-        return TorchRun(ctx, Spec(grid.BestLr, seeds[0]), data, build, chunk);
+        return TorchRun(ctx, Spec(grid.SelectedLr, seeds[0]), data, build, chunk);
     }
 
     protected static void WriteRun(RecipeContext ctx, string name, RunRecord run) =>
@@ -255,9 +255,9 @@ public sealed class LastLayerTransformerRecipe : TorchRecipe
                 return rec;
             }, prepare: Batch, progress: ctx.Log);
             ctx.RecordGrid(grid, $"brown-features/{name}", name, $"grid_{name}.csv");
-            ctx.Cache.TryLoad(Spec(name, grid.BestLr, "ode"), out var best);
+            ctx.Cache.TryLoad(Spec(name, grid.SelectedLr, "ode"), out var best);
             runs.Add((name, best));
-            ctx.Figure(RecipePlots.PerGroup(best, $"{name} (η = {grid.BestLr:G3}): last layer, loss per word-frequency group"), $"{name}_groups");
+            ctx.Figure(RecipePlots.PerGroup(best, $"{name} (η = {grid.SelectedLr:G3}): last layer, loss per word-frequency group"), $"{name}_groups");
             WriteRun(ctx, name, best);
         }
         ctx.Figure(RecipePlots.Overall(runs, "Frozen one-layer transformer, last layer: overall training loss"), "overall");

@@ -22,9 +22,12 @@ public static class ReportWriter
         var lrs = outcomes.SelectMany(o => o.SelectedLr).GroupBy(kv => kv.Key).Select(g => g.First()).ToList();
         if (lrs.Count > 0)
         {
-            md.AppendLine("## Selected step sizes").AppendLine().AppendLine("Grid rule of Appendix A.4: powers of 10 in [1e-6, 1e1], then half-powers around the best; the worst final loss over seeds is minimised; a diverged run counts as its initial loss.").AppendLine();
-            md.AppendLine("| problem / optimizer | step size |").AppendLine("|---|---|");
-            foreach (var kv in lrs) md.AppendLine($"| {kv.Key} | {kv.Value:G3} |");
+            var best = outcomes.SelectMany(o => o.BestLr).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.First().Value);
+            var c = Runs.StabilityCriterion.Default;
+            md.AppendLine("## Selected step sizes").AppendLine().AppendLine("Grid rule of Appendix A.4: powers of 10 in [1e-6, 1e1], then half-powers around the best; the worst final loss over seeds is minimised; a diverged run counts as its initial loss. " +
+                $"Then the stability rule: the largest step size at or below that one whose runs on every seed are stable (the loss never exceeds {c.MaxLossFactor}× its initial value, and its total rise is at most {c.MaxRiseFraction:P0} of its total decrease); the figures use it.").AppendLine();
+            md.AppendLine("| problem / optimizer | lowest final loss | selected (stable) |").AppendLine("|---|---|---|");
+            foreach (var kv in lrs) md.AppendLine($"| {kv.Key} | {(best.TryGetValue(kv.Key, out var b) ? b.ToString("G3") : "–")} | {kv.Value:G3} |");
             md.AppendLine();
         }
         foreach (var o in outcomes)
