@@ -88,6 +88,7 @@ public class TrainFlowCommandTests
         double eta = double.Parse(lr, CultureInfo.InvariantCulture);
         Assert.Equal(optimizer == "gd-m" ? 20 * Math.Sqrt(eta) : 20 * eta, rows[^1][1], 12);
         Assert.True(rows.Max(x => x[4]) < 0.05 * rows[0][2]);
+        Assert.True(PngTests.IsPng(Path.Combine(dir, "compare.png"), out int w, out int h) && (w, h) == (1200, 800), "compare.png");
     }
 
     [Fact]

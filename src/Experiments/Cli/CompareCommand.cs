@@ -1,3 +1,5 @@
+using HeavyTail.Experiments.Plots;
+using HeavyTail.Analytic.Data;
 using System.CommandLine;
 using HeavyTail.Analytic.Models;
 using HeavyTail.Ode.Flows;
@@ -62,6 +64,7 @@ public static class CompareCommand
                 rows.Add([discrete.Rows[i].Step, times[i], a, b, diff]);
             }
             Csv.Write(Path.Combine(dir, "compare.csv"), ["step", "t", "discrete_loss", "flow_loss", "abs_difference"], rows);
+            Figure(p, settings, flow.Name, discrete, times, table, maxDiff).Save(dir, "compare");
             var run = new Dictionary<string, object?>(RunJson.Of(p))
             {
                 ["command"] = "compare", ["flow"] = flow.Name,
@@ -75,6 +78,42 @@ public static class CompareCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// compare.png: overall and per-group loss against time t, the flow as lines and the discrete run as markers at its
+    /// t = η·step (√η·step for heavy ball), log y; per-group flow losses from the flow's group columns, or on the one-hot
+    /// model from its class columns (group loss = Σ_{k∈g} π_k ℓ_k / Σ_{k∈g} π_k).
+    /// </summary>
+    private static Figure Figure(Problem p, OptimizerSettings s, string flowName, TrainingResult discrete, double[] times, FlowTable table, double maxDiff)
+    {
+        var f = new Figure($"{s.Name} (η = {s.Lr:G3}, markers) vs {flowName} flow (lines): max |Δ loss| = {maxDiff:G3}", "time t", "training loss", logY: true);
+        var ts = table.Rows.Select(r => r[0]).ToArray();
+        int k = p.Groups.K, c = p.Data.C;
+        // at most ~60 markers per curve (every j-th logged step, and the last) so the flow's line stays visible
+        int every = Math.Max(1, (discrete.Rows.Count + 59) / 60);
+        var shown = Enumerable.Range(0, discrete.Rows.Count).Where(i => i % every == 0 || i == discrete.Rows.Count - 1).ToArray();
+        double[] At(Func<TrainingRow, double> pick) => shown.Select(i => pick(discrete.Rows[i])).ToArray();
+        var tShown = shown.Select(i => times[i]).ToArray();
+        bool classes = table.Header.Length > 2 && table.Header[2] == "class_0_loss";
+        double[] GroupOfFlow(double[] row, int g)
+        {
+            if (!classes) return [row[2 + g]];
+            double sum = 0, mass = 0;
+            for (int a = 0; a < c; a++)
+                if (p.Groups.GroupOf[a] == g) { sum += p.Data.ClassMass[a] * row[2 + a]; mass += p.Data.ClassMass[a]; }
+            return [mass > 0 ? sum / mass : double.NaN];
+        }
+        for (int g = 0; g < k; g++)
+        {
+            var color = Plots.Figure.GroupColor(g, k);
+            string label = g == 0 ? "group 0 (frequent)" : g == k - 1 ? $"group {g} (rare)" : $"group {g}";
+            f.Line(ts, table.Rows.Select(r => GroupOfFlow(r, g)[0]).ToArray(), color, label);
+            f.Line(tShown, At(r => r.GroupLosses[g]), color, markers: true);
+        }
+        f.Line(ts, table.Rows.Select(r => r[1]).ToArray(), ScottPlot.Colors.Black, "overall: flow", dashed: true);
+        f.Line(tShown, At(r => r.Loss), ScottPlot.Colors.Black, $"overall: {s.Name}", markers: true);
+        return f;
     }
 
     /// <summary>The flow a discrete optimizer tends to, and the time per step (<see cref="OptimizerDescriptor.Limit"/>).</summary>

@@ -77,10 +77,25 @@ public sealed class Figure
     }
 
     /// <summary>Decade labels 10^k and minor ticks at log10(m·10^k), m = 2..9, over [lo, hi] in log10 units.</summary>
+    /// <summary>A log axis showing fewer decades than this labels its 2..9×10^k ticks too.</summary>
+    private const double NarrowLogRange = 1.3;
+
     private static ScottPlot.TickGenerators.NumericManual LogTicks(double lo, double hi)
     {
         var t = new ScottPlot.TickGenerators.NumericManual();
         int a = (int)Math.Floor(lo), b = (int)Math.Ceiling(hi);
+        if (hi - lo < NarrowLogRange)
+        {
+            // less than about a decade in view: label every m·10^k (m = 1..9) inside it, or the axis would show one label or none
+            for (int k = a; k <= b; k++)
+                for (int m = 1; m <= 9; m++)
+                {
+                    double at = k + Math.Log10(m);
+                    if (at >= lo && at <= hi) t.AddMajor(at, (m * Math.Pow(10, k)).ToString("G3", System.Globalization.CultureInfo.InvariantCulture));
+                    else t.AddMinor(at);
+                }
+            return t;
+        }
         int stride = Math.Max(1, (b - a) / 10);
         for (int k = a; k <= b; k++)
         {
