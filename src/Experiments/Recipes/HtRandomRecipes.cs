@@ -76,11 +76,8 @@ public sealed class HtRandomOptimizersRecipe : IRecipe
         }
         ctx.Figure(RecipePlots.Overall(runs, "HT-Random: overall training loss, all optimizers"), "overall");
         var rare = runs.ToDictionary(r => r.Item1, r => r.Item2.Rows[^1].GroupLosses[^1]);
-        var f = new Figure("Rarest group's final loss", "optimizer index", "final loss of the rarest group");
-        var bars = f.Plot.Add.Bars(runs.Select((r, i) => rare[r.Item1]).ToArray());
-        for (int i = 0; i < runs.Count; i++) bars.Bars[i].FillColor = Figure.OptimizerColor(runs[i].Item1);
-        f.Plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(Enumerable.Range(0, runs.Count).Select(i => (double)i).ToArray(), runs.Select(r => r.Item1).ToArray());
-        ctx.Figure(f, "rarest_group");
+        ctx.Figure(RecipePlots.LogBars($"Rarest group's final loss after {ctx.Steps} steps (initial {runs[0].Item2.Rows[0].GroupLosses[^1]:G3})",
+            "optimizer (at its selected step size)", "final loss of the rarest group", runs.Select(r => (r.Item1, rare[r.Item1])).ToList()), "rarest_group");
         ctx.Csv("rarest_group.csv", ["optimizer_index", "lr", "rarest_group_final_loss", "final_loss"],
             runs.Select((r, i) => (IReadOnlyList<double>)[i, r.Item2.Spec.Optimizer.Lr, rare[r.Item1], r.Item2.FinalLoss]));
         foreach (var name in new[] { "adam", "adam-nm", "sign", "sign-m" })

@@ -13,7 +13,7 @@ public static class RecipePlots
         int k = run.Rows[0].GroupLosses.Length;
         var steps = run.Rows.Select(r => (double)r.Step).ToArray();
         for (int g = 0; g < k; g++)
-            f.Line(steps, run.Rows.Select(r => r.GroupLosses[g]).ToArray(), Figure.GroupColor(g, k), g == 0 ? "group 0 (frequent)" : g == k - 1 ? $"group {g} (rare)" : null);
+            f.Line(steps, run.Rows.Select(r => r.GroupLosses[g]).ToArray(), Figure.GroupColor(g, k), g == 0 ? "group 0 (frequent)" : g == k - 1 ? $"group {g} (rare)" : $"group {g}");
         f.Line(steps, run.Rows.Select(r => r.Loss).ToArray(), ScottPlot.Colors.Black, "overall", dashed: true);
         ClipAbove(f, run.Rows.SelectMany(r => r.GroupLosses.Append(r.Loss)), run.InitialLoss);
         return f;
@@ -54,6 +54,27 @@ public static class RecipePlots
             span.LineColor = ScottPlot.Colors.Transparent;
             start += sizes[g];
         }
+    }
+
+    /// <summary>
+    /// One bar per optimizer on a log axis (values spanning decades), named on the x-axis, in its colour; a bar rises from
+    /// the decade below the smallest value, so bar heights compare orders of magnitude.
+    /// </summary>
+    public static Figure LogBars(string title, string xLabel, string yLabel, IReadOnlyList<(string Optimizer, double Value)> bars)
+    {
+        var f = new Figure(title, xLabel, yLabel, logY: true);
+        var shown = bars.Where(b => b.Value > 0 && double.IsFinite(b.Value)).ToList();
+        if (shown.Count == 0) return f;
+        double floor = Math.Floor(Math.Log10(shown.Min(b => b.Value))) - 0.25;
+        var list = bars.Select((b, i) => new ScottPlot.Bar
+        {
+            Position = i, ValueBase = floor, Value = b.Value > 0 && double.IsFinite(b.Value) ? Math.Log10(b.Value) : floor,
+            FillColor = Figure.OptimizerColor(b.Optimizer),
+        }).ToList();
+        f.Plot.Add.Bars(list);
+        f.Plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            Enumerable.Range(0, bars.Count).Select(i => (double)i).ToArray(), bars.Select(b => b.Optimizer).ToArray());
+        return f;
     }
 
     public static double RarestGroupRatio(RunRecord r) => r.Rows[^1].GroupLosses[^1] / r.Rows[0].GroupLosses[^1];
