@@ -15,10 +15,7 @@ public sealed class ClassDistributionRecipe : IRecipe
         int m = ctx.HtRandomM;
         var counts = Enumerable.Range(0, m).SelectMany(j => Enumerable.Repeat((double)(1 << (m - j)), 1 << j)).ToArray();
         var groupOf = Enumerable.Range(0, m).SelectMany(j => Enumerable.Repeat(j, 1 << j)).ToArray();
-        var f = new Figure($"HT-Random, m = {m}: c = {counts.Length} classes, n = {m << m} samples", "class (sorted by frequency)", "samples per class", logX: true, logY: true);
-        RecipePlots.ShadeGroups(f, Enumerable.Range(0, m).Select(g => 1 << g).ToArray());
-        f.Line(Enumerable.Range(1, counts.Length).Select(i => (double)i).ToArray(), counts, ScottPlot.Colors.Black, "samples per class", markers: true);
-        ctx.Figure(f, "class_distribution");
+        ctx.Figure(RecipePlots.ClassHistogram(m, $"HT-Random, m = {m}: c = {counts.Length} classes, n = {m << m} samples"), "class_distribution");
         ctx.Csv("class_distribution.csv", ["class", "rank", "samples", "group"],
             Enumerable.Range(0, counts.Length).Select(k => (IReadOnlyList<double>)[k, k + 1, counts[k], groupOf[k]]));
         var gen = Problems.HtRandom(Math.Min(m, 8));
@@ -44,6 +41,14 @@ public sealed class HtRandomGdVsAdamRecipe : IRecipe
         ctx.Figure(RecipePlots.Overall([("gd", gd), ("adam", adam)], "HT-Random: overall training loss"), "overall");
         ctx.Figure(RecipePlots.PerGroup(gd, $"GD (η = {gd.Spec.Optimizer.Lr:G3}): loss per frequency group"), "gd_groups");
         ctx.Figure(RecipePlots.PerGroup(adam, $"Adam (η = {adam.Spec.Optimizer.Lr:G3}): loss per frequency group"), "adam_groups");
+        // the paper's Figure 2 layout: class histogram | GD per group | Adam per group, the two loss panels on one y-axis
+        var panels = new[]
+        {
+            RecipePlots.ClassHistogram(ctx.HtRandomM, $"(a) HT-Random, m = {ctx.HtRandomM}"),
+            RecipePlots.PerGroup(gd, $"(b) GD, η = {gd.Spec.Optimizer.Lr:G3}").WithLegendAt(ScottPlot.Alignment.LowerRight),
+            RecipePlots.PerGroup(adam, $"(c) Adam, η = {adam.Spec.Optimizer.Lr:G3}", legend: false),
+        };
+        ctx.Panels(new PanelFigure(panels, sharedY: [1, 2]), "figure2");
         int k = gd.Rows[0].GroupLosses.Length;
         ctx.Csv("gd.csv", Trajectory.Header(k), Trajectory.Rows(gd.Rows));
         ctx.Csv("adam.csv", Trajectory.Header(k), Trajectory.Rows(adam.Rows));

@@ -81,6 +81,8 @@ public sealed class RecipeContext
 
     public void Figure(Figure f, string name) => Figures.Add(Path.GetRelativePath(Root, f.Save(OutDir, name)));
 
+    public void Panels(PanelFigure f, string name) => Figures.Add(Path.GetRelativePath(Root, f.Save(OutDir, name)));
+
     public void Csv(string name, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<double>> rows) =>
         Runs.Csv.Write(Path.Combine(OutDir, name), header, rows);
 

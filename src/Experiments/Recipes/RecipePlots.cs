@@ -7,15 +7,26 @@ namespace HeavyTail.Experiments.Recipes;
 public static class RecipePlots
 {
     /// <summary>Per-group training loss of one run (dark = frequent groups, light = rare), plus the overall loss dashed.</summary>
-    public static Figure PerGroup(RunRecord run, string title)
+    public static Figure PerGroup(RunRecord run, string title, bool legend = true)
     {
         var f = new Figure(title, "step", "training loss");
         int k = run.Rows[0].GroupLosses.Length;
         var steps = run.Rows.Select(r => (double)r.Step).ToArray();
         for (int g = 0; g < k; g++)
-            f.Line(steps, run.Rows.Select(r => r.GroupLosses[g]).ToArray(), Figure.GroupColor(g, k), g == 0 ? "group 0 (frequent)" : g == k - 1 ? $"group {g} (rare)" : $"group {g}");
-        f.Line(steps, run.Rows.Select(r => r.Loss).ToArray(), ScottPlot.Colors.Black, "overall", dashed: true);
+            f.Line(steps, run.Rows.Select(r => r.GroupLosses[g]).ToArray(), Figure.GroupColor(g, k),
+                !legend ? null : g == 0 ? "group 0 (frequent)" : g == k - 1 ? $"group {g} (rare)" : $"group {g}");
+        f.Line(steps, run.Rows.Select(r => r.Loss).ToArray(), ScottPlot.Colors.Black, legend ? "overall" : null, dashed: true);
         ClipAbove(f, run.Rows.SelectMany(r => r.GroupLosses.Append(r.Loss)), run.InitialLoss);
+        return f;
+    }
+
+    /// <summary>Samples per class of HT-Random(m) on log-log axes (classes ranked by frequency), the frequency groups shaded.</summary>
+    public static Figure ClassHistogram(int m, string title)
+    {
+        var counts = Enumerable.Range(0, m).SelectMany(j => Enumerable.Repeat((double)(1 << (m - j)), 1 << j)).ToArray();
+        var f = new Figure(title, "class (sorted by frequency)", "samples per class", logX: true, logY: true);
+        ShadeGroups(f, Enumerable.Range(0, m).Select(g => 1 << g).ToArray());
+        f.Line(Enumerable.Range(1, counts.Length).Select(i => (double)i).ToArray(), counts, ScottPlot.Colors.Black, "samples per class", markers: true);
         return f;
     }
 
@@ -39,7 +50,7 @@ public static class RecipePlots
         double max = values.Where(double.IsFinite).DefaultIfEmpty(0).Max();
         if (max <= 1.5 * initial) return;
         f.YLimits = (0, 1.5 * initial);
-        f.Plot.Axes.Title.Label.Text += $" (y clipped; peak {max:G3})";
+        f.Plot.Axes.Title.Label.Text += $" (clipped; peak {max:G3})";
     }
 
     /// <summary>Shades consecutive ranges of ranks 1.. (group g holds <paramref name="sizes"/>[g] classes), dark = frequent.</summary>

@@ -54,8 +54,7 @@ public sealed class Figure
     /// <summary>Writes NAME.png (1200×800) and NAME.svg into <paramref name="dir"/>; returns the PNG path.</summary>
     public string Save(string dir, string name)
     {
-        FinishAxes();
-        if (Plot.GetPlottables().Any(p => p is IHasLegendText l && !string.IsNullOrEmpty(l.LegendText))) Plot.ShowLegend(Alignment.UpperRight);
+        Prepare();
         Directory.CreateDirectory(dir);
         string png = Path.Combine(dir, name + ".png"), svg = Path.Combine(dir, name + ".svg");
         AtomicFile.Write(png, tmp => Plot.SavePng(tmp, 1200, 800));
@@ -67,6 +66,18 @@ public sealed class Figure
 
     /// <summary>Fixed y range (in data units, before any log transform), e.g. to keep a loss spike from flattening the curves.</summary>
     public (double Min, double Max)? YLimits { get; set; }
+
+    /// <summary>Axes, ticks and legend as saved (also used by <see cref="PanelFigure"/> for each panel).</summary>
+    internal void Prepare()
+    {
+        FinishAxes();
+        if (Plot.GetPlottables().Any(p => p is IHasLegendText l && !string.IsNullOrEmpty(l.LegendText))) Plot.ShowLegend(LegendAlignment);
+    }
+
+    /// <summary>Where the legend goes (upper right unless a figure needs the corner for its data).</summary>
+    public Alignment LegendAlignment { get; set; } = Alignment.UpperRight;
+
+    public Figure WithLegendAt(Alignment a) { LegendAlignment = a; return this; }
 
     private void FinishAxes()
     {
@@ -106,4 +117,43 @@ public sealed class Figure
     }
 
     private static string Label(int k) => k switch { >= 0 and <= 4 => Math.Pow(10, k).ToString("0"), -1 => "0.1", -2 => "0.01", _ => $"1e{k}" };
+}
+
+/// <summary>
+/// Figures side by side in one picture (the paper's multi-panel layout, e.g. Figure 2: class histogram | GD | Adam), each
+/// panel a <see cref="Figure"/>; panels listed in <paramref name="sharedY"/> get the union of their y-ranges. PNG 1200×800
+/// and SVG, written atomically.
+/// </summary>
+public sealed class PanelFigure(IReadOnlyList<Figure> panels, IReadOnlyList<int>? sharedY = null)
+{
+    public string Save(string dir, string name)
+    {
+        foreach (var p in panels)
+        {
+            p.Prepare();
+            p.Plot.Axes.Title.Label.FontSize = 13;   // a third of the width each: titles and labels one size down
+            p.Plot.Axes.Left.Label.FontSize = 13;
+            p.Plot.Axes.Bottom.Label.FontSize = 13;
+        }
+        if (sharedY is { Count: > 1 })
+        {
+            double lo = sharedY.Min(i => panels[i].Plot.Axes.GetLimits().Bottom), hi = sharedY.Max(i => panels[i].Plot.Axes.GetLimits().Top);
+            foreach (int i in sharedY) panels[i].Plot.Axes.SetLimitsY(lo, hi);
+        }
+        var multi = new Multiplot();
+        multi.Reset(panels[0].Plot);   // a new Multiplot holds one empty plot: the first panel replaces it
+        foreach (var p in panels.Skip(1)) multi.AddPlot(p.Plot);
+        multi.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        Directory.CreateDirectory(dir);
+        string png = Path.Combine(dir, name + ".png"), svg = Path.Combine(dir, name + ".svg");
+        AtomicFile.Write(png, tmp => multi.SavePng(tmp, 1200, 800));
+        foreach (var s in panels.SelectMany(p => p.Plot.GetPlottables()).OfType<ScottPlot.Plottables.Scatter>()) s.LinePattern = LinePattern.Solid;
+        AtomicFile.Write(svg, tmp =>
+        {
+            using var stream = File.Create(tmp);
+            using (var canvas = SkiaSharp.SKSvgCanvas.Create(new SkiaSharp.SKRect(0, 0, 1200, 800), stream))
+                multi.Render(canvas, new PixelRect(0, 1200, 800, 0));
+        });
+        return png;
+    }
 }
