@@ -42,13 +42,8 @@ public sealed class HtRandomGdVsAdamRecipe : IRecipe
         ctx.Figure(RecipePlots.PerGroup(gd, $"GD (η = {gd.Spec.Optimizer.Lr:G3}): loss per frequency group"), "gd_groups");
         ctx.Figure(RecipePlots.PerGroup(adam, $"Adam (η = {adam.Spec.Optimizer.Lr:G3}): loss per frequency group"), "adam_groups");
         // the paper's Figure 2 layout: class histogram | GD per group | Adam per group, the two loss panels on one y-axis
-        var panels = new[]
-        {
-            RecipePlots.ClassHistogram(ctx.HtRandomM, $"(a) HT-Random, m = {ctx.HtRandomM}"),
-            RecipePlots.PerGroup(gd, $"(b) GD, η = {gd.Spec.Optimizer.Lr:G3}").WithLegendAt(ScottPlot.Alignment.LowerRight),
-            RecipePlots.PerGroup(adam, $"(c) Adam, η = {adam.Spec.Optimizer.Lr:G3}", legend: false),
-        };
-        ctx.Panels(new PanelFigure(panels, sharedY: [1, 2]), "figure2");
+        ctx.Panels(RecipePlots.GdVsAdamPanels(RecipePlots.ClassHistogram(ctx.HtRandomM, $"(a) HT-Random, m = {ctx.HtRandomM}"), gd, adam,
+            ScottPlot.Alignment.LowerRight), "figure2");
         int k = gd.Rows[0].GroupLosses.Length;
         ctx.Csv("gd.csv", Trajectory.Header(k), Trajectory.Rows(gd.Rows));
         ctx.Csv("adam.csv", Trajectory.Header(k), Trajectory.Rows(adam.Rows));

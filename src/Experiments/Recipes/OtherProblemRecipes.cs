@@ -16,6 +16,8 @@ public abstract class GdVsAdamRecipe : IRecipe
         var problem = Problem(ctx);
         var (_, gd) = ctx.Tuned(problem, RecipeContext.Optimizer("gd"));
         var (_, adam) = ctx.Tuned(problem, RecipeContext.Optimizer("adam"));
+        var (p, _) = ctx.Env.Problems.Get(problem);
+        ctx.Panels(RecipePlots.GdVsAdamPanels(RecipePlots.ClassHistogram(p, $"(a) {What}: samples per class"), gd, adam, ScottPlot.Alignment.UpperRight), "panels");
         ctx.Figure(RecipePlots.PerGroup(gd, $"{What}: GD (η = {gd.Spec.Optimizer.Lr:G3})"), "gd_groups");
         ctx.Figure(RecipePlots.PerGroup(adam, $"{What}: Adam (η = {adam.Spec.Optimizer.Lr:G3})"), "adam_groups");
         ctx.Figure(RecipePlots.Overall([("gd", gd), ("adam", adam)], $"{What}: overall training loss"), "overall");

@@ -1,3 +1,5 @@
+using ScottPlot;
+using HeavyTail.Analytic.Data;
 using HeavyTail.Experiments.Plots;
 using HeavyTail.Experiments.Runs;
 
@@ -29,6 +31,28 @@ public static class RecipePlots
         f.Line(Enumerable.Range(1, counts.Length).Select(i => (double)i).ToArray(), counts, ScottPlot.Colors.Black, "samples per class", markers: true);
         return f;
     }
+
+    /// <summary>Samples per class of any problem (classes ranked by count, log-log), its frequency groups shaded.</summary>
+    public static Figure ClassHistogram(Problem p, string title)
+    {
+        var order = Enumerable.Range(0, p.Data.C).OrderByDescending(k => p.Data.ClassCounts[k]).ThenBy(k => k).ToArray();
+        var counts = order.Select(k => (double)p.Data.ClassCounts[k]).ToArray();
+        var f = new Figure(title, "class (sorted by frequency)", "samples per class", logX: true, logY: true);
+        ShadeGroups(f, Enumerable.Range(0, p.Groups.K).Select(g => order.Count(k => p.Groups.GroupOf[k] == g)).ToArray());
+        f.Line(Enumerable.Range(1, counts.Length).Select(i => (double)i).ToArray(), counts, ScottPlot.Colors.Black, "samples per class", markers: true);
+        return f;
+    }
+
+    /// <summary>
+    /// The paper's Figure 2 layout for a problem: class histogram | GD per group | Adam per group, the loss panels on one
+    /// y-axis, the group legend in the GD panel.
+    /// </summary>
+    public static PanelFigure GdVsAdamPanels(Figure histogram, RunRecord gd, RunRecord adam, Alignment legend) => new(
+    [
+        histogram,
+        PerGroup(gd, $"(b) GD, η = {gd.Spec.Optimizer.Lr:G3}").WithLegendAt(legend),
+        PerGroup(adam, $"(c) Adam, η = {adam.Spec.Optimizer.Lr:G3}", legend: false),
+    ], sharedY: [1, 2]);
 
     /// <summary>Overall training loss of several runs, one colour per optimizer.</summary>
     public static Figure Overall(IEnumerable<(string Name, RunRecord Run)> runs, string title)
