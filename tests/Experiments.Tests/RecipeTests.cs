@@ -78,6 +78,22 @@ public class RecipeTests : IClassFixture<RecipeTests.TinyReproduction>
         }
     }
 
+    [Theory]
+    [MemberData(nameof(RecipeNames))]
+    public void Every_figure_has_a_caption_in_run_json_and_the_report(string recipe)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_r.Dir, recipe, "run.json")));
+        var figures = doc.RootElement.GetProperty("figures").EnumerateArray().Select(e => e.GetString()!).ToList();
+        var captions = doc.RootElement.GetProperty("captions");
+        Assert.NotEmpty(figures);
+        string md = File.ReadAllText(Path.Combine(_r.Dir, "report.md"));
+        foreach (var f in figures)
+        {
+            Assert.True(captions.TryGetProperty(f, out var c) && c.GetString()!.Length > 20, $"{recipe}: {f} has no caption");
+            Assert.Contains($"*{Path.GetFileNameWithoutExtension(f)}:* {c.GetString()}", md);
+        }
+    }
+
     [Fact]
     public void Reproduce_runs_every_recipe_and_writes_the_report()
     {

@@ -17,10 +17,11 @@ public abstract class GdVsAdamRecipe : IRecipe
         var (_, gd) = ctx.Tuned(problem, RecipeContext.Optimizer("gd"));
         var (_, adam) = ctx.Tuned(problem, RecipeContext.Optimizer("adam"));
         var (p, _) = ctx.Env.Problems.Get(problem);
-        ctx.Panels(RecipePlots.GdVsAdamPanels(RecipePlots.ClassHistogram(p, $"(a) {What}: samples per class"), gd, adam, ScottPlot.Alignment.UpperRight), "panels");
-        ctx.Figure(RecipePlots.PerGroup(gd, $"{What}: GD (η = {gd.Spec.Optimizer.Lr:G3})"), "gd_groups");
-        ctx.Figure(RecipePlots.PerGroup(adam, $"{What}: Adam (η = {adam.Spec.Optimizer.Lr:G3})"), "adam_groups");
-        ctx.Figure(RecipePlots.Overall([("gd", gd), ("adam", adam)], $"{What}: overall training loss"), "overall");
+        ctx.Panels(RecipePlots.GdVsAdamPanels(RecipePlots.ClassHistogram(p, $"(a) {What}: samples per class"), gd, adam, ScottPlot.Alignment.UpperRight), "panels",
+            $"{What} in the layout of the paper's Figure 2: (a) its class distribution and frequency groups, (b) GD per group, (c) Adam per group on the same y-axis: GD fits the rare groups (light) last.");
+        ctx.Figure(RecipePlots.PerGroup(gd, $"{What}: GD (η = {gd.Spec.Optimizer.Lr:G3})"), "gd_groups", "Each frequency group's training loss (dark = frequent, light = rare; each group holds the same share of the samples) and the overall loss (dashed).");
+        ctx.Figure(RecipePlots.PerGroup(adam, $"{What}: Adam (η = {adam.Spec.Optimizer.Lr:G3})"), "adam_groups", "Each frequency group's training loss (dark = frequent, light = rare; each group holds the same share of the samples) and the overall loss (dashed).");
+        ctx.Figure(RecipePlots.Overall([("gd", gd), ("adam", adam)], $"{What}: overall training loss"), "overall", "Overall loss of GD and Adam at their selected (stable) step sizes.");
         int k = gd.Rows[0].GroupLosses.Length;
         ctx.Csv("gd.csv", Trajectory.Header(k), Trajectory.Rows(gd.Rows));
         ctx.Csv("adam.csv", Trajectory.Header(k), Trajectory.Rows(adam.Rows));

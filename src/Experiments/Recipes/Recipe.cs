@@ -79,9 +79,20 @@ public sealed class RecipeContext
 
     public void Check(string name, string predicted, string measured, bool pass) => Checks.Add(new Check(name, predicted, measured, pass));
 
-    public void Figure(Figure f, string name) => Figures.Add(Path.GetRelativePath(Root, f.Save(OutDir, name)));
+    /// <summary>Saves a figure (PNG + SVG) and lists it in the report with its caption (what to see in it).</summary>
+    public void Figure(Figure f, string name, string? caption = null) => Add(f.Save(OutDir, name), caption);
 
-    public void Panels(PanelFigure f, string name) => Figures.Add(Path.GetRelativePath(Root, f.Save(OutDir, name)));
+    public void Panels(PanelFigure f, string name, string? caption = null) => Add(f.Save(OutDir, name), caption);
+
+    private void Add(string png, string? caption)
+    {
+        string rel = Path.GetRelativePath(Root, png);
+        Figures.Add(rel);
+        if (caption != null) Captions[rel] = caption;
+    }
+
+    /// <summary>Captions by figure path (relative to the output root).</summary>
+    public Dictionary<string, string> Captions { get; } = new();
 
     public void Csv(string name, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<double>> rows) =>
         Runs.Csv.Write(Path.Combine(OutDir, name), header, rows);
@@ -134,6 +145,9 @@ public sealed record RecipeOutcome(string Name, string Description, string Readi
 {
     /// <summary>The final-loss rule's step sizes, by the keys of <see cref="SelectedLr"/>.</summary>
     public IReadOnlyDictionary<string, double> BestLr { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>What to see in each figure, by its path.</summary>
+    public IReadOnlyDictionary<string, string> Captions { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>Runs recipes into a folder: DIR/NAME/ with the figures, CSVs and run.json.</summary>
@@ -150,7 +164,7 @@ public static class RecipeRunner
         catch (Exception e) when (e is not UserError) { error = $"{e.GetType().Name}: {e.Message}"; }
         var outcome = new RecipeOutcome(recipe.Name, recipe.Description, rc.Reading, rc.Figures, rc.Checks, rc.SelectedLr, rc.Notes, sw.Elapsed.TotalSeconds, error)
         {
-            BestLr = rc.BestLr,
+            BestLr = rc.BestLr, Captions = rc.Captions,
         };
         JsonOut.Write(Path.Combine(rc.OutDir, "run.json"), new Dictionary<string, object?>
         {
@@ -160,7 +174,7 @@ public static class RecipeRunner
             ["best_lr"] = rc.BestLr.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
             ["stability"] = StabilityCriterion.Default.ToJson(),
             ["checks"] = rc.Checks.Select(c => new Dictionary<string, object?> { ["name"] = c.Name, ["predicted"] = c.Predicted, ["measured"] = c.Measured, ["pass"] = c.Pass }).ToList(),
-            ["figures"] = rc.Figures, ["notes"] = rc.Notes, ["reading"] = rc.Reading,
+            ["figures"] = rc.Figures, ["captions"] = rc.Captions, ["notes"] = rc.Notes, ["reading"] = rc.Reading,
         });
         return outcome;
     }

@@ -49,14 +49,16 @@ public sealed class GradientHessianRecipe : IRecipe
                 var picks = new[] { rows[0], rows[rows.Count / 2], rows[^1] };
                 for (int i = 0; i < picks.Length; i++)
                     f.Line(freq, pick(picks[i]), Figure.GroupColor(i, 3), $"step {picks[i].Step}", markers: true);
-                ctx.Figure(f, $"{name}_{(what.StartsWith("grad") ? "grad" : "trace")}_vs_frequency");
+                ctx.Figure(f, $"{name}_{(what.StartsWith("grad") ? "grad" : "trace")}_vs_frequency",
+                    $"Each class's {what} against its frequency at the start, middle and end of training (log-log): a rising curve means frequent classes dominate.");
             }
             ctx.Csv($"{name}_per_class.csv", ["step", "class", "frequency", "grad_norm", "hessian_trace"],
                 rows.SelectMany(r => Enumerable.Range(0, freq.Length).Select(k => (IReadOnlyList<double>)[r.Step, k, freq[k], r.GradNorm[k], r.Trace[k]])));
             ctx.Csv($"{name}_correlation.csv", ["step", "spearman_grad_freq", "spearman_trace_freq"],
                 rows.Select(r => (IReadOnlyList<double>)[r.Step, r.SpearmanGrad, r.SpearmanTrace]));
         }
-        ctx.Figure(corr, "correlation_over_time");
+        ctx.Figure(corr, "correlation_over_time",
+            "Spearman correlation of the per-class gradient norms (solid) and Hessian block traces (dashed) with class frequency along training: positive under GD, as in the paper's Figure 10.");
         ctx.Check("GD, end of training: ρ(gradient norm, π)", "positive: rare classes have small gradients", $"{finals["gd"].SpearmanGrad:F3}", finals["gd"].SpearmanGrad > 0);
         ctx.Check("GD, end of training: ρ(Hessian trace, π)", "positive: rare classes have small curvature", $"{finals["gd"].SpearmanTrace:F3}", finals["gd"].SpearmanTrace > 0);
         ctx.Reading = $"Under GD the per-class gradient norms and Hessian block traces end up ordered by class frequency (Spearman ρ = {finals["gd"].SpearmanGrad:F2} and {finals["gd"].SpearmanTrace:F2}): " +
@@ -91,8 +93,8 @@ public sealed class HeterogeneityRecipe : IRecipe
             cv0 = rows[0].Cv; ratio0 = rows[0].MaxMin;
             finalRatio[name] = rows[^1].MaxMin; finalCv[name] = rows[^1].Cv;
         }
-        ctx.Figure(cv, "cv");
-        ctx.Figure(ratio, "max_min_ratio");
+        ctx.Figure(cv, "cv", "Coefficient of variation of the class-block gradient norms along training (the robust heterogeneity measure).");
+        ctx.Figure(ratio, "max_min_ratio", "Max/min ratio of the class-block gradient norms (log axis); it grows without bound as classes are fitted and their gradients vanish.");
         ctx.Check("heterogeneity at W = 0", "heavy-tailed classes make block gradient norms heterogeneous: max/min ≥ 10", $"max/min {ratio0:G3}, CV {cv0:G3}", ratio0 >= 10);
         ctx.Reading = $"At initialization the class-block gradient norms already differ by a factor {ratio0:G3} (CV {cv0:F2}) because a block's gradient scales with its class's frequency; " +
                       "the curves show how each optimizer changes that spread as it fits the classes. The max/min ratio is not robust once classes are fitted: " +

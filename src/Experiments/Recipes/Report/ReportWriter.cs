@@ -36,7 +36,11 @@ public static class ReportWriter
             if (o.Error != null) md.AppendLine($"**Failed:** {Esc(o.Error)}").AppendLine();
             if (o.Reading.Length > 0) md.AppendLine($"*Reading.* {o.Reading}").AppendLine();
             foreach (var n in o.Notes) md.AppendLine($"> Note: {n}").AppendLine();
-            foreach (var f in o.Figures) md.AppendLine($"![{Path.GetFileNameWithoutExtension(f)}]({f.Replace('\\', '/')})").AppendLine();
+            foreach (var f in o.Figures)
+            {
+                md.AppendLine($"![{Path.GetFileNameWithoutExtension(f)}]({f.Replace('\\', '/')})").AppendLine();
+                if (o.Captions.TryGetValue(f, out var caption)) md.AppendLine($"*{Path.GetFileNameWithoutExtension(f)}:* {caption}").AppendLine();
+            }
             md.AppendLine($"Wall time: {o.WallSeconds:F1} s.").AppendLine();
         }
         if (skipped.Count > 0)
