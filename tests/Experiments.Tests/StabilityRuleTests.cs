@@ -85,6 +85,23 @@ public class StabilityRuleTests
     }
 
     [Fact]
+    public void Best_lr_stays_the_final_loss_rules_pick_even_when_the_ladder_finds_a_lower_final_loss()
+    {
+        RunRecord Runs(double lr)
+        {
+            double e = Math.Log10(lr);
+            if (e > -0.9) return Run(lr, true, 4.0, double.NaN);
+            if (e > -2.2) return Run(lr, false, 4.0, 1.0, 3.5, 1.0 + 0.1 * Math.Abs(e + 1));   // unstable, best at 0.1
+            if (Math.Abs(e + 2.5) < 1e-9) return Run(lr, false, 4.0, 2.0, 0.5);                 // not on the grid: stable and lower
+            return Run(lr, false, 4.0, 3.5, 3.0);
+        }
+        var g = GridSearch.Run("gd", [0L], (lr, _) => Runs(lr));
+        Assert.Equal(0.1, g.BestLr, 12);
+        Assert.Equal(Math.Pow(10, -2.5), g.SelectedLr, 12);
+        Assert.Contains(g.Points, p => Math.Abs(Math.Log10(p.Lr) + 2.5) < 1e-9);
+    }
+
+    [Fact]
     public void Grid_command_records_both_rules_in_best_json()
     {
         string dir = CliHarness.TempDir(), offDir = CliHarness.TempDir();

@@ -155,6 +155,7 @@ public static class GridSearch
             }
             if (p.IsStable(criterion)) { selected = p; break; }
         }
-        return Select(optimizer, points) with { SelectedLr = selected?.Lr ?? result.BestLr, Stability = criterion };
+        // best_lr stays the final-loss rule's pick among the grid before the ladder (the η*); the ladder's points are listed
+        return result with { Points = points.OrderBy(p => p.Lr).ToList(), SelectedLr = selected?.Lr ?? result.BestLr, Stability = criterion };
     }
 }
