@@ -98,14 +98,18 @@ public sealed class RecipeContext
         Runs.Csv.Write(Path.Combine(OutDir, name), header, rows);
 
     /// <summary>The selected step size of an optimizer on a problem (grid rule), cached through the run cache.</summary>
-    public (GridResult Grid, RunRecord Best) Tuned(ProblemOptions problem, OptimizerSettings template, int? steps = null)
+    /// <param name="label">distinguishes several grids of one problem and optimizer in the report and the grid CSV's name
+    /// (e.g. "a=1.5" in a sweep); the ht-random inputs are one by default.</param>
+    /// <param name="seeds">data seeds of the grid (default <see cref="Seeds"/>; one for a problem without randomness).</param>
+    public (GridResult Grid, RunRecord Best) Tuned(ProblemOptions problem, OptimizerSettings template, int? steps = null, string? label = null,
+        IReadOnlyList<long>? seeds = null)
     {
-        var sw = Stopwatch.StartNew();
-        var grid = GridSearch.Run(Cache, problem, template, steps ?? Steps, LogEvery, Seeds, progress: Log)!;
-        var best = Cache.GetOrRun(Env.Spec(problem with { Seed = Seeds[0] }, template with { Lr = grid.SelectedLr }, steps ?? Steps, LogEvery));
-        string inputs = problem.Inputs != "uniform" ? problem.Inputs : "";
-        RecordGrid(grid, $"{problem.Name}/{template.Name}" + (inputs != "" ? $"/{inputs}" : ""), $"{template.Name} on {problem.Name}",
-            $"grid_{problem.Name}{(inputs != "" ? "_" + inputs : "")}_{grid.Optimizer}.csv");
+        seeds ??= Seeds;
+        var grid = GridSearch.Run(Cache, problem, template, steps ?? Steps, LogEvery, seeds, progress: Log)!;
+        var best = Cache.GetOrRun(Env.Spec(problem with { Seed = seeds[0] }, template with { Lr = grid.SelectedLr }, steps ?? Steps, LogEvery));
+        label ??= problem.Inputs != "uniform" ? problem.Inputs : null;
+        RecordGrid(grid, $"{problem.Name}/{template.Name}" + (label != null ? $"/{label}" : ""), $"{template.Name} on {problem.Name}" + (label != null ? $" ({label})" : ""),
+            $"grid_{problem.Name}{(label != null ? "_" + label : "")}_{grid.Optimizer}.csv");
         return (grid, best);
     }
 
