@@ -16,8 +16,9 @@ public static class HessianSpectra
     public const int DefaultDensityRuns = 4, DefaultLanczosSteps = 30;
 
     /// <summary>The <paramref name="k"/> largest eigenvalues of H(W) (block Lanczos, block size k).</summary>
-    public static TopEigenvalues Top(LinearModel model, double[] w, int k, long seed = 0, int? maxProducts = null) =>
-        Lanczos.Top(model.HessianOperator(w), model.ParameterCount, k, seed, maxMatVecs: maxProducts);
+    /// <param name="tolerance">stop when every Ritz residual is ≤ tolerance·|θ_1| (the eigenvalue errors are below that).</param>
+    public static TopEigenvalues Top(LinearModel model, double[] w, int k, long seed = 0, double tolerance = Lanczos.DefaultTolerance, int? maxProducts = null) =>
+        Lanczos.Top(model.HessianOperator(w), model.ParameterCount, k, seed, tolerance, maxMatVecs: maxProducts);
 
     /// <summary>Hutchinson's estimate of tr H(W) from <paramref name="samples"/> Rademacher products.</summary>
     public static (double Estimate, double StandardError) Trace(LinearModel model, double[] w, int samples, long seed = 0) =>

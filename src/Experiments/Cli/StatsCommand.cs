@@ -24,6 +24,7 @@ public static class StatsCommand
         var v = new Option<string?>("--v") { Description = "direction V.npy (d×c) for a Hessian-vector product" };
         var outDir = new Option<string?>("--out") { Description = "write stats.json, grad.npy, hessian_diag.npy (and hvp.npy) here" };
         var topK = new Option<int?>("--top-eigenvalues") { Description = "K: the K largest Hessian eigenvalues by block Lanczos (0 < K ≤ d·c) → top_eigenvalues" };
+        var eigenTolerance = new Option<double>("--eigen-tolerance") { Description = "Lanczos stops when every Ritz residual ≤ this × λ_1 (bounds the eigenvalue errors)", DefaultValueFactory = _ => Lanczos.DefaultTolerance };
         var traceSamples = new Option<int?>("--trace-samples") { Description = "S ≥ 2: Hutchinson trace estimate and its standard error → trace_estimate, trace_standard_error" };
         var density = new Option<bool>("--density") { Description = "eigenvalue density by stochastic Lanczos quadrature → density.csv, density.png (needs --out)" };
         var densityRuns = new Option<int>("--density-runs") { Description = "SLQ: Lanczos runs (Rademacher starts) averaged", DefaultValueFactory = _ => HessianSpectra.DefaultDensityRuns };
@@ -34,7 +35,7 @@ public static class StatsCommand
         var cmd = new Command("stats", "Exact loss, gradient and Hessian statistics of the linear model at W; Hessian spectra from HVPs.");
         src.AddTo(cmd);
         cmd.Options.Add(w); cmd.Options.Add(v); cmd.Options.Add(outDir);
-        foreach (Option o in new Option[] { topK, traceSamples, density, densityRuns, lanczosSteps, densityWidth, blockSpectra, spectrumSeed }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { topK, eigenTolerance, traceSamples, density, densityRuns, lanczosSteps, densityWidth, blockSpectra, spectrumSeed }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             var p = src.Load(r, ProblemFiles.ColumnsOf(r.GetValue(w)));
@@ -48,6 +49,8 @@ public static class StatsCommand
             string? od = r.GetValue(outDir);
             if (k is int kk && (kk < 1 || kk > parameters))
                 throw new UserError($"--top-eigenvalues {kk} must satisfy 0 < K ≤ d·c = {parameters}.");
+            double tolerance = r.GetValue(eigenTolerance);
+            if (!(tolerance > 0 && tolerance < 1)) throw new UserError($"--eigen-tolerance {tolerance} must lie in (0, 1).");
             if (samples is int ss && ss < 2)
                 throw new UserError($"--trace-samples {ss} must be at least 2 (a standard error needs two samples).");
             if (wantDensity)
@@ -73,7 +76,7 @@ public static class StatsCommand
                 model.HessianVectorProduct(weights, dir, hv);
             }
             var groupLoss = model.PerGroupLossFromSamples(PerSample(model, weights), p.Groups);
-            var top = k is int kTop ? HessianSpectra.Top(model, weights, kTop, seed) : null;
+            var top = k is int kTop ? HessianSpectra.Top(model, weights, kTop, seed, tolerance) : null;
             (double Estimate, double StandardError)? trace = samples is int sTrace ? HessianSpectra.Trace(model, weights, sTrace, seed) : null;
             var rho = wantDensity ? HessianSpectra.Density(model, weights, runs, steps, seed, width) : null;
             var blocks = wantBlocks ? HessianSpectra.Blocks(model, weights, seed) : null;
@@ -138,7 +141,7 @@ public static class StatsCommand
                     json["top_eigenvalues_method"] = new Dictionary<string, object?>
                     {
                         ["method"] = "block Lanczos, full re-orthogonalisation", ["block_size"] = top.BlockSize, ["hvps"] = top.MatVecs,
-                        ["residual_norms"] = top.ResidualNorms, ["tolerance"] = Lanczos.DefaultTolerance, ["converged"] = top.Converged, ["seed"] = seed,
+                        ["residual_norms"] = top.ResidualNorms, ["tolerance"] = tolerance, ["converged"] = top.Converged, ["seed"] = seed,
                     };
                 }
                 if (trace is var (te, tse))

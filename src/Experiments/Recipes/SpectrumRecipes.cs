@@ -56,9 +56,16 @@ public sealed class HessianSpectrumRecipe : IRecipe
             states.Add(Measure(name, $"{name} (η = {grid.BestLr:G3}), step {ctx.Steps}", Figure.OptimizerColor(name), grid.BestLr, trained.W));
         }
 
-        var topFig = new Figure($"Top {k} Hessian eigenvalues, HT-Random m = {ctx.HtRandomM} (block Lanczos)", "index i", "eigenvalue λ_i", logY: true);
+        var topFig = new Figure($"Top {k} Hessian eigenvalues, HT-Random m = {ctx.HtRandomM} (block Lanczos)", "index i", "eigenvalue λ_i");
         foreach (var s in states)
             topFig.Line(Enumerable.Range(1, k).Select(i => (double)i).ToArray(), s.Top.Values, s.Color, $"{s.Label}: {s.Top.MatVecs} HVPs", markers: true);
+        // GD on a quadratic is stable only for λ_1 < 2/η: the reference line for the GD curve
+        double gdThreshold = 2 / states[1].Lr;
+        topFig.Line([0.8, k + 0.2], [gdThreshold, gdThreshold], states[1].Color, $"2/η of GD = {gdThreshold:G3} (stability threshold of GD on a quadratic)", dashed: true, width: 1);
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        for (int i = 1; i <= k; i++) ticks.AddMajor(i, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        topFig.Plot.Axes.Bottom.TickGenerator = ticks;
+        topFig.YLimits = (0, 1.15 * Math.Max(gdThreshold, states.Max(s => s.Top.Values[0])));
         ctx.Figure(topFig, "top_eigenvalues");
 
         double peak = states.Max(s => s.Density.Density.Max());
