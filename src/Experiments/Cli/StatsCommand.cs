@@ -102,7 +102,8 @@ public static class StatsCommand
                 var h = GradientHeterogeneity.FromBlockNorms(blocks.TopEigenvalue);
                 Row($"block λ_max: max/min ({blocks.Products} HVPs)", h.MaxMinRatio);
                 Row("block λ_max: CV", h.CoefficientOfVariation);
-                Row("Spearman(λ_max(H_kk), π_k)", Correlation.Spearman(blocks.TopEigenvalue, s.ClassFrequency));
+                // blocks equal within the Lanczos tolerance (e.g. at W = 0, where every H_kk is the same matrix) have no ranking
+                Row("Spearman(λ_max(H_kk), π_k)", h.MaxMinRatio - 1 <= 1e-8 ? double.NaN : Correlation.Spearman(blocks.TopEigenvalue, s.ClassFrequency));
             }
             ctx.Console.Write(table);
 
