@@ -41,7 +41,9 @@ public sealed class HessianSpectrumRecipe : IRecipe
             var blocks = HessianSpectra.Blocks(model, w, seed);
             var spread = GradientHeterogeneity.FromBlockNorms(blocks.TopEigenvalue);
             ctx.Log($"hessian-spectrum {key}: λ_1 = {top.Values[0]:G4} ({top.MatVecs} HVPs), block λ_max max/min = {spread.MaxMinRatio:G4} ({blocks.Products} HVPs)");
-            return new State(key, label, color, lr, top, rho, blocks, spread, Correlation.Spearman(blocks.TopEigenvalue, freq));
+            // blocks equal within the Lanczos tolerance (W = 0) have no ranking: their Spearman ρ would be rounding noise
+            double rankCorrelation = spread.MaxMinRatio - 1 <= 1e-8 ? double.NaN : Correlation.Spearman(blocks.TopEigenvalue, freq);
+            return new State(key, label, color, lr, top, rho, blocks, spread, rankCorrelation);
         }
 
         var states = new List<State> { Measure("w0", "W = 0", ScottPlot.Colors.Gray, double.NaN, new double[model.ParameterCount]) };
