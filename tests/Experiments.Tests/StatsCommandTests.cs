@@ -68,6 +68,73 @@ public class StatsCommandTests
         Assert.Equal(Math.Log(3), doc.RootElement.GetProperty("loss").GetDouble(), 15);
     }
 
+    [Fact]
+    public void Spectra_on_a_generated_problem_match_the_dense_hessian_and_the_library()
+    {
+        string od = CliHarness.TempDir();
+        // ht-random m = 3: n = 24, d = 32, c = 7, d·c = 224 (dense reference cheap)
+        var r = CliHarness.Run("stats", "--problem", "ht-random", "--m", "3", "--top-eigenvalues", "4", "--trace-samples", "50",
+            "--density", "--lanczos-steps", "20", "--density-runs", "3", "--block-spectra", "--spectrum-seed", "5", "--out", od);
+        Assert.True(r.Code == 0, r.Err);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(od, "stats.json")));
+        var root = doc.RootElement;
+        var prob = HeavyTail.Analytic.Data.Problems.HtRandom(3);
+        var model = HeavyTail.Analytic.Models.LinearModel.Create(prob.Loss, prob.Data, Reference.Managed);
+        var w = new double[model.ParameterCount];
+        var dense = HeavyTail.Analytic.Properties.HessianProperties.Eigenvalues(model.DenseHessian(w)).OrderByDescending(x => x).ToArray();
+        var top = root.GetProperty("top_eigenvalues").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(4, top.Length);
+        // Lanczos stops at residual ≤ 1e-10·θ_1, which bounds each error by that (see SpectrumTests): 1e-8 leaves room.
+        for (int i = 0; i < 4; i++) Assert.True(Math.Abs(top[i] - dense[i]) <= 1e-8 * dense[0], $"λ_{i + 1} {top[i]:R} vs {dense[i]:R}");
+        Assert.True(root.GetProperty("top_eigenvalues_method").GetProperty("converged").GetBoolean());
+        // the same seeded computation as the library
+        var lib = HeavyTail.Analytic.Statistics.HessianSpectra.Top(model, w, 4, seed: 5);
+        Assert.Equal(lib.Values, top);
+        var (est, se) = HeavyTail.Analytic.Statistics.HessianSpectra.Trace(model, w, 50, seed: 5);
+        Assert.Equal(est, root.GetProperty("trace_estimate").GetDouble());
+        Assert.Equal(se, root.GetProperty("trace_standard_error").GetDouble());
+        Assert.True(root.TryGetProperty("hessian_trace", out _));
+
+        var density = File.ReadAllLines(Path.Combine(od, "density.csv"));
+        Assert.Equal("eigenvalue,density", density[0]);
+        Assert.True(density.Length > 100);
+        Assert.True(PngTests.IsPng(Path.Combine(od, "density.png"), out _, out _));
+        Assert.Equal(60, root.GetProperty("density").GetProperty("hvps").GetInt32());
+
+        var blocks = File.ReadAllLines(Path.Combine(od, "block_top_eigenvalue.csv"));
+        Assert.Equal("class,frequency,block_top_eigenvalue,block_trace", blocks[0]);
+        Assert.Equal(1 + 7, blocks.Length);
+        var traces = root.GetProperty("per_class_hessian_trace").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        for (int k = 0; k < 7; k++)
+        {
+            var cols = blocks[k + 1].Split(',').Select(x => double.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            double blockMax = HeavyTail.Analytic.Properties.HessianProperties.Eigenvalues(model.DenseHessianBlock(w, k, k)).Max();
+            Assert.True(Math.Abs(cols[2] - blockMax) <= 1e-8 * blockMax, $"block {k}: {cols[2]:R} vs {blockMax:R}");
+            Assert.Equal(traces[k], cols[3]);
+        }
+    }
+
+    [Fact]
+    public void Spectra_of_user_data_at_a_given_W()
+    {
+        string dir = CliHarness.TempDir();
+        Assert.Equal(0, CliHarness.Run("data", "--problem", "zipf", "--classes", "5", "--samples", "60", "--dim", "8", "--seed", "2", "--out", dir).Code);
+        var w = new double[8 * 5];
+        new HeavyTail.Analytic.SeededRandom(4).FillGaussian(w);
+        Npy.Write(Path.Combine(dir, "W.npy"), w, [8, 5]);
+        string od = Path.Combine(dir, "out");
+        var r = CliHarness.Run("stats", "--x", Path.Combine(dir, "X.npy"), "--y", Path.Combine(dir, "y.npy"), "--w", Path.Combine(dir, "W.npy"),
+            "--top-eigenvalues", "3", "--density", "--lanczos-steps", "25", "--block-spectra", "--out", od);
+        Assert.True(r.Code == 0, r.Err);
+        var data = new HeavyTail.Analytic.Data.Dataset(Npy.Read(Path.Combine(dir, "X.npy")).Values, Npy.Read(Path.Combine(dir, "y.npy")).ToInt32("y"), 60, 8, 5);
+        var model = new HeavyTail.Analytic.Models.SoftmaxCrossEntropyModel(data, Reference.Managed);
+        var dense = HeavyTail.Analytic.Properties.HessianProperties.Eigenvalues(model.DenseHessian(w)).OrderByDescending(x => x).ToArray();
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(od, "stats.json")));
+        var top = doc.RootElement.GetProperty("top_eigenvalues").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        for (int i = 0; i < 3; i++) Assert.True(Math.Abs(top[i] - dense[i]) <= 1e-8 * dense[0], $"λ_{i + 1} {top[i]:R} vs {dense[i]:R}");
+        Assert.True(File.Exists(Path.Combine(od, "density.csv")) && File.Exists(Path.Combine(od, "block_top_eigenvalue.csv")));
+    }
+
     public static IEnumerable<object[]> BadInputs()
     {
         yield return new object[] { new[] { "stats", "--problem", "nope" }, "unknown problem" };
@@ -77,6 +144,12 @@ public class StatsCommandTests
         yield return new object[] { new[] { "stats", "--problem", "ht-random", "--m", "40" }, "m = 40" };
         yield return new object[] { new[] { "stats", "--problem", "ht-random", "--m", "3", "--inputs", "cauchy" }, "unknown inputs" };
         yield return new object[] { new[] { "frobnicate" }, "frobnicate" };
+        yield return new object[] { new[] { "stats", "--problem", "ht-random", "--m", "3", "--top-eigenvalues", "0" }, "0 < K ≤ d·c = 224" };
+        yield return new object[] { new[] { "stats", "--problem", "ht-random", "--m", "3", "--top-eigenvalues", "225" }, "0 < K ≤ d·c = 224" };
+        yield return new object[] { new[] { "stats", "--problem", "ht-random", "--m", "3", "--trace-samples", "1" }, "at least 2" };
+        yield return new object[] { new[] { "stats", "--problem", "zipf", "--classes", "3", "--samples", "20", "--dim", "2", "--density", "--out", "/tmp" }, "d·c = 6" };
+        yield return new object[] { new[] { "stats", "--problem", "ht-random", "--m", "3", "--density" }, "give --out" };
+        yield return new object[] { new[] { "stats", "--problem", "ht-random", "--m", "3", "--block-spectra" }, "give --out" };
     }
 
     [Theory]

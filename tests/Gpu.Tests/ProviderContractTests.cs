@@ -194,6 +194,39 @@ public class ProviderContractTests
 
     [Theory]
     [MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void Block_diagonal_hessian_row_pass_is_curvature_times_r(string backend)
+    {
+        var la = Backends.Get(backend);
+        double u = Backends.UnitRoundoff(backend);
+        foreach (var (n, c) in new[] { (1, 2), (9, 5), (40, 33) })
+        {
+            var (z, _, w) = Rows(n, c, 31);
+            var r = Random(n * c, 32);
+            var zz = (double[])z.Clone(); var rr = (double[])r.Clone();
+            la.SoftmaxBlockDiagonalHessianRows(zz, rr, n, c, w);
+            for (int i = 0; i < n; i++)
+            {
+                var p = Probabilities(z.AsSpan(i * c, c));
+                for (int a = 0; a < c; a++)
+                {
+                    // S_ia r_ia = w_i p_ia(1 − p_ia) r_ia: p relatively accurate to ≈ (2|z| + c + 4)·u (as in the HVP pass), 1 − p
+                    // formed without cancellation (≈ c·u relative), and two products: (6·3·4 + 2c + 16)·u relative
+                    double others = 0; for (int b = 0; b < c; b++) if (b != a) others += p[b]; // 1 − p_a without cancellation
+                    double expected = w[i] * p[a] * others * r[i * c + a];
+                    double tol = (6 * 3 * 4 + 2 * c + 16) * u * Math.Abs(expected) + 1e-300;
+                    Assert.True(Math.Abs(rr[i * c + a] - expected) <= tol, $"{backend} S∘r[{i},{a}] = {rr[i * c + a]:R}, expected {expected:R}");
+                }
+            }
+        }
+        // a saturated row: the arg-max's 1 − p ≈ 2e^{−60} must stay relatively accurate, not round to 0
+        double[] zs = [60.0, 0.0, 0.0]; double[] rs = [1.0, 1.0, 1.0];
+        la.SoftmaxBlockDiagonalHessianRows(zs, rs, 1, 3, [1.0]);
+        double rest = 2 * Math.Exp(-60) / (1 + 2 * Math.Exp(-60));
+        Assert.True(rs[0] > 0 && Math.Abs(rs[0] - (1 - rest) * rest) <= 64 * u * rs[0], $"{backend} saturated arg-max: {rs[0]:R}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
     public void Curvature_row_pass_is_p_one_minus_p_without_cancellation(string backend)
     {
         var la = Backends.Get(backend);

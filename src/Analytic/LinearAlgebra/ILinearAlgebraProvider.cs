@@ -53,6 +53,13 @@ public interface ILinearAlgebraProvider : IDisposable
     void SoftmaxHessianVectorRows(double[] z, double[] r, int rows, int cols, double[] weights) =>
         SoftmaxRowKernels.HessianVectorRows(this, z, r, rows, cols, weights);
 
+    /// <summary>
+    /// The block-diagonal softmax Hessian row pass: z (logits, rows×cols) becomes P; r = XV becomes S ∘ r with
+    /// S_ia = w_i·P_ia(1 − P_ia) (1 − p formed without cancellation), so Xᵀ(S ∘ XV) = [H_aa v_a]_a, every class block at once.
+    /// </summary>
+    void SoftmaxBlockDiagonalHessianRows(double[] z, double[] r, int rows, int cols, double[] weights) =>
+        SoftmaxRowKernels.BlockDiagonalHessianRows(this, z, r, rows, cols, weights);
+
     /// <summary>The softmax curvature row pass: z (logits) becomes w_i·P_ia(1 − P_ia), 1 − p formed without cancellation.</summary>
     void SoftmaxCurvatureRows(double[] z, int rows, int cols, double[] weights) =>
         SoftmaxRowKernels.CurvatureRows(this, z, rows, cols, weights);

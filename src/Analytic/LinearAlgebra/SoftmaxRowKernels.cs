@@ -44,6 +44,20 @@ public static class SoftmaxRowKernels
         });
     }
 
+    public static void BlockDiagonalHessianRows(ILinearAlgebraProvider la, double[] z, double[] r, int rows, int cols, double[] weights)
+    {
+        Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");
+        Guard.Length(r.Length, rows * cols, nameof(r), $"rows×cols = {rows}×{cols}");
+        Guard.Length(weights.Length, rows, nameof(weights), "one weight per row");
+        la.RowPass(rows, cols, i =>
+        {
+            var pi = z.AsSpan(i * cols, cols); var ri = r.AsSpan(i * cols, cols);
+            double rest = Softmax.ProbabilitiesInPlace(pi, out int amax);
+            double wi = weights[i];
+            for (int a = 0; a < cols; a++) ri[a] *= wi * Softmax.Curvature(pi[a], a, amax, rest);
+        });
+    }
+
     public static void CurvatureRows(ILinearAlgebraProvider la, double[] z, int rows, int cols, double[] weights)
     {
         Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");

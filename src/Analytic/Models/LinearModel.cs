@@ -184,6 +184,37 @@ public abstract class LinearModel
     public abstract void HessianVectorProduct(double[] w, double[] v, double[] hv);
 
     /// <summary>
+    /// The block-diagonal part of the Hessian applied to V (d×c): column a of the result is H_aa v_a, every class block at
+    /// once and never forming H (for cross-entropy Xᵀ(S ∘ XV) with S_ia = w_i P_ia(1 − P_ia): one GEMM pair).
+    /// </summary>
+    public void BlockDiagonalHessianVectorProduct(double[] w, double[] v, double[] hv) => BlockDiagonalHessianOperator(w)(v, hv);
+
+    /// <summary>
+    /// v ↦ H(W)·v at a fixed W, for many products (Lanczos, Hutchinson): what depends on W only is computed once, so a
+    /// product costs the two GEMMs XV and XᵀS plus a row pass, like one gradient. W is copied; the operator reuses
+    /// this model's buffers (one operator in use at a time).
+    /// </summary>
+    public Action<double[], double[]> HessianOperator(double[] w)
+    {
+        CheckW(w);
+        var w0 = (double[])w.Clone();
+        var apply = HessianOperatorAt(w0, blockDiagonal: false);
+        return (v, hv) => { CheckW(v, "V"); CheckOut(hv, nameof(hv), D * C, $"d×c = {D}×{C}"); apply(v, hv); };
+    }
+
+    /// <summary>As <see cref="HessianOperator"/> for the block-diagonal part: V ↦ [H_aa v_a]_a.</summary>
+    public Action<double[], double[]> BlockDiagonalHessianOperator(double[] w)
+    {
+        CheckW(w);
+        var w0 = (double[])w.Clone();
+        var apply = HessianOperatorAt(w0, blockDiagonal: true);
+        return (v, hv) => { CheckW(v, "V"); CheckOut(hv, nameof(hv), D * C, $"d×c = {D}×{C}"); apply(v, hv); };
+    }
+
+    /// <summary>The operator of the full Hessian or of its class-block diagonal at W (validated, already copied).</summary>
+    protected abstract Action<double[], double[]> HessianOperatorAt(double[] w, bool blockDiagonal);
+
+    /// <summary>
     /// Exact Hessian diagonal (d×c) and per-class block traces tr(H_aa) (c), either may be null.
     /// One GEMM for the diagonal; the traces ride along at O(nc).
     /// </summary>

@@ -9,6 +9,7 @@ namespace HeavyTail.Analytic.Models;
 /// Gradient G = Xᵀ R with R_i = w_i (p_i − e_{y_i}); with w_i = 1/n this is Xᵀ(P − Y)/n.
 /// Hessian blocks H_ab = Σ_i w_i P_ia(δ_ab − P_ib) x_i x_iᵀ.
 /// HVP: R = XV, S_i = w_i (p_i∘r_i − p_i (p_i·r_i)), HV = XᵀS (r_a − p·r formed around the arg-max, see the code).
+/// Block-diagonal product [H_aa v_a]_a = Xᵀ(S ∘ XV), S_ia = w_i P_ia(1 − P_ia).
 /// Diagonal: diag[j, a] = Σ_i w_i P_ia(1 − P_ia) x_ij²; block trace tr(H_aa) = Σ_i w_i P_ia(1 − P_ia)‖x_i‖².
 /// Null space: adding the same vector u to every column of W leaves every p_i unchanged, so H·(u 1ᵀ) = 0.
 /// </remarks>
@@ -115,6 +116,22 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         MultiplyX(v, r);
         La.SoftmaxHessianVectorRows(p, r, N, C, Data.Weights);
         MultiplyXt(r, hv);
+    }
+
+    /// <remarks>The logits Z = XW are formed once; each product copies them into the row pass (which turns them into P).</remarks>
+    protected override Action<double[], double[]> HessianOperatorAt(double[] w, bool blockDiagonal)
+    {
+        var logits = (double[])Logits(w).Clone();
+        var p = new double[logits.Length];
+        return (v, hv) =>
+        {
+            var r = Scratch();
+            MultiplyX(v, r);
+            Array.Copy(logits, p, logits.Length);
+            if (blockDiagonal) La.SoftmaxBlockDiagonalHessianRows(p, r, N, C, Data.Weights);
+            else La.SoftmaxHessianVectorRows(p, r, N, C, Data.Weights);
+            MultiplyXt(r, hv);
+        };
     }
 
     public override void Curvature(double[] w, double[]? diagonal, double[]? blockTraces)

@@ -90,6 +90,9 @@ public sealed class SquaredLossModel : LinearModel
         MultiplyXt(r, hv);
     }
 
+    /// <remarks>H = (Σ_i w_i x_i x_iᵀ) ⊗ I does not depend on W and is block-diagonal already: both operators are the HVP.</remarks>
+    protected override Action<double[], double[]> HessianOperatorAt(double[] w, bool blockDiagonal) => (v, hv) => HessianVectorProduct(w, v, hv);
+
     public override void Curvature(double[] w, double[]? diagonal, double[]? blockTraces)
     {
         CheckW(w);

@@ -5,6 +5,7 @@ using HeavyTail.Analytic;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.LinearAlgebra;
 using HeavyTail.Analytic.Models;
+using HeavyTail.Analytic.Statistics;
 using HeavyTail.Ode.Optimizers;
 using HeavyTail.Ode.Training;
 using Spectre.Console;
@@ -30,8 +31,9 @@ public static class BenchCommand
         var peers = new Option<bool>("--no-peers") { Description = "skip PyTorch/NumPy" };
         var outJson = new Option<string?>("--out") { Description = "also write the rows as JSON lines here" };
         var gridRuns = new Option<int>("--grid") { Description = "also time a step-size grid of R GD runs (100 steps, same data): one batched run vs R runs one after another here and in PyTorch/NumPy (bench/peers.py grid); 0 = off", DefaultValueFactory = _ => 0 };
+        var spectra = new Option<bool>("--spectra") { Description = "also time Hessian spectra (float64, first backend): top-1 and top-5 eigenvalues (block Lanczos) and the SLQ density, in HVPs and seconds, against PyHessian's cost model (one HVP ≈ 2 gradients)" };
         var cmd = new Command("bench", "Time a full-batch step, the Hessian diagonal and block traces per backend, against PyTorch and NumPy.");
-        foreach (Option o in new Option[] { sizes, dtypes, backends, reps, peers, outJson, gridRuns }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { sizes, dtypes, backends, reps, peers, outJson, gridRuns, spectra }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             var ms = r.GetValue(sizes)!.Split(',').Select(s => int.TryParse(s, out var v) && v is >= 2 and <= 12 ? v : throw new UserError($"--sizes: '{s}' is not a size m in 2..12.")).ToArray();
@@ -83,6 +85,12 @@ public static class BenchCommand
                 var gridRows = Grid(ctx, ms, dts, bks, gr, 100, r.GetValue(peers));
                 PrintGrid(ctx, gridRows);
                 rows.AddRange(gridRows);
+            }
+            if (r.GetValue(spectra))
+            {
+                var spectraRows = Spectra(ctx, ms, bks[0]);
+                PrintSpectra(ctx, spectraRows);
+                rows.AddRange(spectraRows);
             }
             if (r.GetValue(outJson) is string path)
                 Analytic.IO.AtomicFile.WriteAllText(path, string.Join("\n", rows.Select(JsonOut.Serialize).Select(s => s.ReplaceLineEndings(" "))) + "\n");
@@ -270,6 +278,68 @@ public static class BenchCommand
     }
 
     private static double Time(Action a) { var sw = Stopwatch.StartNew(); a(); return sw.Elapsed.TotalSeconds; }
+
+    /// <summary>
+    /// Hessian spectra on HT-Random(m) at W = 0 (every eigenvalue c − 1 times) and at the bench's W ~ N(0, 0.01²) (float64): the top-1 and top-5 eigenvalues (block Lanczos to
+    /// residual 1e-10·λ_1, and to 1e-3·λ_1, the relative tolerance PyHessian's power iteration stops at) and the SLQ density (4 runs × 30 steps), each timed once (they take seconds to minutes), with their HVP
+    /// counts. Cost model of PyHessian: an HVP by double back-propagation costs ≈ 2 gradients, so PyHessian needs 2·HVPs gradient-times
+    /// for the same count; ours is measured (an HVP here is the two GEMMs of a gradient at a fixed W, see LinearModel.HessianOperator).
+    /// </summary>
+    private static List<Dictionary<string, object?>> Spectra(CliContext ctx, int[] ms, string backend)
+    {
+        var rows = new List<Dictionary<string, object?>>();
+        ComputeContext compute;
+        try { compute = HeavyTailCli.Backends.Open(backend, ctx.Threads); }
+        catch (ArgumentException e) { ctx.Err.WriteLine($"spectra skipped: {UserError.OneLine(e)}"); return rows; }
+        using var _ = compute;
+        foreach (int m in ms)
+        {
+            var p = Problems.HtRandom(m, seed: 0);
+            var model = new SoftmaxCrossEntropyModel(p.Data, compute.LinearAlgebra);
+            foreach (var (state, scale) in new[] { ("W = 0", 0.0), ("W ~ N(0, 0.01²)", 0.01) })
+            {
+                var w = new double[model.ParameterCount]; new SeededRandom(1).FillGaussian(w, scale);
+                var g = new double[w.Length];
+                double grad = Median(() => model.LossAndGradient(w, g), 5);
+                var op = model.HessianOperator(w);
+                var v = new double[w.Length]; new SeededRandom(2).FillGaussian(v); var hv = new double[w.Length];
+                double hvp = Median(() => op(v, hv), 5);
+                var row = new Dictionary<string, object?> { ["kind"] = "spectra", ["backend"] = compute.LinearAlgebra.Name, ["dtype"] = "float64", ["m"] = m, ["state"] = state, ["gradient_s"] = grad, ["hvp_s"] = hvp };
+                void Add(string name, Func<int> run)
+                {
+                    var sw = Stopwatch.StartNew();
+                    int hvps = run();
+                    double sec = sw.Elapsed.TotalSeconds;
+                    row[name + "_hvps"] = hvps; row[name + "_s"] = sec;
+                    row[name + "_in_gradients"] = sec / grad;
+                    row[name + "_pyhessian_gradients"] = 2.0 * hvps;
+                    if (!ctx.Quiet) ctx.Err.WriteLine($"  spectra m={m} {state} {name}: {hvps} HVPs, {sec:G4} s");
+                }
+                foreach (var (tag, tol) in new[] { ("", Lanczos.DefaultTolerance), ("_tol1e-3", 1e-3) })
+                {
+                    Add("top1" + tag, () => { var t = HessianSpectra.Top(model, w, 1, tolerance: tol); row["top1" + tag + "_converged"] = t.Converged; row["lambda_1" + tag] = t.Values[0]; return t.MatVecs; });
+                    Add("top5" + tag, () => { var t = HessianSpectra.Top(model, w, 5, tolerance: tol); row["top5" + tag + "_converged"] = t.Converged; row["lambda_5" + tag] = t.Values[4]; return t.MatVecs; });
+                }
+                Add("density", () => HessianSpectra.Density(model, w, HessianSpectra.DefaultDensityRuns, HessianSpectra.DefaultLanczosSteps).MatVecs);
+                rows.Add(row);
+            }
+        }
+        return rows;
+    }
+
+    private static void PrintSpectra(CliContext ctx, List<Dictionary<string, object?>> rows)
+    {
+        var t = new Table();
+        // per task: HVPs, seconds, our cost in gradient-times, PyHessian's for the same HVP count (2 gradients per HVP)
+        foreach (var h in new[] { "m", "W", "task", "HVPs", "seconds", "ours (gradients)", "PyHessian (gradients)", "converged" })
+            t.AddColumn(new TableColumn(h).RightAligned());
+        string F(object? v) => v switch { double d => d.ToString("G4"), int i => i.ToString(), bool b => b ? "yes" : "NO", _ => "–" };
+        foreach (var r in rows)
+            foreach (var (task, label) in new[] { ("top1", "top-1, tol 1e-10"), ("top5", "top-5, tol 1e-10"), ("top1_tol1e-3", "top-1, tol 1e-3"), ("top5_tol1e-3", "top-5, tol 1e-3"), ("density", "SLQ density 4×30") })
+                t.AddRow(F(r["m"]), Markup.Escape(r["state"]!.ToString()!), label, F(r[task + "_hvps"]), F(r[task + "_s"]), F(r[task + "_in_gradients"]), F(r[task + "_pyhessian_gradients"]), F(r.GetValueOrDefault(task + "_converged")));
+        ctx.Console.Write(t);
+        if (rows.Count > 0) ctx.Console.WriteLine($"gradient {F(rows[^1]["gradient_s"])} s, HVP {F(rows[^1]["hvp_s"])} s at m = {rows[^1]["m"]}");
+    }
 
     private static void PrintGrid(CliContext ctx, List<Dictionary<string, object?>> rows)
     {

@@ -15,5 +15,6 @@ public static class Cookbook
         new RatesRecipe(),
         new InputDistributionRecipe(),
         new HeterogeneityRecipe(),
+        new HessianSpectrumRecipe(),
     ];
 }
