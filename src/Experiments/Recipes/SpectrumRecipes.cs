@@ -51,11 +51,11 @@ public sealed class HessianSpectrumRecipe : IRecipe
         {
             var template = RecipeContext.Optimizer(name);
             var (grid, _) = ctx.Tuned(options, template);
-            var settings = template with { Lr = grid.BestLr };
+            var settings = template with { Lr = grid.SelectedLr };
             // The cache keeps trajectories, not weights: train once more at the selected step size for W.
             var trained = TrainingLoop.RunOne(new LinearModelStepper(model, settings.Create(model), problem.Groups),
                 new TrainingSchedule(ctx.Steps, ctx.LogEvery), cancel: ctx.Cancel);
-            states.Add(Measure(name, $"{name} (η = {grid.BestLr:G3}), step {ctx.Steps}", Figure.OptimizerColor(name), grid.BestLr, trained.W));
+            states.Add(Measure(name, $"{name} (η = {grid.SelectedLr:G3}), step {ctx.Steps}", Figure.OptimizerColor(name), grid.SelectedLr, trained.W));
         }
 
         var topFig = new Figure($"Top {k} Hessian eigenvalues, HT-Random m = {ctx.HtRandomM} (block Lanczos)", "index i", "eigenvalue λ_i");
