@@ -9,12 +9,13 @@ namespace HeavyTail.Experiments.Runs;
 /// <summary>Observer tables a <see cref="RunSpec"/> can ask for by name (<see cref="RunSpec.Observe"/>).</summary>
 public static class RunObservers
 {
-    public static IReadOnlyList<string> Names { get; } = [PerClassStatisticsObserver.TableName, HeterogeneityObserver.TableName];
+    public static IReadOnlyList<string> Names { get; } = [PerClassStatisticsObserver.TableName, HeterogeneityObserver.TableName, WeightNormObserver.TableName];
 
     public static ITableObserver Create(string name, LinearModel model, int runs) => name switch
     {
         PerClassStatisticsObserver.TableName => new PerClassStatisticsObserver(model, runs),
         HeterogeneityObserver.TableName => new HeterogeneityObserver(model, runs),
+        WeightNormObserver.TableName => new WeightNormObserver(model, runs),
         _ => throw new ArgumentException($"unknown observer '{name}'; choose one of: {string.Join(", ", Names)}."),
     };
 }

@@ -118,3 +118,23 @@ public sealed class TheoryOverlayObserver(LinearModel model, Func<double, int, d
         return [t, .. losses, .. theory];
     }
 }
+
+/// <summary>
+/// The size of W along training: columns step, frobenius (‖W‖_F), max_block and mean_block (the largest and the mean of
+/// the class-block norms ‖W[:, k]‖) — for claims about parameter growth (e.g. sign descent with and without momentum).
+/// </summary>
+public sealed class WeightNormObserver(LinearModel model, int runs = 1) : TableObserver(runs)
+{
+    public const string TableName = "weight-norms";
+
+    public override string Name => TableName;
+    public override IReadOnlyList<string> Header { get; } = ["step", "frobenius", "max_block", "mean_block"];
+
+    protected override double[] Measure(int run, int step, double loss, IStepper stepper)
+    {
+        var w = stepper.Weights(run);
+        var blocks = PerClassStatistics.ColumnNorms(w, model.D, model.C);
+        double frob = Math.Sqrt(blocks.Sum(b => b * b));
+        return [frob, blocks.Max(), blocks.Average()];
+    }
+}
