@@ -92,6 +92,28 @@ public class TrainFlowCommandTests
     }
 
     [Fact]
+    public void Plot_puts_a_trajectory_on_the_flows_time_axis_or_refuses_in_one_line()
+    {
+        string dir = CliHarness.TempDir();
+        var r = CliHarness.Run("compare", "--problem", "one-hot", "--classes", "6", "--optimizer", "gd-m", "--lr", "0.04", "--steps", "30", "--out", dir, "--quiet");
+        Assert.True(r.Code == 0, r.Err);
+        string png = Path.Combine(dir, "overlay.png");
+        var p = CliHarness.Run("plot", Path.Combine(dir, "trajectory.csv"), Path.Combine(dir, "flow.csv"), "--columns", "loss", "--out", png);
+        Assert.True(p.Code == 0, p.Err);
+        Assert.True(PngTests.IsPng(png, out _, out _));
+        // the trajectory's last step lands on the flow's last time: 30·√0.04 = 6 for heavy ball
+        var (fh, frows) = Csv.Read(Path.Combine(dir, "flow.csv"));
+        Assert.Equal(30 * Math.Sqrt(0.04), frows[^1][0], 9);
+
+        string orphan = Path.Combine(CliHarness.TempDir(), "trajectory.csv");
+        File.Copy(Path.Combine(dir, "trajectory.csv"), orphan);
+        var refused = CliHarness.Run("plot", orphan, Path.Combine(dir, "flow.csv"), "--out", Path.Combine(CliHarness.TempDir(), "x.png"));
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("no run.json beside it", refused.Err);
+        Assert.Single(refused.Err.Trim().Split('\n'));
+    }
+
+    [Fact]
     public void Bad_optimizer_and_flow_names_are_user_errors()
     {
         string dir = CliHarness.TempDir();

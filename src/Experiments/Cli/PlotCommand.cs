@@ -1,3 +1,4 @@
+using HeavyTail.Ode.Optimizers;
 using System.CommandLine;
 using HeavyTail.Experiments.Plots;
 
@@ -25,30 +26,61 @@ public static class PlotCommand
             if (!outFile.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new UserError($"--out {outFile} must end in .png.");
             var paths = r.GetValue(files)!;
             var wanted = r.GetValue(columns)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var fig = new Figure(r.GetValue(title) ?? string.Join(" vs ", paths.Select(Path.GetFileName)), r.GetValue(x) ?? "x", "value", r.GetValue(logX), r.GetValue(logY));
+            var tables = paths.Select(path => (Path: path, Table: Csv.Read(path))).ToList();
+            // a trajectory (steps) plotted with a flow (time t): the trajectory goes onto t = η·step (√η·step for heavy ball)
+            bool align = r.GetValue(x) == null && tables.Any(t => t.Table.Header[0] == "t") && tables.Any(t => t.Table.Header[0] == "step");
+            string xAxis = r.GetValue(x) ?? (align || tables.All(t => t.Table.Header[0] == "t") ? "time t" : tables[0].Table.Header[0]);
+            var yNames = new List<string>();
+            var fig = new Figure(r.GetValue(title) ?? string.Join(" vs ", paths.Select(Path.GetFileName)), xAxis, "", r.GetValue(logX), r.GetValue(logY));
             int series = 0;
-            foreach (var (path, fi) in paths.Select((p, i) => (p, i)))
+            foreach (var ((path, (header, rows)), fi) in tables.Select((t, i) => (t, i)))
             {
-                var (header, rows) = Csv.Read(path);
                 string xName = r.GetValue(x) ?? header[0];
                 int xi = Array.IndexOf(header, xName);
                 if (xi < 0) throw new UserError($"{path} has no column '{xName}' (columns: {string.Join(", ", header)}).");
+                double xScale = align && xName == "step" ? TimePerStep(path) : 1.0;
                 var ys = wanted ?? header.Where(h => h == "loss" || h.StartsWith("group_") || (h.StartsWith("class_") && header.Count(c => c.StartsWith("class_")) <= 20)).ToArray();
                 foreach (var col in ys)
                 {
                     int yi = Array.IndexOf(header, col);
                     if (yi < 0) { if (wanted != null) throw new UserError($"{path} has no column '{col}' (columns: {string.Join(", ", header)})."); continue; }
                     var color = col.StartsWith("group_") ? Figure.GroupColor(yi, header.Length) : new ScottPlot.Palettes.Category10().GetColor(series);
-                    fig.Line(rows.Select(v => v[xi]).ToArray(), rows.Select(v => v[yi]).ToArray(), color, $"{Path.GetFileNameWithoutExtension(path)}:{col}", markers: fi > 0);
+                    fig.Line(rows.Select(v => v[xi] * xScale).ToArray(), rows.Select(v => v[yi]).ToArray(), color, $"{Path.GetFileNameWithoutExtension(path)}:{col}", markers: fi > 0);
+                    yNames.Add(col);
                     series++;
                 }
             }
             if (series == 0) throw new UserError("nothing to plot: name the y columns with --columns.");
+            // the y label from the columns drawn: "training loss" for loss columns, else their names
+            var distinct = yNames.Distinct().ToList();
+            fig.Plot.YLabel(distinct.All(n => n == "loss" || n.EndsWith("_loss")) ? "training loss" : string.Join(", ", distinct.Take(3)) + (distinct.Count > 3 ? ", …" : ""));
             string dir = Path.GetDirectoryName(Path.GetFullPath(outFile))!;
             fig.Save(dir, Path.GetFileNameWithoutExtension(outFile));
             ctx.Out.WriteLine($"wrote {outFile}");
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// The time one logged step of a trajectory stands for, from the run.json beside it (written by train and compare):
+    /// t = η·step, or √η·step for an optimizer whose limit is heavy-ball flow. Refuses in one line when there is no such file.
+    /// </summary>
+    private static double TimePerStep(string trajectory)
+    {
+        string json = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(trajectory))!, "run.json");
+        string how = "put the run.json that train wrote beside it, or give --x to plot both against their own first columns";
+        if (!File.Exists(json)) throw new UserError($"{trajectory} counts steps and the flow counts time t: no run.json beside it to read the step size from; {how}.");
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+            var root = doc.RootElement;
+            if (!root.TryGetProperty("lr", out var lr) || lr.ValueKind != System.Text.Json.JsonValueKind.Number || !(lr.GetDouble() > 0))
+                throw new UserError($"{json} records no positive lr, so {trajectory}'s steps cannot be put on the flow's time axis; {how}.");
+            string name = root.TryGetProperty("optimizer", out var o) && o.ValueKind == System.Text.Json.JsonValueKind.String ? o.GetString()! : "gd";
+            var settings = new OptimizerSettings(name, lr.GetDouble());
+            return OptimizerCatalog.Find(name)?.Limit?.TimePerStep(settings) ?? settings.Lr;
+        }
+        catch (System.Text.Json.JsonException) { throw new UserError($"{json} is not valid JSON; {how}."); }
     }
 }

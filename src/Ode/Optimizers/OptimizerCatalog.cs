@@ -18,9 +18,18 @@ public enum HyperParameters { None = 0, Momentum = 1, Betas = 2, Eps = 4 }
 
 /// <summary>The continuous-time flow an optimizer is the limit of, and the time one step advances.</summary>
 /// <param name="Flow">name of the flow (as `heavytail flow --flow`).</param>
-/// <param name="Make">the flow on a model for the given settings, and the time per step (η, or √η for heavy ball).</param>
-/// <param name="TimeAxis">how step and t relate, for run.json.</param>
-public sealed record FlowLimit(string Flow, Func<OptimizerSettings, LinearModel, (ModelFlow Flow, double TimePerStep)> Make, string TimeAxis);
+/// <param name="Field">the flow on a model for the given settings.</param>
+/// <param name="TimeIsSqrtLr">one step advances t by √η (heavy ball) instead of η.</param>
+public sealed record FlowLimit(string Flow, Func<OptimizerSettings, LinearModel, ModelFlow> Field, bool TimeIsSqrtLr = false)
+{
+    /// <summary>The time one step advances: η, or √η for heavy ball.</summary>
+    public double TimePerStep(OptimizerSettings s) => TimeIsSqrtLr ? Math.Sqrt(s.Lr) : s.Lr;
+
+    /// <summary>How step and t relate, for run.json.</summary>
+    public string TimeAxis => TimeIsSqrtLr ? "t = sqrt(lr)·step" : "t = lr·step";
+
+    public (ModelFlow Flow, double TimePerStep) Make(OptimizerSettings s, LinearModel model) => (Field(s, model), TimePerStep(s));
+}
 
 /// <summary>
 /// One optimizer, described once: name and description, which hyper-parameters it uses and their defaults, how to build
@@ -48,7 +57,7 @@ public static class OptimizerCatalog
 {
     private const HyperParameters Moments = HyperParameters.Betas | HyperParameters.Eps;
 
-    private static readonly FlowLimit Gradient = new("gradient", (s, m) => (new GradientFlow(m), s.Lr), "t = lr·step");
+    private static readonly FlowLimit Gradient = new("gradient", (s, m) => new GradientFlow(m));
 
     public static readonly IReadOnlyList<OptimizerDescriptor> All =
     [
@@ -56,20 +65,20 @@ public static class OptimizerCatalog
             (s, _) => new GradientDescent(s.Lr), Gradient, DeviceUpdateRule.Gd, false, false, "#000000"),
         new(OptimizerKind.GdMomentum, "gd-m", "heavy ball (PyTorch SGD): b_t = μ b_{t−1} + g_t, W −= η b_t", HyperParameters.Momentum, null, null,
             (s, _) => new GradientDescentMomentum(s.Lr, s.Momentum),
-            new("heavy-ball", (s, m) => (new HeavyBallFlow(m, HeavyBallFlow.FrictionFor(s.Lr, s.Momentum)), Math.Sqrt(s.Lr)), "t = sqrt(lr)·step"),
+            new("heavy-ball", (s, m) => new HeavyBallFlow(m, HeavyBallFlow.FrictionFor(s.Lr, s.Momentum)), TimeIsSqrtLr: true),
             DeviceUpdateRule.HeavyBall, false, false, "#808080"),
         new(OptimizerKind.Adam, "adam", "Adam (PyTorch): bias-corrected first and second moments", Moments, 1e-8, null,
             (s, _) => new Adam(s.Lr, s.Beta1, s.Beta2, s.Descriptor.Eps(s)),
-            new("adam", (s, m) => (new AdamFlow(m, (1 - s.Beta1) / s.Lr, (1 - s.Beta2) / s.Lr, s.Descriptor.Eps(s)), s.Lr), "t = lr·step"),
+            new("adam", (s, m) => new AdamFlow(m, (1 - s.Beta1) / s.Lr, (1 - s.Beta2) / s.Lr, s.Descriptor.Eps(s))),
             DeviceUpdateRule.Adam, false, false, "#FF0000"),
         new(OptimizerKind.AdamNoMomentum, "adam-nm", "Adam without momentum (β₁ = 0)", Moments, 1e-8, 0.0,
             (s, _) => new Adam(s.Lr, s.Descriptor.Beta1(s), s.Beta2, s.Descriptor.Eps(s), "adam-nm"), null, DeviceUpdateRule.Adam, false, false, "#FFA500"),
         new(OptimizerKind.Sign, "sign", "sign descent: W −= η sign(g), sign(0) = 0", HyperParameters.None, null, null,
-            (s, _) => new SignDescent(s.Lr), new("sign", (s, m) => (new SignFlow(m), s.Lr), "t = lr·step"), DeviceUpdateRule.Sign, false, false, "#0000FF"),
+            (s, _) => new SignDescent(s.Lr), new("sign", (s, m) => new SignFlow(m)), DeviceUpdateRule.Sign, false, false, "#0000FF"),
         new(OptimizerKind.SignMomentum, "sign-m", "momentum over sign(g)", HyperParameters.Momentum, null, null,
             (s, _) => new SignDescentMomentum(s.Lr, s.Momentum), null, DeviceUpdateRule.SignMomentum, false, false, "#87CEEB"),
         new(OptimizerKind.Normalized, "normalized", "normalized GD: W −= η g/‖g‖", HyperParameters.None, null, null,
-            (s, _) => new NormalizedDescent(s.Lr), new("normalized", (s, m) => (new NormalizedFlow(m), s.Lr), "t = lr·step"),
+            (s, _) => new NormalizedDescent(s.Lr), new("normalized", (s, m) => new NormalizedFlow(m)),
             DeviceUpdateRule.Normalized, true, false, "#008000"),
         new(OptimizerKind.NormalizedMomentum, "normalized-m", "momentum over g/‖g‖", HyperParameters.Momentum, null, null,
             (s, _) => new NormalizedDescentMomentum(s.Lr, s.Momentum), null, DeviceUpdateRule.NormalizedMomentum, true, false, "#90EE90"),
