@@ -34,6 +34,7 @@ public static class BenchCommand
         foreach (Option o in new Option[] { sizes, dtypes, backends, reps, peers, outJson, gridRuns }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            if (r.GetValue(outJson) is string outPath) OutputFolder.PrepareFile(outPath);
             var ms = r.GetValue(sizes)!.Split(',').Select(s => int.TryParse(s, out var v) && v is >= 2 and <= 12 ? v : throw new UserError($"--sizes: '{s}' is not a size m in 2..12.")).ToArray();
             var dts = r.GetValue(dtypes)!.Split(',').Select(s => s is "float32" or "float64" ? s : throw new UserError($"--dtype: '{s}' is not float32 or float64.")).ToArray();
             var bks = r.GetValue(backends)!.Split(',');

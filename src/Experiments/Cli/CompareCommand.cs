@@ -29,6 +29,7 @@ public static class CompareCommand
         foreach (Option o in new Option[] { logEvery, rtol, atol, outDir }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            string dir = OutputFolder.Prepare(r.GetValue(outDir)!);
             var p = src.Load(r);
             var settings = opt.Settings(r);
             int steps = r.GetValue(opt.Steps), every = Math.Max(1, r.GetValue(logEvery));
@@ -47,8 +48,6 @@ public static class CompareCommand
                 discontinuous ? ExplicitRungeKutta.Euler : ExplicitRungeKutta.DormandPrince54,
                 discontinuous ? new ConstantStepSize(Math.Max(1, (int)Math.Round(16 * tEnd / timeScale))) : new PIController(r.GetValue(rtol), r.GetValue(atol), 1_000_000),
                 tEnd, new SaveAt(times.Distinct().ToArray()), w0);
-            string dir = r.GetValue(outDir)!;
-            Directory.CreateDirectory(dir);
             Trajectory.Write(Path.Combine(dir, "trajectory.csv"), discrete.Rows, p.Groups.K);
             Csv.Write(Path.Combine(dir, "flow.csv"), table.Header, table.Rows);
             int lossCol = 1;

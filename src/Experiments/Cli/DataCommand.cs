@@ -18,9 +18,8 @@ public static class DataCommand
         cmd.SetAction(r =>
         {
             if (r.GetValue(src.Problem) == null) throw new UserError("`data` needs --problem NAME.");
+            string dir = OutputFolder.Prepare(r.GetValue(outDir)!);
             var p = src.Load(r);
-            string dir = r.GetValue(outDir)!;
-            Directory.CreateDirectory(dir);
             var d = p.Data;
             Npy.Write(Path.Combine(dir, "X.npy"), d.X, [d.N, d.D]);
             Npy.Write(Path.Combine(dir, "y.npy"), d.Labels);

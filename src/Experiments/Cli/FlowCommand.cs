@@ -35,6 +35,7 @@ public static class FlowCommand
         foreach (Option o in new Option[] { flowName, delta, friction, adamA, adamB, eps, solver, rtol, atol, steps, beta, maxSteps, tEnd, saveAt, outDir }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            string dir = OutputFolder.Prepare(r.GetValue(outDir)!);
             var p = src.Load(r);
             var model = LinearModel.Create(p.Loss, p.Data, ctx.Compute);
             string name = r.GetValue(flowName)!;
@@ -47,8 +48,6 @@ public static class FlowCommand
                 ? new ConstantStepSize(n)
                 : new PIController(r.GetValue(rtol), r.GetValue(atol), r.GetValue(maxSteps)) { Beta = r.GetValue(beta) };
             var table = FlowTables.Solve(p, model, flow, solverImpl, controller, t1, save, new double[model.ParameterCount]);
-            string dir = r.GetValue(outDir)!;
-            Directory.CreateDirectory(dir);
             Csv.Write(Path.Combine(dir, "flow.csv"), table.Header, table.Rows);
             var st = table.Solution.Stats;
             var run = new Dictionary<string, object?>(RunJson.Of(p))

@@ -33,7 +33,7 @@ public static class GridCommand
         cmd.Subcommands.Add(merge);
         cmd.SetAction(r =>
         {
-            string dir = r.GetValue(outDir) ?? throw new UserError("grid needs --out DIR.");
+            string dir = OutputFolder.Prepare(r.GetValue(outDir) ?? throw new UserError("grid needs --out DIR."));
             string? name = r.GetValue(src.Problem) ?? throw new UserError("grid needs --problem NAME (generated problems; the data is rebuilt from its seed in every shard).");
             var po = src.GeneratorOptions(r, name) with { Seed = 0 }; // the data seeds are the grid's --seeds
             ctx.Environment.Problems.Get(po); // validates the options before any run starts; the data is kept for seed 0's runs
@@ -43,7 +43,6 @@ public static class GridCommand
             int every = r.GetValue(logEvery) is int e && e > 0 ? e : Math.Max(1, steps / 100);
             var lrList = ParseLrs(r.GetValue(lrs));
             var spec = new GridSpec(po, settings, steps, every, Enumerable.Range(0, s).Select(i => (long)i).ToArray(), lrList);
-            Directory.CreateDirectory(dir);
             JsonOut.Write(Path.Combine(dir, "grid.json"), spec.ToJson());
             var sh = ParseShard(r.GetValue(shard));
             var result = RunSpecGrid(ctx, spec, dir, sh);
@@ -95,8 +94,7 @@ public static class GridCommand
     {
         var spec = GridSpec.FromJson(Path.Combine(dirs[0], "grid.json"));
         string canonical = JsonOut.Serialize(spec.ToJson());
-        var target = Path.Combine(dirs[0], "_cache");
-        Directory.CreateDirectory(target);
+        var target = OutputFolder.Prepare(Path.Combine(dirs[0], "_cache"), "grid merge");
         foreach (var d in dirs.Skip(1))
         {
             var other = GridSpec.FromJson(Path.Combine(d, "grid.json"));

@@ -9,7 +9,9 @@ namespace HeavyTail.Experiments.Cli;
 /// <summary>The `heavytail` command line. <see cref="Run"/> is the whole program, callable in-process by tests.</summary>
 public static class HeavyTailCli
 {
+    /// <summary>Exit codes: 0 ok, 1 a recipe failed or an internal failure, 2 a user error (one line).</summary>
     public const int UserErrorExit = 2;
+    public const int InternalErrorExit = 1;
 
     /// <summary>The backends the CLI offers: cpu, native, gpu, ilgpu-cpu, auto.</summary>
     public static BackendCatalog Backends => Gpu.IlgpuProvider.Catalog;
@@ -58,10 +60,16 @@ public static class HeavyTailCli
             stderr.WriteLine($"error: {UserError.OneLine(e)}");
             return UserErrorExit;
         }
+        catch (Exception e)
+        {
+            // a fault of the program, not of the input: still one line (no stack trace), with the exception's type to report
+            stderr.WriteLine($"error: internal failure ({e.GetType().Name}: {UserError.OneLine(e)}); please report it with the command line.");
+            return InternalErrorExit;
+        }
     }
 
     private static bool IsUserError(Exception e) => e is UserError or ArgumentException or InvalidDataException
-        or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or OperationCanceledException;
+        or IOException or UnauthorizedAccessException or OperationCanceledException;
 }
 
 /// <summary>What every command needs: the console for tables and progress, the raw streams, and the run environment

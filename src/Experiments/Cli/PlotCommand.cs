@@ -23,6 +23,7 @@ public static class PlotCommand
         {
             string outFile = r.GetValue(outPath)!;
             if (!outFile.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new UserError($"--out {outFile} must end in .png.");
+            OutputFolder.PrepareFile(outFile);
             var paths = r.GetValue(files)!;
             var wanted = r.GetValue(columns)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var fig = new Figure(r.GetValue(title) ?? string.Join(" vs ", paths.Select(Path.GetFileName)), r.GetValue(x) ?? "x", "value", r.GetValue(logX), r.GetValue(logY));

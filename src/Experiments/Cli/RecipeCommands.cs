@@ -53,7 +53,8 @@ public static class RecipeCommands
         {
             var recipe = Find(r.GetValue(name)!);
             if (recipe is TorchRecipe tr && tr.Unavailable() is { } why) throw new UserError(why);
-            var outcome = Execute(ctx, recipe, r.GetValue(outDir)!, ParseScale(r.GetValue(scale)!));
+            var sc = ParseScale(r.GetValue(scale)!);
+            var outcome = Execute(ctx, recipe, OutputFolder.Prepare(r.GetValue(outDir)!), sc);
             Summarize(ctx, [outcome]);
             return outcome.Error == null ? 0 : 1;
         });
@@ -69,7 +70,7 @@ public static class RecipeCommands
         cmd.SetAction(r =>
         {
             var sc = ParseScale(r.GetValue(scale)!);
-            string dir = r.GetValue(outDir)!;
+            string dir = OutputFolder.Prepare(r.GetValue(outDir)!);
             var sw = Stopwatch.StartNew();
             var outcomes = new List<RecipeOutcome>();
             var skipped = new List<string>();

@@ -25,6 +25,7 @@ public static class StatsCommand
         cmd.Options.Add(w); cmd.Options.Add(v); cmd.Options.Add(outDir);
         cmd.SetAction(r =>
         {
+            if (r.GetValue(outDir) is string outPath) OutputFolder.Prepare(outPath);
             var p = src.Load(r, ProblemFiles.ColumnsOf(r.GetValue(w)));
             var data = p.Data;
             var model = LinearModel.Create(p.Loss, data, ctx.Compute);
@@ -57,7 +58,6 @@ public static class StatsCommand
 
             if (r.GetValue(outDir) is string od)
             {
-                Directory.CreateDirectory(od);
                 JsonOut.Write(Path.Combine(od, "stats.json"), new Dictionary<string, object?>
                 {
                     ["n"] = data.N, ["d"] = data.D, ["c"] = data.C, ["bias"] = data.HasBias,

@@ -26,8 +26,7 @@ public sealed class RecipeContext
     public RecipeContext(string root, string name, Scale scale, RunEnvironment env)
     {
         Root = root; Name = name; Scale = scale; Env = env ?? throw new ArgumentNullException(nameof(env));
-        OutDir = Path.Combine(root, name);
-        Directory.CreateDirectory(OutDir);
+        OutDir = OutputFolder.Prepare(Path.Combine(root, name));
         Cache = new RunCache(Path.Combine(root, "_cache"), env);
     }
 
