@@ -38,7 +38,7 @@ public static class Problems
         "ht-identity" => HtIdentity(o.K),
         "zipf" => Zipf(o.Classes ?? 100, o.Samples ?? 2000, o.Dimension ?? 32, o.ZipfExponent, o.Seed),
         "one-hot" => OneHot(o.Classes ?? 50, o.ZipfExponent),
-        _ => throw new ArgumentException($"unknown problem '{o.Name}'; choose one of: {string.Join(", ", Names)}."),
+        _ => throw new ArgumentException($"unknown problem '{o.Name}'{Spelling.DidYouMean(o.Name, Names)}; choose one of: {string.Join(", ", Names)}."),
     };
 
     /// <summary>

@@ -30,7 +30,7 @@ public static class RecipeCommands
     public static IEnumerable<IRecipe> Everything => Cookbook.All.Concat(TorchCookbook.All);
 
     public static IRecipe Find(string name) => Everything.FirstOrDefault(r => r.Name == name)
-        ?? throw new UserError($"unknown recipe '{name}'; `heavytail list` shows them: {string.Join(", ", Everything.Select(r => r.Name))}.");
+        ?? throw new UserError($"unknown recipe '{name}'{Analytic.Spelling.DidYouMean(name, Everything.Select(r => r.Name))}; `heavytail list` shows them: {string.Join(", ", Everything.Select(r => r.Name))}.");
 
     private static Option<string> ScaleOption() => new("--scale") { Description = "small (minutes on 2 cores), paper (the paper's sizes) or tiny (a smoke test in seconds)", DefaultValueFactory = _ => "small" };
     private static Option<string> OutOption() => new("--out") { Description = "output folder", DefaultValueFactory = _ => "runs" };
@@ -40,7 +40,7 @@ public static class RecipeCommands
         "small" => Scale.Small,
         "paper" => Scale.Paper,
         "tiny" => Scale.Tiny,
-        _ => throw new UserError($"unknown --scale '{s}'; choose small, paper or tiny."),
+        _ => throw new UserError($"unknown --scale '{s}'{Analytic.Spelling.DidYouMean(s, ["small", "paper", "tiny"])}; choose small, paper or tiny."),
     };
 
     public static Command Run(CliContext ctx)

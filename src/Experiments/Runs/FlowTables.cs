@@ -23,7 +23,7 @@ public static class FlowTables
         "normalized" => new NormalizedFlow(model),
         "heavy-ball" => new HeavyBallFlow(model, friction),
         "adam" => new AdamFlow(model, a, b, eps),
-        _ => throw new UserError($"unknown flow '{name}'; choose one of: {string.Join(", ", FlowNames)}."),
+        _ => throw new UserError($"unknown flow '{name}'{Analytic.Spelling.DidYouMean(name, FlowNames)}; choose one of: {string.Join(", ", FlowNames)}."),
     };
 
     /// <summary>Solves and tabulates: t, loss, class_k_loss (one-hot) or group_g_loss, then theory_… columns where a closed form exists.</summary>

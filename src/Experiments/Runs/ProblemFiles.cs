@@ -26,7 +26,7 @@ public static class ProblemFiles
         {
             "ce" or "cross-entropy" => LossKind.CrossEntropy,
             "squared" => LossKind.Squared,
-            _ => throw new UserError($"unknown --loss '{loss}'; choose ce or squared."),
+            _ => throw new UserError($"unknown --loss '{loss}'{Analytic.Spelling.DidYouMean(loss, ["ce", "squared"])}; choose ce or squared."),
         };
         if (targetsPath != null)
         {
