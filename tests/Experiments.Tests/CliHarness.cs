@@ -14,5 +14,13 @@ public static class CliHarness
         return (code, o.ToString(), e.ToString());
     }
 
+    /// <summary>A file of the repository (found above the test assembly's folder).</summary>
+    public static string RepoFile(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, name)) && File.Exists(Path.Combine(dir.FullName, "HeavyTail.Theory.sln"))) return Path.Combine(dir.FullName, name);
+        throw new FileNotFoundException($"{name} not found above {AppContext.BaseDirectory}.");
+    }
+
     public static string TempDir() => Directory.CreateTempSubdirectory("heavytail-test").FullName;
 }

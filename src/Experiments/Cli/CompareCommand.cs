@@ -71,7 +71,7 @@ public static class CompareCommand
             foreach (var kv in settings.Describe()) run[kv.Key] = kv.Value;
             JsonOut.Write(Path.Combine(dir, "run.json"), run);
             ctx.Out.WriteLine($"{settings.Name} vs {flow.Name} flow: max |loss difference| = {JsonOut.Number(maxDiff)} over {rows.Count} logged steps → {dir}");
-            return 0;
+            return FlowCommand.SolveOutcome(ctx, $"the {flow.Name} flow", table.Solution, tEnd, dir);
         });
         return cmd;
     }

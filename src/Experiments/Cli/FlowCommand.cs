@@ -62,9 +62,23 @@ public static class FlowCommand
             };
             JsonOut.Write(Path.Combine(dir, "run.json"), run);
             ctx.Out.WriteLine($"{flow.Name} flow to t={JsonOut.Number(t1)} with {solverImpl.Name}: {table.Solution.Result}, {st.Accepted} steps ({st.Rejected} rejected), {st.FunctionEvaluations} evaluations, {table.WallSeconds:F2} s → {dir}");
-            return 0;
+            return SolveOutcome(ctx, "the flow", table.Solution, t1, dir);
         });
         return cmd;
+    }
+
+    /// <summary>0 for a solve that reached T; else one line on stderr (where it stopped, why, what to change) and exit 3.</summary>
+    public static int SolveOutcome(CliContext ctx, string what, Solution sol, double t1, string dir)
+    {
+        if (sol.Succeeded) return 0;
+        string fix = sol.Result switch
+        {
+            SolveResult.MaxStepsReached => "raise --max-steps, loosen --rtol/--atol, or use --fixed-steps",
+            SolveResult.NonFiniteState => "the state became NaN or ±∞; lower the step size or check the problem's scale",
+            _ => "the step size underflowed; loosen --rtol/--atol or smooth the flow (--delta for sign flow)",
+        };
+        ctx.Err.WriteLine($"error: {what} stopped at t = {JsonOut.Number(sol.TFinal)} before t = {JsonOut.Number(t1)} ({sol.Result}): {fix}; the rows up to there are in {dir}.");
+        return HeavyTailCli.SolveFailedExit;
     }
 
     public static SaveAt ParseSaveAt(string? text, double t1)

@@ -9,9 +9,11 @@ namespace HeavyTail.Experiments.Cli;
 /// <summary>The `heavytail` command line. <see cref="Run"/> is the whole program, callable in-process by tests.</summary>
 public static class HeavyTailCli
 {
-    /// <summary>Exit codes: 0 ok, 1 a recipe failed or an internal failure, 2 a user error (one line).</summary>
+    /// <summary>Exit codes: 0 ok, 1 a recipe failed or an internal failure, 2 a user error (one line), 3 an ODE solve that
+    /// stopped before --t-end (its results up to there are written), 130 interrupted (Ctrl-C). README "Commands" lists them.</summary>
     public const int UserErrorExit = 2;
     public const int InternalErrorExit = 1;
+    public const int SolveFailedExit = 3;
 
     /// <summary>The backends the CLI offers: cpu, native, gpu, ilgpu-cpu, auto.</summary>
     public static BackendCatalog Backends => Gpu.IlgpuProvider.Catalog;

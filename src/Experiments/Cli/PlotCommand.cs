@@ -28,6 +28,8 @@ public static class PlotCommand
             var wanted = r.GetValue(columns)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var fig = new Figure(r.GetValue(title) ?? string.Join(" vs ", paths.Select(Path.GetFileName)), r.GetValue(x) ?? "x", "value", r.GetValue(logX), r.GetValue(logY));
             int series = 0;
+            bool logXOn = r.GetValue(logX), logYOn = r.GetValue(logY);
+            var empty = new List<string>();
             foreach (var (path, fi) in paths.Select((p, i) => (p, i)))
             {
                 var (header, rows) = Csv.Read(path);
@@ -39,11 +41,15 @@ public static class PlotCommand
                 {
                     int yi = Array.IndexOf(header, col);
                     if (yi < 0) { if (wanted != null) throw new UserError($"{path} has no column '{col}' (columns: {string.Join(", ", header)})."); continue; }
+                    // a point is drawable when x and y are finite, and positive on a log axis
+                    if (!rows.Any(v => Drawable(v[xi], logXOn) && Drawable(v[yi], logYOn))) { empty.Add($"{Path.GetFileName(path)}:{col}"); continue; }
                     var color = col.StartsWith("group_") ? Figure.GroupColor(yi, header.Length) : new ScottPlot.Palettes.Category10().GetColor(series);
                     fig.Line(rows.Select(v => v[xi]).ToArray(), rows.Select(v => v[yi]).ToArray(), color, $"{Path.GetFileNameWithoutExtension(path)}:{col}", markers: fi > 0);
                     series++;
                 }
             }
+            if (series == 0 && empty.Count > 0)
+                throw new UserError($"nothing to plot: {string.Join(", ", empty.Take(4))}{(empty.Count > 4 ? $" and {empty.Count - 4} more" : "")} have no finite{(logXOn || logYOn ? ", positive" : "")} values{(logYOn ? " (--log-y needs values > 0)" : logXOn ? " (--log-x needs x > 0)" : "")}; no picture was written.");
             if (series == 0) throw new UserError("nothing to plot: name the y columns with --columns.");
             string dir = Path.GetDirectoryName(Path.GetFullPath(outFile))!;
             fig.Save(dir, Path.GetFileNameWithoutExtension(outFile));
@@ -52,4 +58,6 @@ public static class PlotCommand
         });
         return cmd;
     }
+
+    private static bool Drawable(double v, bool log) => double.IsFinite(v) && (!log || v > 0);
 }
