@@ -53,7 +53,7 @@ public static class HeavyTailCli
             ctx.Threads = threadCount;
             // opened when a command first needs it (list, plot and bench's own backends do not), disposed after the command
             RunEnvironment? environment = null;
-            ctx.OpenEnvironment = () => environment ??= new RunEnvironment(Backends.Open(backendName, threadCount), cancel);
+            ctx.OpenEnvironment = () => environment ??= new RunEnvironment(Backends.Open(backendName, threadCount), cancel, ctx.Quiet ? null : stderr.WriteLine);
             try { return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = stdout, Error = stderr }); }
             finally { environment?.Compute.Dispose(); }
         }
