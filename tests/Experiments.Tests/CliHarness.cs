@@ -7,10 +7,12 @@ namespace HeavyTail.Experiments.Tests;
 /// <summary>Runs the CLI in-process and captures its output.</summary>
 public static class CliHarness
 {
-    public static (int Code, string Out, string Err) Run(params string[] args)
+    public static (int Code, string Out, string Err) Run(params string[] args) => Run(CancellationToken.None, args);
+
+    public static (int Code, string Out, string Err) Run(CancellationToken cancel, params string[] args)
     {
         var o = new StringWriter(); var e = new StringWriter();
-        int code = HeavyTailCli.Run(args, o, e);
+        int code = HeavyTailCli.Run(args, o, e, cancel);
         return (code, o.ToString(), e.ToString());
     }
 

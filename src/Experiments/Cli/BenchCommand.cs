@@ -54,6 +54,7 @@ public static class BenchCommand
                     double peak = GemmPeak(la, dt);
                     foreach (int m in ms)
                     {
+                        ctx.Cancel.ThrowIfCancellationRequested();
                         var row = Measure(la, dt, m, n, peak);
                         var best = peerRows.Where(p => p.GetProperty("m").GetInt32() == m && p.GetProperty("dtype").GetString() == dt)
                             .OrderBy(p => p.GetProperty("median_s").GetDouble()).FirstOrDefault();
@@ -222,6 +223,7 @@ public static class BenchCommand
             foreach (var dt in dts)
                 foreach (int m in ms)
                 {
+                    ctx.Cancel.ThrowIfCancellationRequested();
                     int n = m << m, d = (m + 1) << m, c = (1 << m) - 1;
                     if (la is Gpu.IlgpuProvider && dt != "float32") continue;
                     // float32 data straight from the generator (equal to the rounded float64 inputs), as in Measure

@@ -47,7 +47,7 @@ public static class CompareCommand
             var table = FlowTables.Solve(p, model, flow,
                 discontinuous ? ExplicitRungeKutta.Euler : ExplicitRungeKutta.DormandPrince54,
                 discontinuous ? new ConstantStepSize(Math.Max(1, (int)Math.Round(16 * tEnd / timeScale))) : new PIController(r.GetValue(rtol), r.GetValue(atol), 1_000_000),
-                tEnd, new SaveAt(times.Distinct().ToArray()), w0);
+                tEnd, new SaveAt(times.Distinct().ToArray()), w0, ctx.Cancel);
             Trajectory.Write(Path.Combine(dir, "trajectory.csv"), discrete.Rows, p.Groups.K);
             Csv.Write(Path.Combine(dir, "flow.csv"), table.Header, table.Rows);
             int lossCol = 1;

@@ -47,7 +47,7 @@ public static class FlowCommand
             IStepSizeController controller = r.GetValue(steps) is int n
                 ? new ConstantStepSize(n)
                 : new PIController(r.GetValue(rtol), r.GetValue(atol), r.GetValue(maxSteps)) { Beta = r.GetValue(beta) };
-            var table = FlowTables.Solve(p, model, flow, solverImpl, controller, t1, save, new double[model.ParameterCount]);
+            var table = FlowTables.Solve(p, model, flow, solverImpl, controller, t1, save, new double[model.ParameterCount], ctx.Cancel);
             Csv.Write(Path.Combine(dir, "flow.csv"), table.Header, table.Rows);
             var st = table.Solution.Stats;
             var run = new Dictionary<string, object?>(RunJson.Of(p))

@@ -34,6 +34,7 @@ public static class GridCommand
         cmd.SetAction(r =>
         {
             string dir = OutputFolder.Prepare(r.GetValue(outDir) ?? throw new UserError("grid needs --out DIR."));
+            ctx.InterruptNote = $"the runs that finished are kept in {Path.Combine(dir, "_cache")}; rerun the same command to resume.";
             string? name = r.GetValue(src.Problem) ?? throw new UserError("grid needs --problem NAME (generated problems; the data is rebuilt from its seed in every shard).");
             var po = src.GeneratorOptions(r, name) with { Seed = 0 }; // the data seeds are the grid's --seeds
             ctx.Environment.Problems.Get(po); // validates the options before any run starts; the data is kept for seed 0's runs
@@ -93,6 +94,7 @@ public static class GridCommand
     private static int Merge(CliContext ctx, string[] dirs)
     {
         var spec = GridSpec.FromJson(Path.Combine(dirs[0], "grid.json"));
+        ctx.InterruptNote = $"the runs that finished are kept in {Path.Combine(dirs[0], "_cache")}; rerun the same command to resume.";
         string canonical = JsonOut.Serialize(spec.ToJson());
         var target = OutputFolder.Prepare(Path.Combine(dirs[0], "_cache"), "grid merge");
         foreach (var d in dirs.Skip(1))

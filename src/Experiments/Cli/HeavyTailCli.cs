@@ -14,6 +14,7 @@ public static class HeavyTailCli
     public const int UserErrorExit = 2;
     public const int InternalErrorExit = 1;
     public const int SolveFailedExit = 3;
+    public const int InterruptedExit = 130;
 
     /// <summary>The backends the CLI offers: cpu, native, gpu, ilgpu-cpu, auto.</summary>
     public static BackendCatalog Backends => Gpu.IlgpuProvider.Catalog;
@@ -56,6 +57,11 @@ public static class HeavyTailCli
             ctx.OpenEnvironment = () => environment ??= new RunEnvironment(Backends.Open(backendName, threadCount), cancel, ctx.Quiet ? null : stderr.WriteLine);
             try { return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = stdout, Error = stderr }); }
             finally { environment?.Compute.Dispose(); }
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            stderr.WriteLine($"interrupted: {ctx.InterruptNote}");
+            return InterruptedExit;
         }
         catch (Exception e) when (IsUserError(e))
         {
@@ -112,6 +118,9 @@ public static class HeavyTailCli
 public sealed record CliContext(IAnsiConsole Console, TextWriter Out, TextWriter Err)
 {
     public CancellationToken Cancel { get; init; }
+
+    /// <summary>What an interrupted command kept, for its last line (commands with a run cache say where to resume from).</summary>
+    public string InterruptNote { get; set; } = "stopped before writing its results; nothing was kept.";
     public bool Quiet { get; set; }
 
     /// <summary>--threads (null: every core).</summary>

@@ -54,7 +54,9 @@ public static class RecipeCommands
             var recipe = Find(r.GetValue(name)!);
             if (recipe is TorchRecipe tr && tr.Unavailable() is { } why) throw new UserError(why);
             var sc = ParseScale(r.GetValue(scale)!);
-            var outcome = Execute(ctx, recipe, OutputFolder.Prepare(r.GetValue(outDir)!), sc);
+            string root = OutputFolder.Prepare(r.GetValue(outDir)!);
+            ctx.InterruptNote = $"the training runs that finished are kept in {Path.Combine(root, "_cache")}; rerun the same command to resume.";
+            var outcome = Execute(ctx, recipe, root, sc);
             Summarize(ctx, [outcome]);
             return outcome.Error == null ? 0 : 1;
         });
@@ -71,6 +73,7 @@ public static class RecipeCommands
         {
             var sc = ParseScale(r.GetValue(scale)!);
             string dir = OutputFolder.Prepare(r.GetValue(outDir)!);
+            ctx.InterruptNote = $"the recipes' training runs that finished are kept in {Path.Combine(dir, "_cache")}; rerun the same command to resume.";
             var sw = Stopwatch.StartNew();
             var outcomes = new List<RecipeOutcome>();
             var skipped = new List<string>();
