@@ -29,7 +29,8 @@ public static class CompareCommand
         foreach (Option o in new Option[] { logEvery, rtol, atol, outDir }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
-            string dir = OutputFolder.Prepare(r.GetValue(outDir)!);
+            using var claim = ctx.Claim(r.GetValue(outDir)!, "compare");
+            string dir = claim.Path;
             var p = src.Load(r);
             var settings = opt.Settings(r);
             int steps = r.GetValue(opt.Steps), every = Math.Max(1, r.GetValue(logEvery));

@@ -18,7 +18,8 @@ public static class DataCommand
         cmd.SetAction(r =>
         {
             if (r.GetValue(src.Problem) == null) throw new UserError("`data` needs --problem NAME.");
-            string dir = OutputFolder.Prepare(r.GetValue(outDir)!);
+            using var claim = ctx.Claim(r.GetValue(outDir)!, "data");
+            string dir = claim.Path;
             var p = src.Load(r);
             var d = p.Data;
             Npy.Write(Path.Combine(dir, "X.npy"), d.X, [d.N, d.D]);

@@ -35,7 +35,8 @@ public static class FlowCommand
         foreach (Option o in new Option[] { flowName, delta, friction, adamA, adamB, eps, solver, rtol, atol, steps, beta, maxSteps, tEnd, saveAt, outDir }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
-            string dir = OutputFolder.Prepare(r.GetValue(outDir)!);
+            using var claim = ctx.Claim(r.GetValue(outDir)!, "flow");
+            string dir = claim.Path;
             var p = src.Load(r);
             var model = LinearModel.Create(p.Loss, p.Data, ctx.Compute);
             string name = r.GetValue(flowName)!;

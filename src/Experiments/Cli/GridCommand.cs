@@ -33,7 +33,8 @@ public static class GridCommand
         cmd.Subcommands.Add(merge);
         cmd.SetAction(r =>
         {
-            string dir = OutputFolder.Prepare(r.GetValue(outDir) ?? throw new UserError("grid needs --out DIR."));
+            using var claim = ctx.Claim(r.GetValue(outDir) ?? throw new UserError("grid needs --out DIR."), "grid");
+            string dir = claim.Path;
             ctx.InterruptNote = $"the runs that finished are kept in {Path.Combine(dir, "_cache")}; rerun the same command to resume.";
             string? name = r.GetValue(src.Problem) ?? throw new UserError("grid needs --problem NAME (generated problems; the data is rebuilt from its seed in every shard).");
             var po = src.GeneratorOptions(r, name) with { Seed = 0 }; // the data seeds are the grid's --seeds
@@ -94,6 +95,7 @@ public static class GridCommand
     private static int Merge(CliContext ctx, string[] dirs)
     {
         var spec = GridSpec.FromJson(Path.Combine(dirs[0], "grid.json"));
+        using var claim = ctx.Claim(dirs[0], "grid merge", "grid merge");
         ctx.InterruptNote = $"the runs that finished are kept in {Path.Combine(dirs[0], "_cache")}; rerun the same command to resume.";
         string canonical = JsonOut.Serialize(spec.ToJson());
         var target = OutputFolder.Prepare(Path.Combine(dirs[0], "_cache"), "grid merge");

@@ -133,4 +133,7 @@ public sealed record CliContext(IAnsiConsole Console, TextWriter Out, TextWriter
     public RunEnvironment Environment => (OpenEnvironment ?? throw new InvalidOperationException("the run environment is set after parsing --backend."))();
 
     public ComputeContext Compute => Environment.Compute;
+
+    /// <summary>Checks and locks a command's output folder (<see cref="OutputFolder.Claim"/>); notes go to stderr.</summary>
+    public FolderClaim Claim(string path, string command, string option = "--out") => OutputFolder.Claim(path, command, Err.WriteLine, option);
 }

@@ -54,7 +54,8 @@ public static class RecipeCommands
             var recipe = Find(r.GetValue(name)!);
             if (recipe is TorchRecipe tr && tr.Unavailable() is { } why) throw new UserError(why);
             var sc = ParseScale(r.GetValue(scale)!);
-            string root = OutputFolder.Prepare(r.GetValue(outDir)!);
+            using var claim = ctx.Claim(r.GetValue(outDir)!, "run");
+            string root = claim.Path;
             ctx.InterruptNote = $"the training runs that finished are kept in {Path.Combine(root, "_cache")}; rerun the same command to resume.";
             var outcome = Execute(ctx, recipe, root, sc);
             Summarize(ctx, [outcome]);
@@ -72,7 +73,8 @@ public static class RecipeCommands
         cmd.SetAction(r =>
         {
             var sc = ParseScale(r.GetValue(scale)!);
-            string dir = OutputFolder.Prepare(r.GetValue(outDir)!);
+            using var claim = ctx.Claim(r.GetValue(outDir)!, "reproduce");
+            string dir = claim.Path;
             ctx.InterruptNote = $"the recipes' training runs that finished are kept in {Path.Combine(dir, "_cache")}; rerun the same command to resume.";
             var sw = Stopwatch.StartNew();
             var outcomes = new List<RecipeOutcome>();

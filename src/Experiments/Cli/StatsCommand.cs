@@ -25,7 +25,7 @@ public static class StatsCommand
         cmd.Options.Add(w); cmd.Options.Add(v); cmd.Options.Add(outDir);
         cmd.SetAction(r =>
         {
-            if (r.GetValue(outDir) is string outPath) OutputFolder.Prepare(outPath);
+            using var claim = r.GetValue(outDir) is string outPath ? ctx.Claim(outPath, "stats") : null;
             var p = src.Load(r, ProblemFiles.ColumnsOf(r.GetValue(w)));
             var data = p.Data;
             var model = LinearModel.Create(p.Loss, data, ctx.Compute);

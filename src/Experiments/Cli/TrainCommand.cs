@@ -24,7 +24,8 @@ public static class TrainCommand
         cmd.Options.Add(init); cmd.Options.Add(logEvery); cmd.Options.Add(outDir);
         cmd.SetAction(r =>
         {
-            string dir = OutputFolder.Prepare(r.GetValue(outDir)!);
+            using var claim = ctx.Claim(r.GetValue(outDir)!, "train");
+            string dir = claim.Path;
             string initValue = r.GetValue(init)!;
             var p = src.Load(r, initValue == "zeros" ? null : ProblemFiles.ColumnsOf(initValue));
             var settings = opt.Settings(r);
