@@ -96,6 +96,8 @@ public static class Npy
         }
         if (count > Array.MaxLength) throw new InvalidDataException($"{name}: {count} elements is more than one array can hold.");
         int size = type is NpyType.Float64 or NpyType.Int64 ? 8 : 4;
+        // the bytes must be there before the array is allocated: a corrupt shape must not ask for gigabytes
+        if (s.CanSeek && s.Length - s.Position < count * size) throw Truncated(name, count, (s.Length - s.Position) / size);
         var values = new double[count];
         var buf = new byte[Math.Min(count * size, 1 << 20)];
         long done = 0;

@@ -38,6 +38,7 @@ public static class GridCommand
             ctx.InterruptNote = $"the runs that finished are kept in {Path.Combine(dir, "_cache")}; rerun the same command to resume.";
             string? name = r.GetValue(src.Problem) ?? throw new UserError("grid needs --problem NAME (generated problems; the data is rebuilt from its seed in every shard).");
             var po = src.GeneratorOptions(r, name) with { Seed = 0 }; // the data seeds are the grid's --seeds
+            MemoryCheck.Check(po);
             ctx.Environment.Problems.Get(po); // validates the options before any run starts; the data is kept for seed 0's runs
             var settings = opt.Settings(r, lr: 1.0);
             int steps = r.GetValue(opt.Steps), s = r.GetValue(seeds);

@@ -55,7 +55,9 @@ public sealed class ProblemSource
         Dictionary<string, object> settings;
         if (name != null)
         {
-            loaded = Problems.Create(GeneratorOptions(r, name));
+            var options = GeneratorOptions(r, name);
+            MemoryCheck.Check(options);
+            loaded = Problems.Create(options);
             settings = new Dictionary<string, object> { ["problem"] = loaded.Name };
             foreach (var kv in loaded.Info) settings[kv.Key] = kv.Value;
         }
