@@ -58,8 +58,14 @@ public static class RecipeCommands
             string root = claim.Path;
             ctx.InterruptNote = $"the training runs that finished are kept in {Path.Combine(root, "_cache")}; rerun the same command to resume.";
             var outcome = Execute(ctx, recipe, root, sc);
+            if (outcome.Error != null)
+            {
+                // one line, as every error: a missing or corrupt data set is the user's to fix (exit 2), any other failure exit 1
+                ctx.Err.WriteLine($"error: {recipe.Name}: {outcome.Error}");
+                return outcome.InputError ? HeavyTailCli.UserErrorExit : HeavyTailCli.InternalErrorExit;
+            }
             Summarize(ctx, [outcome]);
-            return outcome.Error == null ? 0 : 1;
+            return 0;
         });
         return cmd;
     }

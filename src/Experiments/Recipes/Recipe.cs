@@ -121,7 +121,11 @@ public sealed class RecipeContext
 
 /// <summary>What a recipe produced, for the report: its reading, figures, checks, selected step sizes, notes, time and error.</summary>
 public sealed record RecipeOutcome(string Name, string Description, string Reading, IReadOnlyList<string> Figures, IReadOnlyList<Check> Checks,
-    IReadOnlyDictionary<string, double> SelectedLr, IReadOnlyList<string> Notes, double WallSeconds, string? Error);
+    IReadOnlyDictionary<string, double> SelectedLr, IReadOnlyList<string> Notes, double WallSeconds, string? Error)
+{
+    /// <summary>The failure was the input's (a missing or corrupt data set: an IO or data-format error), not the computation's.</summary>
+    public bool InputError { get; init; }
+}
 
 /// <summary>Runs recipes into a folder: DIR/NAME/ with the figures, CSVs and run.json.</summary>
 public static class RecipeRunner
@@ -132,10 +136,18 @@ public static class RecipeRunner
         var rc = new RecipeContext(root, recipe.Name, scale, env);
         var sw = Stopwatch.StartNew();
         string? error = null;
+        bool inputError = false;
         try { recipe.Run(rc); }
         catch (OperationCanceledException) { throw; }
-        catch (Exception e) when (e is not UserError) { error = $"{e.GetType().Name}: {e.Message}"; }
-        var outcome = new RecipeOutcome(recipe.Name, recipe.Description, rc.Reading, rc.Figures, rc.Checks, rc.SelectedLr, rc.Notes, sw.Elapsed.TotalSeconds, error);
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            // a data set that is missing, truncated or corrupt: its loader's message names the file and the fix
+            error = e.Message.ReplaceLineEndings(" ").Trim();
+            inputError = true;
+        }
+        catch (Exception e) when (e is not UserError) { error = $"{e.GetType().Name}: {e.Message}".ReplaceLineEndings(" ").Trim(); }
+        var outcome = new RecipeOutcome(recipe.Name, recipe.Description, rc.Reading, rc.Figures, rc.Checks, rc.SelectedLr, rc.Notes, sw.Elapsed.TotalSeconds, error)
+            { InputError = inputError };
         JsonOut.Write(Path.Combine(rc.OutDir, "run.json"), new Dictionary<string, object?>
         {
             ["recipe"] = recipe.Name, ["scale"] = scale.ToString().ToLowerInvariant(), ["status"] = error == null ? "finished" : "failed", ["error"] = error,
