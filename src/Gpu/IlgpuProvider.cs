@@ -166,10 +166,21 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
             if (j != y) rest += e;
         }
         float ey = z[off + y], s = rest + ey, inv = 1f / s;
-        float loss = zy == m ? XMath.Log(1f + rest) : (m - zy) + XMath.Log(s);
+        float loss = zy == m ? Log1P(rest) : (m - zy) + XMath.Log(s);
         for (int j = 0; j < cols; j++) z[off + j] *= inv * w;
         z[off + y] = -rest * inv * w;
         return loss;
+    }
+
+    /// <summary>
+    /// log1p(x) for x ≥ 0 in float32, on the device: with v = 1 + x rounded, log1p(x) = log(v)·x/(v − 1) (Goldberg 1991: the
+    /// factor x/(v − 1) undoes the rounding of v, leaving a few ulp), and x itself when 1 + x rounds to 1 (x &lt; 6e-8, where
+    /// log1p(x) = x(1 − x/2 + …) = x to float precision). A plain log(1 + x) would return 0 there: the large-margin case.
+    /// </summary>
+    internal static float Log1P(float x)
+    {
+        float v = 1f + x;
+        return v == 1f ? x : XMath.Log(v) * (x / (v - 1f));
     }
 
     /// <summary>Row i: out = (z − m) − log Σ e^{z − m}.</summary>

@@ -7,7 +7,7 @@ namespace HeavyTail.Analytic.Tests;
 public class GeneratorTests
 {
     [Theory]
-    [InlineData(1)] [InlineData(3)] [InlineData(7)]
+    [InlineData(2)] [InlineData(3)] [InlineData(7)]
     public void HtRandom_has_the_stated_sizes_and_counts(int m)
     {
         var p = Problems.HtRandom(m, seed: 3);

@@ -194,7 +194,7 @@ public class RecipeTests : IClassFixture<RecipeTests.TinyReproduction>
         cts.Cancel();
         var o = new StringWriter(); var e = new StringWriter();
         int code = HeavyTailCli.Run(["run", "ht-random-gd-vs-adam", "--scale", "tiny", "--out", dir, "--quiet"], o, e, cts.Token);
-        Assert.Equal(2, code);
+        Assert.Equal(HeavyTailCli.InterruptedExit, code);
         Assert.Contains("interrupted", e.ToString());
         Assert.Empty(Directory.GetFiles(dir, "*.tmp", SearchOption.AllDirectories));
         var r = CliHarness.Run("run", "ht-random-gd-vs-adam", "--scale", "tiny", "--out", dir, "--quiet");

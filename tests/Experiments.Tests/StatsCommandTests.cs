@@ -141,7 +141,7 @@ public class StatsCommandTests
         yield return new object[] { new[] { "stats" }, "no data" };
         yield return new object[] { new[] { "stats", "--x", "/nonexistent/X.npy", "--y", "/nonexistent/y.npy" }, "not found" };
         yield return new object[] { new[] { "stats", "--problem", "ht-random", "--m", "3", "--bogus" }, "--bogus" };
-        yield return new object[] { new[] { "stats", "--problem", "ht-random", "--m", "40" }, "m = 40" };
+        yield return new object[] { new[] { "stats", "--problem", "ht-random", "--m", "40" }, "--m 40 is out of range" };
         yield return new object[] { new[] { "stats", "--problem", "ht-random", "--m", "3", "--inputs", "cauchy" }, "unknown inputs" };
         yield return new object[] { new[] { "frobnicate" }, "frobnicate" };
         yield return new object[] { new[] { "stats", "--problem", "ht-random", "--m", "3", "--top-eigenvalues", "0" }, "0 < K ≤ d·c = 224" };

@@ -127,3 +127,24 @@ public class TrainFlowCommandTests
         Assert.Equal(2, r.Code); Assert.Contains("--save-at", r.Err);
     }
 }
+
+/// <summary>Fault class 6: the closed-form theory columns of flow.csv stay finite (and agree with the solve) out to t = 1e308.</summary>
+public class TheoryOverflowTests
+{
+    [Theory]
+    [InlineData("1e155", 20)] [InlineData("1e300", 20)] [InlineData("1e308", 20)] [InlineData("1e300", 3)]
+    public void Theory_columns_are_finite_and_match_the_integrated_loss_at_huge_times(string tEnd, int classes)
+    {
+        string dir = CliHarness.TempDir();
+        var r = CliHarness.Run("flow", "--problem", "one-hot", "--classes", classes.ToString(), "--flow", "gradient", "--t-end", tEnd, "--out", dir, "--quiet");
+        Assert.True(r.Code == 0, r.Err);
+        var (header, rows) = Csv.Read(Path.Combine(dir, "flow.csv"));
+        int theory = Array.IndexOf(header, "theory_loss");
+        Assert.True(theory > 0);
+        foreach (var row in rows)
+        {
+            for (int k = theory; k < theory + classes + 1; k++) Assert.True(double.IsFinite(row[k]) && row[k] >= 0, $"{header[k]} = {row[k]} at t = {row[0]}");
+            if (row[0] > 0) Assert.True(Math.Abs(row[1] - row[theory]) <= 1e-6 * row[theory], $"t = {row[0]}: loss {row[1]} vs theory {row[theory]}");
+        }
+    }
+}

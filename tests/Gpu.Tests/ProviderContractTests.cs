@@ -119,6 +119,33 @@ public class ProviderContractTests
         }
     }
 
+    /// <summary>
+    /// Fault class 10: at a large margin M (z_y = M, every other logit 0) the loss ℓ = log1p((c − 1)e^(−M)) is tiny and must be
+    /// relatively accurate, not 0: each e^(−M) carries a few ulp, their sum c ulp, the log1p a few more.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void Cross_entropy_is_relatively_accurate_at_large_margins(string backend)
+    {
+        var la = Backends.Get(backend);
+        double u = Backends.UnitRoundoff(backend);
+        foreach (int c in new[] { 2, 3, 10, 100 })
+            foreach (double margin in new[] { 1.0, 5, 10, 16.5, 17, 20, 30, 50, 80 })
+            {
+                int n = 3;
+                var z = new double[n * c];
+                var labels = new[] { 0, c / 2, c - 1 };
+                for (int i = 0; i < n; i++) z[i * c + labels[i]] = margin;
+                var w = Enumerable.Repeat(1.0 / n, n).ToArray();
+                var losses = new double[n];
+                la.SoftmaxCrossEntropyGradient(z, n, c, labels, w, losses);
+                double exact = SpecialFunctions.Log1P((c - 1) * Math.Exp(-margin));
+                for (int i = 0; i < n; i++)
+                    Assert.True(Math.Abs(losses[i] - exact) <= (c + 8) * u * exact,
+                        $"{backend} c={c} margin={margin}: {losses[i]:R} vs {exact:R} (relative error {Math.Abs(losses[i] - exact) / exact:G3})");
+            }
+    }
+
     [Theory]
     [MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
     public void Log_softmax_rows_are_stable_at_large_logits(string backend)

@@ -31,6 +31,12 @@ public static class Problems
 {
     public static readonly string[] Names = ["ht-random", "ht-cube", "ht-identity", "zipf", "one-hot"];
 
+    /// <summary>
+    /// The accepted HT-Random sizes: m = 1 has a single class (c = 2¹ − 1), which no softmax model can learn; m = 12 has
+    /// n·d = 12·2¹²·13·2¹² ≈ 2.6e9 inputs, more than one .NET array holds (2³¹ − 1).
+    /// </summary>
+    public const int MinM = 2, MaxM = 11;
+
     public static Problem Create(ProblemOptions o) => o.Name switch
     {
         "ht-random" => HtRandom(o.M, o.Inputs, o.Seed),
@@ -38,7 +44,7 @@ public static class Problems
         "ht-identity" => HtIdentity(o.K),
         "zipf" => Zipf(o.Classes ?? 100, o.Samples ?? 2000, o.Dimension ?? 32, o.ZipfExponent, o.Seed),
         "one-hot" => OneHot(o.Classes ?? 50, o.ZipfExponent),
-        _ => throw new ArgumentException($"unknown problem '{o.Name}'; choose one of: {string.Join(", ", Names)}."),
+        _ => throw new ArgumentException($"unknown problem '{o.Name}'{Spelling.DidYouMean(o.Name, Names)}; choose one of: {string.Join(", ", Names)}."),
     };
 
     /// <summary>
@@ -47,7 +53,7 @@ public static class Problems
     /// </summary>
     public static Problem HtRandom(int m, string inputs = "uniform", long seed = 0)
     {
-        if (m < 1 || m > 14) throw new ArgumentException($"m = {m} is out of range; use 1 ≤ m ≤ 14 (the paper's Figure 2 uses m = 11).", nameof(m));
+        if (m < MinM || m > MaxM) throw new ArgumentException($"--m {m} is out of range; ht-random accepts {MinM} ≤ m ≤ {MaxM} (the paper's Figure 2 uses m = 11).", nameof(m));
         bool gaussian = inputs switch
         {
             "uniform" => false,
@@ -73,7 +79,7 @@ public static class Problems
     /// </summary>
     public static float[] HtRandomInputsSingle(int m, string inputs = "uniform", long seed = 0)
     {
-        if (m < 1 || m > 14) throw new ArgumentException($"m = {m} is out of range; use 1 ≤ m ≤ 14.", nameof(m));
+        if (m < MinM || m > MaxM) throw new ArgumentException($"--m {m} is out of range; ht-random accepts {MinM} ≤ m ≤ {MaxM}.", nameof(m));
         if (inputs is not ("uniform" or "gaussian")) throw new ArgumentException($"unknown inputs '{inputs}'; choose uniform or gaussian.", nameof(inputs));
         long len = (long)(m << m) * ((m + 1) << m);
         if (len > int.MaxValue) throw new ArgumentException($"m = {m} is too large for one array (n·d = {len}).");

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace HeavyTail.Analytic.IO;
 
@@ -39,6 +38,7 @@ public static class Npy
 
     public static NpyArray Read(string path)
     {
+        if (Directory.Exists(path)) throw new InvalidDataException($"{path} is a folder, not a .npy file; name the file inside it (e.g. {Path.Combine(path, "X.npy")}).");
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found.", path);
         using var s = File.OpenRead(path);
         return Read(s, path);
@@ -66,9 +66,13 @@ public static class Npy
         if (ReadFully(s, hb) < headerLen) throw Truncated(name);
         string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(hb);
 
-        string descr = Match(header, @"'descr'\s*:\s*'([^']*)'", name, "descr");
-        string fortran = Match(header, @"'fortran_order'\s*:\s*(True|False)", name, "fortran_order");
-        string shapeText = Match(header, @"'shape'\s*:\s*\(([^)]*)\)", name, "shape");
+        var entries = ParseHeader(header, name);
+        string descr = Entry(entries, "descr", name);
+        string fortran = Entry(entries, "fortran_order", name);
+        string shapeText = Entry(entries, "shape", name);
+        if (fortran is not ("True" or "False")) throw new InvalidDataException($"{name}: corrupt .npy header: fortran_order is '{fortran}', not True or False.");
+        if (!shapeText.StartsWith('(') || !shapeText.EndsWith(')')) throw new InvalidDataException($"{name}: corrupt .npy header: shape '{shapeText}' is not a tuple.");
+        shapeText = shapeText[1..^1];
         if (fortran == "True")
             throw new InvalidDataException($"{name}: Fortran-order array; save a C-order copy with numpy.save(path, numpy.ascontiguousarray(a)).");
         var type = descr switch
@@ -76,7 +80,10 @@ public static class Npy
             "<f8" => NpyType.Float64, "<f4" => NpyType.Float32, "<i4" => NpyType.Int32, "<i8" => NpyType.Int64,
             _ => throw new InvalidDataException($"{name}: dtype '{descr}' is not supported; use float32, float64, int32 or int64 (little-endian), e.g. a.astype(numpy.float64)."),
         };
-        var parts = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var parts = shapeText.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length > 1 && parts[^1].Length == 0) parts = parts[..^1]; // (3,) and (3, 4,) as Python writes them
+        if (parts.Length == 1 && parts[0].Length == 0) parts = [];
+        if (parts.Any(p => p.Length == 0)) throw new InvalidDataException($"{name}: corrupt shape '({shapeText})' in the .npy header.");
         if (parts.Length is < 1 or > 2)
             throw new InvalidDataException($"{name}: array has {parts.Length} dimensions; only 1-D and 2-D arrays are supported.");
         var shape = new int[parts.Length];
@@ -89,6 +96,8 @@ public static class Npy
         }
         if (count > Array.MaxLength) throw new InvalidDataException($"{name}: {count} elements is more than one array can hold.");
         int size = type is NpyType.Float64 or NpyType.Int64 ? 8 : 4;
+        // the bytes must be there before the array is allocated: a corrupt shape must not ask for gigabytes
+        if (s.CanSeek && s.Length - s.Position < count * size) throw Truncated(name, count, (s.Length - s.Position) / size);
         var values = new double[count];
         var buf = new byte[Math.Min(count * size, 1 << 20)];
         long done = 0;
@@ -110,6 +119,8 @@ public static class Npy
             }
             done += want;
         }
+        if (s.ReadByte() >= 0)
+            throw new InvalidDataException($"{name}: {TrailingBytes(s)} after the {count} values the header promises; the file is corrupt or its header is wrong (rewrite it with numpy.save).");
         return new NpyArray(shape, type, values);
     }
 
@@ -157,11 +168,68 @@ public static class Npy
     public static void Write(string path, int[] values) =>
         Write(path, values.Select(v => (double)v).ToArray(), [values.Length], NpyType.Int64);
 
-    private static string Match(string header, string pattern, string name, string key)
+    private static string TrailingBytes(Stream s) => s.CanSeek ? $"{s.Length - s.Position + 1} trailing bytes" : "trailing bytes";
+
+    private static string Entry(Dictionary<string, string> entries, string key, string name) =>
+        entries.TryGetValue(key, out var v) ? v : throw new InvalidDataException($"{name}: corrupt .npy header (no '{key}' entry).");
+
+    /// <summary>
+    /// The header's Python dict literal, strictly: {'descr': '…', 'fortran_order': True|False, 'shape': (…), } with exactly
+    /// these three keys (quotes ' or "), any spacing, an optional trailing comma, then padding spaces and a newline.
+    /// Values are returned as written (strings unquoted). Anything else is a corrupt header.
+    /// </summary>
+    private static Dictionary<string, string> ParseHeader(string header, string name)
     {
-        var m = Regex.Match(header, pattern);
-        if (!m.Success) throw new InvalidDataException($"{name}: corrupt .npy header (no '{key}' entry).");
-        return m.Groups[1].Value;
+        InvalidDataException Corrupt(string why) => new($"{name}: corrupt .npy header ({why}); rewrite the file with numpy.save.");
+        string h = header.TrimEnd(' ', '\n', '\r', '\t', '\0');
+        if (!h.StartsWith('{') || !h.EndsWith('}')) throw Corrupt("not a dict literal");
+        var entries = new Dictionary<string, string>();
+        int i = 1, end = h.Length - 1;
+        void SkipSpace() { while (i < end && char.IsWhiteSpace(h[i])) i++; }
+        string Quoted()
+        {
+            char q = h[i];
+            int close = h.IndexOf(q, i + 1);
+            if (close < 0 || close >= end) throw Corrupt("an unterminated string");
+            string v = h[(i + 1)..close];
+            i = close + 1;
+            return v;
+        }
+        while (true)
+        {
+            SkipSpace();
+            if (i >= end) break;
+            if (h[i] is not ('\'' or '"')) throw Corrupt($"unexpected '{h[i]}' where a key should be");
+            string key = Quoted();
+            SkipSpace();
+            if (i >= end || h[i] != ':') throw Corrupt($"no ':' after '{key}'");
+            i++;
+            SkipSpace();
+            if (i >= end) throw Corrupt($"no value for '{key}'");
+            string value;
+            if (h[i] is '\'' or '"') value = Quoted();
+            else if (h[i] == '(')
+            {
+                int close = h.IndexOf(')', i);
+                if (close < 0 || close >= end) throw Corrupt("an unterminated shape tuple");
+                value = h[i..(close + 1)];
+                i = close + 1;
+            }
+            else
+            {
+                int start = i;
+                while (i < end && (char.IsLetterOrDigit(h[i]) || h[i] == '_')) i++;
+                value = h[start..i];
+                if (value.Length == 0) throw Corrupt($"unexpected '{h[i]}' in the value of '{key}'");
+            }
+            if (key is not ("descr" or "fortran_order" or "shape")) throw Corrupt($"unknown entry '{key}'");
+            if (!entries.TryAdd(key, value)) throw Corrupt($"'{key}' appears twice");
+            SkipSpace();
+            if (i < end && h[i] == ',') { i++; continue; }
+            SkipSpace();
+            if (i < end) throw Corrupt($"unexpected '{h[i]}' after the value of '{key}'");
+        }
+        return entries;
     }
 
     private static InvalidDataException Truncated(string name, long expected = -1, long got = -1) =>

@@ -76,7 +76,7 @@ public sealed class BackendCatalog(IReadOnlyList<LinearAlgebraBackend> backends)
     {
         if (threads is < 1) throw new ArgumentException($"threads = {threads} must be at least 1.", nameof(threads));
         if (name is not ("auto" or "managed") && Backends.All(b => b.Name != name))
-            throw new ArgumentException($"unknown backend '{name}'; choose {string.Join(", ", Names)}.");
+            throw new ArgumentException($"unknown backend '{name}'{Spelling.DidYouMean(name, Names)}; choose {string.Join(", ", Names)}.");
     }
 
     /// <summary>The context for a backend name; an unknown or unavailable one is an <see cref="ArgumentException"/> that says what to do.</summary>
@@ -86,7 +86,7 @@ public sealed class BackendCatalog(IReadOnlyList<LinearAlgebraBackend> backends)
         if (name == "managed") name = "cpu";
         if (name == "auto") return BackendProbe.Fastest([LinearAlgebraBackend.Native, LinearAlgebraBackend.Managed], threads);
         var b = Backends.FirstOrDefault(x => x.Name == name)
-            ?? throw new ArgumentException($"unknown backend '{name}'; choose {string.Join(", ", Names)}.");
+            ?? throw new ArgumentException($"unknown backend '{name}'{Spelling.DidYouMean(name, Names)}; choose {string.Join(", ", Names)}.");
         var p = b.Open(threads) ?? throw new ArgumentException(b.Unavailable != "" ? b.Unavailable : $"backend '{name}' is not available on this machine; use --backend cpu.");
         return new ComputeContext(p);
     }

@@ -41,6 +41,14 @@ public static class LambertW
         if (double.IsNaN(x)) return x;
         if (double.IsPositiveInfinity(x)) return x;
         if (x < -745) return Math.Exp(x);
+        // Asymptotic form for large x (de Bruijn): ω = x − L + L/x + L(L − 2)/(2x²) + O(L³/x³), L = log x. For x > 1e15 the
+        // terms after L/x are below 1e-28 relative, so the sum is ω to double precision; the iteration below would square
+        // w + 1 and overflow for x beyond ~1e154.
+        if (x > 1e15)
+        {
+            double l = Math.Log(x);
+            return x - l + l / x;
+        }
         double w;
         if (x < -2) w = Math.Exp(x);
         else if (x < 1) w = Math.Exp(2 * (x - 1) / 3);

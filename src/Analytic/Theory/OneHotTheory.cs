@@ -22,15 +22,26 @@ public static class OneHotTheory
     public static double GradientFlowLoss(double t, double pi, int c)
     {
         Check(t, pi, c);
-        double x = (1 + pi * c * t) / (c - 1) - Math.Log(c - 1);
+        double a = pi * c / (c - 1);
+        double x = Argument(t, pi, c);
+        // a·t overflowed (t ≳ 1e308/a): there ω = x(1 − O(log x/x)) and ℓ = log1p(1/ω) = 1/ω to double precision, so ℓ = 1/(a t)
+        if (double.IsPositiveInfinity(x)) return 1 / a / t;
         return SpecialFunctions.Log1P(1 / LambertW.WrightOmega(x));
     }
+
+    /// <summary>
+    /// The Wright omega argument x = (1 + π c t)/(c − 1) − log(c − 1), written as 1/(c − 1) + a·t − log(c − 1) with
+    /// a = πc/(c − 1) ≤ 2 so that it overflows only for t beyond ~1e308 (π c t alone would at t ≈ 1e308/c).
+    /// </summary>
+    private static double Argument(double t, double pi, int c) => 1.0 / (c - 1) + pi * c / (c - 1) * t - Math.Log(c - 1);
 
     /// <summary>The margin u = W[k,k] − W[k,j] under gradient flow.</summary>
     public static double GradientFlowMargin(double t, double pi, int c)
     {
         Check(t, pi, c);
-        double x = (1 + pi * c * t) / (c - 1) - Math.Log(c - 1);
+        double x = Argument(t, pi, c);
+        // past overflow of x, ω = a·t to double precision (see GradientFlowLoss): log ω = log a + log t
+        if (double.IsPositiveInfinity(x)) return Math.Log(c - 1) + Math.Log(pi * c / (c - 1)) + Math.Log(t);
         return Math.Log(c - 1) + Math.Log(LambertW.WrightOmega(x));
     }
 

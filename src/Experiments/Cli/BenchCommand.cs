@@ -36,7 +36,8 @@ public static class BenchCommand
         foreach (Option o in new Option[] { sizes, dtypes, backends, reps, peers, outJson, gridRuns, spectra }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
-            var ms = r.GetValue(sizes)!.Split(',').Select(s => int.TryParse(s, out var v) && v is >= 2 and <= 12 ? v : throw new UserError($"--sizes: '{s}' is not a size m in 2..12.")).ToArray();
+            if (r.GetValue(outJson) is string outPath) OutputFolder.PrepareFile(outPath);
+            var ms = r.GetValue(sizes)!.Split(',').Select(s => int.TryParse(s, out var v) && v is >= Problems.MinM and <= Problems.MaxM ? v : throw new UserError($"--sizes: '{s}' is not a size m in {Problems.MinM}..{Problems.MaxM}.")).ToArray();
             var dts = r.GetValue(dtypes)!.Split(',').Select(s => s is "float32" or "float64" ? s : throw new UserError($"--dtype: '{s}' is not float32 or float64.")).ToArray();
             var bks = r.GetValue(backends)!.Split(',');
             int n = Math.Max(5, r.GetValue(reps));
@@ -55,6 +56,7 @@ public static class BenchCommand
                     double peak = GemmPeak(la, dt);
                     foreach (int m in ms)
                     {
+                        ctx.Cancel.ThrowIfCancellationRequested();
                         var row = Measure(la, dt, m, n, peak);
                         var best = peerRows.Where(p => p.GetProperty("m").GetInt32() == m && p.GetProperty("dtype").GetString() == dt)
                             .OrderBy(p => p.GetProperty("median_s").GetDouble()).FirstOrDefault();
@@ -235,6 +237,7 @@ public static class BenchCommand
             foreach (var dt in dts)
                 foreach (int m in ms)
                 {
+                    ctx.Cancel.ThrowIfCancellationRequested();
                     int n = m << m, d = (m + 1) << m, c = (1 << m) - 1;
                     if (la is Gpu.IlgpuProvider && dt != "float32") continue;
                     // float32 data straight from the generator (equal to the rounded float64 inputs), as in Measure

@@ -31,6 +31,8 @@ public static class CompareCommand
         foreach (Option o in new Option[] { logEvery, rtol, atol, outDir }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            using var claim = ctx.Claim(r.GetValue(outDir)!, "compare");
+            string dir = claim.Path;
             var p = src.Load(r);
             var settings = opt.Settings(r);
             int steps = r.GetValue(opt.Steps), every = Math.Max(1, r.GetValue(logEvery));
@@ -48,9 +50,7 @@ public static class CompareCommand
             var table = FlowTables.Solve(p, model, flow,
                 discontinuous ? ExplicitRungeKutta.Euler : ExplicitRungeKutta.DormandPrince54,
                 discontinuous ? new ConstantStepSize(Math.Max(1, (int)Math.Round(16 * tEnd / timeScale))) : new PIController(r.GetValue(rtol), r.GetValue(atol), 1_000_000),
-                tEnd, new SaveAt(times.Distinct().ToArray()), w0);
-            string dir = r.GetValue(outDir)!;
-            Directory.CreateDirectory(dir);
+                tEnd, new SaveAt(times.Distinct().ToArray()), w0, ctx.Cancel);
             Trajectory.Write(Path.Combine(dir, "trajectory.csv"), discrete.Rows, p.Groups.K);
             Csv.Write(Path.Combine(dir, "flow.csv"), table.Header, table.Rows);
             int lossCol = 1;
@@ -75,7 +75,7 @@ public static class CompareCommand
             foreach (var kv in settings.Describe()) run[kv.Key] = kv.Value;
             JsonOut.Write(Path.Combine(dir, "run.json"), run);
             ctx.Out.WriteLine($"{settings.Name} vs {flow.Name} flow: max |loss difference| = {JsonOut.Number(maxDiff)} over {rows.Count} logged steps → {dir}");
-            return 0;
+            return FlowCommand.SolveOutcome(ctx, $"the {flow.Name} flow", table.Solution, tEnd, dir);
         });
         return cmd;
     }

@@ -18,9 +18,9 @@ public static class DataCommand
         cmd.SetAction(r =>
         {
             if (r.GetValue(src.Problem) == null) throw new UserError("`data` needs --problem NAME.");
+            using var claim = ctx.Claim(r.GetValue(outDir)!, "data");
+            string dir = claim.Path;
             var p = src.Load(r);
-            string dir = r.GetValue(outDir)!;
-            Directory.CreateDirectory(dir);
             var d = p.Data;
             Npy.Write(Path.Combine(dir, "X.npy"), d.X, [d.N, d.D]);
             Npy.Write(Path.Combine(dir, "y.npy"), d.Labels);

@@ -35,6 +35,8 @@ public static class FlowCommand
         foreach (Option o in new Option[] { flowName, delta, friction, adamA, adamB, eps, solver, rtol, atol, steps, beta, maxSteps, tEnd, saveAt, outDir }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            using var claim = ctx.Claim(r.GetValue(outDir)!, "flow");
+            string dir = claim.Path;
             var p = src.Load(r);
             var model = LinearModel.Create(p.Loss, p.Data, ctx.Compute);
             string name = r.GetValue(flowName)!;
@@ -46,9 +48,7 @@ public static class FlowCommand
             IStepSizeController controller = r.GetValue(steps) is int n
                 ? new ConstantStepSize(n)
                 : new PIController(r.GetValue(rtol), r.GetValue(atol), r.GetValue(maxSteps)) { Beta = r.GetValue(beta) };
-            var table = FlowTables.Solve(p, model, flow, solverImpl, controller, t1, save, new double[model.ParameterCount]);
-            string dir = r.GetValue(outDir)!;
-            Directory.CreateDirectory(dir);
+            var table = FlowTables.Solve(p, model, flow, solverImpl, controller, t1, save, new double[model.ParameterCount], ctx.Cancel);
             Csv.Write(Path.Combine(dir, "flow.csv"), table.Header, table.Rows);
             var st = table.Solution.Stats;
             var run = new Dictionary<string, object?>(RunJson.Of(p))
@@ -63,9 +63,23 @@ public static class FlowCommand
             };
             JsonOut.Write(Path.Combine(dir, "run.json"), run);
             ctx.Out.WriteLine($"{flow.Name} flow to t={JsonOut.Number(t1)} with {solverImpl.Name}: {table.Solution.Result}, {st.Accepted} steps ({st.Rejected} rejected), {st.FunctionEvaluations} evaluations, {table.WallSeconds:F2} s → {dir}");
-            return 0;
+            return SolveOutcome(ctx, "the flow", table.Solution, t1, dir);
         });
         return cmd;
+    }
+
+    /// <summary>0 for a solve that reached T; else one line on stderr (where it stopped, why, what to change) and exit 3.</summary>
+    public static int SolveOutcome(CliContext ctx, string what, Solution sol, double t1, string dir)
+    {
+        if (sol.Succeeded) return 0;
+        string fix = sol.Result switch
+        {
+            SolveResult.MaxStepsReached => "raise --max-steps, loosen --rtol/--atol, or use --fixed-steps",
+            SolveResult.NonFiniteState => "the state became NaN or ±∞; lower the step size or check the problem's scale",
+            _ => "the step size underflowed; loosen --rtol/--atol or smooth the flow (--delta for sign flow)",
+        };
+        ctx.Err.WriteLine($"error: {what} stopped at t = {JsonOut.Number(sol.TFinal)} before t = {JsonOut.Number(t1)} ({sol.Result}): {fix}; the rows up to there are in {dir}.");
+        return HeavyTailCli.SolveFailedExit;
     }
 
     public static SaveAt ParseSaveAt(string? text, double t1)

@@ -36,9 +36,12 @@ public static class GridCommand
         cmd.Subcommands.Add(merge);
         cmd.SetAction(r =>
         {
-            string dir = r.GetValue(outDir) ?? throw new UserError("grid needs --out DIR.");
+            using var claim = ctx.Claim(r.GetValue(outDir) ?? throw new UserError("grid needs --out DIR."), "grid");
+            string dir = claim.Path;
+            ctx.InterruptNote = $"the runs that finished are kept in {Path.Combine(dir, "_cache")}; rerun the same command to resume.";
             string? name = r.GetValue(src.Problem) ?? throw new UserError("grid needs --problem NAME (generated problems; the data is rebuilt from its seed in every shard).");
             var po = src.GeneratorOptions(r, name) with { Seed = 0 }; // the data seeds are the grid's --seeds
+            MemoryCheck.Check(po);
             ctx.Environment.Problems.Get(po); // validates the options before any run starts; the data is kept for seed 0's runs
             var settings = opt.Settings(r, lr: 1.0);
             int steps = r.GetValue(opt.Steps), s = r.GetValue(seeds);
@@ -52,7 +55,6 @@ public static class GridCommand
                 var v => throw new UserError($"--stability '{v}' must be on or off."),
             };
             var spec = new GridSpec(po, settings, steps, every, Enumerable.Range(0, s).Select(i => (long)i).ToArray(), lrList) { Stability = criterion };
-            Directory.CreateDirectory(dir);
             JsonOut.Write(Path.Combine(dir, "grid.json"), spec.ToJson());
             var sh = ParseShard(r.GetValue(shard));
             var result = RunSpecGrid(ctx, spec, dir, sh);
@@ -111,9 +113,10 @@ public static class GridCommand
     private static int Merge(CliContext ctx, string[] dirs)
     {
         var spec = GridSpec.FromJson(Path.Combine(dirs[0], "grid.json"));
+        using var claim = ctx.Claim(dirs[0], "grid merge", "grid merge");
+        ctx.InterruptNote = $"the runs that finished are kept in {Path.Combine(dirs[0], "_cache")}; rerun the same command to resume.";
         string canonical = JsonOut.Serialize(spec.ToJson());
-        var target = Path.Combine(dirs[0], "_cache");
-        Directory.CreateDirectory(target);
+        var target = OutputFolder.Prepare(Path.Combine(dirs[0], "_cache"), "grid merge");
         foreach (var d in dirs.Skip(1))
         {
             var other = GridSpec.FromJson(Path.Combine(d, "grid.json"));

@@ -9,7 +9,12 @@ namespace HeavyTail.Experiments.Cli;
 /// <summary>The `heavytail` command line. <see cref="Run"/> is the whole program, callable in-process by tests.</summary>
 public static class HeavyTailCli
 {
+    /// <summary>Exit codes: 0 ok, 1 a recipe failed or an internal failure, 2 a user error (one line), 3 an ODE solve that
+    /// stopped before --t-end (its results up to there are written), 130 interrupted (Ctrl-C). README "Commands" lists them.</summary>
     public const int UserErrorExit = 2;
+    public const int InternalErrorExit = 1;
+    public const int SolveFailedExit = 3;
+    public const int InterruptedExit = 130;
 
     /// <summary>The backends the CLI offers: cpu, native, gpu, ilgpu-cpu, auto.</summary>
     public static BackendCatalog Backends => Gpu.IlgpuProvider.Catalog;
@@ -38,7 +43,7 @@ public static class HeavyTailCli
         ctx.Quiet = parse.Errors.Count == 0 && parse.GetValue(quiet);
         if (parse.Errors.Count > 0)
         {
-            stderr.WriteLine($"error: {parse.Errors[0].Message} (see `heavytail {string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')).Take(1))} --help`)");
+            stderr.WriteLine($"error: {ParseErrorLine(root, parse, args)}");
             return UserErrorExit;
         }
         try
@@ -49,19 +54,63 @@ public static class HeavyTailCli
             ctx.Threads = threadCount;
             // opened when a command first needs it (list, plot and bench's own backends do not), disposed after the command
             RunEnvironment? environment = null;
-            ctx.OpenEnvironment = () => environment ??= new RunEnvironment(Backends.Open(backendName, threadCount), cancel);
+            ctx.OpenEnvironment = () => environment ??= new RunEnvironment(Backends.Open(backendName, threadCount), cancel, ctx.Quiet ? null : stderr.WriteLine);
             try { return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = stdout, Error = stderr }); }
             finally { environment?.Compute.Dispose(); }
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            stderr.WriteLine($"interrupted: {ctx.InterruptNote}");
+            return InterruptedExit;
         }
         catch (Exception e) when (IsUserError(e))
         {
             stderr.WriteLine($"error: {UserError.OneLine(e)}");
             return UserErrorExit;
         }
+        catch (Exception e)
+        {
+            // a fault of the program, not of the input: still one line (no stack trace), with the exception's type to report
+            stderr.WriteLine($"error: internal failure ({e.GetType().Name}: {UserError.OneLine(e)}); please report it with the command line.");
+            return InternalErrorExit;
+        }
+    }
+
+    /// <summary>
+    /// A parse error as one line: a mistyped command, subcommand or option is named with the nearest known one
+    /// ("unknown command 'trian' (did you mean 'train'?)"); any other error is System.CommandLine's message.
+    /// </summary>
+    private static string ParseErrorLine(RootCommand root, ParseResult parse, string[] args)
+    {
+        var command = parse.CommandResult.Command;
+        string path = command == root ? "heavytail" : $"heavytail {string.Join(' ', CommandPath(parse.CommandResult))}";
+        if (parse.UnmatchedTokens.Count > 0)
+        {
+            string token = parse.UnmatchedTokens[0];
+            var options = command.Options.Concat(root.Options).SelectMany(o => o.Aliases.Prepend(o.Name)).Where(n => n.StartsWith('-'));
+            if (token.StartsWith('-'))
+                return $"unknown option '{token}' for `{path}`{Analytic.Spelling.DidYouMean(token, options)}; `{path} --help` lists them.";
+            var subcommands = command.Subcommands.Select(c => c.Name).ToList();
+            if (command == root)
+                return $"unknown command '{token}'{Analytic.Spelling.DidYouMean(token, subcommands)}; `heavytail --help` lists them.";
+            string near = Analytic.Spelling.DidYouMean(token, subcommands);
+            return $"unexpected argument '{token}' for `{path}`{near}; `{path} --help` shows its usage.";
+        }
+        if (command == root && args.Length == 0 || command == root && parse.Errors.Any(e => e.Message.Contains("Required command")))
+            return "no command given; `heavytail --help` lists them (e.g. `heavytail train --help`).";
+        return $"{parse.Errors[0].Message.ReplaceLineEndings(" ")} (see `{path} --help`)";
+    }
+
+    private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult r)
+    {
+        var names = new Stack<string>();
+        for (System.CommandLine.Parsing.SymbolResult? s = r; s != null; s = s.Parent)
+            if (s is System.CommandLine.Parsing.CommandResult { Command: not RootCommand } cr) names.Push(cr.Command.Name);
+        return names;
     }
 
     private static bool IsUserError(Exception e) => e is UserError or ArgumentException or InvalidDataException
-        or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or OperationCanceledException;
+        or IOException or UnauthorizedAccessException or OperationCanceledException;
 }
 
 /// <summary>What every command needs: the console for tables and progress, the raw streams, and the run environment
@@ -69,6 +118,9 @@ public static class HeavyTailCli
 public sealed record CliContext(IAnsiConsole Console, TextWriter Out, TextWriter Err)
 {
     public CancellationToken Cancel { get; init; }
+
+    /// <summary>What an interrupted command kept, for its last line (commands with a run cache say where to resume from).</summary>
+    public string InterruptNote { get; set; } = "stopped before writing its results; nothing was kept.";
     public bool Quiet { get; set; }
 
     /// <summary>--threads (null: every core).</summary>
@@ -81,4 +133,7 @@ public sealed record CliContext(IAnsiConsole Console, TextWriter Out, TextWriter
     public RunEnvironment Environment => (OpenEnvironment ?? throw new InvalidOperationException("the run environment is set after parsing --backend."))();
 
     public ComputeContext Compute => Environment.Compute;
+
+    /// <summary>Checks and locks a command's output folder (<see cref="OutputFolder.Claim"/>); notes go to stderr.</summary>
+    public FolderClaim Claim(string path, string command, string option = "--out") => OutputFolder.Claim(path, command, Err.WriteLine, option);
 }

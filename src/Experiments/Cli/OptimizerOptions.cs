@@ -29,7 +29,7 @@ public sealed class OptimizerOptions
     {
         string name = r.GetValue(Optimizer)!;
         if (!OptimizerSettings.Names.Contains(name))
-            throw new UserError($"unknown optimizer '{name}'; choose one of: {string.Join(", ", OptimizerSettings.Names)}.");
+            throw new UserError($"unknown optimizer '{name}'{Analytic.Spelling.DidYouMean(name, OptimizerSettings.Names)}; choose one of: {string.Join(", ", OptimizerSettings.Names)}.");
         double eta = lr ?? r.GetValue(Lr);
         if (!double.IsFinite(eta) || eta < 0) throw new UserError($"--lr {eta} must be finite and ≥ 0.");
         int steps = r.GetValue(Steps);

@@ -24,6 +24,7 @@ public static class PlotCommand
         {
             string outFile = r.GetValue(outPath)!;
             if (!outFile.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new UserError($"--out {outFile} must end in .png.");
+            OutputFolder.PrepareFile(outFile);
             var paths = r.GetValue(files)!;
             var wanted = r.GetValue(columns)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var tables = paths.Select(path => (Path: path, Table: Csv.Read(path))).ToList();
@@ -33,6 +34,8 @@ public static class PlotCommand
             var yNames = new List<string>();
             var fig = new Figure(r.GetValue(title) ?? string.Join(" vs ", paths.Select(Path.GetFileName)), xAxis, "", r.GetValue(logX), r.GetValue(logY));
             int series = 0;
+            bool logXOn = r.GetValue(logX), logYOn = r.GetValue(logY);
+            var empty = new List<string>();
             foreach (var ((path, (header, rows)), fi) in tables.Select((t, i) => (t, i)))
             {
                 string xName = r.GetValue(x) ?? header[0];
@@ -44,12 +47,16 @@ public static class PlotCommand
                 {
                     int yi = Array.IndexOf(header, col);
                     if (yi < 0) { if (wanted != null) throw new UserError($"{path} has no column '{col}' (columns: {string.Join(", ", header)})."); continue; }
+                    // a point is drawable when x and y are finite, and positive on a log axis
+                    if (!rows.Any(v => Drawable(v[xi], logXOn) && Drawable(v[yi], logYOn))) { empty.Add($"{Path.GetFileName(path)}:{col}"); continue; }
                     var color = col.StartsWith("group_") ? Figure.GroupColor(yi, header.Length) : new ScottPlot.Palettes.Category10().GetColor(series);
                     fig.Line(rows.Select(v => v[xi] * xScale).ToArray(), rows.Select(v => v[yi]).ToArray(), color, $"{Path.GetFileNameWithoutExtension(path)}:{col}", markers: fi > 0);
                     yNames.Add(col);
                     series++;
                 }
             }
+            if (series == 0 && empty.Count > 0)
+                throw new UserError($"nothing to plot: {string.Join(", ", empty.Take(4))}{(empty.Count > 4 ? $" and {empty.Count - 4} more" : "")} have no finite{(logXOn || logYOn ? ", positive" : "")} values{(logYOn ? " (--log-y needs values > 0)" : logXOn ? " (--log-x needs x > 0)" : "")}; no picture was written.");
             if (series == 0) throw new UserError("nothing to plot: name the y columns with --columns.");
             // the y label from the columns drawn: "training loss" for loss columns, else their names
             var distinct = yNames.Distinct().ToList();
@@ -83,4 +90,6 @@ public static class PlotCommand
         }
         catch (System.Text.Json.JsonException) { throw new UserError($"{json} is not valid JSON; {how}."); }
     }
+
+    private static bool Drawable(double v, bool log) => double.IsFinite(v) && (!log || v > 0);
 }

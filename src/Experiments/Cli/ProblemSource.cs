@@ -14,7 +14,7 @@ namespace HeavyTail.Experiments.Cli;
 public sealed class ProblemSource
 {
     public readonly Option<string?> Problem = new("--problem") { Description = $"generated problem: {string.Join(", ", Problems.Names)}" };
-    public readonly Option<int> M = new("--m") { Description = "ht-random size m (c = 2^m − 1, n = m·2^m, d = (m+1)·2^m)", DefaultValueFactory = _ => 7 };
+    public readonly Option<int> M = new("--m") { Description = $"ht-random size m, {Problems.MinM}–{Problems.MaxM} (c = 2^m − 1, n = m·2^m, d = (m+1)·2^m)", DefaultValueFactory = _ => 7 };
     public readonly Option<int?> Samples = new("--samples") { Description = "sample count n (ht-cube, zipf)" };
     public readonly Option<int?> Classes = new("--classes") { Description = "class count c (ht-cube, zipf, one-hot)" };
     public readonly Option<int?> Dim = new("--dim") { Description = "input dimension d (zipf)" };
@@ -55,7 +55,9 @@ public sealed class ProblemSource
         Dictionary<string, object> settings;
         if (name != null)
         {
-            loaded = Problems.Create(GeneratorOptions(r, name));
+            var options = GeneratorOptions(r, name);
+            MemoryCheck.Check(options);
+            loaded = Problems.Create(options);
             settings = new Dictionary<string, object> { ["problem"] = loaded.Name };
             foreach (var kv in loaded.Info) settings[kv.Key] = kv.Value;
         }

@@ -30,7 +30,7 @@ public static class RecipeCommands
     public static IEnumerable<IRecipe> Everything => Cookbook.All.Concat(TorchCookbook.All);
 
     public static IRecipe Find(string name) => Everything.FirstOrDefault(r => r.Name == name)
-        ?? throw new UserError($"unknown recipe '{name}'; `heavytail list` shows them: {string.Join(", ", Everything.Select(r => r.Name))}.");
+        ?? throw new UserError($"unknown recipe '{name}'{Analytic.Spelling.DidYouMean(name, Everything.Select(r => r.Name))}; `heavytail list` shows them: {string.Join(", ", Everything.Select(r => r.Name))}.");
 
     private static Option<string> ScaleOption() => new("--scale") { Description = "small (minutes on 2 cores), paper (the paper's sizes) or tiny (a smoke test in seconds)", DefaultValueFactory = _ => "small" };
     private static Option<string> OutOption() => new("--out") { Description = "output folder", DefaultValueFactory = _ => "runs" };
@@ -40,7 +40,7 @@ public static class RecipeCommands
         "small" => Scale.Small,
         "paper" => Scale.Paper,
         "tiny" => Scale.Tiny,
-        _ => throw new UserError($"unknown --scale '{s}'; choose small, paper or tiny."),
+        _ => throw new UserError($"unknown --scale '{s}'{Analytic.Spelling.DidYouMean(s, ["small", "paper", "tiny"])}; choose small, paper or tiny."),
     };
 
     public static Command Run(CliContext ctx)
@@ -53,9 +53,19 @@ public static class RecipeCommands
         {
             var recipe = Find(r.GetValue(name)!);
             if (recipe is TorchRecipe tr && tr.Unavailable() is { } why) throw new UserError(why);
-            var outcome = Execute(ctx, recipe, r.GetValue(outDir)!, ParseScale(r.GetValue(scale)!));
+            var sc = ParseScale(r.GetValue(scale)!);
+            using var claim = ctx.Claim(r.GetValue(outDir)!, "run");
+            string root = claim.Path;
+            ctx.InterruptNote = $"the training runs that finished are kept in {Path.Combine(root, "_cache")}; rerun the same command to resume.";
+            var outcome = Execute(ctx, recipe, root, sc);
+            if (outcome.Error != null)
+            {
+                // one line, as every error: a missing or corrupt data set is the user's to fix (exit 2), any other failure exit 1
+                ctx.Err.WriteLine($"error: {recipe.Name}: {outcome.Error}");
+                return outcome.InputError ? HeavyTailCli.UserErrorExit : HeavyTailCli.InternalErrorExit;
+            }
             Summarize(ctx, [outcome]);
-            return outcome.Error == null ? 0 : 1;
+            return 0;
         });
         return cmd;
     }
@@ -69,7 +79,9 @@ public static class RecipeCommands
         cmd.SetAction(r =>
         {
             var sc = ParseScale(r.GetValue(scale)!);
-            string dir = r.GetValue(outDir)!;
+            using var claim = ctx.Claim(r.GetValue(outDir)!, "reproduce");
+            string dir = claim.Path;
+            ctx.InterruptNote = $"the recipes' training runs that finished are kept in {Path.Combine(dir, "_cache")}; rerun the same command to resume.";
             var sw = Stopwatch.StartNew();
             var outcomes = new List<RecipeOutcome>();
             var skipped = new List<string>();

@@ -38,6 +38,7 @@ public static class StatsCommand
         foreach (Option o in new Option[] { topK, eigenTolerance, traceSamples, density, densityRuns, lanczosSteps, densityWidth, blockSpectra, spectrumSeed }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            using var claim = r.GetValue(outDir) is string outPath ? ctx.Claim(outPath, "stats") : null;
             var p = src.Load(r, ProblemFiles.ColumnsOf(r.GetValue(w)));
             var data = p.Data;
             long parameters = (long)data.D * data.C;

@@ -24,6 +24,8 @@ public static class TrainCommand
         cmd.Options.Add(init); cmd.Options.Add(logEvery); cmd.Options.Add(outDir);
         cmd.SetAction(r =>
         {
+            using var claim = ctx.Claim(r.GetValue(outDir)!, "train");
+            string dir = claim.Path;
             string initValue = r.GetValue(init)!;
             var p = src.Load(r, initValue == "zeros" ? null : ProblemFiles.ColumnsOf(initValue));
             var settings = opt.Settings(r);
@@ -31,8 +33,6 @@ public static class TrainCommand
             if (every < 1) throw new UserError($"--log-every {every} must be at least 1.");
             var model = LinearModel.Create(p.Loss, p.Data, ctx.Compute);
             var w0 = ProblemFiles.LoadWeights(initValue == "zeros" ? null : initValue, p.Data.D, p.Data.C, p.Data.HasBias);
-            string dir = r.GetValue(outDir)!;
-            Directory.CreateDirectory(dir);
             var result = ProgressDisplay.Run(ctx, $"{settings.Name} η={settings.Lr:G4}", steps,
                 report => TrainingLoop.RunOne(new LinearModelStepper(model, settings.Create(model), p.Groups, w0), new TrainingSchedule(steps, every), null, report, ctx.Cancel));
             Trajectory.Write(Path.Combine(dir, "trajectory.csv"), result.Rows, p.Groups.K);

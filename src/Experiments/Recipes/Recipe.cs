@@ -26,8 +26,7 @@ public sealed class RecipeContext
     public RecipeContext(string root, string name, Scale scale, RunEnvironment env)
     {
         Root = root; Name = name; Scale = scale; Env = env ?? throw new ArgumentNullException(nameof(env));
-        OutDir = Path.Combine(root, name);
-        Directory.CreateDirectory(OutDir);
+        OutDir = OutputFolder.Prepare(Path.Combine(root, name));
         Cache = new RunCache(Path.Combine(root, "_cache"), env);
     }
 
@@ -152,6 +151,9 @@ public sealed record RecipeOutcome(string Name, string Description, string Readi
 
     /// <summary>What to see in each figure, by its path.</summary>
     public IReadOnlyDictionary<string, string> Captions { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The failure was the input's (a missing or corrupt data set: an IO or data-format error), not the computation's.</summary>
+    public bool InputError { get; init; }
 }
 
 /// <summary>Runs recipes into a folder: DIR/NAME/ with the figures, CSVs and run.json.</summary>
@@ -163,12 +165,19 @@ public static class RecipeRunner
         var rc = new RecipeContext(root, recipe.Name, scale, env);
         var sw = Stopwatch.StartNew();
         string? error = null;
+        bool inputError = false;
         try { recipe.Run(rc); }
         catch (OperationCanceledException) { throw; }
-        catch (Exception e) when (e is not UserError) { error = $"{e.GetType().Name}: {e.Message}"; }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            // a data set that is missing, truncated or corrupt: its loader's message names the file and the fix
+            error = e.Message.ReplaceLineEndings(" ").Trim();
+            inputError = true;
+        }
+        catch (Exception e) when (e is not UserError) { error = $"{e.GetType().Name}: {e.Message}".ReplaceLineEndings(" ").Trim(); }
         var outcome = new RecipeOutcome(recipe.Name, recipe.Description, rc.Reading, rc.Figures, rc.Checks, rc.SelectedLr, rc.Notes, sw.Elapsed.TotalSeconds, error)
         {
-            BestLr = rc.BestLr, Captions = rc.Captions,
+            BestLr = rc.BestLr, Captions = rc.Captions, InputError = inputError,
         };
         JsonOut.Write(Path.Combine(rc.OutDir, "run.json"), new Dictionary<string, object?>
         {

@@ -16,9 +16,9 @@ internal static class OneHotRuns
     public static (Problem Problem, LinearModel Model) Model(RecipeContext ctx, int c) { var p = Problems.OneHot(c, 1.0); return (p, LinearModel.Create(p.Loss, p.Data, ctx.Env.Compute)); }
 
     /// <summary>Per-class losses along a flow at the given times (dopri5, rtol 1e-10, atol 1e-12).</summary>
-    public static Solution Flow(ModelFlow flow, LinearModel m, double[] times) =>
+    public static Solution Flow(ModelFlow flow, LinearModel m, double[] times, CancellationToken cancel = default) =>
         Integrator.Solve(flow, ExplicitRungeKutta.DormandPrince54, 0, times[^1], flow.InitialState(new double[m.ParameterCount]), new SaveAt(times),
-            new PIController(1e-10, 1e-12, 1_000_000), (t, y) => m.PerClassLoss(flow.Weights(y)));
+            new PIController(1e-10, 1e-12, 1_000_000), (t, y) => m.PerClassLoss(flow.Weights(y)), cancel);
 
     /// <summary>Per-class losses of a discrete run at the given step indices (the training loop with a per-class loss observer).</summary>
     public static List<double[]> Discrete(RecipeContext ctx, Problem p, Optimizer opt, LinearModel m, int[] steps)
@@ -53,7 +53,7 @@ public sealed class FlowsRecipe : IRecipe
         // gradient flow vs GD (η = 1 and 0.1, t = η·step)
         double tg = ctx.Small ? 2000 : 20000;
         var times = OneHotRuns.LogTimes(0.01, tg, 80);
-        var gf = OneHotRuns.Flow(new GradientFlow(m), m, times);
+        var gf = OneHotRuns.Flow(new GradientFlow(m), m, times, ctx.Cancel);
         var f = new Figure($"Gradient flow, one-hot model (c = {c}, π_k ∝ 1/(k+1))", "time t", "per-class loss", logX: true, logY: true);
         foreach (int k in shown)
         {
@@ -87,7 +87,7 @@ public sealed class FlowsRecipe : IRecipe
         // sign flow vs sign descent (η = 0.01)
         double ts = 6;
         var stimes = Enumerable.Range(0, 61).Select(i => ts * i / 60).ToArray();
-        var sf = OneHotRuns.Flow(new SignFlow(m), m, stimes);
+        var sf = OneHotRuns.Flow(new SignFlow(m), m, stimes, ctx.Cancel);
         var fs = new Figure("Sign flow: every class at the same speed", "time t", "per-class loss", logY: true);
         var ssteps = Enumerable.Range(0, 13).Select(i => i * 50).ToArray();
         var sruns = OneHotRuns.Discrete(ctx, p, new SignDescent(0.01), m, ssteps);
@@ -112,7 +112,7 @@ public sealed class FlowsRecipe : IRecipe
         })
         {
             var tt = Enumerable.Range(0, 61).Select(i => tEnd * i / 60).ToArray();
-            var sol = OneHotRuns.Flow(flow, m, tt);
+            var sol = OneHotRuns.Flow(flow, m, tt, ctx.Cancel);
             var dsteps = Enumerable.Range(0, 13).Select(i => (int)Math.Round(i * tEnd / eta / 12)).ToArray();
             var druns = OneHotRuns.Discrete(ctx, p, opt, m, dsteps);
             var fig = new Figure(name == "adam" ? "Adam flow (a = b = 10) and Adam (η = 0.01, β1 = β2 = 0.9)" : "Normalized flow and normalized GD (η = 0.01)", "time t", "per-class loss", logY: true);
@@ -127,7 +127,7 @@ public sealed class FlowsRecipe : IRecipe
             double dev = 0;
             for (int i = 0; i < dsteps.Length; i++)
             {
-                var flowAt = Integrator.Solve(flow, ExplicitRungeKutta.DormandPrince54, 0, Math.Max(dsteps[i] * eta, 1e-9), flow.InitialState(new double[m.ParameterCount]), SaveAt.None, new PIController(1e-10, 1e-12));
+                var flowAt = Integrator.Solve(flow, ExplicitRungeKutta.DormandPrince54, 0, Math.Max(dsteps[i] * eta, 1e-9), flow.InitialState(new double[m.ParameterCount]), SaveAt.None, new PIController(1e-10, 1e-12), cancel: ctx.Cancel);
                 var lf = m.PerClassLoss(flow.Weights(flowAt.YFinal));
                 for (int k = 0; k < c; k++) dev = Math.Max(dev, Math.Abs(druns[i][k] - lf[k]));
             }
@@ -154,7 +154,7 @@ public sealed class RatesRecipe : IRecipe
         var pi = p.Data.ClassMass;
         double t1 = 1e7;
         var times = OneHotRuns.LogTimes(1e-2, t1, 120);
-        var gf = OneHotRuns.Flow(new GradientFlow(m), m, times);
+        var gf = OneHotRuns.Flow(new GradientFlow(m), m, times, ctx.Cancel);
         var f = new Figure("Gradient flow: per-class loss ~ C/(π_k t)", "time t", "per-class loss", logX: true, logY: true);
         var ts = gf.Ts.Skip(1).ToArray();
         var fits = new List<double[]>();
@@ -184,7 +184,7 @@ public sealed class RatesRecipe : IRecipe
         }).ToArray();
         var tGf = Crossing(k => gf.Values.Select(v => v[k]).ToArray(), gf.Ts.ToArray());
         var stimes = Enumerable.Range(0, 401).Select(i => 5.0 * i / 400).ToArray();
-        var sf = OneHotRuns.Flow(new SignFlow(m), m, stimes);
+        var sf = OneHotRuns.Flow(new SignFlow(m), m, stimes, ctx.Cancel);
         var tSf = Crossing(k => sf.Values.Select(v => v[k]).ToArray(), stimes);
         var slopeGf = RateCheck.FrequencyDependence(pi, tGf, -1);
         var slopeSf = RateCheck.FrequencyDependence(pi, tSf, 0);

@@ -32,6 +32,7 @@ public static class Csv
     /// <summary>Reads a numeric CSV with a header line: (header, rows).</summary>
     public static (string[] Header, List<double[]> Rows) Read(string path)
     {
+        if (Directory.Exists(path)) throw new InvalidDataException($"{path} is a folder, not a CSV file; name the file inside it.");
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found.", path);
         var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
         if (lines.Length == 0) throw new InvalidDataException($"{path}: empty CSV file.");

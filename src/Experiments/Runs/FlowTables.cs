@@ -23,12 +23,12 @@ public static class FlowTables
         "normalized" => new NormalizedFlow(model),
         "heavy-ball" => new HeavyBallFlow(model, friction),
         "adam" => new AdamFlow(model, a, b, eps),
-        _ => throw new UserError($"unknown flow '{name}'; choose one of: {string.Join(", ", FlowNames)}."),
+        _ => throw new UserError($"unknown flow '{name}'{Analytic.Spelling.DidYouMean(name, FlowNames)}; choose one of: {string.Join(", ", FlowNames)}."),
     };
 
     /// <summary>Solves and tabulates: t, loss, class_k_loss (one-hot) or group_g_loss, then theory_… columns where a closed form exists.</summary>
     public static FlowTable Solve(Problem p, LinearModel model, ModelFlow flow, ExplicitRungeKutta solver, IStepSizeController controller,
-        double t1, SaveAt save, double[] w0)
+        double t1, SaveAt save, double[] w0, CancellationToken cancel = default)
     {
         bool oneHot = p.Name == "one-hot";
         bool theory = oneHot && w0.All(v => v == 0) && flow is GradientFlow or SignFlow { Delta: 0 };
@@ -63,7 +63,7 @@ public static class FlowTables
             row.Add(rate);
             row.Add(flow.PredictedDissipation(g));
             return row.ToArray();
-        });
+        }, cancel);
         return new FlowTable(header.ToArray(), sol.Values.ToList(), sol, sw.Elapsed.TotalSeconds);
     }
 }

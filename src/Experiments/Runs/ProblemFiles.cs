@@ -17,8 +17,17 @@ public static class ProblemFiles
         if (labels.Length == 0) throw new UserError($"{yPath}: no samples.");
         int minLabel = labels.Min();
         if (minLabel < 0) throw new UserError($"{yPath}: label {minLabel} is negative; labels must be 0..c−1.");
-        int c = classesHint ?? labels.Max() + 1;
-        if (labels.Max() >= c) throw new UserError($"{yPath}: label {labels.Max()} is outside 0..{c - 1} (c = {c} from W's column count).");
+        // c: W's column count when a W is given, else the largest label + 1, bounded by n (a label past n leaves classes
+        // without samples: almost surely a corrupt or mis-encoded y)
+        long maxLabel = labels.Max();
+        if (classesHint is int cw)
+        {
+            if (maxLabel >= cw) throw new UserError($"{yPath}: label {maxLabel} is outside 0..{cw - 1} (c = {cw} from W's column count).");
+        }
+        else if (maxLabel + 1 > n)
+            throw new UserError($"{yPath}: label {maxLabel} implies c = {maxLabel + 1} classes for n = {n} samples; labels must be 0..c−1 with c ≤ n (relabel the classes 0, 1, 2, …).");
+        int c = classesHint ?? (int)(maxLabel + 1);
+        MemoryCheck.Check($"{xPath} with {yPath}", n, d, c);
         for (int i = 0; i < x.Length; i++)
             if (!double.IsFinite(x[i])) throw new UserError($"{xPath}: X[{i / d}, {i % d}] = {x[i]} is not finite; remove NaN/Inf rows.");
         double[]? targets = null;
@@ -26,7 +35,7 @@ public static class ProblemFiles
         {
             "ce" or "cross-entropy" => LossKind.CrossEntropy,
             "squared" => LossKind.Squared,
-            _ => throw new UserError($"unknown --loss '{loss}'; choose ce or squared."),
+            _ => throw new UserError($"unknown --loss '{loss}'{Analytic.Spelling.DidYouMean(loss, ["ce", "squared"])}; choose ce or squared."),
         };
         if (targetsPath != null)
         {

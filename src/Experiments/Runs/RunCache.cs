@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json;
 using HeavyTail.Analytic.IO;
 using HeavyTail.Ode.Optimizers;
@@ -9,7 +10,7 @@ namespace HeavyTail.Experiments.Runs;
 /// <summary>
 /// Training runs stored on disk by the hash of their settings: DIR/KEY.csv (trajectory) and DIR/KEY.json (status),
 /// each written atomically, the JSON last, so a run counts as done only when both are complete. A rerun with the same
-/// settings reads the result instead of training; a corrupt entry is trained again. Observer tables (see
+/// settings reads the result instead of training; an invalid entry (see <see cref="Load"/>) is noted and trained again. Observer tables (see
 /// <see cref="RunSpec.Observe"/>) are stored as DIR/KEY.NAME.csv before the JSON.
 /// </summary>
 public sealed class RunCache(string directory, RunEnvironment env)
@@ -22,52 +23,139 @@ public sealed class RunCache(string directory, RunEnvironment env)
 
     public bool TryLoad(IRunSpec spec, out RunRecord record)
     {
-        record = null!;
+        record = Load(spec, out _)!;
+        return record != null;
+    }
+
+    /// <summary>
+    /// The stored run, or null: absent (<paramref name="invalid"/> null) or invalid (<paramref name="invalid"/> says why).
+    /// An entry is valid when its JSON is an object of the expected types, for this spec (canonical text, steps), its
+    /// checksums match the CSVs and its own fields (so an edited loss or a flipped status is caught), its trajectory runs
+    /// from step 0 upwards, a finished run reaches the step budget with finite losses only, and final_loss is the CSV's
+    /// last loss. Reading an entry never throws (short of cancellation).
+    /// </summary>
+    public RunRecord? Load(IRunSpec spec, out string? invalid)
+    {
+        invalid = null;
         string key = spec.Key(), json = Path.Combine(Directory, key + ".json"), csv = Path.Combine(Directory, key + ".csv");
-        if (!File.Exists(json) || !File.Exists(csv)) return false;
-        try
+        foreach (var path in new[] { json, csv })
+            if (System.IO.Directory.Exists(path)) { invalid = $"{Path.GetFileName(path)} is a folder"; return null; }
+        if (!File.Exists(json) || !File.Exists(csv)) return null;
+        try { return Validate(spec, key, json, csv, out invalid); }
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(json));
-            if (doc.RootElement.GetProperty("canonical").GetString() != spec.Canonical()) return false;
-            bool diverged = doc.RootElement.GetProperty("status").GetString() == "diverged";
-            double wall = doc.RootElement.GetProperty("wall_seconds").GetDouble();
-            var (header, rows) = Csv.Read(csv);
-            if (header.Length < 3 || header[0] != "step" || header[1] != "loss") return false;
-            var list = rows.Select(r => new TrainingRow((int)r[0], r[1], r[2..])).ToList();
-            // a complete trajectory starts at step 0 and ends at the step budget (or where the run diverged)
-            if (list.Count == 0 || list[0].Step != 0 || (!diverged && list[^1].Step != spec.Steps)) return false;
-            var tables = new Dictionary<string, (string[], IReadOnlyList<double[]>)>();
-            if (spec is RunSpec { Observe: { } name })
-            {
-                string table = TablePath(key, name);
-                if (!File.Exists(table)) return false;
-                var (th, tr) = Csv.Read(table);
-                if (tr.Count == 0 || tr[0][0] != 0) return false;
-                tables[name] = (th, tr);
-            }
-            record = new RunRecord(spec, list, diverged, wall) { Tables = tables };
-            return true;
-        }
-        catch (Exception e) when (e is JsonException or InvalidDataException or KeyNotFoundException or FormatException or IOException)
-        {
-            return false;
+            invalid = UserError.OneLine(e);
+            return null;
         }
     }
 
+    private RunRecord? Validate(IRunSpec spec, string key, string json, string csv, out string? invalid)
+    {
+        RunRecord? Bad(string why, out string? inv) { inv = why; return null; }
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) return Bad($"the JSON is {root.ValueKind}, not an object", out invalid);
+        string? Text(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        double? Number(string name, bool nullable)
+        {
+            if (!root.TryGetProperty(name, out var v)) return null;
+            if (v.ValueKind == JsonValueKind.Number) return v.GetDouble();
+            return nullable && v.ValueKind == JsonValueKind.Null ? double.NaN : null;
+        }
+        if (Text("canonical") is not { } canonical) return Bad("canonical is missing or not a string", out invalid);
+        if (canonical != spec.Canonical()) return Bad("its settings are another run's", out invalid);
+        if (Text("status") is not ("finished" or "diverged")) return Bad("status is not \"finished\" or \"diverged\"", out invalid);
+        bool diverged = Text("status") == "diverged";
+        if (Number("wall_seconds", false) is not { } wall || !(wall >= 0) || !double.IsFinite(wall)) return Bad("wall_seconds is not a non-negative number", out invalid);
+        if (Number("final_loss", true) is not { } finalLoss) return Bad("final_loss is not a number or null", out invalid);
+        if (Number("steps", false) is not { } steps || steps != spec.Steps) return Bad($"steps is not {spec.Steps}", out invalid);
+        if (Text("csv_sha256") is not { } csvHash || Sha256(File.ReadAllBytes(csv)) != csvHash) return Bad($"{key}.csv does not match its checksum", out invalid);
+        var tableHashes = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        if (root.TryGetProperty("tables_sha256", out var th))
+        {
+            if (th.ValueKind != JsonValueKind.Object) return Bad("tables_sha256 is not an object", out invalid);
+            foreach (var p in th.EnumerateObject())
+            {
+                if (p.Value.ValueKind != JsonValueKind.String) return Bad($"tables_sha256.{p.Name} is not a string", out invalid);
+                tableHashes[p.Name] = p.Value.GetString()!;
+            }
+        }
+        if (Text("entry_sha256") != EntryHash(canonical, diverged, csvHash, tableHashes)) return Bad("its fields do not match their checksum (edited?)", out invalid);
+
+        var (header, rows) = Csv.Read(csv);
+        if (header.Length < 3 || header[0] != "step" || header[1] != "loss") return Bad("the CSV's columns are not step, loss, group losses", out invalid);
+        var list = new List<TrainingRow>(rows.Count);
+        foreach (var r in rows)
+        {
+            if (!(r[0] >= 0) || r[0] > int.MaxValue || r[0] != Math.Floor(r[0])) return Bad($"step {r[0]} is not a step number", out invalid);
+            if (list.Count > 0 && r[0] <= list[^1].Step) return Bad("its steps do not increase", out invalid);
+            if (!diverged && r.Skip(1).Any(v => !double.IsFinite(v))) return Bad($"a finished run has a non-finite loss at step {r[0]}", out invalid);
+            list.Add(new TrainingRow((int)r[0], r[1], r[2..]));
+        }
+        // a complete trajectory starts at step 0 and ends at the step budget (or where the run diverged, not past it)
+        if (list.Count == 0 || list[0].Step != 0) return Bad("its trajectory does not start at step 0", out invalid);
+        if (!diverged && list[^1].Step != spec.Steps) return Bad($"a finished run ends at step {list[^1].Step}, not {spec.Steps}", out invalid);
+        if (diverged && list[^1].Step > spec.Steps) return Bad($"it ends at step {list[^1].Step}, past the budget {spec.Steps}", out invalid);
+        if (!SameNumber(finalLoss, list[^1].Loss)) return Bad($"final_loss {finalLoss} is not the CSV's last loss {list[^1].Loss}", out invalid);
+
+        var tables = new Dictionary<string, (string[], IReadOnlyList<double[]>)>();
+        if (spec is RunSpec { Observe: { } name })
+        {
+            string table = TablePath(key, name);
+            if (!File.Exists(table)) return Bad($"its {name} table is missing", out invalid);
+            if (!tableHashes.TryGetValue(name, out var hash) || Sha256(File.ReadAllBytes(table)) != hash) return Bad($"its {name} table does not match its checksum", out invalid);
+            var (tableHeader, tableRows) = Csv.Read(table);
+            if (tableRows.Count == 0 || tableRows[0][0] != 0) return Bad($"its {name} table does not start at step 0", out invalid);
+            tables[name] = (tableHeader, tableRows);
+        }
+        invalid = null;
+        return new RunRecord(spec, list, diverged, wall) { Tables = tables };
+    }
+
+    /// <summary>Equal doubles, NaN equal to NaN (JSON null reads as NaN; ±∞ are written as null too).</summary>
+    private static bool SameNumber(double a, double b) => a == b || (!double.IsFinite(a) && !double.IsFinite(b) && double.IsNaN(a));
+
+    private static string Sha256(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
+
+    /// <summary>The checksum of an entry's own fields: canonical text, status and the CSVs' checksums.</summary>
+    private static string EntryHash(string canonical, bool diverged, string csvHash, IEnumerable<KeyValuePair<string, string>> tables) =>
+        Sha256(System.Text.Encoding.UTF8.GetBytes(string.Join("\n",
+            new[] { canonical, diverged ? "diverged" : "finished", csvHash }.Concat(tables.Select(t => $"{t.Key}={t.Value}")))));
+
     public void Store(RunRecord r)
     {
-        System.IO.Directory.CreateDirectory(Directory);
         string key = r.Spec.Key();
+        string csv = Path.Combine(Directory, key + ".csv"), json = Path.Combine(Directory, key + ".json");
+        var tablePaths = r.Tables.Keys.Select(name => TablePath(key, name));
+        foreach (var path in tablePaths.Append(csv).Append(json))
+            if (System.IO.Directory.Exists(path)) throw new UserError($"the run cache's entry {path} is a folder; remove it and rerun.");
+        try { System.IO.Directory.CreateDirectory(Directory); }
+        catch (IOException e) { throw new UserError($"cannot create the run cache {Directory} ({UserError.OneLine(e)}); is a file in the way?"); }
         int groups = r.Rows[0].GroupLosses.Length;
-        Trajectory.Write(Path.Combine(Directory, key + ".csv"), r.Rows, groups);
+        Trajectory.Write(csv, r.Rows, groups);
+        var tableHashes = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, (header, rows)) in r.Tables)
+        {
             Csv.Write(TablePath(key, name), header, rows.Select(row => (IReadOnlyList<double>)row));
-        JsonOut.Write(Path.Combine(Directory, key + ".json"), new Dictionary<string, object?>
+            tableHashes[name] = Sha256(File.ReadAllBytes(TablePath(key, name)));
+        }
+        string csvHash = Sha256(File.ReadAllBytes(csv));
+        JsonOut.Write(json, new Dictionary<string, object?>
         {
             ["canonical"] = r.Spec.Canonical(), ["status"] = r.Diverged ? "diverged" : "finished",
             ["final_loss"] = r.FinalLoss, ["initial_loss"] = r.InitialLoss, ["wall_seconds"] = r.WallSeconds,
             ["optimizer"] = r.Spec.Optimizer.Name, ["lr"] = r.Spec.Optimizer.Lr, ["steps"] = r.Spec.Steps,
+            ["csv_sha256"] = csvHash, ["tables_sha256"] = tableHashes.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
+            ["entry_sha256"] = EntryHash(r.Spec.Canonical(), r.Diverged, csvHash, tableHashes),
         });
+    }
+
+    /// <summary>The stored run, or null; an invalid entry is noted in the log (one line) and counts as absent.</summary>
+    private RunRecord? LoadNoting(IRunSpec spec)
+    {
+        var rec = Load(spec, out var invalid);
+        if (invalid != null) Environment.Log($"note: cache entry {Path.Combine(Directory, spec.Key())} is invalid ({invalid}); training it again.");
+        return rec;
     }
 
     /// <summary>A spec is trained in this cache's environment only when it asks for that environment's precision (else its key would lie).</summary>
@@ -86,10 +174,10 @@ public sealed class RunCache(string directory, RunEnvironment env)
     public void EnsureAll(IReadOnlyList<RunSpec> specs)
     {
         foreach (var s in specs) CheckPrecision(s);
-        var missing = specs.Where(s => !TryLoad(s, out _)).ToList();
+        var missing = specs.Where(s => LoadNoting(s) == null).ToList();
         foreach (var group in missing.GroupBy(s => (s.Problem, s.Steps, s.LogEvery, s.Observe, Batchable: s.Observe == null && !s.Optimizer.Descriptor.PerClassPasses)))
         {
-            if (!group.Key.Batchable || group.Count() == 1) { foreach (var s in group) GetOrRun(s); continue; }
+            if (!group.Key.Batchable || group.Count() == 1) { foreach (var s in group) Train(s); continue; }
             var (problem, model) = Environment.Problems.Get(group.Key.Problem);
             // a run in a batch holds W, G (wide and its own copies) and its logits: 8·(4·d·c + n·c) bytes; batches stay under 4 GB
             long perRun = 8L * (4L * model.D * model.C + (long)model.N * model.C);
@@ -109,7 +197,7 @@ public sealed class RunCache(string directory, RunEnvironment env)
     /// <summary>The cached run, or one trained now by <paramref name="train"/> (and stored).</summary>
     public RunRecord GetOrRun(IRunSpec spec, Func<RunRecord> train)
     {
-        if (TryLoad(spec, out var hit)) return hit;
+        if (LoadNoting(spec) is { } hit) return hit;
         var rec = train();
         Store(rec);
         Trained++;
@@ -120,7 +208,11 @@ public sealed class RunCache(string directory, RunEnvironment env)
     public RunRecord GetOrRun(RunSpec spec)
     {
         CheckPrecision(spec);
-        if (TryLoad(spec, out var hit)) return hit;
+        return LoadNoting(spec) ?? Train(spec);
+    }
+
+    private RunRecord Train(RunSpec spec)
+    {
         var (problem, model) = Environment.Problems.Get(spec.Problem);
         var observer = spec.Observe is { } name ? RunObservers.Create(name, model, 1) : null;
         var result = RunTraining.Train(Environment, problem, model, [spec.Optimizer], new TrainingSchedule(spec.Steps, spec.LogEvery),

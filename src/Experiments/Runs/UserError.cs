@@ -9,7 +9,6 @@ public sealed class UserError(string message) : Exception(message)
         string m = e is ArgumentException ae && ae.ParamName != null
             ? ae.Message.Replace($" (Parameter '{ae.ParamName}')", "")
             : e.Message;
-        if (e is OperationCanceledException) m = "interrupted; finished results were kept, rerun the same command to resume.";
         return m.ReplaceLineEndings(" ").Trim();
     }
 }

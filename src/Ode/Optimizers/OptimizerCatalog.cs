@@ -94,7 +94,7 @@ public static class OptimizerCatalog
     public static OptimizerDescriptor? Find(string name) => All.FirstOrDefault(d => d.Name == name);
 
     public static OptimizerDescriptor Get(string name) =>
-        Find(name) ?? throw new ArgumentException($"unknown optimizer '{name}'; choose one of: {string.Join(", ", Names)}.");
+        Find(name) ?? throw new ArgumentException($"unknown optimizer '{name}'{Analytic.Spelling.DidYouMean(name, Names)}; choose one of: {string.Join(", ", Names)}.");
 
     /// <summary>The optimizer whose limit is the named flow (for colouring a flow like its optimizer).</summary>
     public static OptimizerDescriptor? ByFlow(string flow) => All.FirstOrDefault(d => d.Limit?.Flow == flow);

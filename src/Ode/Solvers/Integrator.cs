@@ -11,8 +11,9 @@ public static class Integrator
     /// <param name="observe">
     /// Maps (t, y) at each saved time to what is stored (default: a copy of y). The array passed is reused: copy what you keep.
     /// </param>
+    /// <param name="cancel">Checked before every step: a cancelled solve throws <see cref="OperationCanceledException"/>.</param>
     public static Solution Solve(IVectorField field, ExplicitRungeKutta solver, double t0, double t1, double[] y0,
-        SaveAt saveAt, IStepSizeController controller, Func<double, double[], double[]>? observe = null)
+        SaveAt saveAt, IStepSizeController controller, Func<double, double[], double[]>? observe = null, CancellationToken cancel = default)
     {
         CheckArguments(field, solver, t0, t1, y0, saveAt, controller);
         var state = solver.Init(field, t0, y0);
@@ -23,6 +24,7 @@ public static class Integrator
         var control = controller.Start(new StepSizeStart(field, solver, t0, t1, state.Y, state.K[0]), ref state.FunctionEvaluations);
         while (t < t1)
         {
+            cancel.ThrowIfCancellationRequested();
             if (accepted + rejected >= controller.MaxSteps) return Finish(SolveResult.MaxStepsReached);
             var (h, last) = control.Propose(t, t1);
             if (!(h > Math.Abs(t) * MinRelativeStep) || !(h > 0)) return Finish(SolveResult.StepSizeTooSmall);

@@ -40,5 +40,5 @@ public static class Tableaus
     public static readonly IReadOnlyList<ButcherTableau> All = [Euler, Heun, Rk4, BogackiShampine32, DormandPrince54];
 
     public static ButcherTableau ByName(string name) =>
-        All.FirstOrDefault(t => t.Name == name) ?? throw new ArgumentException($"unknown solver '{name}'; choose one of: {string.Join(", ", All.Select(t => t.Name))}.");
+        All.FirstOrDefault(t => t.Name == name) ?? throw new ArgumentException($"unknown solver '{name}'{Analytic.Spelling.DidYouMean(name, All.Select(t => t.Name))}; choose one of: {string.Join(", ", All.Select(t => t.Name))}.");
 }

@@ -44,6 +44,42 @@ public class TorchRecipeTests
         try { return body(); } finally { Environment.SetEnvironmentVariable(name, old); }
     }
 
+    /// <summary>Fault class 7: a corrupt or empty data set fails `run` with one line naming the file and the fix, exit 2.</summary>
+    [Theory]
+    [InlineData("truncated-idx3-ubyte.gz", "labels-idx1-ubyte.gz")]
+    [InlineData("notgzip-idx1-ubyte.gz", "labels-idx1-ubyte.gz")]
+    [InlineData("badmagic-idx1-ubyte", "labels-idx1-ubyte.gz")]
+    [InlineData("images-idx3-ubyte.gz", "truncated-idx3-ubyte.gz")]
+    [InlineData("images-idx3-ubyte.gz", null)]
+    [InlineData("empty", "labels-idx1-ubyte.gz")]
+    public void A_corrupt_fashion_mnist_fails_in_one_line(string images, string? labels)
+    {
+        string data = CliHarness.TempDir(), outDir = CliHarness.TempDir();
+        string target = Path.Combine(data, "train-images-idx3-ubyte.gz");
+        if (images == "empty") File.WriteAllBytes(target, []); else File.Copy(Fixture("idx", images), target);
+        if (labels != null) File.Copy(Fixture("idx", labels), Path.Combine(data, "train-labels-idx1-ubyte.gz"));
+        var (code, output, err) = WithEnv("HEAVYTAIL_FASHION_MNIST", data, () => CliHarness.Run("run", "barcode-cnn", "--scale", "tiny", "--out", outDir, "--quiet"));
+        Assert.True(code == 2, err);
+        string line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: barcode-cnn: ", line);
+        Assert.DoesNotContain("│", output + err);
+    }
+
+    [Theory]
+    [InlineData("empty folder")] [InlineData("malformed")] [InlineData("empty file")] [InlineData("one token")]
+    public void A_corrupt_or_empty_brown_corpus_fails_in_one_line(string kind)
+    {
+        string corpus = CliHarness.TempDir(), outDir = CliHarness.TempDir();
+        if (kind == "malformed") File.Copy(Fixture("brown-malformed", "ca01"), Path.Combine(corpus, "ca01"));
+        if (kind == "empty file") File.WriteAllText(Path.Combine(corpus, "ca01"), "");
+        if (kind == "one token") File.WriteAllText(Path.Combine(corpus, "ca01"), "the/at\n");
+        var (code, output, err) = WithEnv("HEAVYTAIL_BROWN", corpus, () => CliHarness.Run("run", "brown-transformer", "--scale", "tiny", "--out", outDir, "--quiet"));
+        Assert.True(code == 2, err);
+        string line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: brown-transformer: ", line);
+        Assert.DoesNotContain("│", output + err);
+    }
+
     [Fact]
     public void Barcode_cnn_runs_on_the_idx_fixture()
     {

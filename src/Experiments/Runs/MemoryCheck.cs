@@ -1,0 +1,74 @@
+using HeavyTail.Analytic.Data;
+
+namespace HeavyTail.Experiments.Runs;
+
+/// <summary>
+/// Problem sizes checked before anything is allocated: the memory a problem and its model need against what this machine
+/// has free, and every array against .NET's per-array limit. A refusal is one line (what was asked, needed, available).
+/// </summary>
+public static class MemoryCheck
+{
+    /// <summary>
+    /// Bytes a linear-model run on n×d inputs with c classes holds, all float64: X (n·d), the logits/residuals and their
+    /// per-row copy (2·n·c), W, ∇L and two optimizer states (4·d·c), labels, weights and per-sample losses (3·n).
+    /// </summary>
+    public static double ProblemBytes(long n, long d, long c) => 8.0 * ((double)n * d + 2.0 * n * c + 4.0 * d * c + 3.0 * n);
+
+    /// <summary>Free memory: /proc/meminfo's MemAvailable where there is one, capped by the runtime's limit (a container's) less what the heap holds.</summary>
+    public static double AvailableBytes()
+    {
+        double runtime = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes - (double)GC.GetTotalMemory(false);
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/meminfo"))
+                if (line.StartsWith("MemAvailable:", StringComparison.Ordinal)
+                    && long.TryParse(line["MemAvailable:".Length..].Trim().Split(' ')[0], out long kb))
+                    return Math.Min(runtime, kb * 1024.0);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return runtime;
+    }
+
+    public static string Format(double bytes) =>
+        bytes >= 1 << 30 ? $"{bytes / (1 << 30):F1} GiB" : bytes >= 1 << 20 ? $"{bytes / (1 << 20):F1} MiB" : $"{bytes / 1024:F0} KiB";
+
+    /// <summary>Refuses (one <see cref="UserError"/> line) a problem of n samples, d features and c classes that cannot be held.</summary>
+    public static void Check(string what, long n, long d, long c)
+    {
+        double need = ProblemBytes(n, d, c), free = AvailableBytes();
+        if (need > free)
+            throw new UserError($"{what} (n = {n}, d = {d}, c = {c}) needs about {Format(need)} of memory but {Format(free)} is available; choose smaller sizes.");
+        foreach (var (name, count) in new[] { ("n·d (X)", n * d), ("n·c (logits)", n * c), ("d·c (W)", d * c) })
+            if (count > Array.MaxLength)
+                throw new UserError($"{what} (n = {n}, d = {d}, c = {c}) has {name} = {count} values, more than one array holds ({Array.MaxLength}); choose smaller sizes.");
+    }
+
+    /// <summary>(n, d, c) of a generated problem, from its options alone (the generators' own formulas; see <see cref="Problems"/>).</summary>
+    public static (long N, long D, long C)? Sizes(ProblemOptions o)
+    {
+        switch (o.Name)
+        {
+            case "ht-random":
+                if (o.M < Problems.MinM || o.M > Problems.MaxM) return null; // the generator's own range message
+                return ((long)o.M << o.M, (long)(o.M + 1) << o.M, (1L << o.M) - 1);
+            case "ht-cube": return (o.Samples ?? 5000, 50, o.Classes ?? 64);
+            case "ht-identity":
+                if (o.K is < 0 or > 4) return null;
+                long cI = Enumerable.Range(0, o.K + 1).Sum(j => (long)Math.Pow(10, j));
+                return ((o.K + 1) * (long)Math.Pow(10, o.K), cI, cI);
+            case "zipf": return (o.Samples ?? 2000, o.Dimension ?? 32, o.Classes ?? 100);
+            case "one-hot": return (o.Classes ?? 50, o.Classes ?? 50, o.Classes ?? 50);
+            default: return null;
+        }
+    }
+
+    /// <summary>Checks a generated problem's options before it is generated: positive sizes, c ≤ n where samples are drawn per class, memory.</summary>
+    public static void Check(ProblemOptions o)
+    {
+        if (Sizes(o) is not var (n, d, c)) return;
+        if (n < 1 || d < 1 || c < 1) return; // the generator says which one is not positive
+        if (o.Name is "ht-cube" or "zipf" && c > n)
+            throw new UserError($"--classes {c} is more than --samples {n}: {o.Name} would leave classes without samples; use at most n classes.");
+        Check($"{o.Name}", n, d, c);
+    }
+}

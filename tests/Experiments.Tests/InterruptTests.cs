@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using HeavyTail.Experiments.Cli;
+
+namespace HeavyTail.Experiments.Tests;
+
+/// <summary>Fault class 4: Ctrl-C (the command's token) stops every long command within about a second, exit 130, with a truthful last line.</summary>
+public class InterruptTests
+{
+    /// <summary>Long commands (minutes uninterrupted), the --out they take, and whether they keep finished runs to resume from.</summary>
+    public static TheoryData<string[], bool> LongCommands() => new()
+    {
+        { ["flow", "--problem", "ht-random", "--m", "6", "--flow", "gradient", "--t-end", "1e6", "--rtol", "1e-13", "--atol", "1e-15", "--max-steps", "100000000"], false },
+        { ["flow", "--problem", "one-hot", "--classes", "300", "--flow", "adam", "--t-end", "1e9", "--fixed-steps", "100000000"], false },
+        { ["train", "--problem", "ht-random", "--m", "6", "--optimizer", "adam", "--lr", "1e-3", "--steps", "100000000"], false },
+        { ["compare", "--problem", "ht-random", "--m", "5", "--optimizer", "gd", "--lr", "0.1", "--steps", "100000000"], false },
+        { ["grid", "--problem", "ht-random", "--m", "6", "--optimizer", "adam", "--steps", "100000000", "--lrs", "0.1"], true },
+        { ["run", "flows", "--scale", "paper"], true },
+    };
+
+    [Theory]
+    [MemberData(nameof(LongCommands))]
+    public void A_long_command_stops_soon_after_the_interrupt_and_says_what_was_kept(string[] command, bool resumable)
+    {
+        foreach (int afterMs in new[] { 0, 700 })
+        {
+            string dir = CliHarness.TempDir();
+            using var cts = new CancellationTokenSource();
+            if (afterMs == 0) cts.Cancel(); else cts.CancelAfter(afterMs);
+            var sw = Stopwatch.StartNew();
+            var r = CliHarness.Run(cts.Token, [.. command, "--out", dir, "--quiet"]);
+            double late = sw.Elapsed.TotalSeconds - afterMs / 1000.0;
+            Assert.True(r.Code == HeavyTailCli.InterruptedExit, $"{string.Join(' ', command)} after {afterMs} ms: exit {r.Code}; {r.Err}");
+            // about a second on an idle machine; the bound leaves room for a loaded 2-core test runner
+            Assert.True(late < 5, $"{command[0]} stopped {late:F1} s after the interrupt");
+            string line = Assert.Single(r.Err.Trim().Split('\n'));
+            Assert.StartsWith("interrupted: ", line);
+            if (resumable) Assert.Contains("rerun the same command to resume", line);
+            else
+            {
+                Assert.Contains("nothing was kept", line);
+                Assert.DoesNotContain(Directory.GetFiles(dir, "*", SearchOption.AllDirectories), f => !Path.GetFileName(f).StartsWith('.'));
+            }
+        }
+    }
+
+    [Fact]
+    public void An_interrupted_grid_resumes_to_the_uninterrupted_answer()
+    {
+        string dir = CliHarness.TempDir(), whole = CliHarness.TempDir();
+        string[] args = ["grid", "--problem", "ht-random", "--m", "3", "--optimizer", "gd", "--steps", "30", "--quiet"];
+        using (var cts = new CancellationTokenSource())
+        {
+            cts.Cancel();
+            Assert.Equal(130, CliHarness.Run(cts.Token, [.. args, "--out", dir]).Code);
+        }
+        Assert.Equal(0, CliHarness.Run([.. args, "--out", dir]).Code);
+        Assert.Equal(0, CliHarness.Run([.. args, "--out", whole]).Code);
+        Assert.Equal(File.ReadAllText(Path.Combine(whole, "best.json")), File.ReadAllText(Path.Combine(dir, "best.json")));
+    }
+}
