@@ -7,22 +7,6 @@ namespace HeavyTail.Analytic.Tests;
 /// <summary>The compute context: an explicit value, opened by name from a catalog, disposed with its provider.</summary>
 public class ComputeContextTests
 {
-    private sealed class CountingProvider : ILinearAlgebraProvider
-    {
-        private readonly ManagedLinearAlgebraProvider _inner = new(1);
-        public int Disposed;
-        public string Name => "counting";
-        public int Threads => 1;
-        public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc) =>
-            _inner.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) =>
-            _inner.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        public void LogSoftmaxRows(double[] z, int rows, int cols, double[] output) => _inner.LogSoftmaxRows(z, rows, cols, output);
-        public double SoftmaxCrossEntropyGradient(double[] z, int rows, int cols, int[] labels, double[] weights, double[]? perSampleLoss) =>
-            _inner.SoftmaxCrossEntropyGradient(z, rows, cols, labels, weights, perSampleLoss);
-        public void Dispose() => Disposed++;
-    }
-
     [Fact]
     public void Catalog_opens_by_name_and_refuses_unknown_names_with_the_choices()
     {
@@ -44,7 +28,7 @@ public class ComputeContextTests
     [Fact]
     public void Context_disposes_the_provider_it_owns_and_only_that()
     {
-        var p = new CountingProvider();
+        var p = new SlowedProvider("counting", 1);
         using (new ComputeContext(p, ownsProvider: false)) { }
         Assert.Equal(0, p.Disposed);
         using (new ComputeContext(p)) { }
@@ -88,34 +72,14 @@ public class ComputeContextTests
 /// <summary>`--backend auto` by measurement: the faster backend wins (by a margin over the managed reference), the loser is disposed, the verdict is cached.</summary>
 public class BackendProbeTests
 {
-    /// <summary>The managed provider under another name, doing each GEMM <paramref name="repeats"/> times (a slower backend).</summary>
-    private sealed class Slowed(string name, int repeats) : ILinearAlgebraProvider
-    {
-        private readonly ManagedLinearAlgebraProvider _inner = new(1);
-        public int Gemms, Disposed;
-        public string Name => name;
-        public int Threads => 1;
-        public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc)
-        {
-            Interlocked.Increment(ref Gemms);
-            for (int r = 0; r < repeats; r++) _inner.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        }
-        public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) =>
-            _inner.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        public void LogSoftmaxRows(double[] z, int rows, int cols, double[] output) => _inner.LogSoftmaxRows(z, rows, cols, output);
-        public double SoftmaxCrossEntropyGradient(double[] z, int rows, int cols, int[] labels, double[] weights, double[]? perSampleLoss) =>
-            _inner.SoftmaxCrossEntropyGradient(z, rows, cols, labels, weights, perSampleLoss);
-        public void Dispose() => Disposed++;
-    }
-
-    private static LinearAlgebraBackend Backend(Slowed p) => new(p.Name, "test", _ => p, "");
+    private static LinearAlgebraBackend Backend(SlowedProvider p) => new(p.Name, "test", _ => p, "");
 
     [Fact]
     public void The_faster_backend_is_chosen_the_other_disposed_and_the_verdict_cached()
     {
         string cache = Path.Combine(Directory.CreateTempSubdirectory("probe").FullName, "probe.tsv");
-        var managed = new Slowed("managed", 3);
-        var other = new Slowed("other", 1);
+        var managed = new SlowedProvider("managed", 3);
+        var other = new SlowedProvider("other", 1);
         using (var ctx = BackendProbe.Fastest([Backend(other), Backend(managed)], 1, cache))
         {
             Assert.Same(other, ctx.LinearAlgebra);
@@ -134,10 +98,30 @@ public class BackendProbeTests
     public void A_backend_slower_than_the_managed_reference_is_not_chosen()
     {
         string cache = Path.Combine(Directory.CreateTempSubdirectory("probe").FullName, "probe.tsv");
-        var managed = new Slowed("managed", 1);
-        var other = new Slowed("other", 3);
+        var managed = new SlowedProvider("managed", 1);
+        var other = new SlowedProvider("other", 3);
         using var ctx = BackendProbe.Fastest([Backend(other), Backend(managed)], 1, cache);
         Assert.Same(managed, ctx.LinearAlgebra);
         Assert.Equal(1, other.Disposed);
     }
+}
+
+/// <summary>The managed provider under another name, doing each GEMM <paramref name="repeats"/> times (a slower backend).</summary>
+internal sealed class SlowedProvider(string name, int repeats) : ILinearAlgebraProvider
+{
+    private readonly ManagedLinearAlgebraProvider _inner = new(1);
+    public int Gemms, Disposed;
+    public string Name => name;
+    public int Threads => 1;
+    public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc)
+    {
+        Interlocked.Increment(ref Gemms);
+        for (int r = 0; r < repeats; r++) _inner.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) =>
+        _inner.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    public void LogSoftmaxRows(double[] z, int rows, int cols, double[] output) => _inner.LogSoftmaxRows(z, rows, cols, output);
+    public double SoftmaxCrossEntropyGradient(double[] z, int rows, int cols, int[] labels, double[] weights, double[]? perSampleLoss) =>
+        _inner.SoftmaxCrossEntropyGradient(z, rows, cols, labels, weights, perSampleLoss);
+    public void Dispose() => Disposed++;
 }
