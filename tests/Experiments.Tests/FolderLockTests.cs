@@ -7,17 +7,15 @@ namespace HeavyTail.Experiments.Tests;
 /// <summary>Fault class 5: one command at a time per output folder (advisory lock naming the holder); a dead holder's lock is taken over.</summary>
 public class FolderLockTests
 {
-    public static TheoryData<string[]> Writers() => new()
+    /// <summary>The commands that write an output folder: <see cref="OutputPathTests.Commands"/> but plot (it writes a file), and reproduce.</summary>
+    public static TheoryData<string[]> Writers()
     {
-        new[] { "train", "--problem", "ht-random", "--m", "3", "--optimizer", "gd", "--lr", "1", "--steps", "5" },
-        new[] { "data", "--problem", "ht-random", "--m", "3" },
-        new[] { "stats", "--problem", "ht-random", "--m", "3" },
-        new[] { "flow", "--problem", "one-hot", "--classes", "4", "--flow", "gradient", "--t-end", "1" },
-        new[] { "compare", "--problem", "ht-random", "--m", "3", "--optimizer", "gd", "--lr", "0.1", "--steps", "3" },
-        new[] { "grid", "--problem", "ht-random", "--m", "3", "--optimizer", "gd", "--steps", "3", "--lrs", "0.1" },
-        new[] { "run", "flows", "--scale", "tiny" },
-        new[] { "reproduce", "--scale", "tiny" },
-    };
+        var data = new TheoryData<string[]>();
+        foreach (var args in OutputPathTests.Commands())
+            if (args[0] != "plot") data.Add(args);
+        data.Add(["reproduce", "--scale", "tiny"]);
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(Writers))]
