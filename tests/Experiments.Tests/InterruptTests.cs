@@ -10,7 +10,6 @@ public class InterruptTests
     public static TheoryData<string[], bool> LongCommands() => new()
     {
         { ["flow", "--problem", "ht-random", "--m", "6", "--flow", "gradient", "--t-end", "1e6", "--rtol", "1e-13", "--atol", "1e-15", "--max-steps", "100000000"], false },
-        { ["flow", "--problem", "one-hot", "--classes", "300", "--flow", "adam", "--t-end", "1e9", "--fixed-steps", "100000000"], false },
         { ["train", "--problem", "ht-random", "--m", "6", "--optimizer", "adam", "--lr", "1e-3", "--steps", "100000000"], false },
         { ["compare", "--problem", "ht-random", "--m", "5", "--optimizer", "gd", "--lr", "0.1", "--steps", "100000000"], false },
         { ["grid", "--problem", "ht-random", "--m", "6", "--optimizer", "adam", "--steps", "100000000", "--lrs", "0.1"], true },

@@ -62,6 +62,17 @@ public class SmallFaultTests
         Assert.Equal(0, ok.Code);
     }
 
+    [Theory]
+    [InlineData("adam", "1e9", "1000")] [InlineData("adam", "1e8", "50")] [InlineData("heavy-ball", "1e9", "100")]
+    public void A_solve_that_blows_up_exits_3_not_as_a_user_error(string flow, string tEnd, string steps)
+    {
+        string dir = CliHarness.TempDir();
+        var r = CliHarness.Run("flow", "--problem", "one-hot", "--classes", "30", "--flow", flow, "--t-end", tEnd, "--fixed-steps", steps, "--out", dir, "--quiet");
+        Assert.True(r.Code == HeavyTailCli.SolveFailedExit, $"exit {r.Code}: {r.Err}");
+        Assert.Contains("(NonFiniteState)", Assert.Single(r.Err.Trim().Split('\n')));
+        Assert.True(File.Exists(Path.Combine(dir, "flow.csv")));
+    }
+
     public static TheoryData<string, string[], string> Unplottable() => new()
     {
         { "step,loss\n", [], "have no finite values" },

@@ -43,8 +43,17 @@ public static class FlowTables
         var field = new double[flow.Dimension];
         var losses = new double[model.N];
         var sw = Stopwatch.StartNew();
-        var sol = Integrator.Solve(flow, solver, 0, t1, flow.InitialState(w0), save, controller, (t, y) =>
+        // the model refuses non-finite weights, but a diverging solve passes them to the field at its stages: give it NaN
+        // there instead, so the solver stops with NonFiniteState (exit 3 in the CLI) rather than an argument error
+        var guarded = new FunctionField(flow.Dimension, (t, y, dydt) =>
         {
+            if (y.All(double.IsFinite)) flow.Evaluate(t, y, dydt);
+            else Array.Fill(dydt, double.NaN);
+        });
+        var sol = Integrator.Solve(guarded, solver, 0, t1, flow.InitialState(w0), save, controller, (t, y) =>
+        {
+            // a diverging solve can hand a saved time a non-finite state before it stops with NonFiniteState: record NaN
+            if (!y.All(double.IsFinite)) return Enumerable.Repeat(double.NaN, header.Count).Select((v, i) => i == 0 ? t : v).ToArray();
             var w = flow.Weights(y);
             double loss = model.LossAndGradient(w, g, losses);   // one pass: loss, per-sample losses and ∇L
             var row = new List<double> { t, loss };

@@ -62,17 +62,22 @@ public static class OutputFolder
     {
         Prepare(path, option);
         string lockPath = Path.Combine(path, LockName), holderPath = Path.Combine(path, HolderName);
-        FileStream stream;
-        try { stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
-        catch (IOException)
+        FileStream? stream = null;
+        // A locked folder whose holder file is absent is in a moment of transition: its holder has just taken the lock and
+        // not yet written its name, or has just removed its name and is about to release the lock. Retry for about a
+        // second before answering, so the refusal names a pid (or the lock is ours).
+        for (int attempt = 0; stream == null; attempt++)
         {
-            // the holder writes its name just after taking the lock: give it a moment when it has not yet
-            var h = ReadHolder(holderPath);
-            for (int wait = 0; h == null && wait < 25; wait++) { Thread.Sleep(20); h = ReadHolder(holderPath); }
-            string holder = h is { } who ? $"heavytail pid {who.Pid} ({who.Command}, since {who.Since})" : "another heavytail run";
-            throw new UserError($"{option} {path} is in use by {holder}; wait for it to finish or choose another {option}.");
+            try { stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+            catch (IOException)
+            {
+                var h = ReadHolder(holderPath);
+                if (h is { } who) throw new UserError($"{option} {path} is in use by heavytail pid {who.Pid} ({who.Command}, since {who.Since}); wait for it to finish or choose another {option}.");
+                if (attempt >= 50) throw new UserError($"{option} {path} is in use by another heavytail run; wait for it to finish or choose another {option}.");
+                Thread.Sleep(20);
+            }
+            catch (UnauthorizedAccessException e) { throw new UserError($"{option} {path}: cannot write there ({UserError.OneLine(e)})."); }
         }
-        catch (UnauthorizedAccessException e) { throw new UserError($"{option} {path}: cannot write there ({UserError.OneLine(e)})."); }
         if (ReadHolder(holderPath) is { } stale)
             note?.Invoke($"note: took over {path} from heavytail pid {stale.Pid} ({stale.Command}, since {stale.Since}), which is no longer running.");
         Analytic.IO.AtomicFile.WriteAllText(holderPath, $"{Environment.ProcessId}\n{command}\n{DateTime.Now:yyyy-MM-dd HH:mm:ss}\n");
