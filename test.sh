@@ -6,7 +6,8 @@ cd "$root"
 results="$root/TestResults"
 rm -rf "$results"
 dotnet build HeavyTail.Theory.sln -c Release -nologo -clp:ErrorsOnly || { echo "0 passed, 1 failed"; exit 1; }
-dotnet test HeavyTail.Theory.sln -c Release --no-build --nologo --logger "trx" --results-directory "$results" "$@"
+# a test that hangs fails the run with its name (and a dump) instead of running into the CI limit
+dotnet test HeavyTail.Theory.sln -c Release --no-build --nologo --blame-hang-timeout 8m --blame-hang-dump-type mini --logger "trx" --results-directory "$results" "$@"
 status=$?
 # Property tests keep pinned regression seeds (the run above); they run once more with fresh random seeds, and a failure
 # there prints the seed FsCheck used (pin it in the test's attribute).

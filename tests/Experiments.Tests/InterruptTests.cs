@@ -24,7 +24,7 @@ public class InterruptTests
         {
             string dir = CliHarness.TempDir();
             using var cts = new CancellationTokenSource();
-            if (afterMs == 0) cts.Cancel(); else cts.CancelAfter(afterMs);
+            if (afterMs == 0) cts.Cancel(); else CancelAfter(cts, afterMs);
             var sw = Stopwatch.StartNew();
             var r = CliHarness.Run(cts.Token, [.. command, "--out", dir, "--quiet"]);
             double late = sw.Elapsed.TotalSeconds - afterMs / 1000.0;
@@ -40,6 +40,21 @@ public class InterruptTests
                 Assert.DoesNotContain(Directory.GetFiles(dir, "*", SearchOption.AllDirectories), f => !Path.GetFileName(f).StartsWith('.'));
             }
         }
+    }
+
+    /// <summary>
+    /// Cancels from a thread of its own, as the Ctrl-C handler does: CancellationTokenSource.CancelAfter fires through a
+    /// thread-pool work item, which a test host whose few pool threads are all blocked (xunit's runner waits on two of
+    /// them on a 2-core machine) may never run, and the command under test would then train for ever.
+    /// </summary>
+    private static void CancelAfter(CancellationTokenSource cts, int ms)
+    {
+        var t = new Thread(() =>
+        {
+            Thread.Sleep(ms);
+            try { cts.Cancel(); } catch (ObjectDisposedException) { } // the command ended first (the test then fails on its exit code)
+        }) { IsBackground = true, Name = "interrupt" };
+        t.Start();
     }
 
     [Fact]
