@@ -79,6 +79,24 @@ public abstract class LinearModel
     }
 
     /// <summary>
+    /// The residual pass of <see cref="LossAndGradientBatched"/> without its GEMMs: <paramref name="zWide"/> holds the logits of
+    /// R runs side by side (n × R·c, run r's row i at i·R·c + r·c) and is overwritten with the residuals (block (i, r) ←
+    /// w_i ∂ℓ_i/∂z, so run r's gradient is Xᵀ R_r; a block with a non-finite logit becomes NaN). Writes the runs' per-sample
+    /// losses into <paramref name="sampleLosses"/>[r] and returns the runs' losses. For steppers that form the logits
+    /// another way (the Gram-matrix path, Z = (XXᵀ)A).
+    /// </summary>
+    public double[] LossAndResidualsBatched(double[] zWide, int runs, double[][] sampleLosses)
+    {
+        Guard.Positive(runs, nameof(runs));
+        Guard.Length(zWide.Length, N * runs * C, nameof(zWide), $"n × R·c = {N}×{runs * C}");
+        Guard.Length(sampleLosses.Length, runs, nameof(sampleLosses), "one per run");
+        ResidualRuns(zWide, runs, sampleLosses);
+        var loss = new double[runs];
+        for (int r = 0; r < runs; r++) loss[r] = TotalLoss(sampleLosses[r]);
+        return loss;
+    }
+
+    /// <summary>
     /// Visits g_k = Σ_{i: y_i = k} w_i ∇ℓ_i / Σ_{i: y_i = k} w_i, the gradient of the loss on class k's samples, for every class
     /// with samples (one pass: 2·n·d·c flops in all). The array passed to <paramref name="visit"/> is reused.
     /// </summary>
