@@ -26,9 +26,10 @@ public static class GridCommand
         var stability = new Option<string>("--stability") { Description = "on: after the lowest final loss, take the largest step size at or below it whose runs are stable (Appendix A.4); off: the final-loss rule alone", DefaultValueFactory = _ => "on" };
         var maxLossFactor = new Option<double>("--max-loss-factor") { Description = "unstable when the loss ever exceeds this × its initial value", DefaultValueFactory = _ => StabilityCriterion.Default.MaxLossFactor };
         var maxRise = new Option<double>("--max-rise") { Description = "unstable when the total rise Σ max(0, L_{t+1} − L_t) exceeds this fraction of the total decrease", DefaultValueFactory = _ => StabilityCriterion.Default.MaxRiseFraction };
+        var pathOption = TrainingPathOption.Create();
         var cmd = new Command("grid", "Step-size grid of the paper's Appendix A.4 for one optimizer (resumable, shardable).");
         src.AddTo(cmd); opt.AddTo(cmd, withLr: false);
-        foreach (Option o in new Option[] { seeds, lrs, shard, logEvery, outDir, stability, maxLossFactor, maxRise }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { seeds, lrs, shard, logEvery, outDir, stability, maxLossFactor, maxRise, pathOption }) cmd.Options.Add(o);
         var merge = new Command("merge", "Merge grid shards: DIR… (the first is the output); runs the refinement, writes best.json.");
         var dirs = new Argument<string[]>("dirs") { Arity = ArgumentArity.OneOrMore };
         merge.Arguments.Add(dirs);
@@ -57,7 +58,7 @@ public static class GridCommand
             var spec = new GridSpec(po, settings, steps, every, Enumerable.Range(0, s).Select(i => (long)i).ToArray(), lrList) { Stability = criterion };
             JsonOut.Write(Path.Combine(dir, "grid.json"), spec.ToJson());
             var sh = ParseShard(r.GetValue(shard));
-            var result = RunSpecGrid(ctx, spec, dir, sh);
+            var result = RunSpecGrid(ctx, spec, dir, sh, TrainingPaths.Parse(r.GetValue(pathOption)!));
             if (result == null) { ctx.Out.WriteLine($"shard {sh!.Value.K}/{sh.Value.N} done → {dir}; merge with `heavytail grid merge DIR…`"); return 0; }
             WriteResult(ctx, result, dir);
             return 0;
@@ -106,8 +107,9 @@ public static class GridCommand
         }
     }
 
-    public static GridResult? RunSpecGrid(CliContext ctx, GridSpec spec, string dir, (int K, int N)? shard) =>
-        GridSearch.Run(new RunCache(Path.Combine(dir, "_cache"), ctx.Environment), spec.Problem, spec.Optimizer, spec.Steps, spec.LogEvery, spec.Seeds, shard, spec.Lrs,
+    /// <param name="path">primal, Gram or auto for the runs trained now; not part of grid.json (shards on different paths merge: same numbers up to rounding).</param>
+    public static GridResult? RunSpecGrid(CliContext ctx, GridSpec spec, string dir, (int K, int N)? shard, TrainingPath path = TrainingPath.Auto) =>
+        GridSearch.Run(new RunCache(Path.Combine(dir, "_cache"), ctx.Environment.WithPath(path)), spec.Problem, spec.Optimizer, spec.Steps, spec.LogEvery, spec.Seeds, shard, spec.Lrs,
             ctx.Quiet ? null : msg => ctx.Err.WriteLine("  " + msg), spec.Stability, stabilityOff: spec.Stability == null);
 
     private static int Merge(CliContext ctx, string[] dirs)
@@ -145,7 +147,8 @@ public static class GridCommand
             ["unstable_lrs"] = result.UnstableLrs, ["stability"] = result.Stability?.ToJson() ?? (object)"off",
             ["no_stable_step_size"] = result.NoStableStepSize,
             ["at_edge"] = result.AtEdge, ["edge_note"] = result.AtEdge ? "the selected step size lies at the edge of [1e-6, 1e1]; the comparison may measure the step budget rather than the optimizer" : null,
-            ["points"] = result.Points.Select(p => new Dictionary<string, object?> { ["lr"] = p.Lr, ["worst_final_loss"] = p.WorstScore, ["diverged"] = p.AnyDiverged }).ToList(),
+            ["path"] = PathOf(result.Points.SelectMany(p => p.Runs)),
+            ["points"] = result.Points.Select(p => new Dictionary<string, object?> { ["lr"] = p.Lr, ["worst_final_loss"] = p.WorstScore, ["diverged"] = p.AnyDiverged, ["path"] = PathOf(p.Runs) }).ToList(),
         });
         var f = new Figure($"{result.Optimizer}: final loss vs step size", "step size η", "worst final training loss over seeds", logX: true, logY: true);
         f.Line(result.Points.Select(p => p.Lr).ToArray(), result.Points.Select(p => p.WorstScore).ToArray(), Figure.OptimizerColor(result.Optimizer), result.Optimizer, markers: true);
@@ -157,6 +160,13 @@ public static class GridCommand
         f.Save(dir, "grid");
         string rule = result.Stability == null ? "" : result.SelectedLr == result.BestLr ? " (stable)" : $" (lowest final loss at η = {JsonOut.Number(result.BestLr)} is unstable)";
         ctx.Out.WriteLine($"{result.Optimizer}: selected η = {JsonOut.Number(result.SelectedLr)}{rule} (worst final loss {JsonOut.Number(result.Selected.WorstScore)}){(result.AtEdge ? " — lowest final loss at the edge of the grid" : "")} → {Path.Combine(dir, "best.json")}");
+    }
+
+    /// <summary>The path the runs were trained on: "primal" or "gram", "mixed" when they differ (e.g. resumed with another --path), "unrecorded" for older cache entries.</summary>
+    private static string PathOf(IEnumerable<RunRecord> runs)
+    {
+        var paths = runs.Select(r => r.Path ?? "unrecorded").Distinct().ToList();
+        return paths.Count == 1 ? paths[0] : "mixed";
     }
 
     private static double[]? ParseLrs(string? text)

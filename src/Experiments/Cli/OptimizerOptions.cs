@@ -37,3 +37,13 @@ public sealed class OptimizerOptions
         return new OptimizerSettings(name, eta) { Momentum = r.GetValue(Momentum), Beta1 = r.GetValue(Beta1), Beta2 = r.GetValue(Beta2), Eps = r.GetValue(Eps) };
     }
 }
+
+/// <summary>--path auto|primal|gram (train, grid): the primal path on X or the Gram-matrix path on K = XXᵀ (runs from W = 0).</summary>
+public static class TrainingPathOption
+{
+    public static Option<string> Create() => new("--path")
+    {
+        Description = "primal (Z = XW, G = XᵀR: two n×d GEMMs per step), gram (K = XXᵀ once, one n×n GEMM per step; gd, gd-m, normalized, normalized-m, pcngd from W = 0), or auto (gram where it costs ≤ 0.8 of primal)",
+        DefaultValueFactory = _ => "auto",
+    };
+}

@@ -19,9 +19,10 @@ public static class TrainCommand
         var init = new Option<string>("--init") { Description = "zeros or a W.npy file (d×c)", DefaultValueFactory = _ => "zeros" };
         var logEvery = new Option<int>("--log-every") { Description = "log every N steps (and the last)", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string>("--out") { Description = "output folder", Required = true };
+        var pathOption = TrainingPathOption.Create();
         var cmd = new Command("train", "Run a discrete optimizer (full batch) and log the loss and per-group losses.");
         src.AddTo(cmd); opt.AddTo(cmd);
-        cmd.Options.Add(init); cmd.Options.Add(logEvery); cmd.Options.Add(outDir);
+        cmd.Options.Add(init); cmd.Options.Add(logEvery); cmd.Options.Add(outDir); cmd.Options.Add(pathOption);
         cmd.SetAction(r =>
         {
             using var claim = ctx.Claim(r.GetValue(outDir)!, "train");
@@ -32,15 +33,20 @@ public static class TrainCommand
             int steps = r.GetValue(opt.Steps), every = r.GetValue(logEvery);
             if (every < 1) throw new UserError($"--log-every {every} must be at least 1.");
             var model = LinearModel.Create(p.Loss, p.Data, ctx.Compute);
+            var requested = TrainingPaths.Parse(r.GetValue(pathOption)!);
+            if (requested == TrainingPath.Gram && initValue != "zeros")
+                throw new UserError("--path gram starts from W = 0 (W stays XᵀA in the row space of X); use --init zeros or --path primal.");
             var w0 = ProblemFiles.LoadWeights(initValue == "zeros" ? null : initValue, p.Data.D, p.Data.C, p.Data.HasBias);
+            var path = initValue == "zeros" ? RunTraining.ChoosePath(requested, model, [settings], steps) : TrainingPath.Primal;
+            IStepper stepper = path == TrainingPath.Gram ? new GramStepper(model, [settings], p.Groups) : new LinearModelStepper(model, settings.Create(model), p.Groups, w0);
             var result = ProgressDisplay.Run(ctx, $"{settings.Name} η={settings.Lr:G4}", steps,
-                report => TrainingLoop.RunOne(new LinearModelStepper(model, settings.Create(model), p.Groups, w0), new TrainingSchedule(steps, every), null, report, ctx.Cancel));
+                report => TrainingLoop.RunOne(stepper, new TrainingSchedule(steps, every), null, report, ctx.Cancel));
             Trajectory.Write(Path.Combine(dir, "trajectory.csv"), result.Rows, p.Groups.K);
             Npy.Write(Path.Combine(dir, "W.npy"), result.W, [p.Data.D, p.Data.C]);
             var run = new Dictionary<string, object?>(RunJson.Of(p))
             {
                 ["command"] = "train", ["n"] = p.Data.N, ["d"] = p.Data.D, ["c"] = p.Data.C,
-                ["steps"] = steps, ["log_every"] = every, ["init"] = initValue,
+                ["steps"] = steps, ["log_every"] = every, ["init"] = initValue, ["path"] = TrainingPaths.Name(path),
                 ["status"] = result.Status, ["steps_done"] = result.StepsDone,
                 ["final_loss"] = result.Rows[^1].Loss, ["wall_seconds"] = result.WallSeconds,
                 ["backend"] = ctx.Compute.Backend, ["backend_choice"] = ctx.Compute.Choice, ["threads"] = ctx.Compute.Threads, ["machine"] = Environment.MachineName, ["cores"] = Environment.ProcessorCount,

@@ -109,7 +109,7 @@ public sealed class RunCache(string directory, RunEnvironment env)
             tables[name] = (tableHeader, tableRows);
         }
         invalid = null;
-        return new RunRecord(spec, list, diverged, wall) { Tables = tables };
+        return new RunRecord(spec, list, diverged, wall) { Tables = tables, Path = Text("path") };
     }
 
     /// <summary>Equal doubles, NaN equal to NaN (JSON null reads as NaN; ±∞ are written as null too).</summary>
@@ -140,14 +140,17 @@ public sealed class RunCache(string directory, RunEnvironment env)
             tableHashes[name] = Sha256(File.ReadAllBytes(TablePath(key, name)));
         }
         string csvHash = Sha256(File.ReadAllBytes(csv));
-        JsonOut.Write(json, new Dictionary<string, object?>
+        var entry = new Dictionary<string, object?>
         {
             ["canonical"] = r.Spec.Canonical(), ["status"] = r.Diverged ? "diverged" : "finished",
             ["final_loss"] = r.FinalLoss, ["initial_loss"] = r.InitialLoss, ["wall_seconds"] = r.WallSeconds,
             ["optimizer"] = r.Spec.Optimizer.Name, ["lr"] = r.Spec.Optimizer.Lr, ["steps"] = r.Spec.Steps,
             ["csv_sha256"] = csvHash, ["tables_sha256"] = tableHashes.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
             ["entry_sha256"] = EntryHash(r.Spec.Canonical(), r.Diverged, csvHash, tableHashes),
-        });
+        };
+        // the path (primal or gram) is informational: not in the key (same numbers up to rounding) nor in the entry checksum
+        if (r.Path != null) entry["path"] = r.Path;
+        JsonOut.Write(json, entry);
     }
 
     /// <summary>The stored run, or null; an invalid entry is noted in the log (one line) and counts as absent.</summary>
@@ -184,10 +187,10 @@ public sealed class RunCache(string directory, RunEnvironment env)
             int maxRuns = (int)Math.Clamp((4L << 30) / perRun, 1, 64);
             foreach (var list in group.Chunk(maxRuns))
             {
-                var results = RunTraining.Train(Environment, problem, model, list.Select(s => s.Optimizer).ToList(), new TrainingSchedule(group.Key.Steps, group.Key.LogEvery));
+                var (results, path) = RunTraining.TrainWithPath(Environment, problem, model, list.Select(s => s.Optimizer).ToList(), new TrainingSchedule(group.Key.Steps, group.Key.LogEvery));
                 for (int i = 0; i < list.Length; i++)
                 {
-                    Store(new RunRecord(list[i], results[i].Rows, results[i].Diverged, results[i].WallSeconds));
+                    Store(new RunRecord(list[i], results[i].Rows, results[i].Diverged, results[i].WallSeconds) { Path = TrainingPaths.Name(path) });
                     Trained++;
                 }
             }
@@ -215,11 +218,12 @@ public sealed class RunCache(string directory, RunEnvironment env)
     {
         var (problem, model) = Environment.Problems.Get(spec.Problem);
         var observer = spec.Observe is { } name ? RunObservers.Create(name, model, 1) : null;
-        var result = RunTraining.Train(Environment, problem, model, [spec.Optimizer], new TrainingSchedule(spec.Steps, spec.LogEvery),
-            observer != null ? [observer] : null)[0];
+        var (results, path) = RunTraining.TrainWithPath(Environment, problem, model, [spec.Optimizer], new TrainingSchedule(spec.Steps, spec.LogEvery),
+            observer != null ? [observer] : null);
+        var result = results[0];
         var tables = new Dictionary<string, (string[], IReadOnlyList<double[]>)>();
         if (observer != null) tables[observer.Name] = ([.. observer.Header], observer.Rows(0));
-        var rec = new RunRecord(spec, result.Rows, result.Diverged, result.WallSeconds) { Tables = tables };
+        var rec = new RunRecord(spec, result.Rows, result.Diverged, result.WallSeconds) { Tables = tables, Path = TrainingPaths.Name(path) };
         Store(rec);
         Trained++;
         return rec;

@@ -62,6 +62,9 @@ public sealed record RunRecord(IRunSpec Spec, IReadOnlyList<TrainingRow> Rows, b
     /// <summary>The grid rule's score: the final loss, or the initial loss for a diverged run.</summary>
     public double Score => Diverged || !double.IsFinite(FinalLoss) ? InitialLoss : FinalLoss;
 
+    /// <summary>The path the run was trained on ("primal", "gram"); null for an entry stored before paths were recorded.</summary>
+    public string? Path { get; init; }
+
     /// <summary>Observer tables by name (header, rows).</summary>
     public IReadOnlyDictionary<string, (string[] Header, IReadOnlyList<double[]> Rows)> Tables { get; init; } =
         new Dictionary<string, (string[], IReadOnlyList<double[]>)>();
@@ -103,12 +106,18 @@ public sealed class RunEnvironment(ComputeContext compute, CancellationToken can
     public CancellationToken Cancel { get; } = cancel;
     public Action<string> Log { get; } = log ?? (_ => { });
 
+    /// <summary>Primal, Gram or auto (<see cref="RunTraining.ChoosePath"/>) for the runs trained here; not part of their cache keys.</summary>
+    public TrainingPath Path { get; init; } = TrainingPath.Auto;
+
+    /// <summary>The same environment (context, problems, log) training on <paramref name="path"/>.</summary>
+    public RunEnvironment WithPath(TrainingPath path) => new(Compute, Cancel, Log, Problems) { Path = path };
+
     /// <summary>A run spec in this environment's precision.</summary>
     public RunSpec Spec(ProblemOptions problem, OptimizerSettings optimizer, int steps, int logEvery, string? observe = null) =>
         new(problem, optimizer, steps, logEvery) { Precision = Compute.Precision, Observe = observe };
 
     /// <summary>The same environment with another log.</summary>
-    public RunEnvironment WithLog(Action<string>? log) => new(Compute, Cancel, log, Problems);
+    public RunEnvironment WithLog(Action<string>? log) => new(Compute, Cancel, log, Problems) { Path = Path };
 
     private RunEnvironment(ComputeContext compute, CancellationToken cancel, Action<string>? log, ProblemCache problems) : this(compute, cancel, log) =>
         Problems = problems;

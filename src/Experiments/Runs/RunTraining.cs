@@ -21,32 +21,104 @@ public static class RunObservers
 }
 
 /// <summary>
+/// How runs from W = 0 are trained: on X (the primal path: Z = XW, G = XᵀR) or on the Gram matrix K = XXᵀ
+/// (<see cref="GramStepper"/>: W = XᵀA, one n × n GEMM per step); <see cref="Auto"/> takes the Gram path where it pays.
+/// Both give the same numbers up to rounding, so the path is not part of a run's cache key (as the backend and threads are not).
+/// </summary>
+public enum TrainingPath { Auto, Primal, Gram }
+
+public static class TrainingPaths
+{
+    private static readonly string[] NameOf = ["auto", "primal", "gram"];
+
+    public static IReadOnlyList<string> Names => NameOf;
+
+    public static string Name(TrainingPath p) => NameOf[(int)p];
+
+    /// <summary>--path VALUE (a user error names the choices).</summary>
+    public static TrainingPath Parse(string text) => Array.IndexOf(NameOf, text) is var i and >= 0 ? (TrainingPath)i
+        : throw new UserError($"--path '{text}' must be one of: {string.Join(", ", NameOf)} (auto: the Gram-matrix path where it saves work).");
+}
+
+/// <summary>
 /// Picks the stepper for runs on one problem from W = 0 and trains them through <see cref="TrainingLoop"/>: resident on the
-/// device when the backend is an ILGPU one that has every optimizer (float32), else one <see cref="LinearModelStepper"/> run
-/// or one <see cref="BatchedLinearStepper"/> batch on the environment's backend.
+/// device when the backend is an ILGPU one that has every optimizer (float32) and the Gram path is not asked for; else on
+/// the environment's backend, one <see cref="LinearModelStepper"/> run or one <see cref="BatchedLinearStepper"/> batch
+/// (primal), or one <see cref="GramStepper"/> batch (Gram; see <see cref="ChoosePath"/>).
 /// </summary>
 public static class RunTraining
 {
+    /// <summary>
+    /// Auto takes the Gram path when its multiply-adds, K = XXᵀ once (n²d) + T steps of Q = K·D (n²·R·c) + W = XᵀA (n·d·R·c),
+    /// are at most this fraction of the primal path's, 2·n·d·R·c at each of the T + 1 evaluations (per step the Gram path
+    /// saves n·R·c·(2d − n): it pays for n &lt; 2d once the steps amortise K). The margin covers the Gram path's extra O(n·R·c)
+    /// passes and GEMM shapes that run a little below the primal ones.
+    /// </summary>
+    public const double GramCostFraction = 0.8;
+
+    /// <summary>Auto takes the Gram path only when its buffers (<see cref="GramStepper.Bytes"/>) take at most this fraction of the free memory.</summary>
+    public const double GramMemoryFraction = 0.5;
+
     /// <summary>True when the runs can train resident on <paramref name="env"/>'s device.</summary>
     public static bool OnDevice(RunEnvironment env, Problem problem, IEnumerable<OptimizerSettings> optimizers) =>
         env.Compute.LinearAlgebra is IlgpuProvider && problem.Loss == LossKind.CrossEntropy && problem.Data.UniformWeights
         && optimizers.All(o => o.Descriptor.Device != null);
 
-    public static IReadOnlyList<TrainingResult> Train(RunEnvironment env, Problem problem, LinearModel model, IReadOnlyList<OptimizerSettings> optimizers,
-        TrainingSchedule schedule, IReadOnlyList<ITrainingObserver>? observers = null, Action<int>? progress = null)
+    /// <summary>
+    /// The path R runs of T steps from W = 0 take: <paramref name="requested"/> unless auto (then Gram when every optimizer
+    /// has a Gram update, X is not the identity, nothing observes the runs — observers read W = XᵀA at every logged row —,
+    /// its buffers fit and it costs at most <see cref="GramCostFraction"/> of the primal multiply-adds). Asking for Gram where
+    /// it cannot run is a <see cref="UserError"/>.
+    /// </summary>
+    public static TrainingPath ChoosePath(TrainingPath requested, LinearModel model, IReadOnlyList<OptimizerSettings> optimizers, int steps, bool observed = false)
     {
-        if (observers is not { Count: > 0 } && env.Compute.LinearAlgebra is IlgpuProvider gpu && OnDevice(env, problem, optimizers))
+        if (requested == TrainingPath.Primal) return TrainingPath.Primal;
+        long n = model.N, d = model.D, c = model.C;
+        int runs = optimizers.Count, momentumRuns = optimizers.Count(o => o.Descriptor.Kind is OptimizerKind.GdMomentum or OptimizerKind.NormalizedMomentum);
+        double bytes = GramStepper.Bytes(n, d, c, runs, momentumRuns), free = MemoryCheck.AvailableBytes();
+        bool fits = n * n <= Array.MaxLength && n * c * runs <= Array.MaxLength;
+        if (requested == TrainingPath.Gram)
+        {
+            if (optimizers.FirstOrDefault(o => !GramStepper.Supports(o)) is { } bad)
+                throw new UserError($"--path gram: {GramStepper.RefusalFor(bad.Name)[..^1]} (--path primal or auto).");
+            if (!fits || bytes > free)
+                throw new UserError($"--path gram: the Gram matrix of n = {n} samples and its buffers need about {MemoryCheck.Format(bytes)} but {MemoryCheck.Format(free)} is available; use --path primal.");
+            return TrainingPath.Gram;
+        }
+        bool pays = optimizers.All(GramStepper.Supports) && !model.Data.IdentityInputs && !observed && fits && bytes <= GramMemoryFraction * free
+            && GramStepper.GramMultiplyAdds(n, d, c, runs, steps) <= GramCostFraction * GramStepper.PrimalMultiplyAdds(n, d, c, runs, steps);
+        return pays ? TrainingPath.Gram : TrainingPath.Primal;
+    }
+
+    public static IReadOnlyList<TrainingResult> Train(RunEnvironment env, Problem problem, LinearModel model, IReadOnlyList<OptimizerSettings> optimizers,
+        TrainingSchedule schedule, IReadOnlyList<ITrainingObserver>? observers = null, Action<int>? progress = null) =>
+        TrainWithPath(env, problem, model, optimizers, schedule, observers, progress).Results;
+
+    /// <summary>As <see cref="Train"/>, with the path the runs took (the device trainer is the primal path).</summary>
+    public static (IReadOnlyList<TrainingResult> Results, TrainingPath Path) TrainWithPath(RunEnvironment env, Problem problem, LinearModel model,
+        IReadOnlyList<OptimizerSettings> optimizers, TrainingSchedule schedule, IReadOnlyList<ITrainingObserver>? observers = null, Action<int>? progress = null)
+    {
+        bool observed = observers is { Count: > 0 };
+        if (!observed && env.Path != TrainingPath.Gram && env.Compute.LinearAlgebra is IlgpuProvider gpu && OnDevice(env, problem, optimizers))
         {
             var data = problem.Data;
             var x = new float[data.X.Length];
             for (int i = 0; i < x.Length; i++) x[i] = (float)data.X[i];
             var groupOfSample = data.Labels.Select(y => problem.Groups.GroupOf[y]).ToArray();
             using var device = new DeviceSoftmaxTrainer(gpu, x, data.Labels, data.N, data.D, data.C, optimizers, groupOfSample);
-            return TrainingLoop.Run(device, schedule, observers, progress, env.Cancel);
+            return (TrainingLoop.Run(device, schedule, observers, progress, env.Cancel), TrainingPath.Primal);
         }
-        IStepper stepper = optimizers.Count == 1
-            ? new LinearModelStepper(model, optimizers[0].Create(model), problem.Groups)
-            : new BatchedLinearStepper(model, optimizers.Select(o => o.Create(model)).ToList(), problem.Groups);
-        return TrainingLoop.Run(stepper, schedule, observers, progress, env.Cancel);
+        var path = ChoosePath(env.Path, model, optimizers, schedule.Steps, observed);
+        var stepper = CreateStepper(path, model, optimizers, problem.Groups);
+        return (TrainingLoop.Run(stepper, schedule, observers, progress, env.Cancel), path);
     }
+
+    /// <summary>The stepper of a chosen path (not auto) for runs from W = 0.</summary>
+    public static IStepper CreateStepper(TrainingPath path, LinearModel model, IReadOnlyList<OptimizerSettings> optimizers, FrequencyGroups groups) => path switch
+    {
+        TrainingPath.Gram => new GramStepper(model, optimizers, groups),
+        TrainingPath.Primal when optimizers.Count == 1 => new LinearModelStepper(model, optimizers[0].Create(model), groups),
+        TrainingPath.Primal => new BatchedLinearStepper(model, optimizers.Select(o => o.Create(model)).ToList(), groups),
+        _ => throw new ArgumentException($"choose a path first (ChoosePath), not {path}.", nameof(path)),
+    };
 }
