@@ -219,8 +219,9 @@ public static class BenchCommand
 
     /// <summary>
     /// R GD runs × <paramref name="steps"/> steps with step sizes 10^(−6 + 7k/(R−1)) on HT-Random(m): as one batched run
-    /// (float64: <see cref="BatchedLinearStepper"/>, as the grid command trains; float32: <see cref="FusedSoftmaxGdStepper{T}"/>;
-    /// W is d × R·c) through <see cref="TrainingLoop"/>, and one after another, here and in the peers.
+    /// (float64: <see cref="BatchedLinearStepper"/>, as the grid command trains on the primal path, and <see cref="GramStepper"/>,
+    /// its Gram-matrix path; float32: <see cref="FusedSoftmaxGdStepper{T}"/>; W is d × R·c) through <see cref="TrainingLoop"/>,
+    /// and one after another, here and in the peers.
     /// </summary>
     private static List<Dictionary<string, object?>> Grid(CliContext ctx, int[] ms, string[] dts, string[] bks, int runs, int steps, bool noPeers)
     {
@@ -242,7 +243,7 @@ public static class BenchCommand
                     if (la is Gpu.IlgpuProvider && dt != "float32") continue;
                     // float32 data straight from the generator (equal to the rounded float64 inputs), as in Measure
                     var y = Problems.HtRandomLabels(m);
-                    double batched, sequential;
+                    double batched, sequential, gram = double.NaN;
                     if (la is Gpu.IlgpuProvider gpu)
                     {
                         var x = Problems.HtRandomInputsSingle(m);
@@ -262,19 +263,22 @@ public static class BenchCommand
                         var model = new SoftmaxCrossEntropyModel(p.Data, la);
                         batched = Time(() => TrainingLoop.Run(new BatchedLinearStepper(model, lrs.Select(lr => (Optimizer)new GradientDescent(lr)).ToList(), p.Groups), schedule));
                         sequential = Time(() => { foreach (var lr in lrs) TrainingLoop.Run(new LinearModelStepper(model, new GradientDescent(lr), p.Groups), schedule); });
+                        // the Gram-matrix path (K = XXᵀ formed inside the timing), batched as the grid command trains it
+                        gram = Time(() => TrainingLoop.Run(new GramStepper(model, lrs.Select(lr => new OptimizerSettings("gd", lr)).ToList(), p.Groups), schedule));
                     }
                     var row = new Dictionary<string, object?>
                     {
                         ["kind"] = "grid", ["backend"] = la.Name, ["dtype"] = dt, ["m"] = m, ["runs"] = runs, ["steps"] = steps,
                         ["batched_s"] = batched, ["sequential_s"] = sequential,
                     };
+                    if (double.IsFinite(gram)) row["gram_batched_s"] = gram;
                     foreach (var impl in new[] { "torch_manual", "numpy_manual" })
                     {
                         var peer = peerRows.FirstOrDefault(q => q.GetProperty("m").GetInt32() == m && q.GetProperty("dtype").GetString() == dt && q.GetProperty("impl").GetString() == impl);
                         if (peer.ValueKind == JsonValueKind.Object) row[impl + "_s"] = peer.GetProperty("total_s").GetDouble();
                     }
                     rows.Add(row);
-                    if (!ctx.Quiet) ctx.Err.WriteLine($"  grid {la.Name} {dt} m={m}: batched {batched:G4} s, sequential {sequential:G4} s");
+                    if (!ctx.Quiet) ctx.Err.WriteLine($"  grid {la.Name} {dt} m={m}: batched {batched:G4} s, sequential {sequential:G4} s{(double.IsFinite(gram) ? $", Gram batched {gram:G4} s" : "")}");
                 }
         }
         return rows;
@@ -347,13 +351,13 @@ public static class BenchCommand
     private static void PrintGrid(CliContext ctx, List<Dictionary<string, object?>> rows)
     {
         var t = new Table();
-        foreach (var h in new[] { "backend", "dtype", "m", "runs × steps", "batched s", "one after another s", "PyTorch s", "NumPy s", "PyTorch / batched" })
+        foreach (var h in new[] { "backend", "dtype", "m", "runs × steps", "batched s", "Gram batched s", "one after another s", "PyTorch s", "NumPy s", "PyTorch / batched" })
             t.AddColumn(new TableColumn(h).RightAligned());
         string F(object? v) => v is double d ? d.ToString("G4") : "–";
         foreach (var r in rows)
         {
             double? torch = r.GetValueOrDefault("torch_manual_s") as double?;
-            t.AddRow(r["backend"]!.ToString()!, r["dtype"]!.ToString()!, r["m"]!.ToString()!, $"{r["runs"]} × {r["steps"]}", F(r["batched_s"]), F(r["sequential_s"]),
+            t.AddRow(r["backend"]!.ToString()!, r["dtype"]!.ToString()!, r["m"]!.ToString()!, $"{r["runs"]} × {r["steps"]}", F(r["batched_s"]), F(r.GetValueOrDefault("gram_batched_s")), F(r["sequential_s"]),
                 F(r.GetValueOrDefault("torch_manual_s")), F(r.GetValueOrDefault("numpy_manual_s")), torch is double tv ? (tv / (double)r["batched_s"]!).ToString("F2") : "–");
         }
         ctx.Console.Write(t);
