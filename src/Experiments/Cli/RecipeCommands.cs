@@ -117,11 +117,20 @@ public static class RecipeCommands
         return RecipeRunner.Execute(recipe, root, scale, ctx.Environment.WithLog(ctx.Quiet ? null : msg => ctx.Err.WriteLine($"  {recipe.Name}: {msg}")));
     }
 
+    /// <summary>"3/3 pass", and for recipes that measure literature claims "…, 1 of 2 claims hold".</summary>
+    private static string CheckSummary(IReadOnlyList<Check> checks)
+    {
+        var predictions = checks.Where(c => !c.Claim).ToList();
+        var claims = checks.Where(c => c.Claim).ToList();
+        string s = $"{predictions.Count(c => c.Pass)}/{predictions.Count} pass";
+        return claims.Count == 0 ? s : $"{s}, {claims.Count(c => c.Pass)} of {claims.Count} claims hold";
+    }
+
     private static void Summarize(CliContext ctx, IEnumerable<RecipeOutcome> outcomes)
     {
         var t = new Table().AddColumn("recipe").AddColumn("checks").AddColumn(new TableColumn("seconds").RightAligned()).AddColumn("status");
         foreach (var o in outcomes)
-            t.AddRow(Markup.Escape(o.Name), $"{o.Checks.Count(c => c.Pass)}/{o.Checks.Count} pass", o.WallSeconds.ToString("F1"), Markup.Escape(o.Error ?? "ok"));
+            t.AddRow(Markup.Escape(o.Name), CheckSummary(o.Checks), o.WallSeconds.ToString("F1"), Markup.Escape(o.Error ?? "ok"));
         ctx.Console.Write(t);
     }
 }

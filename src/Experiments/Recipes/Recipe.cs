@@ -10,7 +10,18 @@ namespace HeavyTail.Experiments.Recipes;
 public enum Scale { Tiny, Small, Paper }
 
 /// <summary>One row of a report's table: a prediction and what was measured.</summary>
-public sealed record Check(string Name, string Predicted, string Measured, bool Pass);
+/// <summary>
+/// A prediction and what was measured. <see cref="Claim"/>: a claim from the literature under test (Tomihari &amp; Sato's),
+/// reported as holding or not whichever way it comes out — a claim that does not hold is a finding, not a failure of the
+/// reproduction; <see cref="Pass"/> then says whether it holds.
+/// </summary>
+public sealed record Check(string Name, string Predicted, string Measured, bool Pass, bool Claim = false)
+{
+    /// <summary>The reproduction's verdict: a prediction failed (claims never fail it).</summary>
+    public bool Failed => !Pass && !Claim;
+
+    public string Verdict => Claim ? (Pass ? "claim holds" : "claim does not hold (finding)") : Pass ? "pass" : "FAIL";
+}
 
 /// <summary>An experiment as a cookbook recipe: documentation (Description), code (Run) and its figures at once.</summary>
 public interface IRecipe
@@ -77,6 +88,9 @@ public sealed class RecipeContext
     public long[] Seeds => Tiny ? [0] : Small ? [0, 1] : [0, 1, 2];
 
     public void Check(string name, string predicted, string measured, bool pass) => Checks.Add(new Check(name, predicted, measured, pass));
+
+    /// <summary>A literature claim measured (see <see cref="Recipes.Check.Claim"/>): <paramref name="holds"/> is reported, never a failure.</summary>
+    public void Claim(string name, string claim, string measured, bool holds) => Checks.Add(new Check(name, claim, measured, holds, Claim: true));
 
     /// <summary>Saves a figure (PNG + SVG) and lists it in the report with its caption (what to see in it).</summary>
     public void Figure(Figure f, string name, string? caption = null) => Add(f.Save(OutDir, name), caption);
@@ -186,7 +200,7 @@ public static class RecipeRunner
             ["selected_lr"] = rc.SelectedLr.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
             ["best_lr"] = rc.BestLr.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
             ["stability"] = StabilityCriterion.Default.ToJson(),
-            ["checks"] = rc.Checks.Select(c => new Dictionary<string, object?> { ["name"] = c.Name, ["predicted"] = c.Predicted, ["measured"] = c.Measured, ["pass"] = c.Pass }).ToList(),
+            ["checks"] = rc.Checks.Select(c => new Dictionary<string, object?> { ["name"] = c.Name, ["predicted"] = c.Predicted, ["measured"] = c.Measured, ["pass"] = c.Pass, ["claim"] = c.Claim, ["verdict"] = c.Verdict }).ToList(),
             ["figures"] = rc.Figures, ["captions"] = rc.Captions, ["notes"] = rc.Notes, ["reading"] = rc.Reading,
         });
         return outcome;

@@ -99,7 +99,7 @@ public sealed class RunCache(string directory, RunEnvironment env)
         if (!SameNumber(finalLoss, list[^1].Loss)) return Bad($"final_loss {finalLoss} is not the CSV's last loss {list[^1].Loss}", out invalid);
 
         var tables = new Dictionary<string, (string[], IReadOnlyList<double[]>)>();
-        if (spec is RunSpec { Observe: { } name })
+        if (spec.Observe is { } name)
         {
             string table = TablePath(key, name);
             if (!File.Exists(table)) return Bad($"its {name} table is missing", out invalid);

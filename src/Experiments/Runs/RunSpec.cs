@@ -17,6 +17,9 @@ public interface IRunSpec
     string Canonical();
     string Key() => HashKey(Canonical());
 
+    /// <summary>The observer table recorded with the run (stored and checked by the run cache), or null.</summary>
+    string? Observe => null;
+
     /// <summary>The cache key: the first 20 hex digits of SHA-256 of the canonical text.</summary>
     static string HashKey(string canonical) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..20].ToLowerInvariant();
 }
