@@ -80,6 +80,18 @@ public class RecipeTests : IClassFixture<RecipeTests.TinyReproduction>
         }
     }
 
+    /// <summary>Issue 13: every run a recipe plots at its selected step size meets the stability criterion (Appendix A.4).</summary>
+    [Theory]
+    [MemberData(nameof(RecipeNames))]
+    public void Every_selected_step_size_gives_stable_runs(string recipe)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_r.Dir, recipe, "run.json")));
+        var selected = doc.RootElement.GetProperty("selected_lr").EnumerateObject().Select(p => p.Name).ToList();
+        var stable = doc.RootElement.GetProperty("selected_stable");
+        Assert.Equal(selected.Count, stable.EnumerateObject().Count());
+        foreach (var key in selected) Assert.True(stable.GetProperty(key).GetBoolean(), $"{recipe}: the selected step size of {key} gives unstable runs");
+    }
+
     [Theory]
     [MemberData(nameof(RecipeNames))]
     public void Every_figure_has_a_caption_in_run_json_and_the_report(string recipe)

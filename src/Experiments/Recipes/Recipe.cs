@@ -57,6 +57,9 @@ public sealed class RecipeContext
     public Dictionary<string, double> SelectedLr { get; } = new();
     /// <summary>The final-loss rule's step sizes (before the stability rule), by the same keys.</summary>
     public Dictionary<string, double> BestLr { get; } = new();
+
+    /// <summary>Whether the selected step size's runs meet the stability criterion on every seed (false only when no step size did).</summary>
+    public Dictionary<string, bool> SelectedStable { get; } = new();
     public List<string> Notes { get; } = new();
     public string Reading { get; set; } = "";
 
@@ -134,6 +137,7 @@ public sealed class RecipeContext
     {
         SelectedLr[key] = grid.SelectedLr;
         BestLr[key] = grid.BestLr;
+        SelectedStable[key] = !grid.NoStableStepSize;
         if (grid.AtEdge) Notes.Add($"{what}: the lowest final loss is at the edge of the grid [1e-6, 1e1] (η = {grid.BestLr:G3}).");
         if (grid.NoStableStepSize) Notes.Add($"{what}: no step size down to 1e-6 gave stable runs; the final-loss rule's η = {grid.BestLr:G3} is used.");
         if (csvName != null)
@@ -199,6 +203,7 @@ public static class RecipeRunner
             ["wall_seconds"] = outcome.WallSeconds, ["steps"] = rc.Steps, ["ht_random_m"] = rc.HtRandomM, ["seeds"] = rc.Seeds,
             ["selected_lr"] = rc.SelectedLr.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
             ["best_lr"] = rc.BestLr.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
+            ["selected_stable"] = rc.SelectedStable.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
             ["stability"] = StabilityCriterion.Default.ToJson(),
             ["checks"] = rc.Checks.Select(c => new Dictionary<string, object?> { ["name"] = c.Name, ["predicted"] = c.Predicted, ["measured"] = c.Measured, ["pass"] = c.Pass, ["claim"] = c.Claim, ["verdict"] = c.Verdict }).ToList(),
             ["figures"] = rc.Figures, ["captions"] = rc.Captions, ["notes"] = rc.Notes, ["reading"] = rc.Reading,
