@@ -102,6 +102,7 @@ SelectTypeParameters=CR_Core_Memory
 SchedulerType=sched/backfill
 MpiDefault=none
 ReturnToService=2
+MailProg=/bin/true
 MinJobAge=3600
 $node NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=selftest Nodes=$host Default=YES MaxTime=INFINITE State=UP
