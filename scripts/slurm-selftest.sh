@@ -47,8 +47,7 @@ cleanup() {
   if [ -f "$tmp/slurm.conf" ]; then SLURM_CONF="$tmp/slurm.conf" scontrol shutdown >/dev/null 2>&1; fi
   # the daemons this script started, by the pid files they wrote (scontrol shutdown usually stopped them already)
   for f in slurmd.pid slurmctld.pid munged.pid; do
-    [ -f "$tmp/$f" ] || continue
-    pid=$(cat "$tmp/$f")
+    pid=$(cat "$tmp/$f" 2>/dev/null) || continue   # a daemon removes its pid file as it stops
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$pid" 2>/dev/null && kill "$pid"
   done
@@ -61,7 +60,7 @@ trap 'rc=$?; dump_logs; echo "FAIL: line $LINENO: a command failed (exit $rc)"' 
 # munge: its own key, socket and files under $tmp (root runs munged, hence --force)
 mkdir -p "$tmp/munge" "$tmp/state" "$tmp/spool"
 dd if=/dev/urandom of="$tmp/munge/munge.key" bs=1024 count=1 status=none
-chmod 700 "$tmp/munge"; chmod 400 "$tmp/munge/munge.key"
+chmod 755 "$tmp/munge"; chmod 400 "$tmp/munge/munge.key"
 socket="$tmp/munge/munge.socket"
 munged --force --key-file="$tmp/munge/munge.key" --socket="$socket" --pid-file="$tmp/munged.pid" \
   --log-file="$tmp/munged.log" --seed-file="$tmp/munge/munged.seed" || fail "munged did not start (see $tmp/munged.log)."
@@ -139,7 +138,7 @@ for id in "$coarse" "$refine" "$merge"; do
       "$(grep -o 'JobState=[^ ]*' <<<"$line" | cut -d= -f2)" "$(grep -o 'RunTime=[^ ]*' <<<"$line")" "$(grep -o ' ExitCode=[^ ]*' <<<"$line")" "$(grep -o ' NodeList=[^ ]*' <<<"$line")"
   done
   bad="$(scontrol -o show job "$id" | grep -v 'JobState=COMPLETED' || true)"
-  [ -z "$bad" ] || fail "job $id did not complete: $(grep -o 'JobName=[^ ]* .*JobState=[^ ]* Reason=[^ ]*' <<<"$bad" | head -3)"
+  [ -z "$bad" ] || fail "job $id ($(grep -o 'JobName=[^ ]*' <<<"$bad" | head -1 | cut -d= -f2)) did not complete: $(grep -o 'JobState=[^ ]* Reason=[^ ]*' <<<"$bad" | sort | uniq -c | xargs)."
 done
 echo "SLURM flow: $slurm_wall s from submission to the merge's end"
 
