@@ -10,7 +10,10 @@ namespace HeavyTail.Experiments.Cli;
 /// <summary>
 /// `heavytail grid`: the paper's step-size grid for one optimizer, every run cached atomically under DIR/_cache
 /// (a killed grid resumes); `--shard K/N` runs one shard of the coarse grid; `heavytail grid merge DIR…` merges
-/// shards, runs the refinement and writes best.json, grid.csv and a loss-vs-step-size plot.
+/// shards, runs the refinement and writes best.json, grid.csv and a loss-vs-step-size plot. On a cluster the refinement
+/// runs sharded too: `grid refine --shard K/N --out R_K DIR…` trains shard K of the runs the rule needs next (the
+/// half-powers around the coarse best), `grid merge DIR… R_0 … R_{N−1}` then writes the result; `grid merge --no-train`
+/// trains nothing and lists the runs still needed.
 /// </summary>
 public static class GridCommand
 {
@@ -31,9 +34,21 @@ public static class GridCommand
         foreach (Option o in new Option[] { seeds, lrs, shard, logEvery, outDir, stability, maxLossFactor, maxRise }) cmd.Options.Add(o);
         var merge = new Command("merge", "Merge grid shards: DIR… (the first is the output); runs the refinement, writes best.json.");
         var dirs = new Argument<string[]>("dirs") { Arity = ArgumentArity.OneOrMore };
+        var noTrain = new Option<bool>("--no-train") { Description = "train nothing: write best.json when every run the rule needs is there, else list the runs needed next (train them with `grid refine`)" };
         merge.Arguments.Add(dirs);
-        merge.SetAction(r => Merge(ctx, r.GetValue(dirs)!));
+        merge.Options.Add(noTrain);
+        merge.SetAction(r => Merge(ctx, r.GetValue(dirs)!, r.GetValue(noTrain)));
         cmd.Subcommands.Add(merge);
+        var refine = new Command("refine", "Train shard K/N of the runs the grid needs next (after the coarse shards: the refinement) from the runs in DIR…, into --out; then `grid merge DIR… OUT…`.");
+        var refineDirs = new Argument<string[]>("dirs") { Arity = ArgumentArity.OneOrMore, Description = "grid folders (coarse shards, or a merged grid) of one grid" };
+        var refineShard = new Option<string>("--shard") { Description = "K/N: train only shard K of N (0-based) of the runs needed next", DefaultValueFactory = _ => "0/1" };
+        var refineOut = new Option<string?>("--out") { Description = "output folder of this shard (its own, one per shard)" };
+        refine.Arguments.Add(refineDirs);
+        refine.Options.Add(refineShard);
+        refine.Options.Add(refineOut);
+        refine.SetAction(r => Refine(ctx, r.GetValue(refineDirs)!, r.GetValue(refineOut) ?? throw new UserError("grid refine needs --out DIR (one folder per shard)."),
+            ParseShard(r.GetValue(refineShard))!.Value));
+        cmd.Subcommands.Add(refine);
         cmd.SetAction(r =>
         {
             using var claim = ctx.Claim(r.GetValue(outDir) ?? throw new UserError("grid needs --out DIR."), "grid");
@@ -106,11 +121,12 @@ public static class GridCommand
         }
     }
 
-    public static GridResult? RunSpecGrid(CliContext ctx, GridSpec spec, string dir, (int K, int N)? shard) =>
-        GridSearch.Run(new RunCache(Path.Combine(dir, "_cache"), ctx.Environment), spec.Problem, spec.Optimizer, spec.Steps, spec.LogEvery, spec.Seeds, shard, spec.Lrs,
+    /// <param name="mayTrain">the missing runs this call may train (null: all; see <see cref="RunCache.MayTrain"/>).</param>
+    public static GridResult? RunSpecGrid(CliContext ctx, GridSpec spec, string dir, (int K, int N)? shard, Func<IRunSpec, bool>? mayTrain = null) =>
+        GridSearch.Run(new RunCache(Path.Combine(dir, "_cache"), ctx.Environment) { MayTrain = mayTrain }, spec.Problem, spec.Optimizer, spec.Steps, spec.LogEvery, spec.Seeds, shard, spec.Lrs,
             ctx.Quiet ? null : msg => ctx.Err.WriteLine("  " + msg), spec.Stability, stabilityOff: spec.Stability == null);
 
-    private static int Merge(CliContext ctx, string[] dirs)
+    private static int Merge(CliContext ctx, string[] dirs, bool noTrain)
     {
         var spec = GridSpec.FromJson(Path.Combine(dirs[0], "grid.json"));
         using var claim = ctx.Claim(dirs[0], "grid merge", "grid merge");
@@ -121,17 +137,85 @@ public static class GridCommand
         {
             var other = GridSpec.FromJson(Path.Combine(d, "grid.json"));
             if (JsonOut.Serialize(other.ToJson()) != canonical) throw new UserError($"{d} holds a different grid than {dirs[0]} (problem, optimizer, steps or seeds differ).");
-            var cache = Path.Combine(d, "_cache");
-            if (!Directory.Exists(cache)) continue;
-            foreach (var f in Directory.GetFiles(cache).Where(f => f.EndsWith(".csv") || f.EndsWith(".json")).OrderBy(f => f.EndsWith(".json") ? 1 : 0))
+            CopyRuns(Path.Combine(d, "_cache"), target);
+        }
+        if (noTrain)
+        {
+            var (complete, needed) = Needed(ctx, spec, dirs[0]);
+            if (complete == null)
             {
-                var dest = Path.Combine(target, Path.GetFileName(f));
-                if (!File.Exists(dest)) Analytic.IO.AtomicFile.Write(dest, tmp => File.Copy(f, tmp, true));
+                ctx.Out.WriteLine($"{needed.Count} run(s) needed next, not trained (--no-train); best.json not written:");
+                foreach (var line in Describe(needed)) ctx.Out.WriteLine("  " + line);
+                ctx.Out.WriteLine($"train them with `heavytail grid refine --shard K/N --out R_K {string.Join(' ', dirs)}`, then `heavytail grid merge {string.Join(' ', dirs)} R_0 … R_{{N−1}}`.");
+                return 0;
             }
+            WriteResult(ctx, complete, dirs[0]);
+            return 0;
         }
         var result = RunSpecGrid(ctx, spec, dirs[0], null)!;
         WriteResult(ctx, result, dirs[0]);
         return 0;
+    }
+
+    /// <summary>
+    /// `grid refine`: copies the runs of <paramref name="dirs"/> into OUT/_cache, lists the runs the grid rule needs next
+    /// (<see cref="Needed"/>: after the coarse grid, the half-powers around its best, every seed; after those, the stability
+    /// ladder's next step size) and trains shard K of them: the K-th of N contiguous blocks of that list, which is ordered
+    /// seed by seed, so N = the seed count trains each seed's step sizes together, batched as an unsharded grid does.
+    /// </summary>
+    private static int Refine(CliContext ctx, string[] dirs, string outDir, (int K, int N) shard)
+    {
+        var spec = GridSpec.FromJson(Path.Combine(dirs[0], "grid.json"));
+        string canonical = JsonOut.Serialize(spec.ToJson());
+        foreach (var d in dirs.Skip(1))
+            if (JsonOut.Serialize(GridSpec.FromJson(Path.Combine(d, "grid.json")).ToJson()) != canonical)
+                throw new UserError($"{d} holds a different grid than {dirs[0]} (problem, optimizer, steps or seeds differ).");
+        using var claim = ctx.Claim(outDir, "grid refine");
+        string dir = claim.Path, own = Path.Combine(dir, "grid.json");
+        if (File.Exists(own) && JsonOut.Serialize(GridSpec.FromJson(own).ToJson()) != canonical)
+            throw new UserError($"--out {dir} holds a different grid than {dirs[0]}; choose another --out.");
+        ctx.InterruptNote = $"the runs that finished are kept in {Path.Combine(dir, "_cache")}; rerun the same command to resume.";
+        JsonOut.Write(own, spec.ToJson());
+        var target = OutputFolder.Prepare(Path.Combine(dir, "_cache"));
+        foreach (var d in dirs.Where(d => Path.GetFullPath(d) != Path.GetFullPath(dir)))
+            CopyRuns(Path.Combine(d, "_cache"), target);
+        var (complete, needed) = Needed(ctx, spec, dir);
+        if (complete != null)
+        {
+            ctx.Out.WriteLine($"refine shard {shard.K}/{shard.N}: nothing to train, the grid has every run it needs → merge with `heavytail grid merge DIR…`");
+            return 0;
+        }
+        int from = (int)((long)shard.K * needed.Count / shard.N), to = (int)((long)(shard.K + 1) * needed.Count / shard.N);
+        var mine = needed.Skip(from).Take(to - from).Select(s => s.Key()).ToHashSet();
+        if (mine.Count > 0)
+            try { RunSpecGrid(ctx, spec, dir, null, s => mine.Contains(s.Key())); }
+            catch (RunsNotTrainedException) { } // the other shards' runs
+        ctx.Out.WriteLine($"refine shard {shard.K}/{shard.N}: trained {mine.Count} of the {needed.Count} run(s) needed next → {dir}; merge with `heavytail grid merge DIR… {dir} …`");
+        foreach (var line in Describe(needed.Skip(from).Take(to - from).ToList())) ctx.Out.WriteLine("  " + line);
+        return 0;
+    }
+
+    /// <summary>The grid's result when DIR/_cache holds every run the rule needs, else the runs it needs next; trains nothing.</summary>
+    private static (GridResult? Complete, IReadOnlyList<IRunSpec> Needed) Needed(CliContext ctx, GridSpec spec, string dir)
+    {
+        try { return (RunSpecGrid(ctx, spec, dir, null, _ => false), []); }
+        catch (RunsNotTrainedException e) { return (null, e.Specs); }
+    }
+
+    /// <summary>One line per step size: η and the data seeds of its runs.</summary>
+    private static IEnumerable<string> Describe(IReadOnlyList<IRunSpec> specs) =>
+        specs.GroupBy(s => s.Optimizer.Lr).OrderBy(g => g.Key).Select(g =>
+            $"η = {JsonOut.Number(g.Key)}: seed(s) {string.Join(", ", g.Select(s => s is RunSpec r ? r.Problem.Seed.ToString() : "–"))}");
+
+    /// <summary>Copies finished runs (CSVs first, the status JSON last, each atomically) that <paramref name="target"/> lacks.</summary>
+    private static void CopyRuns(string cache, string target)
+    {
+        if (!Directory.Exists(cache)) return;
+        foreach (var f in Directory.GetFiles(cache).Where(f => f.EndsWith(".csv") || f.EndsWith(".json")).OrderBy(f => f.EndsWith(".json") ? 1 : 0))
+        {
+            var dest = Path.Combine(target, Path.GetFileName(f));
+            if (!File.Exists(dest)) Analytic.IO.AtomicFile.Write(dest, tmp => File.Copy(f, tmp, true));
+        }
     }
 
     public static void WriteResult(CliContext ctx, GridResult result, string dir)

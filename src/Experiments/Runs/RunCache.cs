@@ -21,6 +21,16 @@ public sealed class RunCache(string directory, RunEnvironment env)
     /// <summary>Runs trained (not read from disk) by this instance.</summary>
     public int Trained { get; private set; }
 
+    /// <summary>
+    /// Which missing runs this cache may train (null: every one). A call that needs runs it may not train trains the
+    /// allowed ones and then throws <see cref="RunsNotTrainedException"/> listing the others: `grid merge --no-train`
+    /// (none allowed) lists the runs a grid needs next; `grid refine --shard K/N` trains its share of them.
+    /// </summary>
+    public Func<IRunSpec, bool>? MayTrain { get; init; }
+
+    /// <summary>The specs among <paramref name="missing"/> this cache may not train.</summary>
+    private List<T> Refused<T>(IEnumerable<T> missing) where T : IRunSpec => MayTrain is { } may ? missing.Where(s => !may(s)).ToList() : [];
+
     public bool TryLoad(IRunSpec spec, out RunRecord record)
     {
         record = Load(spec, out _)!;
@@ -175,6 +185,8 @@ public sealed class RunCache(string directory, RunEnvironment env)
     {
         foreach (var s in specs) CheckPrecision(s);
         var missing = specs.Where(s => LoadNoting(s) == null).ToList();
+        var refused = Refused(missing);
+        missing.RemoveAll(refused.Contains);
         foreach (var group in missing.GroupBy(s => (s.Problem, s.Steps, s.LogEvery, s.Observe, Batchable: s.Observe == null && !s.Optimizer.Descriptor.PerClassPasses)))
         {
             if (!group.Key.Batchable || group.Count() == 1) { foreach (var s in group) Train(s); continue; }
@@ -192,12 +204,14 @@ public sealed class RunCache(string directory, RunEnvironment env)
                 }
             }
         }
+        if (refused.Count > 0) throw new RunsNotTrainedException(refused);
     }
 
     /// <summary>The cached run, or one trained now by <paramref name="train"/> (and stored).</summary>
     public RunRecord GetOrRun(IRunSpec spec, Func<RunRecord> train)
     {
         if (LoadNoting(spec) is { } hit) return hit;
+        if (Refused([spec]).Count > 0) throw new RunsNotTrainedException([spec]);
         var rec = train();
         Store(rec);
         Trained++;
@@ -208,7 +222,9 @@ public sealed class RunCache(string directory, RunEnvironment env)
     public RunRecord GetOrRun(RunSpec spec)
     {
         CheckPrecision(spec);
-        return LoadNoting(spec) ?? Train(spec);
+        if (LoadNoting(spec) is { } hit) return hit;
+        if (Refused([spec]).Count > 0) throw new RunsNotTrainedException([spec]);
+        return Train(spec);
     }
 
     private RunRecord Train(RunSpec spec)
@@ -224,4 +240,11 @@ public sealed class RunCache(string directory, RunEnvironment env)
         Trained++;
         return rec;
     }
+}
+
+/// <summary>Runs a call needed that the cache may not train (<see cref="RunCache.MayTrain"/>), in the order the call asked for them.</summary>
+public sealed class RunsNotTrainedException(IReadOnlyList<IRunSpec> specs)
+    : Exception($"{specs.Count} run(s) needed that this cache may not train")
+{
+    public IReadOnlyList<IRunSpec> Specs { get; } = specs;
 }
