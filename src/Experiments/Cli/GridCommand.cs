@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using HeavyTail.Analytic.Data;
+using HeavyTail.Analytic.Models;
 using HeavyTail.Experiments.Plots;
 using HeavyTail.Experiments.Runs;
 using HeavyTail.Ode.Optimizers;
@@ -39,13 +40,33 @@ public static class GridCommand
             using var claim = ctx.Claim(r.GetValue(outDir) ?? throw new UserError("grid needs --out DIR."), "grid");
             string dir = claim.Path;
             ctx.InterruptNote = $"the runs that finished are kept in {Path.Combine(dir, "_cache")}; rerun the same command to resume.";
-            string? name = r.GetValue(src.Problem) ?? throw new UserError("grid needs --problem NAME (generated problems; the data is rebuilt from its seed in every shard).");
-            var po = src.GeneratorOptions(r, name) with { Seed = 0 }; // the data seeds are the grid's --seeds
-            MemoryCheck.Check(po);
-            ctx.Environment.Problems.Get(po); // validates the options before any run starts; the data is kept for seed 0's runs
-            var settings = opt.Settings(r, lr: 1.0);
+            string? name = r.GetValue(src.Problem);
+            bool arrays = r.GetValue(src.X) != null || r.GetValue(src.Y) != null;
+            if (name == null && !arrays)
+                throw new UserError("grid needs --problem NAME (generated; the data is rebuilt from its seed in every shard) or your arrays --x X.npy --y y.npy.");
             int steps = r.GetValue(opt.Steps), s = r.GetValue(seeds);
             if (s < 1) throw new UserError($"--seeds {s} must be at least 1.");
+            ProblemOptions po;
+            GridData? data = null;
+            Problem? loaded = null;
+            if (arrays && name == null)
+            {
+                // the user's arrays are one data set and training from W = 0 is deterministic: there are no data seeds
+                if (s != 1) throw new UserError($"--seeds {s}: with --x/--y the data is fixed and every seed would train the same runs; leave out --seeds.");
+                loaded = src.Load(r);
+                string Full(string? path) => path == null ? null! : Path.GetFullPath(path);
+                data = new GridData(Full(r.GetValue(src.X)), Full(r.GetValue(src.Y)), r.GetValue(src.Targets) is { } t ? Full(t) : null,
+                    r.GetValue(src.LossOption)!, r.GetValue(src.Bias), r.GetValue(src.Groups), (string)loaded.Info[ProblemFiles.DataHashKey]);
+                po = new ProblemOptions { Name = "arrays" };
+            }
+            else
+            {
+                if (arrays) src.Load(r); // --problem with --x/--y: the shared one-line refusal
+                po = src.GeneratorOptions(r, name!) with { Seed = 0 }; // the data seeds are the grid's --seeds
+                MemoryCheck.Check(po);
+                ctx.Environment.Problems.Get(po); // validates the options before any run starts; the data is kept for seed 0's runs
+            }
+            var settings = opt.Settings(r, lr: 1.0);
             int every = r.GetValue(logEvery) is int e && e > 0 ? e : Math.Max(1, steps / 100);
             var lrList = ParseLrs(r.GetValue(lrs));
             var criterion = r.GetValue(stability) switch
@@ -54,15 +75,33 @@ public static class GridCommand
                 "off" => null,
                 var v => throw new UserError($"--stability '{v}' must be on or off."),
             };
-            var spec = new GridSpec(po, settings, steps, every, Enumerable.Range(0, s).Select(i => (long)i).ToArray(), lrList) { Stability = criterion };
+            var spec = new GridSpec(po, settings, steps, every, Enumerable.Range(0, s).Select(i => (long)i).ToArray(), lrList) { Stability = criterion, Data = data };
             JsonOut.Write(Path.Combine(dir, "grid.json"), spec.ToJson());
             var sh = ParseShard(r.GetValue(shard));
-            var result = RunSpecGrid(ctx, spec, dir, sh);
+            var result = RunSpecGrid(ctx, spec, dir, sh, loaded);
             if (result == null) { ctx.Out.WriteLine($"shard {sh!.Value.K}/{sh.Value.N} done → {dir}; merge with `heavytail grid merge DIR…`"); return 0; }
-            WriteResult(ctx, result, dir);
+            WriteResult(ctx, result, dir, data);
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// The user's arrays a grid runs on: their paths (absolute), how they are read (loss, --bias, --groups) and their
+    /// content hash (<see cref="ProblemFiles.ContentSha256"/>), which keys the runs and must agree across shards.
+    /// </summary>
+    public sealed record GridData(string X, string Y, string? Targets, string Loss, bool Bias, int? Groups, string Sha256)
+    {
+        /// <summary>The arrays read again (merge), refused in one line when their content no longer has <see cref="Sha256"/>.</summary>
+        public Problem Load()
+        {
+            var loaded = ProblemFiles.LoadArrays(X, Y, Targets, Loss, null);
+            var problem = ProblemSource.WithBiasAndGroups(loaded, new Dictionary<string, object>(loaded.Info), Bias, Groups);
+            var now = (string)problem.Info[ProblemFiles.DataHashKey];
+            if (now != Sha256)
+                throw new UserError($"{X} and {Y} changed since the grid ran (data_sha256 {now}, grid.json says {Sha256}); rerun the shards on the current data or restore the files.");
+            return problem;
+        }
     }
 
     public sealed record GridSpec(ProblemOptions Problem, OptimizerSettings Optimizer, int Steps, int LogEvery, long[] Seeds, double[]? Lrs)
@@ -70,14 +109,28 @@ public static class GridCommand
         /// <summary>The stability rule's criterion; null: the final-loss rule alone (--stability off).</summary>
         public StabilityCriterion? Stability { get; init; } = StabilityCriterion.Default;
 
-        public Dictionary<string, object?> ToJson() => new()
+        /// <summary>The user's arrays (--x/--y), or null for a generated problem (<see cref="Problem"/>).</summary>
+        public GridData? Data { get; init; }
+
+        /// <summary>grid.json; <paramref name="withPaths"/> false leaves out the arrays' paths (shards on other machines see other paths).</summary>
+        public Dictionary<string, object?> ToJson(bool withPaths = true)
         {
-            ["stability"] = Stability?.ToJson(),
-            ["problem"] = Problem.Name, ["m"] = Problem.M, ["samples"] = Problem.Samples, ["classes"] = Problem.Classes, ["dim"] = Problem.Dimension,
-            ["zipf_exponent"] = Problem.ZipfExponent, ["k"] = Problem.K, ["inputs"] = Problem.Inputs,
-            ["optimizer"] = Optimizer.Name, ["momentum"] = Optimizer.Momentum, ["beta1"] = Optimizer.Beta1, ["beta2"] = Optimizer.Beta2, ["eps"] = Optimizer.Eps,
-            ["steps"] = Steps, ["log_every"] = LogEvery, ["seeds"] = Seeds, ["lrs"] = Lrs,
-        };
+            var json = new Dictionary<string, object?> { ["stability"] = Stability?.ToJson() };
+            if (Data is { } g)
+            {
+                json["problem"] = "arrays";
+                if (withPaths) { json["x"] = g.X; json["y"] = g.Y; json["targets"] = g.Targets; }
+                json["loss"] = g.Loss; json["bias"] = g.Bias; json["groups"] = g.Groups; json[ProblemFiles.DataHashKey] = g.Sha256;
+            }
+            else
+            {
+                json["problem"] = Problem.Name; json["m"] = Problem.M; json["samples"] = Problem.Samples; json["classes"] = Problem.Classes; json["dim"] = Problem.Dimension;
+                json["zipf_exponent"] = Problem.ZipfExponent; json["k"] = Problem.K; json["inputs"] = Problem.Inputs;
+            }
+            json["optimizer"] = Optimizer.Name; json["momentum"] = Optimizer.Momentum; json["beta1"] = Optimizer.Beta1; json["beta2"] = Optimizer.Beta2; json["eps"] = Optimizer.Eps;
+            json["steps"] = Steps; json["log_every"] = LogEvery; json["seeds"] = Seeds; json["lrs"] = Lrs;
+            return json;
+        }
 
         public static GridSpec FromJson(string path)
         {
@@ -86,7 +139,15 @@ public static class GridCommand
             try { e = JsonDocument.Parse(File.ReadAllText(path)).RootElement; }
             catch (JsonException) { throw new UserError($"{path} is corrupt (not JSON); rerun the grid shard."); }
             int? I(string k) => e.GetProperty(k).ValueKind == JsonValueKind.Null ? null : e.GetProperty(k).GetInt32();
-            var po = new ProblemOptions
+            string? S(string k) => e.GetProperty(k).ValueKind == JsonValueKind.Null ? null : e.GetProperty(k).GetString();
+            GridData? data = null;
+            ProblemOptions po;
+            if (e.GetProperty("problem").GetString() == "arrays")
+            {
+                data = new GridData(S("x")!, S("y")!, S("targets"), S("loss")!, e.GetProperty("bias").GetBoolean(), I("groups"), S(ProblemFiles.DataHashKey)!);
+                po = new ProblemOptions { Name = "arrays" };
+            }
+            else po = new ProblemOptions
             {
                 Name = e.GetProperty("problem").GetString()!, M = e.GetProperty("m").GetInt32(), Samples = I("samples"), Classes = I("classes"), Dimension = I("dim"),
                 ZipfExponent = e.GetProperty("zipf_exponent").GetDouble(), K = e.GetProperty("k").GetInt32(), Inputs = e.GetProperty("inputs").GetString()!,
@@ -102,25 +163,39 @@ public static class GridCommand
                 ? new StabilityCriterion(st.GetProperty("max_loss_factor").GetDouble(), st.GetProperty("max_rise_fraction").GetDouble())
                 : null;
             return new GridSpec(po, os, e.GetProperty("steps").GetInt32(), e.GetProperty("log_every").GetInt32(),
-                e.GetProperty("seeds").EnumerateArray().Select(x => x.GetInt64()).ToArray(), lrs) { Stability = stability };
+                e.GetProperty("seeds").EnumerateArray().Select(x => x.GetInt64()).ToArray(), lrs) { Stability = stability, Data = data };
         }
     }
 
-    public static GridResult? RunSpecGrid(CliContext ctx, GridSpec spec, string dir, (int K, int N)? shard) =>
-        GridSearch.Run(new RunCache(Path.Combine(dir, "_cache"), ctx.Environment), spec.Problem, spec.Optimizer, spec.Steps, spec.LogEvery, spec.Seeds, shard, spec.Lrs,
-            ctx.Quiet ? null : msg => ctx.Err.WriteLine("  " + msg), spec.Stability, stabilityOff: spec.Stability == null);
+    /// <param name="loaded">the user's arrays when already read (else read from <see cref="GridSpec.Data"/>).</param>
+    public static GridResult? RunSpecGrid(CliContext ctx, GridSpec spec, string dir, (int K, int N)? shard, Problem? loaded = null)
+    {
+        var cache = new RunCache(Path.Combine(dir, "_cache"), ctx.Environment);
+        Action<string>? progress = ctx.Quiet ? null : msg => ctx.Err.WriteLine("  " + msg);
+        if (spec.Data is not { } data)
+            return GridSearch.Run(cache, spec.Problem, spec.Optimizer, spec.Steps, spec.LogEvery, spec.Seeds, shard, spec.Lrs,
+                progress, spec.Stability, stabilityOff: spec.Stability == null);
+        var problem = loaded ?? data.Load();
+        var model = LinearModel.Create(problem.Loss, problem.Data, ctx.Compute);
+        return GridSearch.RunArrays(cache, problem, model, data.Sha256, spec.Optimizer, spec.Steps, spec.LogEvery, shard, spec.Lrs,
+            progress, spec.Stability, stabilityOff: spec.Stability == null);
+    }
 
     private static int Merge(CliContext ctx, string[] dirs)
     {
         var spec = GridSpec.FromJson(Path.Combine(dirs[0], "grid.json"));
         using var claim = ctx.Claim(dirs[0], "grid merge", "grid merge");
         ctx.InterruptNote = $"the runs that finished are kept in {Path.Combine(dirs[0], "_cache")}; rerun the same command to resume.";
-        string canonical = JsonOut.Serialize(spec.ToJson());
+        string canonical = JsonOut.Serialize(spec.ToJson(withPaths: false));
+        var others = dirs.Skip(1).Select(d => (Dir: d, Spec: GridSpec.FromJson(Path.Combine(d, "grid.json")))).ToList();
+        // every shard must have seen the same arrays: checked before anything is copied
+        foreach (var (d, other) in others)
+            if (other.Data?.Sha256 != spec.Data?.Sha256)
+                throw new UserError($"{d} ran on other data than {dirs[0]} (data_sha256 {other.Data?.Sha256 ?? "none: a generated problem"} vs {spec.Data?.Sha256 ?? "none: a generated problem"}); rerun every shard on the same --x/--y.");
         var target = OutputFolder.Prepare(Path.Combine(dirs[0], "_cache"), "grid merge");
-        foreach (var d in dirs.Skip(1))
+        foreach (var (d, other) in others)
         {
-            var other = GridSpec.FromJson(Path.Combine(d, "grid.json"));
-            if (JsonOut.Serialize(other.ToJson()) != canonical) throw new UserError($"{d} holds a different grid than {dirs[0]} (problem, optimizer, steps or seeds differ).");
+            if (JsonOut.Serialize(other.ToJson(withPaths: false)) != canonical) throw new UserError($"{d} holds a different grid than {dirs[0]} (problem, optimizer, steps or seeds differ).");
             var cache = Path.Combine(d, "_cache");
             if (!Directory.Exists(cache)) continue;
             foreach (var f in Directory.GetFiles(cache).Where(f => f.EndsWith(".csv") || f.EndsWith(".json")).OrderBy(f => f.EndsWith(".json") ? 1 : 0))
@@ -130,15 +205,16 @@ public static class GridCommand
             }
         }
         var result = RunSpecGrid(ctx, spec, dirs[0], null)!;
-        WriteResult(ctx, result, dirs[0]);
+        WriteResult(ctx, result, dirs[0], spec.Data);
         return 0;
     }
 
-    public static void WriteResult(CliContext ctx, GridResult result, string dir)
+    /// <param name="data">the user's arrays the grid ran on (their content hash goes into best.json), or null.</param>
+    public static void WriteResult(CliContext ctx, GridResult result, string dir, GridData? data = null)
     {
         Csv.Write(Path.Combine(dir, "grid.csv"), ["lr", "worst_final_loss", "diverged", "stable"],
             result.Points.Select(p => (IReadOnlyList<double>)[p.Lr, p.WorstScore, p.AnyDiverged ? 1 : 0, p.IsStable(result.Stability) ? 1 : 0]));
-        JsonOut.Write(Path.Combine(dir, "best.json"), new Dictionary<string, object?>
+        var best = new Dictionary<string, object?>
         {
             ["optimizer"] = result.Optimizer, ["best_lr"] = result.BestLr, ["best_worst_final_loss"] = result.Best.WorstScore,
             ["selected_lr"] = result.SelectedLr, ["selected_worst_final_loss"] = result.Selected.WorstScore,
@@ -146,7 +222,9 @@ public static class GridCommand
             ["no_stable_step_size"] = result.NoStableStepSize,
             ["at_edge"] = result.AtEdge, ["edge_note"] = result.AtEdge ? "the selected step size lies at the edge of [1e-6, 1e1]; the comparison may measure the step budget rather than the optimizer" : null,
             ["points"] = result.Points.Select(p => new Dictionary<string, object?> { ["lr"] = p.Lr, ["worst_final_loss"] = p.WorstScore, ["diverged"] = p.AnyDiverged }).ToList(),
-        });
+        };
+        if (data != null) { best["data"] = "arrays"; best[ProblemFiles.DataHashKey] = data.Sha256; }
+        JsonOut.Write(Path.Combine(dir, "best.json"), best);
         var f = new Figure($"{result.Optimizer}: final loss vs step size", "step size η", "worst final training loss over seeds", logX: true, logY: true);
         f.Line(result.Points.Select(p => p.Lr).ToArray(), result.Points.Select(p => p.WorstScore).ToArray(), Figure.OptimizerColor(result.Optimizer), result.Optimizer, markers: true);
         var unstable = result.Points.Where(p => !p.IsStable(result.Stability)).ToList();
