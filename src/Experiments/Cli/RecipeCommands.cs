@@ -74,11 +74,14 @@ public static class RecipeCommands
     {
         var scale = ScaleOption(); var outDir = OutOption();
         var withTorch = new Option<bool>("--with-torch") { Description = "also the CNN and transformer recipes on real data (TorchSharp; data from scripts/get-data.sh)" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "list the runs it would train (sizes, step sizes × seeds × steps, FLOPs) and the estimated wall time; trains and writes nothing" };
+        var shards = new Option<int>("--shards") { Description = "with --dry-run: SLURM array tasks for the sharded estimate", DefaultValueFactory = _ => 8 };
         var cmd = new Command("reproduce", "Run every experiment in order and write DIR/report.md and DIR/report.html.");
-        cmd.Options.Add(scale); cmd.Options.Add(outDir); cmd.Options.Add(withTorch);
+        cmd.Options.Add(scale); cmd.Options.Add(outDir); cmd.Options.Add(withTorch); cmd.Options.Add(dryRun); cmd.Options.Add(shards);
         cmd.SetAction(r =>
         {
             var sc = ParseScale(r.GetValue(scale)!);
+            if (r.GetValue(dryRun)) return ReproduceDryRun.Run(ctx, sc, r.GetValue(shards));
             using var claim = ctx.Claim(r.GetValue(outDir)!, "reproduce");
             string dir = claim.Path;
             ctx.InterruptNote = $"the recipes' training runs that finished are kept in {Path.Combine(dir, "_cache")}; rerun the same command to resume.";
