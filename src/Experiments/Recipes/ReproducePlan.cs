@@ -1,5 +1,6 @@
 using HeavyTail.Analytic.Data;
 using HeavyTail.Experiments.Runs;
+using HeavyTail.Ode.Training;
 
 namespace HeavyTail.Experiments.Recipes;
 
@@ -11,8 +12,9 @@ namespace HeavyTail.Experiments.Recipes;
 /// <param name="What">"grid", "observed (TABLE)" or "retrained (not cached)".</param>
 /// <param name="CachedBy">the earlier recipe whose identical runs the cache returns (then no FLOPs), or null.</param>
 /// <param name="ThroughCache">false: trained outside the run cache (the run is redone every time).</param>
+/// <param name="Observe">the observer table recorded with the runs (<see cref="RunSpec.Observe"/>), or null.</param>
 public sealed record PlannedRuns(string Recipe, ProblemOptions Problem, string Optimizer, int StepSizes, int Seeds, int Steps, string What,
-    string? CachedBy = null, bool ThroughCache = true)
+    string? CachedBy = null, bool ThroughCache = true, string? Observe = null)
 {
     public (long N, long D, long C) Sizes => MemoryCheck.Sizes(Problem) ?? throw new ArgumentException($"no sizes for problem {Problem.Name}.");
 
@@ -24,7 +26,7 @@ public sealed record PlannedRuns(string Recipe, ProblemOptions Problem, string O
     public double Flops => CachedBy != null ? 0 : Runs * FlopsPerRun;
 
     /// <summary>The runs' identity in the cache (problem, optimizer, steps, seeds, observer).</summary>
-    internal string Identity => $"{Problem}|{Optimizer}|{Steps}|{Seeds}|{What}|{ThroughCache}";
+    internal string Identity => $"{Problem}|{Optimizer}|{Steps}|{Seeds}|{What}|{ThroughCache}|{Observe}";
 }
 
 /// <summary>
@@ -57,9 +59,9 @@ public static class ReproducePlan
         var ht = new ProblemOptions { Name = "ht-random", M = m };
         var rows = new List<PlannedRuns>();
         var seen = new Dictionary<string, string>();
-        void Add(string recipe, ProblemOptions p, string opt, int lrs, int s, int t, string what, bool cached = true)
+        void Add(string recipe, ProblemOptions p, string opt, int lrs, int s, int t, string what, bool cached = true, string? observe = null)
         {
-            var row = new PlannedRuns(recipe, p, opt, lrs, s, t, what, ThroughCache: cached);
+            var row = new PlannedRuns(recipe, p, opt, lrs, s, t, what, ThroughCache: cached, Observe: observe);
             if (cached && seen.TryGetValue(row.Identity, out var first)) row = row with { CachedBy = first };
             else if (cached) seen[row.Identity] = recipe;
             rows.Add(row);
@@ -73,22 +75,22 @@ public static class ReproducePlan
         foreach (var o in new[] { "gd", "adam" })
         {
             Grid("gradient-hessian", ht, o);
-            Add("gradient-hessian", ht, o, 1, 1, steps, "observed (per-class statistics)");
+            Add("gradient-hessian", ht, o, 1, 1, steps, "observed (per-class statistics)", observe: PerClassStatisticsObserver.TableName);
         }
         foreach (var inputs in new[] { "uniform", "gaussian" })
             foreach (var o in new[] { "gd", "adam" }) Grid("input-distribution", ht with { Inputs = inputs }, o);
         foreach (var o in new[] { "gd", "adam", "sign" })
         {
             Grid("heterogeneity", ht, o);
-            Add("heterogeneity", ht, o, 1, 1, steps, "observed (heterogeneity)");
+            Add("heterogeneity", ht, o, 1, 1, steps, "observed (heterogeneity)", observe: HeterogeneityObserver.TableName);
         }
         var (classes, budget) = HeterogeneityRecipe.SweepAt(scale);
         foreach (double a in HeterogeneityRecipe.Exponents)
             foreach (var o in new[] { "gd", "sign" }) Grid("heterogeneity", new ProblemOptions { Name = "one-hot", Classes = classes, ZipfExponent = a }, o, budget, 1);
         Grid("heterogeneity", ht, "sign-m");
         Grid("heterogeneity", ht, "sign");
-        Add("heterogeneity", ht, "sign-m", 1, 1, steps, "observed (weight norms)");
-        Add("heterogeneity", ht, "sign", 2, 1, steps, "observed (weight norms)");   // sign at its own and at sign-m's matched step size
+        Add("heterogeneity", ht, "sign-m", 1, 1, steps, "observed (weight norms)", observe: WeightNormObserver.TableName);
+        Add("heterogeneity", ht, "sign", 2, 1, steps, "observed (weight norms)", observe: WeightNormObserver.TableName);   // sign at its own and at sign-m's matched step size
         foreach (var o in new[] { "gd", "adam" })
         {
             Grid("hessian-spectrum", ht, o);
