@@ -5,6 +5,7 @@ using HeavyTail.Analytic.Models;
 using HeavyTail.Experiments.Plots;
 using HeavyTail.Experiments.Runs;
 using HeavyTail.Ode.Optimizers;
+using Spectre.Console;
 
 namespace HeavyTail.Experiments.Cli;
 
@@ -168,17 +169,52 @@ public static class GridCommand
     }
 
     /// <param name="loaded">the user's arrays when already read (else read from <see cref="GridSpec.Data"/>).</param>
+    /// <remarks>
+    /// Progress: on an interactive terminal a live display (runs done of those planned, the run in training and its step,
+    /// ETA); otherwise one line per finished run on stderr; nothing with --quiet.
+    /// </remarks>
     public static GridResult? RunSpecGrid(CliContext ctx, GridSpec spec, string dir, (int K, int N)? shard, Problem? loaded = null)
     {
-        var cache = new RunCache(Path.Combine(dir, "_cache"), ctx.Environment);
-        Action<string>? progress = ctx.Quiet ? null : msg => ctx.Err.WriteLine("  " + msg);
-        if (spec.Data is not { } data)
-            return GridSearch.Run(cache, spec.Problem, spec.Optimizer, spec.Steps, spec.LogEvery, spec.Seeds, shard, spec.Lrs,
+        string cacheDir = Path.Combine(dir, "_cache");
+        Problem? problem = spec.Data is { } d ? loaded ?? d.Load() : null;
+        GridResult? Grid(RunCache cache, Action<string>? progress)
+        {
+            if (spec.Data is not { } data)
+                return GridSearch.Run(cache, spec.Problem, spec.Optimizer, spec.Steps, spec.LogEvery, spec.Seeds, shard, spec.Lrs,
+                    progress, spec.Stability, stabilityOff: spec.Stability == null);
+            var model = LinearModel.Create(problem!.Loss, problem.Data, ctx.Compute);
+            return GridSearch.RunArrays(cache, problem, model, data.Sha256, spec.Optimizer, spec.Steps, spec.LogEvery, shard, spec.Lrs,
                 progress, spec.Stability, stabilityOff: spec.Stability == null);
-        var problem = loaded ?? data.Load();
-        var model = LinearModel.Create(problem.Loss, problem.Data, ctx.Compute);
-        return GridSearch.RunArrays(cache, problem, model, data.Sha256, spec.Optimizer, spec.Steps, spec.LogEvery, shard, spec.Lrs,
-            progress, spec.Stability, stabilityOff: spec.Stability == null);
+        }
+        if (!ProgressDisplay.IsLive(ctx))
+            return Grid(new RunCache(cacheDir, ctx.Environment), ctx.Quiet ? null : msg => ctx.Err.WriteLine("  " + msg));
+        // planned: the coarse step sizes and the 2 half-powers per seed (a shard: its share of the coarse runs); the stability ladder adds to it
+        int coarse = (spec.Lrs?.Length ?? GridSearch.Coarse().Length) * spec.Seeds.Length;
+        int planned = shard is (int k, int n) ? Enumerable.Range(0, coarse).Count(i => i % n == k) : coarse + (spec.Lrs == null ? 2 * spec.Seeds.Length : 0);
+        return ProgressDisplay.Live(ctx, p =>
+        {
+            var task = p.AddTask(Markup.Escape(spec.Optimizer.Name), maxValue: Math.Max(1, planned));
+            int evaluated = 0;
+            RunCache? cache = null;
+            int Done() => Math.Max(evaluated, cache!.Trained);
+            void Show(string what)
+            {
+                if (Done() > task.MaxValue) task.MaxValue = Done();
+                task.Description = Markup.Escape($"{spec.Optimizer.Name}: {Done()}/{(int)task.MaxValue} runs · {what}");
+            }
+            cache = new RunCache(cacheDir, ctx.Environment)
+            {
+                StepProgress = (runs, step, steps) =>
+                {
+                    if (Done() + runs > task.MaxValue) task.MaxValue = Done() + runs;   // the stability ladder's runs beyond the plan
+                    task.Value = Math.Min(task.MaxValue, Done() + runs * (double)step / steps);
+                    Show($"training {runs} run{(runs == 1 ? "" : "s")}, step {step}/{steps}");
+                },
+            };
+            var result = Grid(cache, msg => { evaluated++; Show(msg); task.Value = Done(); });
+            task.Value = task.MaxValue;
+            return result;
+        });
     }
 
     private static int Merge(CliContext ctx, string[] dirs)

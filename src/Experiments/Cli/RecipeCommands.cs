@@ -95,7 +95,8 @@ public static class RecipeCommands
                 else if (t.Unavailable() is { } why) skipped.Add($"{t.Name}: {why}.");
                 else recipes.Add(t);
             }
-            ProgressDisplay.Run(ctx, "reproduce", recipes.Count, report =>
+            if (ProgressDisplay.IsLive(ctx)) outcomes.AddRange(ExecuteLive(ctx, recipes, dir, sc));
+            else ProgressDisplay.Run(ctx, "reproduce", recipes.Count, report =>
             {
                 int i = 0;
                 foreach (var recipe in recipes)
@@ -118,6 +119,44 @@ public static class RecipeCommands
     {
         if (!ctx.Quiet) ctx.Out.WriteLine($"[{recipe.Name}] {recipe.Description}");
         return RecipeRunner.Execute(recipe, root, scale, ctx.Environment.WithLog(ctx.Quiet ? null : msg => ctx.Err.WriteLine($"  {recipe.Name}: {msg}")));
+    }
+
+    /// <summary>A grid's line for one finished (or cached) run: "OPTIMIZER lr=η seed=s: loss" (<see cref="GridSearch"/>).</summary>
+    private static readonly System.Text.RegularExpressions.Regex GridRunLine = new(@"^\S+ lr=\S+ seed=\d+: ");
+
+    /// <summary>
+    /// The recipes under a live progress display: one bar for the recipes (the current one named), one for the grid runs
+    /// finished (trained or read from the cache) of those <see cref="ReproducePlan"/> lists, with the ETA; other log lines
+    /// print above the display.
+    /// </summary>
+    private static List<RecipeOutcome> ExecuteLive(CliContext ctx, IReadOnlyList<IRecipe> recipes, string root, Scale scale)
+    {
+        int planned = ReproducePlan.For(scale).Where(r => r.What == "grid").Sum(r => r.Runs);
+        return ProgressDisplay.Live(ctx, p =>
+        {
+            var recipeTask = p.AddTask("recipes", maxValue: recipes.Count);
+            var runTask = p.AddTask("grid runs", maxValue: Math.Max(1, planned));
+            int runs = 0;
+            var outcomes = new List<RecipeOutcome>();
+            for (int i = 0; i < recipes.Count; i++)
+            {
+                recipeTask.Description = Markup.Escape($"recipe {i + 1}/{recipes.Count}: {recipes[i].Name}");
+                string name = recipes[i].Name;
+                var env = ctx.Environment.WithLog(msg =>
+                {
+                    if (!GridRunLine.IsMatch(msg)) { ctx.Console.WriteLine($"  {name}: {msg}"); return; }
+                    runs++;
+                    if (runs > runTask.MaxValue) runTask.MaxValue = runs;
+                    runTask.Value = runs;
+                    runTask.Description = Markup.Escape($"grid runs {runs}/{Math.Max(planned, runs)} · {msg}");
+                });
+                outcomes.Add(RecipeRunner.Execute(recipes[i], root, scale, env));
+                recipeTask.Increment(1);
+            }
+            recipeTask.Description = Markup.Escape($"recipes {recipes.Count}/{recipes.Count}");
+            runTask.Value = runTask.MaxValue;
+            return outcomes;
+        });
     }
 
     private static void Summarize(CliContext ctx, IEnumerable<RecipeOutcome> outcomes)

@@ -23,6 +23,11 @@ public sealed class RunCache(string directory, RunEnvironment env)
     /// <summary>Runs trained (not read from disk) by this instance.</summary>
     public int Trained { get; private set; }
 
+    /// <summary>Called after every step of a training call with (runs trained together, steps done, step budget): for a progress display.</summary>
+    public Action<int, int, int>? StepProgress { get; init; }
+
+    private Action<int>? StepsOf(int runs, int steps) => StepProgress is { } p ? done => p(runs, done, steps) : null;
+
     public bool TryLoad(IRunSpec spec, out RunRecord record)
     {
         record = Load(spec, out _)!;
@@ -217,7 +222,8 @@ public sealed class RunCache(string directory, RunEnvironment env)
         int maxRuns = (int)Math.Clamp((4L << 30) / perRun, 1, 64);
         foreach (var list in specs.Chunk(maxRuns))
         {
-            var results = RunTraining.Train(Environment, problem, model, list.Select(s => s.Optimizer).ToList(), new TrainingSchedule(steps, logEvery));
+            var results = RunTraining.Train(Environment, problem, model, list.Select(s => s.Optimizer).ToList(), new TrainingSchedule(steps, logEvery),
+                progress: StepsOf(list.Length, steps));
             for (int i = 0; i < list.Length; i++)
             {
                 Store(new RunRecord(list[i], results[i].Rows, results[i].Diverged, results[i].WallSeconds));
@@ -248,7 +254,7 @@ public sealed class RunCache(string directory, RunEnvironment env)
         var (problem, model) = Environment.Problems.Get(spec.Problem);
         var observer = spec.Observe is { } name ? RunObservers.Create(name, model, 1) : null;
         var result = RunTraining.Train(Environment, problem, model, [spec.Optimizer], new TrainingSchedule(spec.Steps, spec.LogEvery),
-            observer != null ? [observer] : null)[0];
+            observer != null ? [observer] : null, StepsOf(1, spec.Steps))[0];
         var tables = new Dictionary<string, (string[], IReadOnlyList<double[]>)>();
         if (observer != null) tables[observer.Name] = ([.. observer.Header], observer.Rows(0));
         var rec = new RunRecord(spec, result.Rows, result.Diverged, result.WallSeconds) { Tables = tables };
