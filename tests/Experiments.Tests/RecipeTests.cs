@@ -197,6 +197,21 @@ public class RecipeTests : IClassFixture<RecipeTests.TinyReproduction>
     }
 
     [Fact]
+    public void Reproduce_off_a_terminal_prints_plain_lines_and_with_quiet_only_its_summary()
+    {
+        Assert.Equal("", _r.First.Err);                                    // --quiet: no progress at all
+        Assert.DoesNotContain("lr=", _r.First.Out);
+        Assert.Contains("report:", _r.First.Out);
+        // without --quiet (the cache is warm): a header per recipe and every 10 % of the recipes on stdout, one line per grid run on stderr
+        var r = CliHarness.Run("reproduce", "--scale", "tiny", "--out", _r.Dir);
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("[ht-random-gd-vs-adam] ", r.Out);
+        Assert.Contains($"reproduce: {Cookbook.All.Count}/{Cookbook.All.Count}", r.Out);
+        Assert.Contains("  ht-random-gd-vs-adam: gd lr=", r.Err);
+        Assert.DoesNotContain('\u001b', r.Out + r.Err);
+    }
+
+    [Fact]
     public void List_and_unknown_recipes()
     {
         var l = CliHarness.Run("list");
