@@ -177,6 +177,45 @@ public class RecipeTests : IClassFixture<RecipeTests.TinyReproduction>
     }
 
     [Fact]
+    public void The_tiny_dry_run_plans_exactly_the_grids_and_observed_runs_a_tiny_reproduce_caches()
+    {
+        // a run's identity without its seed, step size and log interval: problem, optimizer, steps, observer
+        static string Identity(string canonical) =>
+            string.Join(";", canonical.Split(';').Where(p => !p.StartsWith("seed=") && !p.StartsWith("lr=") && !p.StartsWith("log=")));
+        var cached = Directory.GetFiles(Path.Combine(_r.Dir, "_cache"), "*.json")
+            .Select(f => JsonDocument.Parse(File.ReadAllText(f)).RootElement.GetProperty("canonical").GetString()!)
+            .GroupBy(Identity).ToDictionary(g => g.Key, g => g.Count());
+        var plan = ReproducePlan.For(Scale.Tiny).Where(r => r.ThroughCache && r.CachedBy == null).ToList();
+        var planned = plan.GroupBy(r => Identity(new RunSpec(r.Problem, RecipeContext.Optimizer(r.Optimizer), r.Steps, 1) { Observe = r.Observe }.Canonical()))
+            .ToDictionary(g => g.Key, g => g.ToList());
+        Assert.Equal(planned.Keys.Order(), cached.Keys.Order());
+        foreach (var (key, rows) in planned)
+        {
+            var row = Assert.Single(rows);
+            // a grid trains its 8 powers of ten and 2 half-powers (1 at an edge) per seed, plus the stability ladder's missing
+            // half-powers below the best (at most the 7 between the 8 powers); observed runs train what the plan lists (fewer when two coincide)
+            int ladder = GridSearch.Coarse().Length - 1;
+            if (row.What == "grid") Assert.InRange(cached[key], (row.StepSizes - 1) * row.Seeds, (row.StepSizes + ladder) * row.Seeds);
+            else Assert.InRange(cached[key], 1, row.Runs);
+        }
+    }
+
+    [Fact]
+    public void Reproduce_off_a_terminal_prints_plain_lines_and_with_quiet_only_its_summary()
+    {
+        Assert.Equal("", _r.First.Err);                                    // --quiet: no progress at all
+        Assert.DoesNotContain("lr=", _r.First.Out);
+        Assert.Contains("report:", _r.First.Out);
+        // without --quiet (the cache is warm): a header per recipe and every 10 % of the recipes on stdout, one line per grid run on stderr
+        var r = CliHarness.Run("reproduce", "--scale", "tiny", "--out", _r.Dir);
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("[ht-random-gd-vs-adam] ", r.Out);
+        Assert.Contains($"reproduce: {Cookbook.All.Count}/{Cookbook.All.Count}", r.Out);
+        Assert.Contains("  ht-random-gd-vs-adam: gd lr=", r.Err);
+        Assert.DoesNotContain('\u001b', r.Out + r.Err);
+    }
+
+    [Fact]
     public void List_and_unknown_recipes()
     {
         var l = CliHarness.Run("list");

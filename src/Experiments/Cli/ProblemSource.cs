@@ -67,7 +67,12 @@ public sealed class ProblemSource
             settings = new Dictionary<string, object>(loaded.Info);
         }
         else throw new UserError("no data: give --problem NAME (one of " + string.Join(", ", Problems.Names) + ") or --x X.npy --y y.npy.");
+        return WithBiasAndGroups(loaded, settings, bias, groups);
+    }
 
+    /// <summary>The problem with --bias (a constant-1 feature) and --groups K applied, both recorded in its description.</summary>
+    public static Problem WithBiasAndGroups(Problem loaded, Dictionary<string, object> settings, bool bias, int? groups)
+    {
         var data = bias ? loaded.Data.WithBias() : loaded.Data;
         var fg = loaded.Groups;
         if (groups is int kGroups)

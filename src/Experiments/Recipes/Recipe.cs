@@ -71,7 +71,9 @@ public sealed class RecipeContext
     /// At m = 6 the rarest classes are only 32× rarer than the most frequent ones and GD, at its selected step size, fits
     /// them within a few hundred steps; m = 7 (64×) is the smallest size at which the paper's Figure 2 reappears.
     /// </remarks>
-    public int HtRandomM => Tiny ? 4 : Small ? 7 : 11;
+    public int HtRandomM => HtRandomMAt(Scale);
+
+    public static int HtRandomMAt(Scale s) => s == Scale.Tiny ? 4 : s == Scale.Small ? 7 : 11;
 
     /// <summary>
     /// Step budget: 100 full-batch steps at small scale (≈ 1 s per run on 2 cores). In that budget Adam brings every group
@@ -80,7 +82,9 @@ public sealed class RecipeContext
     /// the trajectory is chaotic and whether it ends low depends on rounding (it differs between the managed and
     /// OpenBLAS GEMMs), and Adam's moves to the grid's edge (η = 10). 1000 steps at paper scale.
     /// </summary>
-    public int Steps => Tiny ? 30 : Small ? 100 : 1000;
+    public int Steps => StepsAt(Scale);
+
+    public static int StepsAt(Scale s) => s == Scale.Tiny ? 30 : s == Scale.Small ? 100 : 1000;
 
     public int LogEvery => Math.Max(1, Steps / 100);
 
@@ -88,7 +92,9 @@ public sealed class RecipeContext
     /// Data seeds of the grid (the worst final loss over seeds counts): two at small scale — with one, GD's selection can
     /// land on an unstable step size whose chaotic trajectory happens to end low on that seed — three at paper scale.
     /// </summary>
-    public long[] Seeds => Tiny ? [0] : Small ? [0, 1] : [0, 1, 2];
+    public long[] Seeds => SeedsAt(Scale);
+
+    public static long[] SeedsAt(Scale s) => s == Scale.Tiny ? [0] : s == Scale.Small ? [0, 1] : [0, 1, 2];
 
     public void Check(string name, string predicted, string measured, bool pass) => Checks.Add(new Check(name, predicted, measured, pass));
 

@@ -147,6 +147,9 @@ public sealed class HeterogeneityRecipe : IRecipe
                (momentumSmaller ? "momentum does keep W smaller at matched step size." : "momentum does not keep W smaller at matched step size here, a finding against the claim.");
     }
 
+    /// <summary>The imbalance sweep's one-hot class count and step budget at a scale.</summary>
+    public static (int Classes, int Budget) SweepAt(Scale s) => s == Scale.Tiny ? (10, 300) : s == Scale.Small ? (20, 1000) : (100, 10000);
+
     /// <summary>Zipf exponents of the sweep: 0 is balanced.</summary>
     public static readonly double[] Exponents = [0, 0.5, 1, 1.5, 2];
 
@@ -160,7 +163,7 @@ public sealed class HeterogeneityRecipe : IRecipe
     /// </summary>
     private static string ImbalanceSweep(RecipeContext ctx)
     {
-        int classes = ctx.Tiny ? 10 : ctx.Small ? 20 : 100, budget = ctx.Tiny ? 300 : ctx.Small ? 1000 : 10000;
+        var (classes, budget) = SweepAt(ctx.Scale);
         var rows = new List<(double A, double Cv, double Gd, double Sign, double GdLr, double SignLr)>();
         var edges = new List<string>();
         foreach (double a in Exponents)

@@ -46,7 +46,27 @@ public static class ProblemFiles
         var data = new Dataset(x, labels, n, d, c, targets: targets);
         var groups = FrequencyGroups.UpTo(data.GroupingMass());
         return new Problem("arrays", data, kind, groups,
-            new Dictionary<string, object> { ["x"] = Path.GetFullPath(xPath), ["y"] = Path.GetFullPath(yPath), ["loss"] = kind.ToString() });
+            new Dictionary<string, object> { ["x"] = Path.GetFullPath(xPath), ["y"] = Path.GetFullPath(yPath), ["loss"] = kind.ToString(), [DataHashKey] = ContentSha256(data) });
+    }
+
+    /// <summary>The <see cref="Problem.Info"/> entry that holds <see cref="ContentSha256"/> of the user's arrays.</summary>
+    public const string DataHashKey = "data_sha256";
+
+    /// <summary>
+    /// The content hash of a data set: the first 16 hex digits of SHA-256 over "n,d,c,targets|" (UTF-8), then X as
+    /// little-endian float64 (row-major n×d), the labels as little-endian int32 and the targets (n×c float64) when given.
+    /// The arrays as loaded, so the same numbers in a float64 and a float32 .npy of equal values hash alike, and a file
+    /// moved or renamed keeps its hash.
+    /// </summary>
+    public static string ContentSha256(Dataset data)
+    {
+        using var h = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        h.AppendData(System.Text.Encoding.UTF8.GetBytes($"{data.N},{data.D},{data.C},{(data.Targets != null ? "targets" : "labels")}|"));
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the data hash is defined on little-endian bytes.");
+        h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.X.AsSpan()));
+        h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.Labels.AsSpan()));
+        if (data.Targets != null) h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.Targets.AsSpan()));
+        return Convert.ToHexString(h.GetHashAndReset())[..16].ToLowerInvariant();
     }
 
     /// <summary>Reads a d×c weight matrix (or returns zeros), checking it against the data.</summary>

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.IO;
+using HeavyTail.Analytic.Models;
 using HeavyTail.Ode.Optimizers;
 using HeavyTail.Ode.Training;
 
@@ -30,6 +32,11 @@ public sealed class RunCache(string directory, RunEnvironment env)
 
     /// <summary>The specs among <paramref name="missing"/> this cache may not train.</summary>
     private List<T> Refused<T>(IEnumerable<T> missing) where T : IRunSpec => MayTrain is { } may ? missing.Where(s => !may(s)).ToList() : [];
+
+    /// <summary>Called after every step of a training call with (runs trained together, steps done, step budget): for a progress display.</summary>
+    public Action<int, int, int>? StepProgress { get; init; }
+
+    private Action<int>? StepsOf(int runs, int steps) => StepProgress is { } p ? done => p(runs, done, steps) : null;
 
     public bool TryLoad(IRunSpec spec, out RunRecord record)
     {
@@ -191,20 +198,54 @@ public sealed class RunCache(string directory, RunEnvironment env)
         {
             if (!group.Key.Batchable || group.Count() == 1) { foreach (var s in group) Train(s); continue; }
             var (problem, model) = Environment.Problems.Get(group.Key.Problem);
-            // a run in a batch holds W, G (wide and its own copies) and its logits: 8·(4·d·c + n·c) bytes; batches stay under 4 GB
-            long perRun = 8L * (4L * model.D * model.C + (long)model.N * model.C);
-            int maxRuns = (int)Math.Clamp((4L << 30) / perRun, 1, 64);
-            foreach (var list in group.Chunk(maxRuns))
-            {
-                var results = RunTraining.Train(Environment, problem, model, list.Select(s => s.Optimizer).ToList(), new TrainingSchedule(group.Key.Steps, group.Key.LogEvery));
-                for (int i = 0; i < list.Length; i++)
-                {
-                    Store(new RunRecord(list[i], results[i].Rows, results[i].Diverged, results[i].WallSeconds));
-                    Trained++;
-                }
-            }
+            TrainBatched(problem, model, group.ToList(), group.Key.Steps, group.Key.LogEvery);
         }
         if (refused.Count > 0) throw new RunsNotTrainedException(refused);
+    }
+
+    /// <summary>
+    /// Trains the specs on <paramref name="problem"/> that are not cached yet (the user's arrays: <see cref="ArraysRunSpec"/>),
+    /// batched as <see cref="EnsureAll(IReadOnlyList{RunSpec})"/> does, and stores each result.
+    /// </summary>
+    public void EnsureAll(Problem problem, LinearModel model, IReadOnlyList<ArraysRunSpec> specs)
+    {
+        foreach (var s in specs)
+            if (s.Precision != Environment.Compute.Precision)
+                throw new ArgumentException($"the run asks for {s.Precision} but backend {Environment.Compute.Backend} computes in {Environment.Compute.Precision}.");
+        var missing = specs.Where(s => LoadNoting(s) == null).ToList();
+        var refused = Refused(missing);
+        missing.RemoveAll(refused.Contains);
+        foreach (var group in missing.GroupBy(s => (s.Steps, s.LogEvery, Batchable: !s.Optimizer.Descriptor.PerClassPasses)))
+        {
+            if (!group.Key.Batchable) { foreach (var s in group) TrainBatched(problem, model, [s], s.Steps, s.LogEvery); continue; }
+            TrainBatched(problem, model, group.ToList(), group.Key.Steps, group.Key.LogEvery);
+        }
+        if (refused.Count > 0) throw new RunsNotTrainedException(refused);
+    }
+
+    /// <summary>The cached run on the user's arrays, or one trained now (and stored).</summary>
+    public RunRecord GetOrRun(ArraysRunSpec spec, Problem problem, LinearModel model)
+    {
+        EnsureAll(problem, model, [spec]);
+        return LoadNoting(spec) ?? throw new InvalidOperationException($"run {spec.Key()} was trained but cannot be read back from {Directory}.");
+    }
+
+    /// <summary>Trains runs on one problem from W = 0 together (one <see cref="BatchedLinearStepper"/> per chunk) and stores each.</summary>
+    private void TrainBatched(Problem problem, LinearModel model, IReadOnlyList<IRunSpec> specs, int steps, int logEvery)
+    {
+        // a run in a batch holds W, G (wide and its own copies) and its logits: 8·(4·d·c + n·c) bytes; batches stay under 4 GB
+        long perRun = 8L * (4L * model.D * model.C + (long)model.N * model.C);
+        int maxRuns = (int)Math.Clamp((4L << 30) / perRun, 1, 64);
+        foreach (var list in specs.Chunk(maxRuns))
+        {
+            var results = RunTraining.Train(Environment, problem, model, list.Select(s => s.Optimizer).ToList(), new TrainingSchedule(steps, logEvery),
+                progress: StepsOf(list.Length, steps));
+            for (int i = 0; i < list.Length; i++)
+            {
+                Store(new RunRecord(list[i], results[i].Rows, results[i].Diverged, results[i].WallSeconds));
+                Trained++;
+            }
+        }
     }
 
     /// <summary>The cached run, or one trained now by <paramref name="train"/> (and stored).</summary>
@@ -232,7 +273,7 @@ public sealed class RunCache(string directory, RunEnvironment env)
         var (problem, model) = Environment.Problems.Get(spec.Problem);
         var observer = spec.Observe is { } name ? RunObservers.Create(name, model, 1) : null;
         var result = RunTraining.Train(Environment, problem, model, [spec.Optimizer], new TrainingSchedule(spec.Steps, spec.LogEvery),
-            observer != null ? [observer] : null)[0];
+            observer != null ? [observer] : null, StepsOf(1, spec.Steps))[0];
         var tables = new Dictionary<string, (string[], IReadOnlyList<double[]>)>();
         if (observer != null) tables[observer.Name] = ([.. observer.Header], observer.Rows(0));
         var rec = new RunRecord(spec, result.Rows, result.Diverged, result.WallSeconds) { Tables = tables };

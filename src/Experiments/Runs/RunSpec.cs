@@ -57,6 +57,27 @@ public sealed record RunSpec(ProblemOptions Problem, OptimizerSettings Optimizer
     }
 }
 
+/// <summary>
+/// A training run from W = 0 on the user's arrays (--x/--y): the data enter the key by their content hash
+/// (<see cref="ProblemFiles.ContentSha256"/>), not their path, so a changed file gets new keys and a moved one keeps them.
+/// </summary>
+/// <param name="DataSha256">the content hash of X, y (and the targets).</param>
+/// <param name="DataSettings">what else shapes the run on those arrays: loss, bias, frequency groups (canonical text).</param>
+public sealed record ArraysRunSpec(string DataSha256, string DataSettings, OptimizerSettings Optimizer, int Steps, int LogEvery) : IRunSpec
+{
+    /// <summary>float64 by default; part of the key only when float32.</summary>
+    public Precision Precision { get; init; } = Precision.Float64;
+
+    public string Canonical() =>
+        $"data_sha256={DataSha256};{DataSettings};" + RunSpec.OptimizerCanonical(Optimizer) +
+        $"steps={Steps};log={LogEvery};v=1" + (Precision == Precision.Float64 ? "" : ";precision=float32");
+
+    public string Key() => IRunSpec.HashKey(Canonical());
+
+    /// <summary>The canonical text of the settings besides the arrays: "loss=…;bias=…;groups=K".</summary>
+    public static string Settings(Problem p) => $"loss={p.Loss};bias={p.Data.HasBias};groups={p.Groups.K}";
+}
+
 /// <summary>A finished (or diverged) run as stored in the cache, with the tables its observers recorded.</summary>
 public sealed record RunRecord(IRunSpec Spec, IReadOnlyList<TrainingRow> Rows, bool Diverged, double WallSeconds)
 {
