@@ -48,7 +48,7 @@ public static class RecipeCommands
         var name = new Argument<string>("name") { Description = "recipe name (see `heavytail list`)" };
         var scale = ScaleOption(); var outDir = OutOption();
         var cmd = new Command("run", "Run one experiment: figures (PNG, SVG), CSVs and run.json in DIR/NAME/.");
-        cmd.Arguments.Add(name); cmd.Options.Add(scale); cmd.Options.Add(outDir);
+        cmd.Arguments.Add(name); cmd.Options.Add(scale); cmd.Options.Add(outDir); cmd.Options.Add(new DtypeOption());
         cmd.SetAction(r =>
         {
             var recipe = Find(r.GetValue(name)!);
@@ -75,7 +75,7 @@ public static class RecipeCommands
         var scale = ScaleOption(); var outDir = OutOption();
         var withTorch = new Option<bool>("--with-torch") { Description = "also the CNN and transformer recipes on real data (TorchSharp; data from scripts/get-data.sh)" };
         var cmd = new Command("reproduce", "Run every experiment in order and write DIR/report.md and DIR/report.html.");
-        cmd.Options.Add(scale); cmd.Options.Add(outDir); cmd.Options.Add(withTorch);
+        cmd.Options.Add(scale); cmd.Options.Add(outDir); cmd.Options.Add(withTorch); cmd.Options.Add(new DtypeOption());
         cmd.SetAction(r =>
         {
             var sc = ParseScale(r.GetValue(scale)!);
