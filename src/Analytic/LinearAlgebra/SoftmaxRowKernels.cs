@@ -28,6 +28,27 @@ public static class SoftmaxRowKernels
 
     private static double FillNaN(Span<double> block) { block.Fill(double.NaN); return double.NaN; }
 
+    /// <summary>The float32 R-run pass (formulas on <see cref="ILinearAlgebraProvider.SoftmaxCrossEntropyGradientRuns(float[], int, int, int, int[], double[], double[][])"/>).</summary>
+    public static void CrossEntropyGradientRuns(ILinearAlgebraProvider la, float[] z, int rows, int runs, int cols, int[] labels, double[] weights, double[][] sampleLosses)
+    {
+        Guard.Positive(runs, nameof(runs));
+        int wc = runs * cols;
+        Guard.Length(z.Length, rows * wc, nameof(z), $"rows × R·cols = {rows}×{wc}");
+        Guard.Length(labels.Length, rows, nameof(labels), "one label per row");
+        Guard.Length(weights.Length, rows, nameof(weights), "one weight per row");
+        Guard.Length(sampleLosses.Length, runs, nameof(sampleLosses), "one per run");
+        la.RowPass(rows, wc, i =>
+        {
+            float wi = (float)weights[i];
+            for (int r = 0; r < runs; r++)
+            {
+                var block = z.AsSpan(i * wc + r * cols, cols);
+                if (System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(block)) sampleLosses[r][i] = Softmax.CrossEntropyGradientInPlace(block, labels[i], wi);
+                else { block.Fill(float.NaN); sampleLosses[r][i] = double.NaN; }
+            }
+        });
+    }
+
     public static void HessianVectorRows(ILinearAlgebraProvider la, double[] z, double[] r, int rows, int cols, double[] weights)
     {
         Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");

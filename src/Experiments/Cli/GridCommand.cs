@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.Models;
+using HeavyTail.Analytic.LinearAlgebra;
 using HeavyTail.Experiments.Plots;
 using HeavyTail.Experiments.Runs;
 using HeavyTail.Ode.Optimizers;
@@ -30,10 +31,11 @@ public static class GridCommand
         var outDir = new Option<string?>("--out") { Description = "output folder" };
         var stability = new Option<string>("--stability") { Description = "on: after the lowest final loss, take the largest step size at or below it whose runs are stable (Appendix A.4); off: the final-loss rule alone", DefaultValueFactory = _ => "on" };
         var maxLossFactor = new Option<double>("--max-loss-factor") { Description = "unstable when the loss ever exceeds this × its initial value", DefaultValueFactory = _ => StabilityCriterion.Default.MaxLossFactor };
+        var dtype = new DtypeOption();
         var maxRise = new Option<double>("--max-rise") { Description = "unstable when the total rise Σ max(0, L_{t+1} − L_t) exceeds this fraction of the total decrease", DefaultValueFactory = _ => StabilityCriterion.Default.MaxRiseFraction };
         var cmd = new Command("grid", "Step-size grid of the paper's Appendix A.4 for one optimizer (resumable, shardable).");
         src.AddTo(cmd); opt.AddTo(cmd, withLr: false);
-        foreach (Option o in new Option[] { seeds, lrs, shard, logEvery, outDir, stability, maxLossFactor, maxRise }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { seeds, lrs, shard, logEvery, outDir, stability, maxLossFactor, maxRise, dtype }) cmd.Options.Add(o);
         var merge = new Command("merge", "Merge grid shards: DIR… (the first is the output); runs the refinement, writes best.json.");
         var dirs = new Argument<string[]>("dirs") { Arity = ArgumentArity.OneOrMore };
         var noTrain = new Option<bool>("--no-train") { Description = "train nothing: write best.json when every run the rule needs is there, else list the runs needed next (train them with `grid refine`)" };
@@ -79,7 +81,7 @@ public static class GridCommand
             {
                 if (arrays) src.Load(r); // --problem with --x/--y: the shared one-line refusal
                 po = src.GeneratorOptions(r, name!) with { Seed = 0 }; // the data seeds are the grid's --seeds
-                MemoryCheck.Check(po);
+                MemoryCheck.Check(po, ctx.Precision ?? Precision.Float64);
                 ctx.Environment.Problems.Get(po); // validates the options before any run starts; the data is kept for seed 0's runs
             }
             var settings = opt.Settings(r, lr: 1.0);
@@ -91,7 +93,7 @@ public static class GridCommand
                 "off" => null,
                 var v => throw new UserError($"--stability '{v}' must be on or off."),
             };
-            var spec = new GridSpec(po, settings, steps, every, Enumerable.Range(0, s).Select(i => (long)i).ToArray(), lrList) { Stability = criterion, Data = data };
+            var spec = new GridSpec(po, settings, steps, every, Enumerable.Range(0, s).Select(i => (long)i).ToArray(), lrList) { Stability = criterion, Data = data, Precision = ctx.Compute.Precision };
             JsonOut.Write(Path.Combine(dir, "grid.json"), spec.ToJson());
             var sh = ParseShard(r.GetValue(shard));
             var result = RunSpecGrid(ctx, spec, dir, sh, loaded);
@@ -125,6 +127,9 @@ public static class GridCommand
         /// <summary>The stability rule's criterion; null: the final-loss rule alone (--stability off).</summary>
         public StabilityCriterion? Stability { get; init; } = StabilityCriterion.Default;
 
+        /// <summary>The precision the grid's runs compute in (grid.json's "dtype"; float64 for grids written before it).</summary>
+        public Precision Precision { get; init; } = Precision.Float64;
+
         /// <summary>The user's arrays (--x/--y), or null for a generated problem (<see cref="Problem"/>).</summary>
         public GridData? Data { get; init; }
 
@@ -144,7 +149,7 @@ public static class GridCommand
                 json["zipf_exponent"] = Problem.ZipfExponent; json["k"] = Problem.K; json["inputs"] = Problem.Inputs;
             }
             json["optimizer"] = Optimizer.Name; json["momentum"] = Optimizer.Momentum; json["beta1"] = Optimizer.Beta1; json["beta2"] = Optimizer.Beta2; json["eps"] = Optimizer.Eps;
-            json["steps"] = Steps; json["log_every"] = LogEvery; json["seeds"] = Seeds; json["lrs"] = Lrs;
+            json["steps"] = Steps; json["log_every"] = LogEvery; json["seeds"] = Seeds; json["lrs"] = Lrs; json["dtype"] = Precision.Name();
             return json;
         }
 
@@ -178,8 +183,10 @@ public static class GridCommand
             StabilityCriterion? stability = e.TryGetProperty("stability", out var st) && st.ValueKind == JsonValueKind.Object
                 ? new StabilityCriterion(st.GetProperty("max_loss_factor").GetDouble(), st.GetProperty("max_rise_fraction").GetDouble())
                 : null;
+            var precision = e.TryGetProperty("dtype", out var dt) && dt.ValueKind == JsonValueKind.String
+                ? PrecisionNames.Parse(dt.GetString()!, $"{path}: dtype") : Precision.Float64;
             return new GridSpec(po, os, e.GetProperty("steps").GetInt32(), e.GetProperty("log_every").GetInt32(),
-                e.GetProperty("seeds").EnumerateArray().Select(x => x.GetInt64()).ToArray(), lrs) { Stability = stability, Data = data };
+                e.GetProperty("seeds").EnumerateArray().Select(x => x.GetInt64()).ToArray(), lrs) { Stability = stability, Data = data, Precision = precision };
         }
     }
 
@@ -238,6 +245,7 @@ public static class GridCommand
     {
         var spec = GridSpec.FromJson(Path.Combine(dirs[0], "grid.json"));
         using var claim = ctx.Claim(dirs[0], "grid merge", "grid merge");
+        ctx.Precision = spec.Precision; // the shards' runs are cached under their precision: merge in it
         ctx.InterruptNote = $"the runs that finished are kept in {Path.Combine(dirs[0], "_cache")}; rerun the same command to resume.";
         string canonical = JsonOut.Serialize(spec.ToJson(withPaths: false));
         var others = dirs.Skip(1).Select(d => (Dir: d, Spec: GridSpec.FromJson(Path.Combine(d, "grid.json")))).ToList();
@@ -337,7 +345,7 @@ public static class GridCommand
             result.Points.Select(p => (IReadOnlyList<double>)[p.Lr, p.WorstScore, p.AnyDiverged ? 1 : 0, p.IsStable(result.Stability) ? 1 : 0]));
         var best = new Dictionary<string, object?>
         {
-            ["optimizer"] = result.Optimizer, ["best_lr"] = result.BestLr, ["best_worst_final_loss"] = result.Best.WorstScore,
+            ["optimizer"] = result.Optimizer, ["dtype"] = ctx.Compute.Precision.Name(), ["best_lr"] = result.BestLr, ["best_worst_final_loss"] = result.Best.WorstScore,
             ["selected_lr"] = result.SelectedLr, ["selected_worst_final_loss"] = result.Selected.WorstScore,
             ["unstable_lrs"] = result.UnstableLrs, ["stability"] = result.Stability?.ToJson() ?? (object)"off",
             ["no_stable_step_size"] = result.NoStableStepSize,

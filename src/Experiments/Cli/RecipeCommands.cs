@@ -48,7 +48,7 @@ public static class RecipeCommands
         var name = new Argument<string>("name") { Description = "recipe name (see `heavytail list`)" };
         var scale = ScaleOption(); var outDir = OutOption();
         var cmd = new Command("run", "Run one experiment: figures (PNG, SVG), CSVs and run.json in DIR/NAME/.");
-        cmd.Arguments.Add(name); cmd.Options.Add(scale); cmd.Options.Add(outDir);
+        cmd.Arguments.Add(name); cmd.Options.Add(scale); cmd.Options.Add(outDir); cmd.Options.Add(new DtypeOption());
         cmd.SetAction(r =>
         {
             var recipe = Find(r.GetValue(name)!);
@@ -77,7 +77,7 @@ public static class RecipeCommands
         var dryRun = new Option<bool>("--dry-run") { Description = "list the runs it would train (sizes, step sizes × seeds × steps, FLOPs) and the estimated wall time; trains and writes nothing" };
         var shards = new Option<int>("--shards") { Description = "with --dry-run: SLURM array tasks for the sharded estimate", DefaultValueFactory = _ => 8 };
         var cmd = new Command("reproduce", "Run every experiment in order and write DIR/report.md and DIR/report.html.");
-        cmd.Options.Add(scale); cmd.Options.Add(outDir); cmd.Options.Add(withTorch); cmd.Options.Add(dryRun); cmd.Options.Add(shards);
+        cmd.Options.Add(scale); cmd.Options.Add(outDir); cmd.Options.Add(withTorch); cmd.Options.Add(dryRun); cmd.Options.Add(shards); cmd.Options.Add(new DtypeOption());
         cmd.SetAction(r =>
         {
             var sc = ParseScale(r.GetValue(scale)!);

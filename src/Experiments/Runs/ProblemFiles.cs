@@ -1,5 +1,6 @@
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.IO;
+using HeavyTail.Analytic.LinearAlgebra;
 
 namespace HeavyTail.Experiments.Runs;
 
@@ -7,7 +8,7 @@ namespace HeavyTail.Experiments.Runs;
 public static class ProblemFiles
 {
     /// <summary>The user's arrays as a problem: X.npy (n×d), y.npy (n labels), optional targets Y.npy (then squared loss).</summary>
-    public static Problem LoadArrays(string xPath, string yPath, string? targetsPath, string loss, int? classesHint)
+    public static Problem LoadArrays(string xPath, string yPath, string? targetsPath, string loss, int? classesHint, Precision precision = Precision.Float64)
     {
         var (x, n, d) = Npy.ReadMatrix(xPath, "X");
         var ya = Npy.Read(yPath);
@@ -27,7 +28,7 @@ public static class ProblemFiles
         else if (maxLabel + 1 > n)
             throw new UserError($"{yPath}: label {maxLabel} implies c = {maxLabel + 1} classes for n = {n} samples; labels must be 0..c−1 with c ≤ n (relabel the classes 0, 1, 2, …).");
         int c = classesHint ?? (int)(maxLabel + 1);
-        MemoryCheck.Check($"{xPath} with {yPath}", n, d, c);
+        MemoryCheck.Check($"{xPath} with {yPath}", n, d, c, precision);
         for (int i = 0; i < x.Length; i++)
             if (!double.IsFinite(x[i])) throw new UserError($"{xPath}: X[{i / d}, {i % d}] = {x[i]} is not finite; remove NaN/Inf rows.");
         double[]? targets = null;

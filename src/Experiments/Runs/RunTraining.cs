@@ -1,4 +1,5 @@
 using HeavyTail.Analytic.Data;
+using HeavyTail.Analytic.LinearAlgebra;
 using HeavyTail.Analytic.Models;
 using HeavyTail.Gpu;
 using HeavyTail.Ode.Optimizers;
@@ -22,8 +23,9 @@ public static class RunObservers
 
 /// <summary>
 /// Picks the stepper for runs on one problem from W = 0 and trains them through <see cref="TrainingLoop"/>: resident on the
-/// device when the backend is an ILGPU one that has every optimizer (float32), else one <see cref="LinearModelStepper"/> run
-/// or one <see cref="BatchedLinearStepper"/> batch on the environment's backend.
+/// device when the backend is an ILGPU one that has every optimizer (float32), else the <see cref="LinearSteppers"/> stepper
+/// of the environment's precision on its backend (float64: one <see cref="LinearModelStepper"/> run or a
+/// <see cref="BatchedLinearStepper"/> batch; float32: a <see cref="BatchedLinearStepper{T}"/> of float).
 /// </summary>
 public static class RunTraining
 {
@@ -31,6 +33,12 @@ public static class RunTraining
     public static bool OnDevice(RunEnvironment env, Problem problem, IEnumerable<OptimizerSettings> optimizers) =>
         env.Compute.LinearAlgebra is IlgpuProvider && problem.Loss == LossKind.CrossEntropy && problem.Data.UniformWeights
         && optimizers.All(o => o.Descriptor.Device != null);
+
+    /// <summary>
+    /// The precision of the host steppers' arrays: the environment's, except on an ILGPU backend, whose runs that cannot stay
+    /// resident keep float64 arrays with every pass rounded to float32 by the provider.
+    /// </summary>
+    public static Precision HostPrecision(RunEnvironment env) => env.Compute.LinearAlgebra is IlgpuProvider ? Precision.Float64 : env.Compute.Precision;
 
     public static IReadOnlyList<TrainingResult> Train(RunEnvironment env, Problem problem, LinearModel model, IReadOnlyList<OptimizerSettings> optimizers,
         TrainingSchedule schedule, IReadOnlyList<ITrainingObserver>? observers = null, Action<int>? progress = null)
@@ -44,9 +52,7 @@ public static class RunTraining
             using var device = new DeviceSoftmaxTrainer(gpu, x, data.Labels, data.N, data.D, data.C, optimizers, groupOfSample);
             return TrainingLoop.Run(device, schedule, observers, progress, env.Cancel);
         }
-        IStepper stepper = optimizers.Count == 1
-            ? new LinearModelStepper(model, optimizers[0].Create(model), problem.Groups)
-            : new BatchedLinearStepper(model, optimizers.Select(o => o.Create(model)).ToList(), problem.Groups);
+        var stepper = LinearSteppers.Create(model, optimizers.Select(o => o.Create(model)).ToList(), problem.Groups, HostPrecision(env));
         return TrainingLoop.Run(stepper, schedule, observers, progress, env.Cancel);
     }
 }

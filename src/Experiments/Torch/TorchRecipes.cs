@@ -280,7 +280,10 @@ public sealed class LastLayerTransformerRecipe : TorchRecipe
             {
                 var missing = lrs.Select(lr => Spec(name, lr, "ode")).Where(s => !ctx.Cache.TryLoad(s, out _)).ToList();
                 if (missing.Count == 0) return;
-                var results = TrainingLoop.Run(new BatchedLinearStepper(model, missing.Select(s => s.Optimizer.Create(model)).ToList(), data.Groups),
+                var optimizers = missing.Select(s => s.Optimizer.Create(model)).ToList();
+                IStepper stepper = RunTraining.HostPrecision(ctx.Env) == Precision.Float32
+                    ? new BatchedLinearStepper<float>(model, optimizers, data.Groups) : new BatchedLinearStepper(model, optimizers, data.Groups);
+                var results = TrainingLoop.Run(stepper,
                     new TrainingSchedule(steps, logEvery), cancel: ctx.Cancel);
                 for (int i = 0; i < missing.Count; i++) ctx.Cache.Store(new RunRecord(missing[i], results[i].Rows, results[i].Diverged, results[i].WallSeconds));
             }
