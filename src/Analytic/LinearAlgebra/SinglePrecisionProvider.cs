@@ -88,12 +88,7 @@ public sealed class SinglePrecisionProvider : ILinearAlgebraProvider
 
     public void SoftmaxCrossEntropyGradientRuns(double[] z, int rows, int runs, int cols, int[] labels, double[] weights, double[][] sampleLosses)
     {
-        Guard.Positive(runs, nameof(runs));
-        int wc = runs * cols;
-        Guard.Length(z.Length, rows * wc, nameof(z), $"rows × R·cols = {rows}×{wc}");
-        Guard.Length(labels.Length, rows, nameof(labels), "one label per row");
-        Guard.Length(weights.Length, rows, nameof(weights), "one weight per row");
-        Guard.Length(sampleLosses.Length, runs, nameof(sampleLosses), "one per run");
+        int wc = SoftmaxRowKernels.CheckRuns(z.Length, rows, runs, cols, labels, weights, sampleLosses);
         RowPass(rows, wc, i =>
         {
             for (int r = 0; r < runs; r++)
