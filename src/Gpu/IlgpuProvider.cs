@@ -82,11 +82,11 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
 
     /// <summary>"gpu": CUDA only (unavailable without a CUDA device).</summary>
     public static readonly LinearAlgebraBackend Cuda = new("gpu", "ILGPU on CUDA, float32 (cuBLAS GEMM when present)",
-        t => TryCreateCuda() is { } p ? WithThreads(p, t) : null, "");
+        t => TryCreateCuda() is { } p ? WithThreads(p, t) : null, "") { Float32Only = true };
 
     /// <summary>"ilgpu-cpu": the same kernels on ILGPU's CPU accelerator (slow; for tests).</summary>
     public static readonly LinearAlgebraBackend CpuAccelerator = new("ilgpu-cpu", "ILGPU's CPU accelerator, float32 (the GPU kernels, emulated)",
-        t => WithThreads(Create(preferCuda: false), t), "");
+        t => WithThreads(Create(preferCuda: false), t), "") { Float32Only = true };
 
     /// <summary>The CPU backends and both ILGPU ones.</summary>
     public static BackendCatalog Catalog => BackendCatalog.Cpu.With(Cuda, CpuAccelerator);

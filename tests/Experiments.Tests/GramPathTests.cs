@@ -30,6 +30,9 @@ public class GramPathTests
         Assert.Equal(TrainingPath.Gram, RunTraining.ChoosePath(TrainingPath.Gram, cube, gd, steps: 1000));
         var e = Assert.Throws<UserError>(() => RunTraining.ChoosePath(TrainingPath.Gram, htRandom, [new("gd", 0.1), new("sign", 0.1)], steps: 50));
         Assert.Contains("optimizer sign cannot run on the Gram-matrix path", e.Message);
+        // the Gram path computes in float64: float32 runs stay primal, and asking for Gram there is refused
+        Assert.Equal(TrainingPath.Primal, RunTraining.ChoosePath(TrainingPath.Auto, htRandom, gd, steps: 50, precision: Precision.Float32));
+        Assert.Contains("--path gram computes in float64", Assert.Throws<UserError>(() => RunTraining.ChoosePath(TrainingPath.Gram, htRandom, gd, steps: 50, precision: Precision.Float32)).Message);
     }
 
     [Fact]

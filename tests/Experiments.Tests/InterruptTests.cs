@@ -14,6 +14,7 @@ public class InterruptTests
         { ["compare", "--problem", "ht-random", "--m", "5", "--optimizer", "gd", "--lr", "0.1", "--steps", "100000000"], false },
         { ["grid", "--problem", "ht-random", "--m", "6", "--optimizer", "adam", "--steps", "100000000", "--lrs", "0.1"], true },
         { ["run", "flows", "--scale", "paper"], true },
+        { ["flow", "--problem", "one-hot", "--classes", "300", "--flow", "adam", "--t-end", "1e9", "--rtol", "1e-13", "--atol", "1e-15", "--max-steps", "100000000"], false },
     };
 
     [Theory]

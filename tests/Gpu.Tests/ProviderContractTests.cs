@@ -5,8 +5,9 @@ using HeavyTail.Analytic.LinearAlgebra;
 namespace HeavyTail.Gpu.Tests;
 
 /// <summary>
-/// The backends present on this machine: managed (always), ILGPU's CPU accelerator with its default one-thread-per-entry
-/// GEMM kernel and with the shared-memory tiled one (always), OpenBLAS and CUDA when installed.
+/// The backends present on this machine: managed (always), managed opened for float32 (<see cref="SinglePrecisionProvider"/>,
+/// always), ILGPU's CPU accelerator with its default one-thread-per-entry GEMM kernel and with the shared-memory tiled one
+/// (always), OpenBLAS and CUDA when installed.
 /// </summary>
 public static class Backends
 {
@@ -14,7 +15,7 @@ public static class Backends
     {
         var tiled = IlgpuProvider.Create(preferCuda: false);
         tiled.UseTiledGemm = true;   // the shared-memory tiled GEMM kernel that GPUs without cuBLAS run
-        var list = new List<ILinearAlgebraProvider> { new ManagedLinearAlgebraProvider(), IlgpuProvider.Create(preferCuda: false), tiled };
+        var list = new List<ILinearAlgebraProvider> { new ManagedLinearAlgebraProvider(), new SinglePrecisionProvider(new ManagedLinearAlgebraProvider()), IlgpuProvider.Create(preferCuda: false), tiled };
         if (NativeBlasProvider.TryCreate() is { } native) list.Add(native);
         if (IlgpuProvider.TryCreateCuda() is { } cuda) list.Add(cuda);
         return list;
@@ -25,7 +26,7 @@ public static class Backends
 
     /// <summary>
     /// Relative precision of a backend's arithmetic: 2⁻⁵³ for the double backends (managed, native), 2⁻²⁴ for the float32
-    /// ILGPU backends (inputs are rounded to float32 on the way in, each rounding contributing u = 2⁻²⁴).
+    /// ones (ILGPU, managed-float32: inputs are rounded to float32 on the way in, each rounding contributing u = 2⁻²⁴).
     /// </summary>
     public static double UnitRoundoff(string name) => name is "managed" or "native" ? Math.Pow(2, -53) : Math.Pow(2, -24);
 }

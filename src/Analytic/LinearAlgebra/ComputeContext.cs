@@ -3,6 +3,20 @@ namespace HeavyTail.Analytic.LinearAlgebra;
 /// <summary>The floating-point type a computation runs in.</summary>
 public enum Precision { Float64, Float32 }
 
+/// <summary>Names of a <see cref="Precision"/> as the command line and run.json write them: float64, float32.</summary>
+public static class PrecisionNames
+{
+    public static string Name(this Precision p) => p == Precision.Float32 ? "float32" : "float64";
+
+    /// <summary>float32 or float64; anything else is an <see cref="ArgumentException"/> that says what to write.</summary>
+    public static Precision Parse(string text, string what = "--dtype") => text switch
+    {
+        "float64" => Precision.Float64,
+        "float32" => Precision.Float32,
+        _ => throw new ArgumentException($"{what} '{text}' is not a precision{Spelling.DidYouMean(text, ["float32", "float64"])}; choose float64 (the default) or float32."),
+    };
+}
+
 /// <summary>
 /// Everything a computation needs to know about where it runs: the linear-algebra provider, the precision and the thread
 /// count. An explicit, disposable value: the CLI creates one per command and passes it down; library users create their
@@ -27,7 +41,7 @@ public sealed class ComputeContext : IDisposable
 
     public ILinearAlgebraProvider LinearAlgebra { get; }
 
-    /// <summary>float32 on the ILGPU backends, float64 elsewhere (the toolkit's default).</summary>
+    /// <summary>float32 on the ILGPU backends and on a CPU backend opened for float32 (<see cref="SinglePrecisionProvider"/>), float64 elsewhere (the toolkit's default).</summary>
     public Precision Precision => LinearAlgebra.SinglePrecision ? Precision.Float32 : Precision.Float64;
 
     public int Threads => LinearAlgebra.Threads;
@@ -48,6 +62,9 @@ public sealed class ComputeContext : IDisposable
 /// <param name="Open">creates the provider on the given thread count; null when the backend is not available here.</param>
 public sealed record LinearAlgebraBackend(string Name, string Description, Func<int?, ILinearAlgebraProvider?> Open, string Unavailable)
 {
+    /// <summary>The backend computes in float32 only (the ILGPU ones); the CPU backends compute in float64 or, opened for it, float32.</summary>
+    public bool Float32Only { get; init; }
+
     public static readonly LinearAlgebraBackend Managed = new("cpu", "managed GEMM and row passes (always available)",
         t => new ManagedLinearAlgebraProvider(t), "");
 
@@ -71,20 +88,42 @@ public sealed class BackendCatalog(IReadOnlyList<LinearAlgebraBackend> backends)
 
     public IEnumerable<string> Names => Backends.Select(b => b.Name).Append("auto");
 
-    /// <summary>Checks a backend name and thread count without opening anything (an <see cref="ArgumentException"/> that says what to do).</summary>
-    public void Check(string name, int? threads = null)
+    /// <summary>
+    /// Checks a backend name, thread count and precision without opening anything (an <see cref="ArgumentException"/> that
+    /// says what to do): float64 on a float32-only backend is refused.
+    /// </summary>
+    /// <param name="precision">the precision asked for; null: the backend's own (float32 on the ILGPU backends, else float64).</param>
+    public void Check(string name, int? threads = null, Precision? precision = null)
     {
         if (threads is < 1) throw new ArgumentException($"threads = {threads} must be at least 1.", nameof(threads));
         if (name is not ("auto" or "managed") && Backends.All(b => b.Name != name))
             throw new ArgumentException($"unknown backend '{name}'{Spelling.DidYouMean(name, Names)}; choose {string.Join(", ", Names)}.");
+        if (precision == Precision.Float64 && Backends.FirstOrDefault(b => b.Name == name) is { Float32Only: true })
+            throw new ArgumentException($"backend {name} computes in float32 only; use --dtype float32, or --backend cpu or native for float64.");
     }
 
-    /// <summary>The context for a backend name; an unknown or unavailable one is an <see cref="ArgumentException"/> that says what to do.</summary>
-    public ComputeContext Open(string name, int? threads = null)
+    /// <summary>
+    /// The context for a backend name in a precision (null: the backend's own); an unknown or unavailable backend, or float64
+    /// on a float32-only one, is an <see cref="ArgumentException"/> that says what to do. float32 on a CPU backend wraps it
+    /// in a <see cref="SinglePrecisionProvider"/>.
+    /// </summary>
+    public ComputeContext Open(string name, int? threads = null, Precision? precision = null)
     {
-        Check(name, threads);
+        Check(name, threads, precision);
         if (name == "managed") name = "cpu";
-        if (name == "auto") return BackendProbe.Fastest([LinearAlgebraBackend.Native, LinearAlgebraBackend.Managed], threads);
+        var context = name == "auto" ? BackendProbe.Fastest([LinearAlgebraBackend.Native, LinearAlgebraBackend.Managed], threads) : OpenNamed(name, threads);
+        if (precision is not { } asked || asked == context.Precision) return context;
+        if (asked == Precision.Float64)
+        {
+            string backend = context.Backend;
+            context.Dispose();
+            throw new ArgumentException($"backend {backend} computes in float32 only; use --dtype float32, or --backend cpu or native for float64.");
+        }
+        return new ComputeContext(new SinglePrecisionProvider(context.LinearAlgebra), choice: context.Choice);
+    }
+
+    private ComputeContext OpenNamed(string name, int? threads)
+    {
         var b = Backends.FirstOrDefault(x => x.Name == name)
             ?? throw new ArgumentException($"unknown backend '{name}'{Spelling.DidYouMean(name, Names)}; choose {string.Join(", ", Names)}.");
         var p = b.Open(threads) ?? throw new ArgumentException(b.Unavailable != "" ? b.Unavailable : $"backend '{name}' is not available on this machine; use --backend cpu.");

@@ -47,6 +47,14 @@ public interface ILinearAlgebraProvider : IDisposable
         SoftmaxRowKernels.CrossEntropyGradientRuns(this, z, rows, runs, cols, labels, weights, sampleLosses);
 
     /// <summary>
+    /// The float32 form of the R-run pass (float32 logits, residuals w_i·(p − e_y) written back in float32): per block the max
+    /// is subtracted and e^{z − m} and its sum are formed in float32, ℓ in float64 from those float32 sums
+    /// (<see cref="Softmax.CrossEntropyGradientInPlace(Span{float}, int, float)"/>); w_i is rounded to float32.
+    /// </summary>
+    void SoftmaxCrossEntropyGradientRuns(float[] z, int rows, int runs, int cols, int[] labels, double[] weights, double[][] sampleLosses) =>
+        SoftmaxRowKernels.CrossEntropyGradientRuns(this, z, rows, runs, cols, labels, weights, sampleLosses);
+
+    /// <summary>
     /// The softmax HVP row pass: z (logits, rows×cols) becomes P; r = XV becomes S with
     /// S_i = w_i·p_i∘((r_i − r_m) − Σ_{b≠m} p_b (r_b − r_m)), m the row's arg-max (exact when p_m ≈ 1 and for shifts r ≡ const).
     /// </summary>
@@ -76,6 +84,21 @@ public interface ILinearAlgebraProvider : IDisposable
     /// when the work pays for it. Rows are independent: the result does not depend on the split.
     /// </summary>
     void RowPass(int rows, int cols, Action<int> body) => HostRows.Run(rows, cols, Threads, body);
+}
+
+/// <summary>GEMM over T = float or double: the provider's float32 or float64 entry point (for code generic in its precision).</summary>
+public static class GenericGemm
+{
+    /// <summary>C ← α·op(A)·op(B) + β·C as <see cref="ILinearAlgebraProvider.Gemm(bool, bool, int, int, int, double, double[], int, double[], int, double, double[], int)"/>.</summary>
+    public static void Gemm<T>(this ILinearAlgebraProvider la, bool transA, bool transB, int m, int n, int k, T alpha, T[] a, int lda,
+        T[] b, int ldb, T beta, T[] c, int ldc) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(double))
+            la.Gemm(transA, transB, m, n, k, double.CreateTruncating(alpha), (double[])(object)a, lda, (double[])(object)b, ldb, double.CreateTruncating(beta), (double[])(object)c, ldc);
+        else if (typeof(T) == typeof(float))
+            la.Gemm(transA, transB, m, n, k, float.CreateTruncating(alpha), (float[])(object)a, lda, (float[])(object)b, ldb, float.CreateTruncating(beta), (float[])(object)c, ldc);
+        else throw new NotSupportedException($"GEMM in {typeof(T).Name}: only float and double.");
+    }
 }
 
 /// <summary>The host row pass shared by the backends.</summary>

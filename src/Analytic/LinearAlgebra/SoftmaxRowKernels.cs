@@ -8,12 +8,7 @@ public static class SoftmaxRowKernels
 {
     public static void CrossEntropyGradientRuns(ILinearAlgebraProvider la, double[] z, int rows, int runs, int cols, int[] labels, double[] weights, double[][] sampleLosses)
     {
-        Guard.Positive(runs, nameof(runs));
-        int wc = runs * cols;
-        Guard.Length(z.Length, rows * wc, nameof(z), $"rows × R·cols = {rows}×{wc}");
-        Guard.Length(labels.Length, rows, nameof(labels), "one label per row");
-        Guard.Length(weights.Length, rows, nameof(weights), "one weight per row");
-        Guard.Length(sampleLosses.Length, runs, nameof(sampleLosses), "one per run");
+        int wc = SoftmaxRowKernels.CheckRuns(z.Length, rows, runs, cols, labels, weights, sampleLosses);
         la.RowPass(rows, wc, i =>
         {
             for (int r = 0; r < runs; r++)
@@ -26,7 +21,35 @@ public static class SoftmaxRowKernels
         });
     }
 
+    /// <summary>Checks the shapes of an R-run cross-entropy pass (z: rows × R·cols; one label and weight per row; one loss array per run); returns R·cols.</summary>
+    public static int CheckRuns(int zLength, int rows, int runs, int cols, int[] labels, double[] weights, double[][] sampleLosses)
+    {
+        Guard.Positive(runs, nameof(runs));
+        int wc = runs * cols;
+        Guard.Length(zLength, rows * wc, "z", $"rows × R·cols = {rows}×{wc}");
+        Guard.Length(labels.Length, rows, nameof(labels), "one label per row");
+        Guard.Length(weights.Length, rows, nameof(weights), "one weight per row");
+        Guard.Length(sampleLosses.Length, runs, nameof(sampleLosses), "one per run");
+        return wc;
+    }
+
     private static double FillNaN(Span<double> block) { block.Fill(double.NaN); return double.NaN; }
+
+    /// <summary>The float32 R-run pass (formulas on <see cref="ILinearAlgebraProvider.SoftmaxCrossEntropyGradientRuns(float[], int, int, int, int[], double[], double[][])"/>).</summary>
+    public static void CrossEntropyGradientRuns(ILinearAlgebraProvider la, float[] z, int rows, int runs, int cols, int[] labels, double[] weights, double[][] sampleLosses)
+    {
+        int wc = SoftmaxRowKernels.CheckRuns(z.Length, rows, runs, cols, labels, weights, sampleLosses);
+        la.RowPass(rows, wc, i =>
+        {
+            float wi = (float)weights[i];
+            for (int r = 0; r < runs; r++)
+            {
+                var block = z.AsSpan(i * wc + r * cols, cols);
+                if (System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(block)) sampleLosses[r][i] = Softmax.CrossEntropyGradientInPlace(block, labels[i], wi);
+                else { block.Fill(float.NaN); sampleLosses[r][i] = double.NaN; }
+            }
+        });
+    }
 
     public static void HessianVectorRows(ILinearAlgebraProvider la, double[] z, double[] r, int rows, int cols, double[] weights)
     {

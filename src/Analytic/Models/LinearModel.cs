@@ -1,4 +1,5 @@
 using HeavyTail.Analytic.Data;
+using System.Numerics;
 using HeavyTail.Analytic.LinearAlgebra;
 
 namespace HeavyTail.Analytic.Models;
@@ -52,7 +53,11 @@ public abstract class LinearModel
     /// </summary>
     protected abstract void ResidualRuns(double[] z, int runs, double[][] sampleLosses);
 
+    /// <summary>The float32 form of <see cref="ResidualRuns(double[], int, double[][])"/>: residuals in float32, ℓ_i in float64.</summary>
+    protected abstract void ResidualRuns(float[] z, int runs, double[][] sampleLosses);
+
     private double[]? _zWide;
+    private float[]? _zWideSingle, _xSingle;
 
     /// <summary>
     /// R runs side by side on the same data: W_wide is d × (R·c), run r's W[j, a] at j·R·c + r·c + a. One GEMM reads X once
@@ -60,22 +65,48 @@ public abstract class LinearModel
     /// Writes the runs' per-sample losses into <paramref name="sampleLosses"/>[r] and returns the runs' losses. Each run's
     /// numbers depend on its own columns only (a run whose W is non-finite does not disturb the others).
     /// </summary>
-    public double[] LossAndGradientBatched(double[] wWide, int runs, double[] gradWide, double[][] sampleLosses)
+    /// <remarks>
+    /// T = float: both GEMMs in float32 on X rounded to float32 once (<see cref="InputsSingle"/>, kept with the model), the
+    /// residual pass in float32 (see the float32 <see cref="ResidualRuns(float[], int, double[][])"/>), the per-sample losses
+    /// and their sum in float64. T = double: everything in float64.
+    /// </remarks>
+    public double[] LossAndGradientBatched<T>(T[] wWide, int runs, T[] gradWide, double[][] sampleLosses) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.Positive(runs, nameof(runs));
         int wc = runs * C;
         Guard.Length(wWide.Length, D * wc, nameof(wWide), $"d × R·c = {D}×{wc}");
         Guard.Length(gradWide.Length, D * wc, nameof(gradWide), $"d × R·c = {D}×{wc}");
         Guard.Length(sampleLosses.Length, runs, nameof(sampleLosses), "one per run");
-        var z = _zWide is { } zz && zz.Length == N * wc ? zz : _zWide = new double[N * wc];
+        T[] z, x;
+        if (typeof(T) == typeof(double))
+        {
+            z = (T[])(object)(_zWide is { } zz && zz.Length == N * wc ? zz : _zWide = new double[N * wc]);
+            x = (T[])(object)Data.X;
+        }
+        else
+        {
+            z = (T[])(object)(_zWideSingle is { } zz && zz.Length == N * wc ? zz : _zWideSingle = new float[N * wc]);
+            x = Data.IdentityInputs ? [] : (T[])(object)InputsSingle();
+        }
         if (Data.IdentityInputs) Array.Copy(wWide, z, N * wc);
-        else La.Gemm(false, false, N, wc, D, 1.0, Data.X, D, wWide, wc, 0.0, z, wc);
-        ResidualRuns(z, runs, sampleLosses);
+        else La.Gemm(false, false, N, wc, D, T.One, x, D, wWide, wc, T.Zero, z, wc);
+        if (z is double[] zd) ResidualRuns(zd, runs, sampleLosses);
+        else ResidualRuns((float[])(object)z, runs, sampleLosses);
         if (Data.IdentityInputs) Array.Copy(z, gradWide, N * wc);
-        else La.Gemm(true, false, D, wc, N, 1.0, Data.X, D, z, wc, 0.0, gradWide, wc);
+        else La.Gemm(true, false, D, wc, N, T.One, x, D, z, wc, T.Zero, gradWide, wc);
         var loss = new double[runs];
         for (int r = 0; r < runs; r++) loss[r] = TotalLoss(sampleLosses[r]);
         return loss;
+    }
+
+    /// <summary>X rounded to float32 (n×d), made on first use and kept (4·n·d bytes) for the float32 passes.</summary>
+    public float[] InputsSingle()
+    {
+        if (_xSingle != null) return _xSingle;
+        var x = Data.X;
+        var s = GC.AllocateUninitializedArray<float>(x.Length);
+        System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(x, s);
+        return _xSingle = s;
     }
 
     /// <summary>

@@ -86,6 +86,9 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
     protected override void ResidualRuns(double[] z, int runs, double[][] sampleLosses) =>
         La.SoftmaxCrossEntropyGradientRuns(z, N, runs, C, Data.Labels, Data.Weights, sampleLosses);
 
+    protected override void ResidualRuns(float[] z, int runs, double[][] sampleLosses) =>
+        La.SoftmaxCrossEntropyGradientRuns(z, N, runs, C, Data.Labels, Data.Weights, sampleLosses);
+
     protected override void Residuals(double[] w, double[] sampleWeights, double[] r, double[] losses)
     {
         MultiplyX(w, r);

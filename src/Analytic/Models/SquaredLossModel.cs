@@ -63,6 +63,27 @@ public sealed class SquaredLossModel : LinearModel
         });
     }
 
+    private float[]? _ySingle;
+
+    /// <remarks>float32: e = z − y and w_i·e in float32 (y rounded to float32), ℓ_i = ½Σe² accumulated in float64.</remarks>
+    protected override void ResidualRuns(float[] z, int runs, double[][] sampleLosses)
+    {
+        int c = C, wc = runs * c;
+        var ys = _ySingle ??= _y.Select(v => (float)v).ToArray();
+        La.RowPass(N, wc, i =>
+        {
+            var y = ys.AsSpan(i * c, c);
+            float wi = (float)Data.Weights[i];
+            for (int r = 0; r < runs; r++)
+            {
+                var zr = z.AsSpan(i * wc + r * c, c);
+                double s = 0;
+                for (int a = 0; a < c; a++) { float e = zr[a] - y[a]; s += (double)e * e; zr[a] = wi * e; }
+                sampleLosses[r][i] = 0.5 * s;
+            }
+        });
+    }
+
     protected override void Residuals(double[] w, double[] sampleWeights, double[] r, double[] losses)
     {
         MultiplyX(w, r);

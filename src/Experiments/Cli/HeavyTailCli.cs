@@ -50,11 +50,13 @@ public static class HeavyTailCli
         {
             string backendName = parse.GetValue(backend)!;
             int? threadCount = parse.GetValue(threads);
-            Backends.Check(backendName, threadCount);
+            ctx.Precision = DtypeOption.Of(parse);
+            Backends.Check(backendName, threadCount, ctx.Precision);
             ctx.Threads = threadCount;
-            // opened when a command first needs it (list, plot and bench's own backends do not), disposed after the command
+            // opened when a command first needs it (list, plot and bench's own backends do not), disposed after the command;
+            // in the precision of --dtype, or of the command's own record (grid merge: grid.json's), when it sets one first
             RunEnvironment? environment = null;
-            ctx.OpenEnvironment = () => environment ??= new RunEnvironment(Backends.Open(backendName, threadCount), cancel, ctx.Quiet ? null : stderr.WriteLine);
+            ctx.OpenEnvironment = () => environment ??= new RunEnvironment(Backends.Open(backendName, threadCount, ctx.Precision), cancel, ctx.Quiet ? null : stderr.WriteLine);
             try { return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = stdout, Error = stderr }); }
             finally { environment?.Compute.Dispose(); }
         }
@@ -125,6 +127,9 @@ public sealed record CliContext(IAnsiConsole Console, TextWriter Out, TextWriter
 
     /// <summary>--threads (null: every core).</summary>
     public int? Threads { get; set; }
+
+    /// <summary>--dtype of the commands that have it (null: the backend's own, float64 on the CPU backends); read when the environment opens.</summary>
+    public Precision? Precision { get; set; }
 
     /// <summary>Opens (once) the compute context of --backend/--threads; set after parsing, before the command runs.</summary>
     public Func<RunEnvironment>? OpenEnvironment { get; set; }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.IO;
+using HeavyTail.Analytic.LinearAlgebra;
 using HeavyTail.Analytic.Models;
 
 using HeavyTail.Experiments.Runs;
@@ -43,8 +44,9 @@ public sealed class ProblemSource
     };
 
     /// <param name="classesHint">c from a given W (its column count), when the data is the user's.</param>
+    /// <param name="precision">the precision the model will compute in (the memory check counts a float32 copy of X).</param>
     /// <returns>the problem; its <see cref="Problem.Info"/> is the description run.json records.</returns>
-    public Problem Load(ParseResult r, int? classesHint = null)
+    public Problem Load(ParseResult r, int? classesHint = null, Precision precision = Precision.Float64)
     {
         string? name = r.GetValue(Problem), xPath = r.GetValue(X), yPath = r.GetValue(Y);
         bool bias = r.GetValue(Bias);
@@ -56,18 +58,23 @@ public sealed class ProblemSource
         if (name != null)
         {
             var options = GeneratorOptions(r, name);
-            MemoryCheck.Check(options);
+            MemoryCheck.Check(options, precision);
             loaded = Problems.Create(options);
             settings = new Dictionary<string, object> { ["problem"] = loaded.Name };
             foreach (var kv in loaded.Info) settings[kv.Key] = kv.Value;
         }
         else if (xPath != null && yPath != null)
         {
-            loaded = ProblemFiles.LoadArrays(xPath, yPath, r.GetValue(Targets), r.GetValue(LossOption)!, classesHint);
+            loaded = ProblemFiles.LoadArrays(xPath, yPath, r.GetValue(Targets), r.GetValue(LossOption)!, classesHint, precision);
             settings = new Dictionary<string, object>(loaded.Info);
         }
         else throw new UserError("no data: give --problem NAME (one of " + string.Join(", ", Problems.Names) + ") or --x X.npy --y y.npy.");
+        return WithBiasAndGroups(loaded, settings, bias, groups);
+    }
 
+    /// <summary>The problem with --bias (a constant-1 feature) and --groups K applied, both recorded in its description.</summary>
+    public static Problem WithBiasAndGroups(Problem loaded, Dictionary<string, object> settings, bool bias, int? groups)
+    {
         var data = bias ? loaded.Data.WithBias() : loaded.Data;
         var fg = loaded.Groups;
         if (groups is int kGroups)

@@ -48,7 +48,7 @@ public static class RecipeCommands
         var name = new Argument<string>("name") { Description = "recipe name (see `heavytail list`)" };
         var scale = ScaleOption(); var outDir = OutOption();
         var cmd = new Command("run", "Run one experiment: figures (PNG, SVG), CSVs and run.json in DIR/NAME/.");
-        cmd.Arguments.Add(name); cmd.Options.Add(scale); cmd.Options.Add(outDir);
+        cmd.Arguments.Add(name); cmd.Options.Add(scale); cmd.Options.Add(outDir); cmd.Options.Add(new DtypeOption());
         cmd.SetAction(r =>
         {
             var recipe = Find(r.GetValue(name)!);
@@ -74,11 +74,14 @@ public static class RecipeCommands
     {
         var scale = ScaleOption(); var outDir = OutOption();
         var withTorch = new Option<bool>("--with-torch") { Description = "also the CNN and transformer recipes on real data (TorchSharp; data from scripts/get-data.sh)" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "list the runs it would train (sizes, step sizes × seeds × steps, FLOPs) and the estimated wall time; trains and writes nothing" };
+        var shards = new Option<int>("--shards") { Description = "with --dry-run: SLURM array tasks for the sharded estimate", DefaultValueFactory = _ => 8 };
         var cmd = new Command("reproduce", "Run every experiment in order and write DIR/report.md and DIR/report.html.");
-        cmd.Options.Add(scale); cmd.Options.Add(outDir); cmd.Options.Add(withTorch);
+        cmd.Options.Add(scale); cmd.Options.Add(outDir); cmd.Options.Add(withTorch); cmd.Options.Add(dryRun); cmd.Options.Add(shards); cmd.Options.Add(new DtypeOption());
         cmd.SetAction(r =>
         {
             var sc = ParseScale(r.GetValue(scale)!);
+            if (r.GetValue(dryRun)) return ReproduceDryRun.Run(ctx, sc, r.GetValue(shards));
             using var claim = ctx.Claim(r.GetValue(outDir)!, "reproduce");
             string dir = claim.Path;
             ctx.InterruptNote = $"the recipes' training runs that finished are kept in {Path.Combine(dir, "_cache")}; rerun the same command to resume.";
@@ -92,7 +95,8 @@ public static class RecipeCommands
                 else if (t.Unavailable() is { } why) skipped.Add($"{t.Name}: {why}.");
                 else recipes.Add(t);
             }
-            ProgressDisplay.Run(ctx, "reproduce", recipes.Count, report =>
+            if (ProgressDisplay.IsLive(ctx)) outcomes.AddRange(ExecuteLive(ctx, recipes, dir, sc));
+            else ProgressDisplay.Run(ctx, "reproduce", recipes.Count, report =>
             {
                 int i = 0;
                 foreach (var recipe in recipes)
@@ -117,11 +121,58 @@ public static class RecipeCommands
         return RecipeRunner.Execute(recipe, root, scale, ctx.Environment.WithLog(ctx.Quiet ? null : msg => ctx.Err.WriteLine($"  {recipe.Name}: {msg}")));
     }
 
+    /// <summary>"3/3 pass", and for recipes that measure literature claims "…, 1 of 2 claims hold".</summary>
+    private static string CheckSummary(IReadOnlyList<Check> checks)
+    {
+        var predictions = checks.Where(c => !c.Claim).ToList();
+        var claims = checks.Where(c => c.Claim).ToList();
+        string s = $"{predictions.Count(c => c.Pass)}/{predictions.Count} pass";
+        return claims.Count == 0 ? s : $"{s}, {claims.Count(c => c.Pass)} of {claims.Count} claims hold";
+    }
+
+    /// <summary>A grid's line for one finished (or cached) run: "OPTIMIZER lr=η seed=s: loss" (<see cref="GridSearch"/>).</summary>
+    private static readonly System.Text.RegularExpressions.Regex GridRunLine = new(@"^\S+ lr=\S+ seed=\d+: ");
+
+    /// <summary>
+    /// The recipes under a live progress display: one bar for the recipes (the current one named), one for the grid runs
+    /// finished (trained or read from the cache) of those <see cref="ReproducePlan"/> lists, with the ETA; other log lines
+    /// print above the display.
+    /// </summary>
+    private static List<RecipeOutcome> ExecuteLive(CliContext ctx, IReadOnlyList<IRecipe> recipes, string root, Scale scale)
+    {
+        int planned = ReproducePlan.For(scale).Where(r => r.What == "grid").Sum(r => r.Runs);
+        return ProgressDisplay.Live(ctx, p =>
+        {
+            var recipeTask = p.AddTask("recipes", maxValue: recipes.Count);
+            var runTask = p.AddTask("grid runs", maxValue: Math.Max(1, planned));
+            int runs = 0;
+            var outcomes = new List<RecipeOutcome>();
+            for (int i = 0; i < recipes.Count; i++)
+            {
+                recipeTask.Description = Markup.Escape($"recipe {i + 1}/{recipes.Count}: {recipes[i].Name}");
+                string name = recipes[i].Name;
+                var env = ctx.Environment.WithLog(msg =>
+                {
+                    if (!GridRunLine.IsMatch(msg)) { ctx.Console.WriteLine($"  {name}: {msg}"); return; }
+                    runs++;
+                    if (runs > runTask.MaxValue) runTask.MaxValue = runs;
+                    runTask.Value = runs;
+                    runTask.Description = Markup.Escape($"grid runs {runs}/{Math.Max(planned, runs)} · {msg}");
+                });
+                outcomes.Add(RecipeRunner.Execute(recipes[i], root, scale, env));
+                recipeTask.Increment(1);
+            }
+            recipeTask.Description = Markup.Escape($"recipes {recipes.Count}/{recipes.Count}");
+            runTask.Value = runTask.MaxValue;
+            return outcomes;
+        });
+    }
+
     private static void Summarize(CliContext ctx, IEnumerable<RecipeOutcome> outcomes)
     {
         var t = new Table().AddColumn("recipe").AddColumn("checks").AddColumn(new TableColumn("seconds").RightAligned()).AddColumn("status");
         foreach (var o in outcomes)
-            t.AddRow(Markup.Escape(o.Name), $"{o.Checks.Count(c => c.Pass)}/{o.Checks.Count} pass", o.WallSeconds.ToString("F1"), Markup.Escape(o.Error ?? "ok"));
+            t.AddRow(Markup.Escape(o.Name), CheckSummary(o.Checks), o.WallSeconds.ToString("F1"), Markup.Escape(o.Error ?? "ok"));
         ctx.Console.Write(t);
     }
 }

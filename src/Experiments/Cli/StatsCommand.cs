@@ -1,5 +1,6 @@
 using System.CommandLine;
 using HeavyTail.Analytic.IO;
+using HeavyTail.Analytic.LinearAlgebra;
 using HeavyTail.Analytic.Models;
 using HeavyTail.Analytic.Statistics;
 using HeavyTail.Experiments.Plots;
@@ -32,14 +33,15 @@ public static class StatsCommand
         var densityWidth = new Option<double>("--density-width") { Description = "SLQ: Gaussian σ as a fraction of the span of the Ritz values", DefaultValueFactory = _ => SpectralDensity.DefaultRelativeWidth };
         var blockSpectra = new Option<bool>("--block-spectra") { Description = "λ_max and exact trace of every class block H_kk → block_top_eigenvalue.csv (needs --out)" };
         var spectrumSeed = new Option<long>("--spectrum-seed") { Description = "seed of the random starts of Lanczos, Hutchinson and SLQ", DefaultValueFactory = _ => 0 };
+        var dtype = new DtypeOption();
         var cmd = new Command("stats", "Exact loss, gradient and Hessian statistics of the linear model at W; Hessian spectra from HVPs.");
         src.AddTo(cmd);
         cmd.Options.Add(w); cmd.Options.Add(v); cmd.Options.Add(outDir);
-        foreach (Option o in new Option[] { topK, eigenTolerance, traceSamples, density, densityRuns, lanczosSteps, densityWidth, blockSpectra, spectrumSeed }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { topK, eigenTolerance, traceSamples, density, densityRuns, lanczosSteps, densityWidth, blockSpectra, spectrumSeed, dtype }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             using var claim = r.GetValue(outDir) is string outPath ? ctx.Claim(outPath, "stats") : null;
-            var p = src.Load(r, ProblemFiles.ColumnsOf(r.GetValue(w)));
+            var p = src.Load(r, ProblemFiles.ColumnsOf(r.GetValue(w)), ctx.Precision ?? Precision.Float64);
             var data = p.Data;
             long parameters = (long)data.D * data.C;
             int? k = r.GetValue(topK), samples = r.GetValue(traceSamples);
@@ -82,7 +84,7 @@ public static class StatsCommand
             var rho = wantDensity ? HessianSpectra.Density(model, weights, runs, steps, seed, width) : null;
             var blocks = wantBlocks ? HessianSpectra.Blocks(model, weights, seed) : null;
 
-            ctx.Out.WriteLine($"{p.Name}: n={data.N}, d={data.D}, c={data.C}, groups={p.Groups.K}, loss={p.Loss}, backend={ctx.Compute.Backend}");
+            ctx.Out.WriteLine($"{p.Name}: n={data.N}, d={data.D}, c={data.C}, groups={p.Groups.K}, loss={p.Loss}, backend={ctx.Compute.Backend}, dtype={ctx.Compute.Precision.Name()}");
             var table = new Table().AddColumn("quantity").AddColumn(new TableColumn("value").RightAligned());
             void Row(string k, double val) => table.AddRow(k, JsonOut.Number(val));
             Row("loss", s.Loss);
@@ -114,6 +116,7 @@ public static class StatsCommand
                 var json = new Dictionary<string, object?>
                 {
                     ["n"] = data.N, ["d"] = data.D, ["c"] = data.C, ["bias"] = data.HasBias,
+                    ["dtype"] = ctx.Compute.Precision.Name(), ["backend"] = ctx.Compute.Backend,
                     ["loss"] = s.Loss,
                     ["gradient_norm"] = s.GradientNorm,
                     ["per_class_loss"] = s.PerClassLoss,

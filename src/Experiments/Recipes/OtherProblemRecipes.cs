@@ -38,8 +38,10 @@ public sealed class HtCubeRecipe : GdVsAdamRecipe
     public override string Name => "ht-cube";
     public override string Description => "GD vs Adam per group on HT-Cube (Appendix B.5): Gaussian clusters at hypercube corners, p(i) ∝ 1/(e + i).";
     protected override string What => "HT-Cube";
-    protected override ProblemOptions Problem(RecipeContext ctx) =>
-        new() { Name = "ht-cube", Samples = ctx.Tiny ? 300 : ctx.Small ? 4000 : 50000, Classes = ctx.Tiny ? 10 : ctx.Small ? 100 : 1000 };
+    protected override ProblemOptions Problem(RecipeContext ctx) => ProblemAt(ctx.Scale);
+
+    public static ProblemOptions ProblemAt(Scale s) =>
+        new() { Name = "ht-cube", Samples = s == Scale.Tiny ? 300 : s == Scale.Small ? 4000 : 50000, Classes = s == Scale.Tiny ? 10 : s == Scale.Small ? 100 : 1000 };
 }
 
 /// <summary>Appendix B.4 / Figure 8: squared loss on one-hot data, W = I solves it.</summary>
@@ -48,5 +50,7 @@ public sealed class HtIdentityRecipe : GdVsAdamRecipe
     public override string Name => "ht-identity";
     public override string Description => "GD vs Adam per group on HT-Identity, the squared-loss problem of Appendix B.4 / Figure 8 (k + 1 groups; k = 3 gives 4).";
     protected override string What => "HT-Identity (squared loss)";
-    protected override ProblemOptions Problem(RecipeContext ctx) => new() { Name = "ht-identity", K = ctx.Tiny ? 1 : ctx.Small ? 2 : 3 };
+    protected override ProblemOptions Problem(RecipeContext ctx) => ProblemAt(ctx.Scale);
+
+    public static ProblemOptions ProblemAt(Scale s) => new() { Name = "ht-identity", K = s == Scale.Tiny ? 1 : s == Scale.Small ? 2 : 3 };
 }

@@ -139,13 +139,16 @@ public sealed class HeterogeneityRecipe : IRecipe
             "at sign-m's effective step size η/(1 − μ): the comparison Tomihari & Sato's momentum claim is about.");
         ctx.Csv("weight_norms.csv", ["run", "lr", "step", "frobenius", "max_block", "mean_block"], table);
         bool momentumSmaller = finals[0] < finals[2];
-        ctx.Check("Tomihari & Sato (b): momentum limits the growth of the linear head under sign descent",
+        ctx.Claim("Tomihari & Sato (b): momentum limits the growth of the linear head under sign descent",
             "‖W‖_F after T steps smaller under sign-m than under sign at the matched effective step size",
             $"sign-m {finals[0]:G3} vs sign (matched) {finals[2]:G3}; at the selected step sizes sign-m {finals[0]:G3} vs sign {finals[1]:G3}", momentumSmaller);
         return $"Momentum and parameter growth (T&S's second claim): after {ctx.Steps} steps ‖W‖_F is {finals[0]:G3} under sign-m, {finals[2]:G3} under sign at the matched " +
                $"effective step size and {finals[1]:G3} under sign at its own selected step size — " +
                (momentumSmaller ? "momentum does keep W smaller at matched step size." : "momentum does not keep W smaller at matched step size here, a finding against the claim.");
     }
+
+    /// <summary>The imbalance sweep's one-hot class count and step budget at a scale.</summary>
+    public static (int Classes, int Budget) SweepAt(Scale s) => s == Scale.Tiny ? (10, 300) : s == Scale.Small ? (20, 1000) : (100, 10000);
 
     /// <summary>Zipf exponents of the sweep: 0 is balanced.</summary>
     public static readonly double[] Exponents = [0, 0.5, 1, 1.5, 2];
@@ -160,7 +163,7 @@ public sealed class HeterogeneityRecipe : IRecipe
     /// </summary>
     private static string ImbalanceSweep(RecipeContext ctx)
     {
-        int classes = ctx.Tiny ? 10 : ctx.Small ? 20 : 100, budget = ctx.Tiny ? 300 : ctx.Small ? 1000 : 10000;
+        var (classes, budget) = SweepAt(ctx.Scale);
         var rows = new List<(double A, double Cv, double Gd, double Sign, double GdLr, double SignLr)>();
         var edges = new List<string>();
         foreach (double a in Exponents)
@@ -199,7 +202,7 @@ public sealed class HeterogeneityRecipe : IRecipe
         var ok = slow.Where(s => double.IsFinite(s.Slowdown)).ToList();
         double rho = ok.Count >= 3 ? Correlation.Spearman(ok.Select(s => s.Cv).ToArray(), ok.Select(s => s.Slowdown).ToArray()) : double.NaN;
         bool grows = ok.Count >= 3 && rho >= 0.9;
-        ctx.Check("Tomihari & Sato (a): heterogeneity hinders GD more than sign descent",
+        ctx.Claim("Tomihari & Sato (a): heterogeneity hinders GD more than sign descent",
             "GD's slowdown against sign descent grows with the heterogeneity: Spearman ρ(CV, slowdown) ≥ 0.9 over the sweep",
             $"ρ = {rho:F2}; slowdown " + string.Join(", ", slow.Select(s => $"a={s.A:G2}: {(s.Censored ? "≥" : "")}{s.Slowdown:G3}")), grows);
         return $"Sweeping the class imbalance (one-hot model, c = {classes}, a = 0 … 2), the CV at W = 0 goes from {rows[0].Cv:F2} to {rows[^1].Cv:F2} and GD needs " +

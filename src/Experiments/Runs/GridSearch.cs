@@ -1,4 +1,5 @@
 using HeavyTail.Analytic.Data;
+using HeavyTail.Analytic.Models;
 using HeavyTail.Ode.Optimizers;
 
 namespace HeavyTail.Experiments.Runs;
@@ -112,6 +113,28 @@ public static class GridSearch
         return Run(template.Name, seeds, (lr, s) => cache.GetOrRun(env.Spec(problem with { Seed = s }, template with { Lr = lr }, steps, logEvery)),
             lrs, rates => cache.EnsureAll(seeds.SelectMany(s => rates.Select(lr => env.Spec(problem with { Seed = s }, template with { Lr = lr }, steps, logEvery))).ToList()),
             progress, stability, stabilityOff);
+    }
+
+    /// <summary>
+    /// The grid on the user's arrays (one data set, so no data seeds): runs keyed by <see cref="ArraysRunSpec"/> (the
+    /// arrays' content hash <paramref name="dataSha256"/>), trained together per set of step sizes. <paramref name="shard"/>
+    /// = (k, n) trains the coarse step sizes whose index is k mod n and returns null.
+    /// </summary>
+    public static GridResult? RunArrays(RunCache cache, Problem problem, LinearModel model, string dataSha256, OptimizerSettings template,
+        int steps, int logEvery, (int K, int N)? shard = null, IReadOnlyList<double>? lrs = null, Action<string>? progress = null,
+        StabilityCriterion? stability = null, bool stabilityOff = false)
+    {
+        string settings = ArraysRunSpec.Settings(problem);
+        var precision = cache.Environment.Compute.Precision;
+        ArraysRunSpec Spec(double lr) => new(dataSha256, settings, template with { Lr = lr }, steps, logEvery) { Precision = precision };
+        var coarse = lrs ?? Coarse();
+        if (shard is (int k, int n))
+        {
+            cache.EnsureAll(problem, model, coarse.Where((_, i) => i % n == k).Select(Spec).ToList());
+            return null;
+        }
+        return Run(template.Name, [0L], (lr, _) => cache.GetOrRun(Spec(lr), problem, model), lrs,
+            rates => cache.EnsureAll(problem, model, rates.Select(Spec).ToList()), progress, stability, stabilityOff);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using HeavyTail.Analytic.Data;
+using HeavyTail.Analytic.LinearAlgebra;
 
 namespace HeavyTail.Experiments.Runs;
 
@@ -10,9 +11,11 @@ public static class MemoryCheck
 {
     /// <summary>
     /// Bytes a linear-model run on n×d inputs with c classes holds, all float64: X (n·d), the logits/residuals and their
-    /// per-row copy (2·n·c), W, ∇L and two optimizer states (4·d·c), labels, weights and per-sample losses (3·n).
+    /// per-row copy (2·n·c), W, ∇L and two optimizer states (4·d·c), labels, weights and per-sample losses (3·n); float32
+    /// adds X rounded to float32 (4·n·d; its other arrays are half the float64 ones counted here).
     /// </summary>
-    public static double ProblemBytes(long n, long d, long c) => 8.0 * ((double)n * d + 2.0 * n * c + 4.0 * d * c + 3.0 * n);
+    public static double ProblemBytes(long n, long d, long c, Precision precision = Precision.Float64) =>
+        8.0 * ((double)n * d + 2.0 * n * c + 4.0 * d * c + 3.0 * n) + (precision == Precision.Float32 ? 4.0 * n * d : 0);
 
     /// <summary>Free memory: /proc/meminfo's MemAvailable where there is one, capped by the runtime's limit (a container's) less what the heap holds.</summary>
     public static double AvailableBytes()
@@ -33,9 +36,9 @@ public static class MemoryCheck
         bytes >= 1 << 30 ? $"{bytes / (1 << 30):F1} GiB" : bytes >= 1 << 20 ? $"{bytes / (1 << 20):F1} MiB" : $"{bytes / 1024:F0} KiB";
 
     /// <summary>Refuses (one <see cref="UserError"/> line) a problem of n samples, d features and c classes that cannot be held.</summary>
-    public static void Check(string what, long n, long d, long c)
+    public static void Check(string what, long n, long d, long c, Precision precision = Precision.Float64)
     {
-        double need = ProblemBytes(n, d, c), free = AvailableBytes();
+        double need = ProblemBytes(n, d, c, precision), free = AvailableBytes();
         if (need > free)
             throw new UserError($"{what} (n = {n}, d = {d}, c = {c}) needs about {Format(need)} of memory but {Format(free)} is available; choose smaller sizes.");
         foreach (var (name, count) in new[] { ("n·d (X)", n * d), ("n·c (logits)", n * c), ("d·c (W)", d * c) })
@@ -63,12 +66,12 @@ public static class MemoryCheck
     }
 
     /// <summary>Checks a generated problem's options before it is generated: positive sizes, c ≤ n where samples are drawn per class, memory.</summary>
-    public static void Check(ProblemOptions o)
+    public static void Check(ProblemOptions o, Precision precision = Precision.Float64)
     {
         if (Sizes(o) is not var (n, d, c)) return;
         if (n < 1 || d < 1 || c < 1) return; // the generator says which one is not positive
         if (o.Name is "ht-cube" or "zipf" && c > n)
             throw new UserError($"--classes {c} is more than --samples {n}: {o.Name} would leave classes without samples; use at most n classes.");
-        Check($"{o.Name}", n, d, c);
+        Check($"{o.Name}", n, d, c, precision);
     }
 }

@@ -1,5 +1,6 @@
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.IO;
+using HeavyTail.Analytic.LinearAlgebra;
 
 namespace HeavyTail.Experiments.Runs;
 
@@ -7,7 +8,7 @@ namespace HeavyTail.Experiments.Runs;
 public static class ProblemFiles
 {
     /// <summary>The user's arrays as a problem: X.npy (n×d), y.npy (n labels), optional targets Y.npy (then squared loss).</summary>
-    public static Problem LoadArrays(string xPath, string yPath, string? targetsPath, string loss, int? classesHint)
+    public static Problem LoadArrays(string xPath, string yPath, string? targetsPath, string loss, int? classesHint, Precision precision = Precision.Float64)
     {
         var (x, n, d) = Npy.ReadMatrix(xPath, "X");
         var ya = Npy.Read(yPath);
@@ -27,7 +28,7 @@ public static class ProblemFiles
         else if (maxLabel + 1 > n)
             throw new UserError($"{yPath}: label {maxLabel} implies c = {maxLabel + 1} classes for n = {n} samples; labels must be 0..c−1 with c ≤ n (relabel the classes 0, 1, 2, …).");
         int c = classesHint ?? (int)(maxLabel + 1);
-        MemoryCheck.Check($"{xPath} with {yPath}", n, d, c);
+        MemoryCheck.Check($"{xPath} with {yPath}", n, d, c, precision);
         for (int i = 0; i < x.Length; i++)
             if (!double.IsFinite(x[i])) throw new UserError($"{xPath}: X[{i / d}, {i % d}] = {x[i]} is not finite; remove NaN/Inf rows.");
         double[]? targets = null;
@@ -46,7 +47,27 @@ public static class ProblemFiles
         var data = new Dataset(x, labels, n, d, c, targets: targets);
         var groups = FrequencyGroups.UpTo(data.GroupingMass());
         return new Problem("arrays", data, kind, groups,
-            new Dictionary<string, object> { ["x"] = Path.GetFullPath(xPath), ["y"] = Path.GetFullPath(yPath), ["loss"] = kind.ToString() });
+            new Dictionary<string, object> { ["x"] = Path.GetFullPath(xPath), ["y"] = Path.GetFullPath(yPath), ["loss"] = kind.ToString(), [DataHashKey] = ContentSha256(data) });
+    }
+
+    /// <summary>The <see cref="Problem.Info"/> entry that holds <see cref="ContentSha256"/> of the user's arrays.</summary>
+    public const string DataHashKey = "data_sha256";
+
+    /// <summary>
+    /// The content hash of a data set: the first 16 hex digits of SHA-256 over "n,d,c,targets|" (UTF-8), then X as
+    /// little-endian float64 (row-major n×d), the labels as little-endian int32 and the targets (n×c float64) when given.
+    /// The arrays as loaded, so the same numbers in a float64 and a float32 .npy of equal values hash alike, and a file
+    /// moved or renamed keeps its hash.
+    /// </summary>
+    public static string ContentSha256(Dataset data)
+    {
+        using var h = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        h.AppendData(System.Text.Encoding.UTF8.GetBytes($"{data.N},{data.D},{data.C},{(data.Targets != null ? "targets" : "labels")}|"));
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the data hash is defined on little-endian bytes.");
+        h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.X.AsSpan()));
+        h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.Labels.AsSpan()));
+        if (data.Targets != null) h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.Targets.AsSpan()));
+        return Convert.ToHexString(h.GetHashAndReset())[..16].ToLowerInvariant();
     }
 
     /// <summary>Reads a d×c weight matrix (or returns zeros), checking it against the data.</summary>

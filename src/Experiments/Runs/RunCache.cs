@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.IO;
+using HeavyTail.Analytic.Models;
 using HeavyTail.Ode.Optimizers;
 using HeavyTail.Ode.Training;
 
@@ -20,6 +22,21 @@ public sealed class RunCache(string directory, RunEnvironment env)
 
     /// <summary>Runs trained (not read from disk) by this instance.</summary>
     public int Trained { get; private set; }
+
+    /// <summary>
+    /// Which missing runs this cache may train (null: every one). A call that needs runs it may not train trains the
+    /// allowed ones and then throws <see cref="RunsNotTrainedException"/> listing the others: `grid merge --no-train`
+    /// (none allowed) lists the runs a grid needs next; `grid refine --shard K/N` trains its share of them.
+    /// </summary>
+    public Func<IRunSpec, bool>? MayTrain { get; init; }
+
+    /// <summary>The specs among <paramref name="missing"/> this cache may not train.</summary>
+    private List<T> Refused<T>(IEnumerable<T> missing) where T : IRunSpec => MayTrain is { } may ? missing.Where(s => !may(s)).ToList() : [];
+
+    /// <summary>Called after every step of a training call with (runs trained together, steps done, step budget): for a progress display.</summary>
+    public Action<int, int, int>? StepProgress { get; init; }
+
+    private Action<int>? StepsOf(int runs, int steps) => StepProgress is { } p ? done => p(runs, done, steps) : null;
 
     public bool TryLoad(IRunSpec spec, out RunRecord record)
     {
@@ -99,7 +116,7 @@ public sealed class RunCache(string directory, RunEnvironment env)
         if (!SameNumber(finalLoss, list[^1].Loss)) return Bad($"final_loss {finalLoss} is not the CSV's last loss {list[^1].Loss}", out invalid);
 
         var tables = new Dictionary<string, (string[], IReadOnlyList<double[]>)>();
-        if (spec is RunSpec { Observe: { } name })
+        if (spec.Observe is { } name)
         {
             string table = TablePath(key, name);
             if (!File.Exists(table)) return Bad($"its {name} table is missing", out invalid);
@@ -178,21 +195,58 @@ public sealed class RunCache(string directory, RunEnvironment env)
     {
         foreach (var s in specs) CheckPrecision(s);
         var missing = specs.Where(s => LoadNoting(s) == null).ToList();
+        var refused = Refused(missing);
+        missing.RemoveAll(refused.Contains);
         foreach (var group in missing.GroupBy(s => (s.Problem, s.Steps, s.LogEvery, s.Observe, Batchable: s.Observe == null && !s.Optimizer.Descriptor.PerClassPasses)))
         {
             if (!group.Key.Batchable || group.Count() == 1) { foreach (var s in group) Train(s); continue; }
             var (problem, model) = Environment.Problems.Get(group.Key.Problem);
-            // a run in a batch holds W, G (wide and its own copies) and its logits: 8·(4·d·c + n·c) bytes; batches stay under 4 GB
-            long perRun = 8L * (4L * model.D * model.C + (long)model.N * model.C);
-            int maxRuns = (int)Math.Clamp((4L << 30) / perRun, 1, 64);
-            foreach (var list in group.Chunk(maxRuns))
+            TrainBatched(problem, model, group.ToList(), group.Key.Steps, group.Key.LogEvery);
+        }
+        if (refused.Count > 0) throw new RunsNotTrainedException(refused);
+    }
+
+    /// <summary>
+    /// Trains the specs on <paramref name="problem"/> that are not cached yet (the user's arrays: <see cref="ArraysRunSpec"/>),
+    /// batched as <see cref="EnsureAll(IReadOnlyList{RunSpec})"/> does, and stores each result.
+    /// </summary>
+    public void EnsureAll(Problem problem, LinearModel model, IReadOnlyList<ArraysRunSpec> specs)
+    {
+        foreach (var s in specs)
+            if (s.Precision != Environment.Compute.Precision)
+                throw new ArgumentException($"the run asks for {s.Precision} but backend {Environment.Compute.Backend} computes in {Environment.Compute.Precision}.");
+        var missing = specs.Where(s => LoadNoting(s) == null).ToList();
+        var refused = Refused(missing);
+        missing.RemoveAll(refused.Contains);
+        foreach (var group in missing.GroupBy(s => (s.Steps, s.LogEvery, Batchable: !s.Optimizer.Descriptor.PerClassPasses)))
+        {
+            if (!group.Key.Batchable) { foreach (var s in group) TrainBatched(problem, model, [s], s.Steps, s.LogEvery); continue; }
+            TrainBatched(problem, model, group.ToList(), group.Key.Steps, group.Key.LogEvery);
+        }
+        if (refused.Count > 0) throw new RunsNotTrainedException(refused);
+    }
+
+    /// <summary>The cached run on the user's arrays, or one trained now (and stored).</summary>
+    public RunRecord GetOrRun(ArraysRunSpec spec, Problem problem, LinearModel model)
+    {
+        EnsureAll(problem, model, [spec]);
+        return LoadNoting(spec) ?? throw new InvalidOperationException($"run {spec.Key()} was trained but cannot be read back from {Directory}.");
+    }
+
+    /// <summary>Trains runs on one problem from W = 0 together (one <see cref="BatchedLinearStepper"/> per chunk) and stores each.</summary>
+    private void TrainBatched(Problem problem, LinearModel model, IReadOnlyList<IRunSpec> specs, int steps, int logEvery)
+    {
+        // a run in a batch holds W, G (wide and its own copies) and its logits: 8·(4·d·c + n·c) bytes; batches stay under 4 GB
+        long perRun = 8L * (4L * model.D * model.C + (long)model.N * model.C);
+        int maxRuns = (int)Math.Clamp((4L << 30) / perRun, 1, 64);
+        foreach (var list in specs.Chunk(maxRuns))
+        {
+            var (results, path) = RunTraining.TrainWithPath(Environment, problem, model, list.Select(s => s.Optimizer).ToList(), new TrainingSchedule(steps, logEvery),
+                progress: StepsOf(list.Length, steps));
+            for (int i = 0; i < list.Length; i++)
             {
-                var (results, path) = RunTraining.TrainWithPath(Environment, problem, model, list.Select(s => s.Optimizer).ToList(), new TrainingSchedule(group.Key.Steps, group.Key.LogEvery));
-                for (int i = 0; i < list.Length; i++)
-                {
-                    Store(new RunRecord(list[i], results[i].Rows, results[i].Diverged, results[i].WallSeconds) { Path = TrainingPaths.Name(path) });
-                    Trained++;
-                }
+                Store(new RunRecord(list[i], results[i].Rows, results[i].Diverged, results[i].WallSeconds) { Path = TrainingPaths.Name(path) });
+                Trained++;
             }
         }
     }
@@ -201,6 +255,7 @@ public sealed class RunCache(string directory, RunEnvironment env)
     public RunRecord GetOrRun(IRunSpec spec, Func<RunRecord> train)
     {
         if (LoadNoting(spec) is { } hit) return hit;
+        if (Refused([spec]).Count > 0) throw new RunsNotTrainedException([spec]);
         var rec = train();
         Store(rec);
         Trained++;
@@ -211,7 +266,9 @@ public sealed class RunCache(string directory, RunEnvironment env)
     public RunRecord GetOrRun(RunSpec spec)
     {
         CheckPrecision(spec);
-        return LoadNoting(spec) ?? Train(spec);
+        if (LoadNoting(spec) is { } hit) return hit;
+        if (Refused([spec]).Count > 0) throw new RunsNotTrainedException([spec]);
+        return Train(spec);
     }
 
     private RunRecord Train(RunSpec spec)
@@ -219,7 +276,7 @@ public sealed class RunCache(string directory, RunEnvironment env)
         var (problem, model) = Environment.Problems.Get(spec.Problem);
         var observer = spec.Observe is { } name ? RunObservers.Create(name, model, 1) : null;
         var (results, path) = RunTraining.TrainWithPath(Environment, problem, model, [spec.Optimizer], new TrainingSchedule(spec.Steps, spec.LogEvery),
-            observer != null ? [observer] : null);
+            observer != null ? [observer] : null, StepsOf(1, spec.Steps));
         var result = results[0];
         var tables = new Dictionary<string, (string[], IReadOnlyList<double[]>)>();
         if (observer != null) tables[observer.Name] = ([.. observer.Header], observer.Rows(0));
@@ -228,4 +285,11 @@ public sealed class RunCache(string directory, RunEnvironment env)
         Trained++;
         return rec;
     }
+}
+
+/// <summary>Runs a call needed that the cache may not train (<see cref="RunCache.MayTrain"/>), in the order the call asked for them.</summary>
+public sealed class RunsNotTrainedException(IReadOnlyList<IRunSpec> specs)
+    : Exception($"{specs.Count} run(s) needed that this cache may not train")
+{
+    public IReadOnlyList<IRunSpec> Specs { get; } = specs;
 }

@@ -17,6 +17,9 @@ public interface IRunSpec
     string Canonical();
     string Key() => HashKey(Canonical());
 
+    /// <summary>The observer table recorded with the run (stored and checked by the run cache), or null.</summary>
+    string? Observe => null;
+
     /// <summary>The cache key: the first 20 hex digits of SHA-256 of the canonical text.</summary>
     static string HashKey(string canonical) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..20].ToLowerInvariant();
 }
@@ -52,6 +55,27 @@ public sealed record RunSpec(ProblemOptions Problem, OptimizerSettings Optimizer
         string N(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         return $"opt={o.Name};lr={N(o.Lr)};mom={N(o.Momentum)};b1={N(o.Beta1)};b2={N(o.Beta2)};eps={(o.Eps is double e ? N(e) : "default")};";
     }
+}
+
+/// <summary>
+/// A training run from W = 0 on the user's arrays (--x/--y): the data enter the key by their content hash
+/// (<see cref="ProblemFiles.ContentSha256"/>), not their path, so a changed file gets new keys and a moved one keeps them.
+/// </summary>
+/// <param name="DataSha256">the content hash of X, y (and the targets).</param>
+/// <param name="DataSettings">what else shapes the run on those arrays: loss, bias, frequency groups (canonical text).</param>
+public sealed record ArraysRunSpec(string DataSha256, string DataSettings, OptimizerSettings Optimizer, int Steps, int LogEvery) : IRunSpec
+{
+    /// <summary>float64 by default; part of the key only when float32.</summary>
+    public Precision Precision { get; init; } = Precision.Float64;
+
+    public string Canonical() =>
+        $"data_sha256={DataSha256};{DataSettings};" + RunSpec.OptimizerCanonical(Optimizer) +
+        $"steps={Steps};log={LogEvery};v=1" + (Precision == Precision.Float64 ? "" : ";precision=float32");
+
+    public string Key() => IRunSpec.HashKey(Canonical());
+
+    /// <summary>The canonical text of the settings besides the arrays: "loss=…;bias=…;groups=K".</summary>
+    public static string Settings(Problem p) => $"loss={p.Loss};bias={p.Data.HasBias};groups={p.Groups.K}";
 }
 
 /// <summary>A finished (or diverged) run as stored in the cache, with the tables its observers recorded.</summary>

@@ -1,4 +1,5 @@
 using HeavyTail.Analytic.Data;
+using HeavyTail.Analytic.LinearAlgebra;
 using HeavyTail.Analytic.Models;
 using HeavyTail.Gpu;
 using HeavyTail.Ode.Optimizers;
@@ -43,8 +44,10 @@ public static class TrainingPaths
 /// <summary>
 /// Picks the stepper for runs on one problem from W = 0 and trains them through <see cref="TrainingLoop"/>: resident on the
 /// device when the backend is an ILGPU one that has every optimizer (float32) and the Gram path is not asked for; else on
-/// the environment's backend, one <see cref="LinearModelStepper"/> run or one <see cref="BatchedLinearStepper"/> batch
-/// (primal), or one <see cref="GramStepper"/> batch (Gram; see <see cref="ChoosePath"/>).
+/// the environment's backend, the <see cref="LinearSteppers"/> stepper of the environment's precision (float64: one
+/// <see cref="LinearModelStepper"/> run or a <see cref="BatchedLinearStepper"/> batch; float32: a
+/// <see cref="BatchedLinearStepper{T}"/> of float) on the primal path, or one <see cref="GramStepper"/> batch (float64) on the
+/// Gram path (see <see cref="ChoosePath"/>).
 /// </summary>
 public static class RunTraining
 {
@@ -65,12 +68,20 @@ public static class RunTraining
         && optimizers.All(o => o.Descriptor.Device != null);
 
     /// <summary>
+    /// The precision of the host steppers' arrays: the environment's, except on an ILGPU backend, whose runs that cannot stay
+    /// resident keep float64 arrays with every pass rounded to float32 by the provider.
+    /// </summary>
+    public static Precision HostPrecision(RunEnvironment env) => env.Compute.LinearAlgebra is IlgpuProvider ? Precision.Float64 : env.Compute.Precision;
+
+    /// <summary>
     /// The path R runs of T steps from W = 0 take: <paramref name="requested"/> unless auto (then Gram when every optimizer
     /// has a Gram update, X is not the identity, nothing observes the runs — observers read W = XᵀA at every logged row —,
-    /// its buffers fit and it costs at most <see cref="GramCostFraction"/> of the primal multiply-adds). Asking for Gram where
-    /// it cannot run is a <see cref="UserError"/>.
+    /// its buffers fit and it costs at most <see cref="GramCostFraction"/> of the primal multiply-adds). The Gram path
+    /// computes in float64: a float32 host precision (<paramref name="precision"/>) trains on the primal path. Asking for
+    /// Gram where it cannot run is a <see cref="UserError"/>.
     /// </summary>
-    public static TrainingPath ChoosePath(TrainingPath requested, LinearModel model, IReadOnlyList<OptimizerSettings> optimizers, int steps, bool observed = false)
+    public static TrainingPath ChoosePath(TrainingPath requested, LinearModel model, IReadOnlyList<OptimizerSettings> optimizers, int steps, bool observed = false,
+        Precision precision = Precision.Float64)
     {
         if (requested == TrainingPath.Primal) return TrainingPath.Primal;
         long n = model.N, d = model.D, c = model.C;
@@ -79,13 +90,15 @@ public static class RunTraining
         bool fits = n * n <= Array.MaxLength && n * c * runs <= Array.MaxLength;
         if (requested == TrainingPath.Gram)
         {
+            if (precision != Precision.Float64)
+                throw new UserError("--path gram computes in float64; use --dtype float64 or --path primal (or auto).");
             if (optimizers.FirstOrDefault(o => !GramStepper.Supports(o)) is { } bad)
                 throw new UserError($"--path gram: {GramStepper.RefusalFor(bad.Name)[..^1]} (--path primal or auto).");
             if (!fits || bytes > free)
                 throw new UserError($"--path gram: the Gram matrix of n = {n} samples and its buffers need about {MemoryCheck.Format(bytes)} but {MemoryCheck.Format(free)} is available; use --path primal.");
             return TrainingPath.Gram;
         }
-        bool pays = optimizers.All(GramStepper.Supports) && !model.Data.IdentityInputs && !observed && fits && bytes <= GramMemoryFraction * free
+        bool pays = precision == Precision.Float64 && optimizers.All(GramStepper.Supports) && !model.Data.IdentityInputs && !observed && fits && bytes <= GramMemoryFraction * free
             && GramStepper.GramMultiplyAdds(n, d, c, runs, steps) <= GramCostFraction * GramStepper.PrimalMultiplyAdds(n, d, c, runs, steps);
         return pays ? TrainingPath.Gram : TrainingPath.Primal;
     }
@@ -108,17 +121,9 @@ public static class RunTraining
             using var device = new DeviceSoftmaxTrainer(gpu, x, data.Labels, data.N, data.D, data.C, optimizers, groupOfSample);
             return (TrainingLoop.Run(device, schedule, observers, progress, env.Cancel), TrainingPath.Primal);
         }
-        var path = ChoosePath(env.Path, model, optimizers, schedule.Steps, observed);
-        var stepper = CreateStepper(path, model, optimizers, problem.Groups);
+        var path = ChoosePath(env.Path, model, optimizers, schedule.Steps, observed, HostPrecision(env));
+        IStepper stepper = path == TrainingPath.Gram ? new GramStepper(model, optimizers, problem.Groups)
+            : LinearSteppers.Create(model, optimizers.Select(o => o.Create(model)).ToList(), problem.Groups, HostPrecision(env));
         return (TrainingLoop.Run(stepper, schedule, observers, progress, env.Cancel), path);
     }
-
-    /// <summary>The stepper of a chosen path (not auto) for runs from W = 0.</summary>
-    public static IStepper CreateStepper(TrainingPath path, LinearModel model, IReadOnlyList<OptimizerSettings> optimizers, FrequencyGroups groups) => path switch
-    {
-        TrainingPath.Gram => new GramStepper(model, optimizers, groups),
-        TrainingPath.Primal when optimizers.Count == 1 => new LinearModelStepper(model, optimizers[0].Create(model), groups),
-        TrainingPath.Primal => new BatchedLinearStepper(model, optimizers.Select(o => o.Create(model)).ToList(), groups),
-        _ => throw new ArgumentException($"choose a path first (ChoosePath), not {path}.", nameof(path)),
-    };
 }

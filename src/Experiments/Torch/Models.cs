@@ -80,6 +80,8 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
 /// The paper's 2-layer transformer language model (Figure 1): token + learned position embedding, then 2 blocks of
 /// x ← LayerNorm(x + Dropout(Attention(x))), x ← LayerNorm(x + Dropout(Linear(ReLU(Linear(x))))) (post-norm, MLP width
 /// 4·width), then a linear decoder to the vocabulary. Causal mask; width 1000 and 4 heads at paper scale.
+/// With <c>preNorm</c> the blocks are x ← x + Dropout(Attention(LayerNorm(x))), x ← x + Dropout(MLP(LayerNorm(x))) and a
+/// final LayerNorm precedes the decoder (GPT-2's placement), for Tomihari &amp; Sato's layer-normalisation comparison.
 /// </summary>
 public sealed class TransformerLanguageModel : nn.Module<Tensor, Tensor>, IClassifierNetwork
 {
@@ -89,8 +91,9 @@ public sealed class TransformerLanguageModel : nn.Module<Tensor, Tensor>, IClass
     private readonly ModuleList<LayerNorm> norm1, norm2;
     private readonly Dropout dropout;
     private readonly Linear decoder;
+    private readonly LayerNorm? finalNorm;
 
-    public TransformerLanguageModel(int vocabulary, int width, int heads, int maxLength, int layers = 2, double dropout = 0.0) : base(nameof(TransformerLanguageModel))
+    public TransformerLanguageModel(int vocabulary, int width, int heads, int maxLength, int layers = 2, double dropout = 0.0, bool preNorm = false) : base(nameof(TransformerLanguageModel))
     {
         tokens = nn.Embedding(vocabulary, width);
         positions = nn.Embedding(maxLength, width);
@@ -101,8 +104,11 @@ public sealed class TransformerLanguageModel : nn.Module<Tensor, Tensor>, IClass
         norm2 = nn.ModuleList(Enumerable.Range(0, layers).Select(_ => nn.LayerNorm(width)).ToArray());
         this.dropout = nn.Dropout(dropout);
         decoder = nn.Linear(width, vocabulary);
+        if (preNorm) finalNorm = nn.LayerNorm(width);
         RegisterComponents();
     }
+
+    public bool PreNorm => finalNorm != null;
 
     public override Tensor forward(Tensor ids) // B × T token ids → B × T × vocabulary
     {
@@ -111,9 +117,18 @@ public sealed class TransformerLanguageModel : nn.Module<Tensor, Tensor>, IClass
         var x = tokens.forward(ids) + positions.forward(arange(t, device: ids.device)).unsqueeze(0);
         for (int l = 0; l < attention.Count; l++)
         {
-            x = norm1[l].forward(x + dropout.forward(attention[l].forward(x)));
-            x = norm2[l].forward(x + dropout.forward(down[l].forward(F.relu(up[l].forward(x)))));
+            if (finalNorm != null)
+            {
+                x = x + dropout.forward(attention[l].forward(norm1[l].forward(x)));
+                x = x + dropout.forward(down[l].forward(F.relu(up[l].forward(norm2[l].forward(x)))));
+            }
+            else
+            {
+                x = norm1[l].forward(x + dropout.forward(attention[l].forward(x)));
+                x = norm2[l].forward(x + dropout.forward(down[l].forward(F.relu(up[l].forward(x)))));
+            }
         }
+        if (finalNorm != null) x = finalNorm.forward(x);
         return decoder.forward(x).MoveToOuterDisposeScope();
     }
 

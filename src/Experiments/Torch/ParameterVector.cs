@@ -16,7 +16,9 @@ public sealed class ParameterVector
 
     public ParameterVector(nn.Module module)
     {
-        _parameters = module.parameters().Where(p => p.requires_grad).ToArray();
+        var named = module.named_parameters().Where(p => p.parameter.requires_grad).ToArray();
+        _parameters = named.Select(p => p.parameter).ToArray();
+        Names = named.Select(p => p.name).ToArray();
         if (_parameters.Length == 0) throw new ArgumentException("the module has no trainable parameters.");
         foreach (var p in _parameters)
             if (p.dtype is not (ScalarType.Float32 or ScalarType.Float64))
@@ -27,6 +29,12 @@ public sealed class ParameterVector
     }
 
     public int Length => (int)_offsets[^1];
+
+    /// <summary>Each parameter's module path (e.g. "attention.0.qkv.weight"), in the order of <see cref="Parameters"/>.</summary>
+    public IReadOnlyList<string> Names { get; }
+
+    /// <summary>‖v restricted to parameter i‖₂ of a flat vector (values or gradients).</summary>
+    public double BlockNorm(ReadOnlySpan<double> v, int i) => System.Numerics.Tensors.TensorPrimitives.Norm(v[(int)_offsets[i]..(int)_offsets[i + 1]]);
     public IReadOnlyList<TorchSharp.Modules.Parameter> Parameters => _parameters;
 
     /// <summary>w ← the parameters' values.</summary>

@@ -133,10 +133,16 @@ public sealed class TorchStepper : IStepper
     private int[]? _order;
     private int _cursor;
 
-    public TorchStepper(IClassifierNetwork net, TorchData data, OptimizerSettings settings, TorchTrainingOptions o)
+    private readonly bool _gradientAtLoggedSteps;
+
+    /// <param name="gradientAtLoggedSteps">also back-propagate at a logged step that is not followed by an update (the last), so
+    /// that <see cref="Gradient"/> holds ∇L at every logged iterate (full batch only).</param>
+    public TorchStepper(IClassifierNetwork net, TorchData data, OptimizerSettings settings, TorchTrainingOptions o, bool gradientAtLoggedSteps = false)
     {
         if (o.Steps < 0) throw new ArgumentException($"steps = {o.Steps} must be ≥ 0.");
         if (o.BatchSize is int bs && (bs < 1 || bs > data.Samples)) throw new ArgumentException($"batch size {bs} must be in 1..{data.Samples}.");
+        if (gradientAtLoggedSteps && o.BatchSize != null) throw new ArgumentException("the full-batch gradient at logged steps needs full-batch training (no batch size).");
+        _gradientAtLoggedSteps = gradientAtLoggedSteps;
         TorchSession.Ensure();
         _net = net; _data = data; _o = o;
         _optimizer = settings.Create(null);
@@ -159,7 +165,7 @@ public sealed class TorchStepper : IStepper
         if (_o.BatchSize is not int batch)
         {
             _pv.ZeroGradients();
-            loss = TorchTrainer.Pass(_net, _data, _o.Chunk, _rowLoss, backward: willUpdate);
+            loss = TorchTrainer.Pass(_net, _data, _o.Chunk, _rowLoss, backward: willUpdate || (logged && _gradientAtLoggedSteps));
         }
         else
         {
@@ -189,4 +195,48 @@ public sealed class TorchStepper : IStepper
     }
 
     public double[] Weights(int run) => (double[])_w.Clone();
+
+    /// <summary>The trainable parameters, in the order of the flat vectors.</summary>
+    public ParameterVector Parameters => _pv;
+
+    /// <summary>The full-batch gradient ∇L at the iterate of the last <see cref="Evaluate"/> that back-propagated, flattened.</summary>
+    public double[] Gradient()
+    {
+        var g = new double[_pv.Length];
+        _pv.ReadGradients(g);
+        return g;
+    }
+}
+
+/// <summary>
+/// Tomihari &amp; Sato's gradient heterogeneity over a network's parameter blocks at each logged iterate: the Frobenius norm
+/// of ∇L restricted to each weight matrix (every trainable parameter of two or more dimensions — embeddings, attention,
+/// MLP, decoder; biases and LayerNorm gains are left out), their coefficient of variation std/mean and max/min.
+/// Columns step, cv, max_min, then one norm per block (named after the module path).
+/// </summary>
+public sealed class ParameterBlockHeterogeneityObserver : TableObserver
+{
+    public const string TableName = "block-gradients";
+
+    private readonly TorchStepper _stepper;
+    private readonly int[] _blocks;
+
+    public ParameterBlockHeterogeneityObserver(TorchStepper stepper) : base(1)
+    {
+        _stepper = stepper;
+        _blocks = Enumerable.Range(0, stepper.Parameters.Parameters.Count).Where(i => stepper.Parameters.Parameters[i].dim() >= 2).ToArray();
+        if (_blocks.Length < 2) throw new ArgumentException("gradient heterogeneity needs at least two weight matrices.");
+        Header = ["step", "cv", "max_min", .. _blocks.Select(i => $"grad_norm_{stepper.Parameters.Names[i]}")];
+    }
+
+    public override string Name => TableName;
+    public override IReadOnlyList<string> Header { get; }
+
+    protected override double[] Measure(int run, int step, double loss, IStepper stepper)
+    {
+        var g = _stepper.Gradient();
+        var norms = _blocks.Select(i => _stepper.Parameters.BlockNorm(g, i)).ToArray();
+        var h = HeavyTail.Analytic.Statistics.GradientHeterogeneity.FromBlockNorms(norms);
+        return [h.CoefficientOfVariation, h.MaxMinRatio, .. norms];
+    }
 }

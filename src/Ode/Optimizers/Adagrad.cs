@@ -5,7 +5,7 @@ namespace HeavyTail.Ode.Optimizers;
 /// </summary>
 public sealed class Adagrad : Optimizer
 {
-    private double[]? _sum;
+    private Array? _sum;
 
     public Adagrad(double lr, double eps = 1e-10) : base(lr)
     {
@@ -16,13 +16,14 @@ public sealed class Adagrad : Optimizer
     public double Eps { get; }
     public override string Name => "adagrad";
 
-    protected override void Update(double[] w, double[] g, int t)
+    protected override void Update<T>(T[] w, T[] g, int t)
     {
-        _sum ??= new double[g.Length];
+        var sum = State<T>(ref _sum, g.Length);
+        T lr = Cast<T>(LearningRate), eps = Cast<T>(Eps);
         for (int i = 0; i < w.Length; i++)
         {
-            _sum[i] += g[i] * g[i];
-            w[i] -= LearningRate * (g[i] / (Math.Sqrt(_sum[i]) + Eps));
+            sum[i] += g[i] * g[i];
+            w[i] -= lr * (g[i] / (T.Sqrt(sum[i]) + eps));
         }
     }
 }

@@ -7,7 +7,7 @@ namespace HeavyTail.Ode.Optimizers;
 /// </summary>
 public sealed class Adam : Optimizer
 {
-    private double[]? _m, _v;
+    private Array? _m, _v;
 
     public Adam(double lr, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, string name = "adam") : base(lr)
     {
@@ -21,21 +21,23 @@ public sealed class Adam : Optimizer
     public double Beta2 { get; }
     public double Eps { get; }
     public override string Name { get; }
-    public ReadOnlySpan<double> FirstMoment => _m;
-    public ReadOnlySpan<double> SecondMoment => _v;
+    public ReadOnlySpan<double> FirstMoment => AsDouble(_m);
+    public ReadOnlySpan<double> SecondMoment => AsDouble(_v);
 
-    protected override void Update(double[] w, double[] g, int t)
+    protected override void Update<T>(T[] w, T[] g, int t)
     {
-        _m ??= new double[g.Length]; _v ??= new double[g.Length];
+        var m = State<T>(ref _m, g.Length); var v = State<T>(ref _v, g.Length);
+        // torch: the bias corrections and the step size are Python floats (float64), used as scalars of the T kernels
         double bc1 = 1 - Math.Pow(Beta1, t), bc2 = 1 - Math.Pow(Beta2, t);
-        double stepSize = LearningRate / bc1, bc2Sqrt = Math.Sqrt(bc2);
+        T stepSize = Cast<T>(LearningRate / bc1), bc2Sqrt = Cast<T>(Math.Sqrt(bc2));
+        T oneMinusBeta1 = Cast<T>(1 - Beta1), beta2 = Cast<T>(Beta2), oneMinusBeta2 = Cast<T>(1 - Beta2), eps = Cast<T>(Eps);
         for (int i = 0; i < w.Length; i++)
         {
-            double gi = g[i];
-            _m[i] += (gi - _m[i]) * (1 - Beta1);          // torch: exp_avg.lerp_(grad, 1 − β1)
-            _v[i] = _v[i] * Beta2 + (1 - Beta2) * gi * gi; // torch: exp_avg_sq.mul_(β2).addcmul_(grad, grad, 1 − β2)
-            double denom = Math.Sqrt(_v[i]) / bc2Sqrt + Eps;
-            w[i] -= stepSize * (_m[i] / denom);
+            T gi = g[i];
+            m[i] += (gi - m[i]) * oneMinusBeta1;          // torch: exp_avg.lerp_(grad, 1 − β1)
+            v[i] = v[i] * beta2 + oneMinusBeta2 * gi * gi; // torch: exp_avg_sq.mul_(β2).addcmul_(grad, grad, 1 − β2)
+            T denom = T.Sqrt(v[i]) / bc2Sqrt + eps;
+            w[i] -= stepSize * (m[i] / denom);
         }
     }
 }

@@ -1,14 +1,15 @@
 namespace HeavyTail.Ode.Optimizers;
 
-/// <summary>normalized: W −= η g/‖g‖ (Frobenius; no step when g = 0).</summary>
+/// <summary>normalized: W −= η g/‖g‖ (Frobenius, Σ g² accumulated in float64; no step when g = 0).</summary>
 public sealed class NormalizedDescent(double lr) : Optimizer(lr)
 {
     public override string Name => "normalized";
-    protected override void Update(double[] w, double[] g, int t)
+    protected override void Update<T>(T[] w, T[] g, int t)
     {
         double n = Norm(g);
         if (n == 0) return;
-        for (int i = 0; i < w.Length; i++) w[i] -= LearningRate * (g[i] / n);
+        T lr = Cast<T>(LearningRate), norm = Cast<T>(n);
+        for (int i = 0; i < w.Length; i++) w[i] -= lr * (g[i] / norm);
     }
 }
 
@@ -16,9 +17,10 @@ public sealed class NormalizedDescent(double lr) : Optimizer(lr)
 public sealed class NormalizedDescentMomentum(double lr, double momentum) : MomentumOptimizer(lr, momentum)
 {
     public override string Name => "normalized-m";
-    protected override void Direction(double[] g, double[] d)
+    protected override void Direction<T>(T[] g, T[] d)
     {
         double n = Norm(g);
-        for (int i = 0; i < g.Length; i++) d[i] = n == 0 ? 0.0 : g[i] / n;
+        T norm = Cast<T>(n);
+        for (int i = 0; i < g.Length; i++) d[i] = n == 0 ? T.Zero : g[i] / norm;
     }
 }

@@ -1,9 +1,16 @@
+using System.Numerics;
+
 namespace HeavyTail.Ode.Optimizers;
 
 /// <summary>
 /// A full-batch discrete optimizer: W_{t} = W_{t−1} − η·(direction from g_t = ∇L(W_{t−1}) and the optimizer's state).
-/// <see cref="Step"/> is called with the gradient at the current W and updates W in place; t counts from 1.
+/// <see cref="Step{T}"/> is called with the gradient at the current W and updates W in place; t counts from 1.
 /// </summary>
+/// <remarks>
+/// Precision (as PyTorch with parameters of dtype T): W, g and the state are T[]; every element-wise operation runs in T;
+/// scalars (η, β, ε, bias corrections) are formed in float64 and rounded to T once per step; the state takes the type of
+/// the first step's W. A float64 step is bit-identical to the float64-only formulas written in each optimizer's summary.
+/// </remarks>
 public abstract class Optimizer
 {
     protected Optimizer(double lr)
@@ -16,19 +23,42 @@ public abstract class Optimizer
     public int StepCount { get; private set; }
     public abstract string Name { get; }
 
-    public void Step(double[] w, double[] g)
+    public void Step(double[] w, double[] g) => Step<double>(w, g);
+
+    public void Step(float[] w, float[] g) => Step<float>(w, g);
+
+    public void Step<T>(T[] w, T[] g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (w.Length != g.Length) throw new ArgumentException($"W has {w.Length} entries but the gradient has {g.Length}.");
         StepCount++;
         Update(w, g, StepCount);
     }
 
-    protected abstract void Update(double[] w, double[] g, int t);
+    protected abstract void Update<T>(T[] w, T[] g, int t) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>A state array of the weights' type, allocated (zeros) on first use.</summary>
+    protected static T[] State<T>(ref Array? slot, int length) where T : unmanaged
+    {
+        slot ??= new T[length];
+        return slot as T[] ?? throw new InvalidOperationException($"this optimizer's state is {slot.GetType().GetElementType()!.Name}; it cannot step {typeof(T).Name} weights (use one optimizer per precision).");
+    }
+
+    /// <summary>The state as float64 (empty before the first step or when it is held in another type).</summary>
+    protected static ReadOnlySpan<double> AsDouble(Array? slot) => slot as double[];
 
     /// <summary>sign(x) with sign(0) = 0 (as torch.sign).</summary>
-    protected static double Sign(double x) => x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0;
+    protected static T Sign<T>(T x) where T : IFloatingPointIeee754<T> => x > T.Zero ? T.One : x < T.Zero ? -T.One : T.Zero;
 
-    protected static double Norm(double[] g) { double s = 0; foreach (var v in g) s += v * v; return Math.Sqrt(s); }
+    /// <summary>‖g‖₂, the squares summed in float64 (for T = float64 exactly the sum Σ g_i² in index order).</summary>
+    protected static double Norm<T>(T[] g) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double s = 0;
+        foreach (var v in g) { double x = double.CreateTruncating(v); s += x * x; }
+        return Math.Sqrt(s);
+    }
+
+    /// <summary>x rounded to T.</summary>
+    protected static T Cast<T>(double x) where T : IFloatingPointIeee754<T> => T.CreateTruncating(x);
 }
 
 /// <summary>
@@ -36,7 +66,7 @@ public abstract class Optimizer
 /// </summary>
 public abstract class MomentumOptimizer : Optimizer
 {
-    private double[]? _buffer;
+    private Array? _buffer, _d;
 
     protected MomentumOptimizer(double lr, double momentum) : base(lr)
     {
@@ -45,19 +75,20 @@ public abstract class MomentumOptimizer : Optimizer
     }
 
     public double Momentum { get; }
-    public ReadOnlySpan<double> Buffer => _buffer;
+    public ReadOnlySpan<double> Buffer => AsDouble(_buffer);
 
     /// <summary>Writes the direction d_t for gradient g into <paramref name="d"/>.</summary>
-    protected abstract void Direction(double[] g, double[] d);
+    protected abstract void Direction<T>(T[] g, T[] d) where T : unmanaged, IFloatingPointIeee754<T>;
 
-    private double[]? _d;
-
-    protected override void Update(double[] w, double[] g, int t)
+    protected override void Update<T>(T[] w, T[] g, int t)
     {
-        var d = _d ??= new double[g.Length];
+        var d = State<T>(ref _d, g.Length);
         Direction(g, d);
-        if (_buffer == null) _buffer = (double[])d.Clone();
-        else for (int i = 0; i < d.Length; i++) _buffer[i] = Momentum * _buffer[i] + d[i];
-        for (int i = 0; i < w.Length; i++) w[i] -= LearningRate * _buffer[i];
+        bool first = _buffer == null;
+        var b = State<T>(ref _buffer, g.Length);
+        T mu = Cast<T>(Momentum), lr = Cast<T>(LearningRate);
+        if (first) Array.Copy(d, b, d.Length);
+        else for (int i = 0; i < d.Length; i++) b[i] = mu * b[i] + d[i];
+        for (int i = 0; i < w.Length; i++) w[i] -= lr * b[i];
     }
 }

@@ -11,8 +11,8 @@ namespace HeavyTail.Ode.Training;
 /// returns the loss and overwrites Z with (η_r/n)(P − Y); <see cref="Update"/> is then W ← W − Xᵀ[(η/n)(P − Y)] = W − η·G
 /// as one GEMM with β = 1 (the gradient is accumulated straight into W: no G buffer, no separate update pass).
 /// The weights sit side by side, W = [W_1 … W_R] (d × R·c), so both GEMMs read X once for all runs. Buffers are allocated
-/// once; a step allocates nothing. The benchmark's float32 unit (`bench`, float32 rows and grid); no run of the toolkit
-/// uses it yet: CPU runs are float64.
+/// once; a step allocates nothing. The benchmark's float32 unit (`bench`, float32 rows and grid); the toolkit's runs
+/// (`--dtype float32`) train through <see cref="BatchedLinearStepper{T}"/>, which has every optimizer.
 /// </summary>
 /// <remarks>Rounding differs from gd through <see cref="BatchedLinearStepper"/> (G is never formed), within float budgets.</remarks>
 public sealed class FusedSoftmaxGdStepper<T> : IStepper where T : unmanaged, IFloatingPointIeee754<T>
@@ -109,11 +109,6 @@ public sealed class FusedSoftmaxGdStepper<T> : IStepper where T : unmanaged, IFl
         return w;
     }
 
-    private void Gemm(bool transA, int m, int n, int k, T alpha, T[] a, int lda, T[] b, T beta, T[] cOut)
-    {
-        if (typeof(T) == typeof(double))
-            _la.Gemm(transA, false, m, n, k, double.CreateTruncating(alpha), (double[])(object)a, lda, (double[])(object)b, n, double.CreateTruncating(beta), (double[])(object)cOut, n);
-        else
-            _la.Gemm(transA, false, m, n, k, float.CreateTruncating(alpha), (float[])(object)a, lda, (float[])(object)b, n, float.CreateTruncating(beta), (float[])(object)cOut, n);
-    }
+    private void Gemm(bool transA, int m, int n, int k, T alpha, T[] a, int lda, T[] b, T beta, T[] cOut) =>
+        _la.Gemm(transA, false, m, n, k, alpha, a, lda, b, n, beta, cOut, n);
 }

@@ -1,4 +1,7 @@
+using System.Numerics;
+using HeavyTail.Analytic;
 using HeavyTail.Analytic.Data;
+using HeavyTail.Analytic.LinearAlgebra;
 using HeavyTail.Analytic.Models;
 using HeavyTail.Ode.Optimizers;
 
@@ -49,29 +52,41 @@ public sealed class LinearModelStepper : IStepper
 /// <summary>
 /// R full-batch runs on the same data advanced together (a step-size grid, several optimizers): their weights sit side by
 /// side in one d × R·c matrix, so each evaluation is one wide GEMM that reads X once for all runs, then per-run residuals
-/// (<see cref="LinearModel.LossAndGradientBatched"/>); each run keeps its own optimizer state. Each run's numbers equal
+/// (<see cref="LinearModel.LossAndGradientBatched{T}"/>); each run keeps its own optimizer state. Each run's numbers equal
 /// those of a <see cref="LinearModelStepper"/> run alone.
 /// </summary>
-public sealed class BatchedLinearStepper : IStepper
+/// <remarks>
+/// T is the precision the runs compute in, as PyTorch with parameters of dtype T: W, ∇L, the logits and residuals and the
+/// optimizer states are T; both GEMMs are the provider's T GEMM; per-sample losses and the reported losses are float64
+/// (see <see cref="LinearModel.LossAndGradientBatched{T}"/> for the float32 softmax convention). All runs start from W0
+/// (rounded to T; zeros when not given).
+/// </remarks>
+public class BatchedLinearStepper<T> : IStepper where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly LinearModel _model;
     private readonly IReadOnlyList<Optimizer> _optimizers;
     private readonly FrequencyGroups _groups;
-    private readonly double[] _wWide, _gWide;
-    private readonly double[][] _w, _g, _losses;
+    private readonly T[] _wWide, _gWide;
+    private readonly T[][] _w, _g;
+    private readonly double[][] _losses;
     private double[] _loss = [];
 
-    public BatchedLinearStepper(LinearModel model, IReadOnlyList<Optimizer> optimizers, FrequencyGroups groups)
+    public BatchedLinearStepper(LinearModel model, IReadOnlyList<Optimizer> optimizers, FrequencyGroups groups, double[]? w0 = null)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _optimizers = optimizers ?? throw new ArgumentNullException(nameof(optimizers));
         _groups = groups ?? throw new ArgumentNullException(nameof(groups));
-        int runs = optimizers.Count, d = model.D, c = model.C;
-        _wWide = new double[d * runs * c];
-        _gWide = new double[d * runs * c];
-        _w = Enumerable.Range(0, runs).Select(_ => new double[d * c]).ToArray();
-        _g = Enumerable.Range(0, runs).Select(_ => new double[d * c]).ToArray();
+        int runs = optimizers.Count, d = model.D, c = model.C, wc = runs * c;
+        if (w0 != null && w0.Length != model.ParameterCount) throw new ArgumentException($"W0 has length {w0.Length}, expected d·c = {model.ParameterCount}.", nameof(w0));
+        _wWide = new T[d * wc];
+        _gWide = new T[d * wc];
+        _w = Enumerable.Range(0, runs).Select(_ => new T[d * c]).ToArray();
+        _g = Enumerable.Range(0, runs).Select(_ => new T[d * c]).ToArray();
         _losses = Enumerable.Range(0, runs).Select(_ => new double[model.N]).ToArray();
+        if (w0 != null)
+            for (int r = 0; r < runs; r++)
+                for (int j = 0; j < d; j++)
+                    for (int a = 0; a < c; a++) _wWide[j * wc + r * c + a] = _w[r][j * c + a] = T.CreateTruncating(w0[j * c + a]);
     }
 
     public int Runs => _optimizers.Count;
@@ -97,5 +112,25 @@ public sealed class BatchedLinearStepper : IStepper
         }
     }
 
-    public double[] Weights(int run) => (double[])_w[run].Clone();
+    public double[] Weights(int run) => _w[run].Select(double.CreateTruncating).ToArray();
+}
+
+/// <summary>The float64 batch (<see cref="BatchedLinearStepper{T}"/> with T = double).</summary>
+public sealed class BatchedLinearStepper(LinearModel model, IReadOnlyList<Optimizer> optimizers, FrequencyGroups groups)
+    : BatchedLinearStepper<double>(model, optimizers, groups);
+
+/// <summary>The stepper for full-batch runs of a linear model in a precision.</summary>
+public static class LinearSteppers
+{
+    /// <summary>
+    /// float64: one <see cref="LinearModelStepper"/> run, or a <see cref="BatchedLinearStepper"/> batch; float32: a
+    /// <see cref="BatchedLinearStepper{T}"/> of float (one run or many). Every run starts at <paramref name="w0"/> (zeros when null).
+    /// </summary>
+    public static IStepper Create(LinearModel model, IReadOnlyList<Optimizer> optimizers, FrequencyGroups groups, Precision precision = Precision.Float64, double[]? w0 = null)
+    {
+        ArgumentNullException.ThrowIfNull(optimizers);
+        Guard.Positive(optimizers.Count, "runs");
+        if (precision == Precision.Float32) return new BatchedLinearStepper<float>(model, optimizers, groups, w0);
+        return optimizers.Count == 1 ? new LinearModelStepper(model, optimizers[0], groups, w0) : new BatchedLinearStepper<double>(model, optimizers, groups, w0);
+    }
 }

@@ -147,6 +147,51 @@ public class TorchAdapterTests
         Assert.Contains("linear models", e.Message);
     }
 
+    /// <summary>x ↦ W₂(W₁x), two bias-free float64 layers (named "first" and "second").</summary>
+    private sealed class TwoLayerNet : IClassifierNetwork, IDisposable
+    {
+        private readonly TorchSharp.Modules.Sequential _seq;
+        public TwoLayerNet(int d, int h, int c) => _seq = nn.Sequential(("first", nn.Linear(d, h, hasBias: false, dtype: ScalarType.Float64)), ("second", nn.Linear(h, c, hasBias: false, dtype: ScalarType.Float64)));
+        public Tensor Logits(Tensor inputs) => _seq.forward(inputs);
+        public nn.Module Module => _seq;
+        public void Dispose() => _seq.Dispose();
+    }
+
+    [Fact]
+    public void Block_gradient_norms_are_each_weight_matrix_gradient_norm_at_every_logged_step()
+    {
+        var (model, data, _, _) = Problem(n: 12);
+        manual_seed(3);
+        using var net = new TwoLayerNet(model.D, 5, model.C);
+        var stepper = new TorchStepper(net, data, new OptimizerSettings("gd", 0.3), new TorchTrainingOptions(4, 2), gradientAtLoggedSteps: true);
+        var observer = new ParameterBlockHeterogeneityObserver(stepper);
+        var run = TrainingLoop.RunOne(stepper, new TrainingSchedule(4, 2), [observer]);
+        Assert.Equal(["step", "cv", "max_min", "grad_norm_first.weight", "grad_norm_second.weight"], observer.Header);
+        var rows = observer.Rows(0);
+        Assert.Equal([0.0, 2, 4], rows.Select(r => r[0]));
+        Assert.NotEqual(rows[0][3], rows[^1][3]); // the gradient moved with the weights
+        // the last row (no update follows it) holds the gradient at the final weights: libtorch's norms of a fresh backward pass
+        new ParameterVector(net.Module).ZeroGradients();
+        TorchTrainer.Pass(net, data, 12, new double[data.Rows], backward: true);
+        var expected = net.Module.named_parameters().Select(p => { using var g = p.parameter.grad!; using var n = g.norm(); return n.item<double>(); }).ToArray();
+        Assert.Equal(expected[0], rows[^1][3], 1e-12 * expected[0]);
+        Assert.Equal(expected[1], rows[^1][4], 1e-12 * expected[1]);
+        // two blocks a, b: CV = population std / mean = |a − b| / (a + b), max/min = max(a, b)/min(a, b)
+        double a = rows[^1][3], b = rows[^1][4];
+        Assert.Equal(Math.Abs(a - b) / (a + b), rows[^1][1], 1e-12);
+        Assert.Equal(Math.Max(a, b) / Math.Min(a, b), rows[^1][2], 1e-12);
+        Assert.Equal(rows.Count, run.Rows.Count);
+    }
+
+    [Fact]
+    public void The_gradient_at_logged_steps_needs_full_batch_training()
+    {
+        var (model, data, _, w0) = Problem(n: 12);
+        using var net = new LinearNet(w0, model.D, model.C);
+        var e = Assert.Throws<ArgumentException>(() => new TorchStepper(net, data, new OptimizerSettings("gd", 0.1), new TorchTrainingOptions(4, BatchSize: 4), gradientAtLoggedSteps: true));
+        Assert.Contains("full-batch", e.Message);
+    }
+
     [Fact]
     public void Models_have_the_documented_output_shapes()
     {
@@ -156,6 +201,10 @@ public class TorchAdapterTests
         using var lm = new TransformerLanguageModel(40, 16, 4, 35);
         using (var z = lm.forward(randint(0, 40, [2, 7]))) Assert.Equal([2L, 7, 40], z.shape);
         using (var z = lm.Logits(randint(0, 40, [2, 7]))) Assert.Equal([14L, 40], z.shape);
+        using var pre = new TransformerLanguageModel(40, 16, 4, 35, preNorm: true);
+        using (var z = pre.forward(randint(0, 40, [2, 7]))) Assert.Equal([2L, 7, 40], z.shape);
+        Assert.True(pre.PreNorm && !lm.PreNorm);
+        Assert.Equal(new ParameterVector(lm).Length + 2 * 16, new ParameterVector(pre).Length); // pre-LN adds the final LayerNorm's gain and bias
         using var frozen = new FrozenAttentionClassifier(40, 16, 2, 35);
         using (var f = frozen.Features(randint(0, 40, [2, 7]))) Assert.Equal([2L, 7, 16], f.shape);
         using (var z = frozen.Logits(randint(0, 40, [2, 7]))) Assert.Equal([14L, 40], z.shape);

@@ -131,6 +131,31 @@ public class TorchRecipeTests
     }
 
     [Fact]
+    public void Ln_placement_measures_both_placements_and_reports_the_claims_from_the_cache_too()
+    {
+        string corpus = ZipfCorpus(), outDir = CliHarness.TempDir();
+        var (code, _, err) = WithEnv("HEAVYTAIL_BROWN", corpus, () => CliHarness.Run("--quiet", "run", "ln-placement", "--scale", "tiny", "--out", outDir));
+        Assert.True(code is 0, err);
+        string dir = Path.Combine(outDir, "ln-placement");
+        var (header, rows) = Csv.Read(Path.Combine(dir, "summary.csv"));
+        Assert.Equal("pre_ln", header[0]);
+        Assert.Equal([0.0, 1.0], rows.Select(r => r[0]));
+        Assert.All(rows, r => Assert.True(r[1] > 0 && double.IsFinite(r[1]), "CV at initialisation"));
+        Assert.NotEqual(rows[0][1], rows[1][1]); // the two placements are different networks
+        foreach (var f in new[] { "blocks_post_gd.csv", "blocks_post_adam.csv", "blocks_pre_gd.csv", "blocks_pre_adam.csv", "panels.png" })
+            Assert.True(File.Exists(Path.Combine(dir, f)), f);
+        var checks = RunJson(outDir, "ln-placement").GetProperty("checks").EnumerateArray().ToList();
+        Assert.True(checks.Single(c => !c.GetProperty("claim").GetBoolean()).GetProperty("pass").GetBoolean(), "same initialisation for GD and Adam");
+        Assert.Equal(2, checks.Count(c => c.GetProperty("claim").GetBoolean() && c.GetProperty("name").GetString()!.StartsWith("Tomihari & Sato (c)")));
+        string Measured() => string.Join("|", RunJson(outDir, "ln-placement").GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("measured").GetString()));
+        string first = Measured();
+        // rerun: the selected runs and their block tables come from the run cache
+        var (code2, _, err2) = WithEnv("HEAVYTAIL_BROWN", corpus, () => CliHarness.Run("--quiet", "run", "ln-placement", "--scale", "tiny", "--out", outDir));
+        Assert.True(code2 is 0, err2);
+        Assert.Equal(first, Measured());
+    }
+
+    [Fact]
     public void A_missing_data_set_is_one_line_naming_the_fix()
     {
         var (code, _, err) = WithEnv("HEAVYTAIL_BROWN", "/nonexistent/corpus", () => CliHarness.Run("run", "brown-transformer", "--scale", "tiny", "--out", CliHarness.TempDir()));
