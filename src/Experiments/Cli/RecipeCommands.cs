@@ -126,8 +126,8 @@ public static class RecipeCommands
     {
         var predictions = checks.Where(c => !c.Claim).ToList();
         var claims = checks.Where(c => c.Claim).ToList();
-        string s = $"{predictions.Count(c => c.Pass)}/{predictions.Count} pass";
-        return claims.Count == 0 ? s : $"{s}, {claims.Count(c => c.Pass)} of {claims.Count} claims hold";
+        string s = $"{predictions.Count(c => c.Pass)}/{predictions.Count} pass", held = $"{claims.Count(c => c.Pass)} of {claims.Count} claims hold";
+        return claims.Count == 0 ? s : predictions.Count == 0 ? held : $"{s}, {held}";
     }
 
     /// <summary>A grid's line for one finished (or cached) run: "OPTIMIZER lr=η seed=s: loss" (<see cref="GridSearch"/>).</summary>
