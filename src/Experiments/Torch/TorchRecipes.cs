@@ -187,7 +187,7 @@ public sealed class BrownTransformerRecipe : TorchRecipe
         IClassifierNetwork Build() => new TransformerLanguageModel(data.Classes, width, heads, 35);
         var gd = Tuned(ctx, problem, model, "gd", steps, batch, data, Build, 64);
         var adam = Tuned(ctx, problem, model, "adam", steps, batch, data, Build, 64);
-        ctx.Panels(RecipePlots.GdVsAdamPanels(histogram, gd, adam, ScottPlot.Alignment.UpperRight), "panels",
+        ctx.Panels(RecipePlots.GdVsAdamPanels(histogram, gd, adam, ScottPlot.Alignment.LowerLeft), "panels",
             "Figure 1 in the paper's layout: the word-frequency distribution (groups shaded), then the loss per frequency group under GD and under Adam on one y-axis — GD's rare groups (light) barely move while Adam fits every group.");
         ctx.Figure(RecipePlots.Overall([("gd", gd), ("adam", adam)], "Brown corpus, 2-layer transformer: overall training loss"), "overall");
         WriteRun(ctx, "gd", gd); WriteRun(ctx, "adam", adam);
