@@ -30,9 +30,36 @@ public class GramPathTests
         Assert.Equal(TrainingPath.Gram, RunTraining.ChoosePath(TrainingPath.Gram, cube, gd, steps: 1000));
         var e = Assert.Throws<UserError>(() => RunTraining.ChoosePath(TrainingPath.Gram, htRandom, [new("gd", 0.1), new("sign", 0.1)], steps: 50));
         Assert.Contains("optimizer sign cannot run on the Gram-matrix path", e.Message);
-        // the Gram path computes in float64: float32 runs stay primal, and asking for Gram there is refused
-        Assert.Equal(TrainingPath.Primal, RunTraining.ChoosePath(TrainingPath.Auto, htRandom, gd, steps: 50, precision: Precision.Float32));
-        Assert.Contains("--path gram computes in float64", Assert.Throws<UserError>(() => RunTraining.ChoosePath(TrainingPath.Gram, htRandom, gd, steps: 50, precision: Precision.Float32)).Message);
+        // float32 runs take the Gram path where it pays, as float64 ones do (its GEMMs run in float32 through the provider)
+        Assert.Equal(TrainingPath.Gram, RunTraining.ChoosePath(TrainingPath.Auto, htRandom, gd, steps: 50, precision: Precision.Float32));
+        Assert.Equal(TrainingPath.Primal, RunTraining.ChoosePath(TrainingPath.Auto, htRandom, gd, steps: 1, precision: Precision.Float32));
+    }
+
+    [Fact]
+    public void Float32_on_the_gram_path_follows_the_float64_run_within_float32_rounding()
+    {
+        string[] common = ["train", "--problem", "ht-random", "--m", "4", "--optimizer", "gd", "--lr", "0.05", "--steps", "12", "--log-every", "4", "--path", "gram", "--quiet"];
+        string f64 = CliHarness.TempDir(), f32 = CliHarness.TempDir();
+        var a = CliHarness.Run([.. common, "--out", f64]);
+        var b = CliHarness.Run([.. common, "--dtype", "float32", "--out", f32]);
+        Assert.True(a.Code == 0 && b.Code == 0, a.Err + b.Err);
+        var run = JsonDocument.Parse(File.ReadAllText(Path.Combine(f32, "run.json"))).RootElement;
+        Assert.Equal("gram", run.GetProperty("path").GetString());
+        Assert.Equal("float32", run.GetProperty("dtype").GetString());
+        var (_, rows64) = Csv.Read(Path.Combine(f64, "trajectory.csv"));
+        var (_, rows32) = Csv.Read(Path.Combine(f32, "trajectory.csv"));
+        Assert.Equal(rows64.Count, rows32.Count);
+        // n = 64, d = 80, c = 15: the float32 test's bound u·(n + d + c)·(t + 1)·max(|L|, 1), u = 2⁻²⁴
+        const double u = 1.0 / (1 << 24);
+        bool differs = false;
+        for (int i = 0; i < rows64.Count; i++)
+            for (int k = 1; k < rows64[i].Length; k++)
+            {
+                double bound = u * (64 + 80 + 15) * (rows64[i][0] + 1) * Math.Max(Math.Abs(rows64[i][k]), 1);
+                Assert.True(Math.Abs(rows64[i][k] - rows32[i][k]) <= bound, $"row {i} column {k}: {rows32[i][k]} vs {rows64[i][k]} (bound {bound:G3})");
+                differs |= Math.Abs(rows64[i][k] - rows32[i][k]) > u / 8 * Math.Abs(rows64[i][k]);
+            }
+        Assert.True(differs, "the float32 run must really round to float32");
     }
 
     [Fact]

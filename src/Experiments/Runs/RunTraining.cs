@@ -76,10 +76,15 @@ public static class RunTraining
     /// <summary>
     /// The path R runs of T steps from W = 0 take: <paramref name="requested"/> unless auto (then Gram when every optimizer
     /// has a Gram update, X is not the identity, nothing observes the runs — observers read W = XᵀA at every logged row —,
-    /// its buffers fit and it costs at most <see cref="GramCostFraction"/> of the primal multiply-adds). The Gram path
-    /// computes in float64: a float32 host precision (<paramref name="precision"/>) trains on the primal path. Asking for
-    /// Gram where it cannot run is a <see cref="UserError"/>.
+    /// its buffers fit and it costs at most <see cref="GramCostFraction"/> of the primal multiply-adds). Asking for Gram where
+    /// it cannot run is a <see cref="UserError"/>.
     /// </summary>
+    /// <remarks>
+    /// Under a float32 host precision (<paramref name="precision"/>, `--dtype float32`) the Gram path's GEMMs (K = XXᵀ once,
+    /// Q = K·D per step, W = XᵀA on output) and its cross-entropy passes run in float32 through the float32 provider, which
+    /// rounds their operands on the way in; A, Z and the optimizer state stay float64 (the primal float32 path keeps its
+    /// state in float32). The cost model is the same in both precisions: the two paths' GEMMs scale alike.
+    /// </remarks>
     public static TrainingPath ChoosePath(TrainingPath requested, LinearModel model, IReadOnlyList<OptimizerSettings> optimizers, int steps, bool observed = false,
         Precision precision = Precision.Float64)
     {
@@ -90,15 +95,13 @@ public static class RunTraining
         bool fits = n * n <= Array.MaxLength && n * c * runs <= Array.MaxLength;
         if (requested == TrainingPath.Gram)
         {
-            if (precision != Precision.Float64)
-                throw new UserError("--path gram computes in float64; use --dtype float64 or --path primal (or auto).");
             if (optimizers.FirstOrDefault(o => !GramStepper.Supports(o)) is { } bad)
                 throw new UserError($"--path gram: {GramStepper.RefusalFor(bad.Name)[..^1]} (--path primal or auto).");
             if (!fits || bytes > free)
                 throw new UserError($"--path gram: the Gram matrix of n = {n} samples and its buffers need about {MemoryCheck.Format(bytes)} but {MemoryCheck.Format(free)} is available; use --path primal.");
             return TrainingPath.Gram;
         }
-        bool pays = precision == Precision.Float64 && optimizers.All(GramStepper.Supports) && !model.Data.IdentityInputs && !observed && fits && bytes <= GramMemoryFraction * free
+        bool pays = optimizers.All(GramStepper.Supports) && !model.Data.IdentityInputs && !observed && fits && bytes <= GramMemoryFraction * free
             && GramStepper.GramMultiplyAdds(n, d, c, runs, steps) <= GramCostFraction * GramStepper.PrimalMultiplyAdds(n, d, c, runs, steps);
         return pays ? TrainingPath.Gram : TrainingPath.Primal;
     }
