@@ -192,7 +192,7 @@ public static class BenchCommand
             {
                 var sums = new double[threads];
                 var sw = Stopwatch.StartNew();
-                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t => sums[t] = single ? FmaChains32(iterations) : FmaChains64(iterations));
+                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t => sums[t] = FmaChains(single, iterations));
                 best = Math.Max(best, threads * iterations * 12.0 * lanes * 2 / sw.Elapsed.TotalSeconds / 1e9);
                 sink += sums.Sum();
             }
@@ -201,59 +201,64 @@ public static class BenchCommand
         }
     }
 
-    private static double FmaChains32(long iterations)
+    /// <summary>One FMA vector type: a·x + y, a + b and the sum of the lanes (lets one chain loop serve every width and dtype).</summary>
+    private interface IFmaVector<TV>
     {
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Vector512<float> x = Vector512.Create(0.999999f), y = Vector512.Create(1e-6f);
-            Vector512<float> a0 = y, a1 = y, a2 = y, a3 = y, a4 = y, a5 = y, a6 = y, a7 = y, a8 = y, a9 = y, a10 = y, a11 = y;
-            for (long i = 0; i < iterations; i++)
-            {
-                a0 = Vector512.FusedMultiplyAdd(a0, x, y); a1 = Vector512.FusedMultiplyAdd(a1, x, y); a2 = Vector512.FusedMultiplyAdd(a2, x, y);
-                a3 = Vector512.FusedMultiplyAdd(a3, x, y); a4 = Vector512.FusedMultiplyAdd(a4, x, y); a5 = Vector512.FusedMultiplyAdd(a5, x, y);
-                a6 = Vector512.FusedMultiplyAdd(a6, x, y); a7 = Vector512.FusedMultiplyAdd(a7, x, y); a8 = Vector512.FusedMultiplyAdd(a8, x, y);
-                a9 = Vector512.FusedMultiplyAdd(a9, x, y); a10 = Vector512.FusedMultiplyAdd(a10, x, y); a11 = Vector512.FusedMultiplyAdd(a11, x, y);
-            }
-            return Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
-        }
-        Vector256<float> u = Vector256.Create(0.999999f), v = Vector256.Create(1e-6f);
-        Vector256<float> b0 = v, b1 = v, b2 = v, b3 = v, b4 = v, b5 = v, b6 = v, b7 = v, b8 = v, b9 = v, b10 = v, b11 = v;
-        for (long i = 0; i < iterations; i++)
-        {
-            b0 = Vector256.FusedMultiplyAdd(b0, u, v); b1 = Vector256.FusedMultiplyAdd(b1, u, v); b2 = Vector256.FusedMultiplyAdd(b2, u, v);
-            b3 = Vector256.FusedMultiplyAdd(b3, u, v); b4 = Vector256.FusedMultiplyAdd(b4, u, v); b5 = Vector256.FusedMultiplyAdd(b5, u, v);
-            b6 = Vector256.FusedMultiplyAdd(b6, u, v); b7 = Vector256.FusedMultiplyAdd(b7, u, v); b8 = Vector256.FusedMultiplyAdd(b8, u, v);
-            b9 = Vector256.FusedMultiplyAdd(b9, u, v); b10 = Vector256.FusedMultiplyAdd(b10, u, v); b11 = Vector256.FusedMultiplyAdd(b11, u, v);
-        }
-        return Vector256.Sum(b0 + b1 + b2 + b3 + b4 + b5 + b6 + b7 + b8 + b9 + b10 + b11);
+        static abstract TV Fma(TV a, TV x, TV y);
+        static abstract TV Add(TV a, TV b);
+        static abstract double Sum(TV a);
     }
 
-    private static double FmaChains64(long iterations)
+    private readonly struct Fma512F : IFmaVector<Vector512<float>>
     {
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Vector512<double> x = Vector512.Create(0.999999), y = Vector512.Create(1e-6);
-            Vector512<double> a0 = y, a1 = y, a2 = y, a3 = y, a4 = y, a5 = y, a6 = y, a7 = y, a8 = y, a9 = y, a10 = y, a11 = y;
-            for (long i = 0; i < iterations; i++)
-            {
-                a0 = Vector512.FusedMultiplyAdd(a0, x, y); a1 = Vector512.FusedMultiplyAdd(a1, x, y); a2 = Vector512.FusedMultiplyAdd(a2, x, y);
-                a3 = Vector512.FusedMultiplyAdd(a3, x, y); a4 = Vector512.FusedMultiplyAdd(a4, x, y); a5 = Vector512.FusedMultiplyAdd(a5, x, y);
-                a6 = Vector512.FusedMultiplyAdd(a6, x, y); a7 = Vector512.FusedMultiplyAdd(a7, x, y); a8 = Vector512.FusedMultiplyAdd(a8, x, y);
-                a9 = Vector512.FusedMultiplyAdd(a9, x, y); a10 = Vector512.FusedMultiplyAdd(a10, x, y); a11 = Vector512.FusedMultiplyAdd(a11, x, y);
-            }
-            return Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
-        }
-        Vector256<double> u = Vector256.Create(0.999999), v = Vector256.Create(1e-6);
-        Vector256<double> b0 = v, b1 = v, b2 = v, b3 = v, b4 = v, b5 = v, b6 = v, b7 = v, b8 = v, b9 = v, b10 = v, b11 = v;
+        public static Vector512<float> Fma(Vector512<float> a, Vector512<float> x, Vector512<float> y) => Vector512.FusedMultiplyAdd(a, x, y);
+        public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+        public static double Sum(Vector512<float> a) => Vector512.Sum(a);
+    }
+
+    private readonly struct Fma256F : IFmaVector<Vector256<float>>
+    {
+        public static Vector256<float> Fma(Vector256<float> a, Vector256<float> x, Vector256<float> y) => Vector256.FusedMultiplyAdd(a, x, y);
+        public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+        public static double Sum(Vector256<float> a) => Vector256.Sum(a);
+    }
+
+    private readonly struct Fma512D : IFmaVector<Vector512<double>>
+    {
+        public static Vector512<double> Fma(Vector512<double> a, Vector512<double> x, Vector512<double> y) => Vector512.FusedMultiplyAdd(a, x, y);
+        public static Vector512<double> Add(Vector512<double> a, Vector512<double> b) => a + b;
+        public static double Sum(Vector512<double> a) => Vector512.Sum(a);
+    }
+
+    private readonly struct Fma256D : IFmaVector<Vector256<double>>
+    {
+        public static Vector256<double> Fma(Vector256<double> a, Vector256<double> x, Vector256<double> y) => Vector256.FusedMultiplyAdd(a, x, y);
+        public static Vector256<double> Add(Vector256<double> a, Vector256<double> b) => a + b;
+        public static double Sum(Vector256<double> a) => Vector256.Sum(a);
+    }
+
+    /// <summary>12 independent chains a ← a·x + y, <paramref name="iterations"/> FMAs each; the lanes' sum keeps them alive.</summary>
+    private static double FmaChains<TV, TOps>(TV x, TV y, long iterations) where TOps : IFmaVector<TV>
+    {
+        TV a0 = y, a1 = y, a2 = y, a3 = y, a4 = y, a5 = y, a6 = y, a7 = y, a8 = y, a9 = y, a10 = y, a11 = y;
         for (long i = 0; i < iterations; i++)
         {
-            b0 = Vector256.FusedMultiplyAdd(b0, u, v); b1 = Vector256.FusedMultiplyAdd(b1, u, v); b2 = Vector256.FusedMultiplyAdd(b2, u, v);
-            b3 = Vector256.FusedMultiplyAdd(b3, u, v); b4 = Vector256.FusedMultiplyAdd(b4, u, v); b5 = Vector256.FusedMultiplyAdd(b5, u, v);
-            b6 = Vector256.FusedMultiplyAdd(b6, u, v); b7 = Vector256.FusedMultiplyAdd(b7, u, v); b8 = Vector256.FusedMultiplyAdd(b8, u, v);
-            b9 = Vector256.FusedMultiplyAdd(b9, u, v); b10 = Vector256.FusedMultiplyAdd(b10, u, v); b11 = Vector256.FusedMultiplyAdd(b11, u, v);
+            a0 = TOps.Fma(a0, x, y); a1 = TOps.Fma(a1, x, y); a2 = TOps.Fma(a2, x, y); a3 = TOps.Fma(a3, x, y);
+            a4 = TOps.Fma(a4, x, y); a5 = TOps.Fma(a5, x, y); a6 = TOps.Fma(a6, x, y); a7 = TOps.Fma(a7, x, y);
+            a8 = TOps.Fma(a8, x, y); a9 = TOps.Fma(a9, x, y); a10 = TOps.Fma(a10, x, y); a11 = TOps.Fma(a11, x, y);
         }
-        return Vector256.Sum(b0 + b1 + b2 + b3 + b4 + b5 + b6 + b7 + b8 + b9 + b10 + b11);
+        var s = TOps.Add(TOps.Add(TOps.Add(a0, a1), TOps.Add(a2, a3)), TOps.Add(TOps.Add(a4, a5), TOps.Add(a6, a7)));
+        return TOps.Sum(TOps.Add(s, TOps.Add(TOps.Add(a8, a9), TOps.Add(a10, a11))));
     }
+
+    /// <summary>The chains on the widest accelerated vector of the dtype.</summary>
+    private static double FmaChains(bool single, long iterations) => (single, Vector512.IsHardwareAccelerated) switch
+    {
+        (true, true) => FmaChains<Vector512<float>, Fma512F>(Vector512.Create(0.999999f), Vector512.Create(1e-6f), iterations),
+        (true, false) => FmaChains<Vector256<float>, Fma256F>(Vector256.Create(0.999999f), Vector256.Create(1e-6f), iterations),
+        (false, true) => FmaChains<Vector512<double>, Fma512D>(Vector512.Create(0.999999), Vector512.Create(1e-6), iterations),
+        (false, false) => FmaChains<Vector256<double>, Fma256D>(Vector256.Create(0.999999), Vector256.Create(1e-6), iterations),
+    };
 
     /// <summary>GFLOP/s of a 2048³ GEMM on this backend and dtype (the "measured peak").</summary>
     private static double GemmPeak(ILinearAlgebraProvider la, string dt)
