@@ -102,6 +102,60 @@ public class LinearAlgebraTests
             }
     }
 
+    /// <summary>
+    /// A left operand packed once gives bit for bit the GEMM that packs it per call (same kernel, blocking and sum order), in
+    /// both precisions and layouts, across the blocking boundaries of the test above (m = 203, n = 77, k = 601), several
+    /// products with one packing (β = 0 and β ≠ 0), and a leading dimension wider than the rows.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_packed_left_operand_gives_the_unpacked_gemm_bit_for_bit(bool transA)
+    {
+        int m = 203, n = 77, k = 601, lda = (transA ? m : k) + 3, ldc = n + 5;
+        var a = Random((transA ? k : m) * lda, 21); var af = a.Select(v => (float)v).ToArray();
+        var p = new ManagedLinearAlgebraProvider();
+        var packed = p.Pack(transA, m, k, a, lda); var packedF = p.Pack(transA, m, k, af, lda);
+        Assert.True(packed.Bytes >= 8L * m * k && packedF.Bytes >= 4L * m * k);
+        for (int call = 0; call < 3; call++)
+        {
+            var b = Random(k * n, 22 + call); var c0 = Random(m * ldc, 30 + call);
+            double beta = call == 0 ? 0 : 0.5;
+            var expected = (double[])c0.Clone(); var got = (double[])c0.Clone();
+            p.Gemm(transA, false, m, n, k, 0.7, a, lda, b, n, beta, expected, ldc);
+            p.Gemm(packed, n, 0.7, b, n, beta, got, ldc);
+            Assert.Equal(expected, got);
+            var bf = b.Select(v => (float)v).ToArray();
+            var expectedF = c0.Select(v => (float)v).ToArray(); var gotF = (float[])expectedF.Clone();
+            p.Gemm(transA, false, m, n, k, 0.7f, af, lda, bf, n, (float)beta, expectedF, ldc);
+            p.Gemm(packedF, n, 0.7f, bf, n, (float)beta, gotF, ldc);
+            Assert.Equal(expectedF, gotF);
+        }
+        Assert.Throws<ArgumentException>(() => p.Gemm(packed, n, 1.0, new double[k * n - 1], n, 0.0, new double[m * n], n));
+        Assert.Throws<ArgumentException>(() => p.Pack(transA, m, k, new double[10], lda));
+    }
+
+    [Fact]
+    public void Shared_left_operands_pack_only_where_the_backend_packs_and_agree_with_the_gemm()
+    {
+        int m = 40, n = 9, k = 33;
+        var a = Random(m * k, 5).Select(v => (float)v).ToArray(); var b = Random(k * n, 6).Select(v => (float)v).ToArray();
+        var managed = new ManagedLinearAlgebraProvider();
+        var single = new SinglePrecisionProvider(new ManagedLinearAlgebraProvider());
+        var expected = new float[m * n];
+        managed.Gemm(false, false, m, n, k, 1f, a, k, b, n, 0f, expected, n);
+        foreach (var la in new ILinearAlgebraProvider[] { managed, single })
+        {
+            var op = new SharedLeftOperand<float>(la, false, m, k, a, k);
+            Assert.True(op.IsPacked);
+            var c = new float[m * n]; op.Gemm(n, 1f, b, n, 0f, c, n);
+            Assert.Equal(expected, c);
+        }
+        Assert.False(new SharedLeftOperand<float>(managed, false, m, k, a, k, pack: false).IsPacked);
+        // float64 operands of a float32 backend are not packed: its float64 GEMM rounds them to float32
+        Assert.False(new SharedLeftOperand<double>(single, false, m, k, a.Select(v => (double)v).ToArray(), k).IsPacked);
+    }
+
     [Fact]
     public void Float_gemm_agrees_with_double_at_float_precision()
     {

@@ -75,7 +75,7 @@ public class DtypeOptionTests
         Assert.Equal(stored.FinalLoss, again.FinalLoss);
         // a spec is trained only in its own precision (else its key would lie)
         Assert.Throws<ArgumentException>(() => new RunCache(dir, e64).GetOrRun(s32));
-        Assert.Equal(MemoryCheck.ProblemBytes(1000, 10, 5) + 4.0 * 1000 * 10, MemoryCheck.ProblemBytes(1000, 10, 5, Precision.Float32));
+        Assert.Equal(MemoryCheck.ProblemBytes(1000, 10, 5) + 12.0 * 1000 * 10, MemoryCheck.ProblemBytes(1000, 10, 5, Precision.Float32));
     }
 
     [Fact]

@@ -22,6 +22,12 @@ public interface ILinearAlgebraProvider : IDisposable
     /// <summary>Worker threads the backend's host passes use (≥ 1).</summary>
     int Threads { get; }
 
+    /// <summary>
+    /// Packing of a left operand shared by many GEMMs (<see cref="SharedLeftOperand{T}"/>), where the backend has it (the
+    /// managed one); null: every GEMM takes the array.
+    /// </summary>
+    IGemmPacking? Packing => null;
+
     void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, int lda,
         double[] b, int ldb, double beta, double[] c, int ldc);
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace HeavyTail.Analytic.LinearAlgebra;
 
@@ -27,15 +28,51 @@ public sealed record GemmBlocking(int KcSingle, int KcDouble, int Mc)
 }
 
 /// <summary>
+/// op(A) (m × k) packed once by <see cref="ManagedGemm.Pack{T}"/> in the micro-kernel's panel layout, for many products
+/// <see cref="ManagedGemm.Run{T}(PackedGemmOperand{T}, bool, int, T, T[], int, T, T[], int, int)"/> with the same left operand
+/// (the data matrix X of a training run: X·W and Xᵀ·R every step).
+/// </summary>
+/// <remarks>
+/// Layout: k-blocks of KC rows of op(A)ᵀ one after another; in the k-block starting at p0 (kb = min(KC, k − p0) deep) the
+/// MR-row panel ir starts at p0·mPad + ir·MR·kb (mPad = m rounded up to MR) and holds op(A)[ir·MR + r, p0 + p] at p·MR + r
+/// (zero past row m). The packed copy is mPad·k elements, the size of A; the original array is not referenced.
+/// </remarks>
+public sealed class PackedGemmOperand<T> where T : unmanaged
+{
+    internal PackedGemmOperand(bool transA, int m, int k, bool wide, int mr, int kc, T[] data)
+    {
+        TransA = transA; Rows = m; Depth = k; Wide = wide; Mr = mr; Kc = kc; Data = data;
+    }
+
+    /// <summary>Whether op(A) = Aᵀ.</summary>
+    public bool TransA { get; }
+    /// <summary>m: rows of op(A) and of C.</summary>
+    public int Rows { get; }
+    /// <summary>k: columns of op(A), rows of op(B).</summary>
+    public int Depth { get; }
+    internal bool Wide { get; }
+    internal int Mr { get; }
+    internal int Kc { get; }
+    internal int MPad => (Rows + Mr - 1) / Mr * Mr;
+    /// <summary>Pinned, so the GEMM reads it without fixing it.</summary>
+    internal T[] Data { get; }
+    /// <summary>Bytes the packed copy holds.</summary>
+    public long Bytes => (long)Data.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+}
+
+/// <summary>
 /// Packed, cache-blocked managed GEMM, C ← α·op(A)·op(B) + β·C, row-major, in the GotoBLAS/BLIS loop order.
 /// </summary>
 /// <remarks>
 /// op(B) (k × n) is packed once into column panels of NR (zero-padded), each panel k × NR contiguous; C's rows are split
 /// into blocks of at most MC rows run in parallel; per block and per k-block of KC, op(A) is packed into MR-row panels
-/// (KC × MR, zero-padded), then every (NR panel, MR panel) pair runs the micro-kernel, which keeps an MR × NR tile of C in
-/// registers over the k-block with fused multiply-adds (one vector load of B per NR/W columns, one broadcast of A per row).
-/// The B micro-panel (KC × NR) stays in L1 while the packed A block (MC × KC) streams from L2. Partial tiles at the edges
-/// are computed into a stack tile and added to C. Packing makes transA and transB cost the same as the plain layout.
+/// (KC × MR, zero-padded) unless it was packed once beforehand (<see cref="Pack{T}"/>), then every (NR panel, MR panel)
+/// pair runs the micro-kernel, which keeps an MR × NR tile of C in registers over the k-block with fused multiply-adds (one
+/// vector load of B per NR/W columns, one broadcast of A per row). The B micro-panel (KC × NR) stays in L1/L2 while the A
+/// block (MC × KC) streams from L2; the first MR panel of each NR panel prefetches the next B micro-panel into L2 and the
+/// first NR panel of each MR panel prefetches the next A micro-panel into L1 (the two streams that otherwise arrive from
+/// L3 or memory on first use). Partial tiles at the edges are computed into a stack tile and added to C. Packing makes
+/// transA and transB cost the same as the plain layout.
 /// </remarks>
 public static unsafe class ManagedGemm
 {
@@ -52,19 +89,82 @@ public static unsafe class ManagedGemm
         if (m == 0 || n == 0) return;
         ScaleC(m, n, beta, c, ldc);
         if (k == 0 || alpha == T.Zero) return;
+        bool wide = Wide<T>(kernel, n);
+        var bl = blocking ?? GemmBlocking.Default;
+        fixed (T* pa = a)
+            Multiply(pa, lda, transA, null, 0, wide, Math.Min(k, KcMax<T>(bl)), bl.Mc, transB, m, n, k, alpha, b, ldb, c, ldc, threads);
+    }
 
-        bool wide = kernel switch
+    /// <summary>
+    /// op(A) (m × k, A stored m × k or with <paramref name="transA"/> k × m, leading dimension lda) packed once for many
+    /// products (<see cref="Run{T}(PackedGemmOperand{T}, bool, int, T, T[], int, T, T[], int, int)"/>); every product then
+    /// skips packing A, the same arithmetic in the same order (the same results as <see cref="Run{T}(bool, bool, int, int, int, T, T[], int, T[], int, T, T[], int, GemmKernel, GemmBlocking?, int)"/>
+    /// with the same kernel and blocking).
+    /// </summary>
+    public static PackedGemmOperand<T> Pack<T>(bool transA, int m, int k, T[] a, int lda, GemmKernel kernel = GemmKernel.Auto,
+        GemmBlocking? blocking = null, int threads = 0) where T : unmanaged, INumber<T>
+    {
+        if (m < 0 || k < 0) throw new ArgumentException($"negative operand size m={m}, k={k}.");
+        CheckMatrix(a, transA ? k : m, transA ? m : k, lda, "a");
+        // the kernel is fixed here, before op(B)'s width is known: the wide one whenever the CPU has it
+        bool wide = Wide<T>(kernel, int.MaxValue);
+        int mr = wide ? 12 : 6;
+        var bl = blocking ?? GemmBlocking.Default;
+        int kc = Math.Max(1, Math.Min(k, KcMax<T>(bl)));
+        long mPad = ((long)m + mr - 1) / mr * mr, length = mPad * k;
+        if (length > Array.MaxLength) throw new ArgumentException($"a packed {m}×{k} operand needs {length} elements, more than one array holds.");
+        var data = GC.AllocateUninitializedArray<T>((int)length, pinned: true);
+        if (threads <= 0) threads = Environment.ProcessorCount;
+        int kBlocks = (k + kc - 1) / kc;
+        fixed (T* pa = a)
         {
-            GemmKernel.Avx512 => Vector512.IsHardwareAccelerated ? true : throw new PlatformNotSupportedException("Vector512 is not hardware-accelerated on this CPU."),
-            GemmKernel.Portable => false,
-            _ => Vector512.IsHardwareAccelerated && n > Vector512<T>.Count,
-        };
+            nint ia = (nint)pa;
+            void PackBlock(int blockIndex)
+            {
+                int p0 = blockIndex * kc;
+                fixed (T* dst = data) PackA((T*)ia, lda, transA, 0, m, p0, Math.Min(kc, k - p0), mr, dst + (nint)p0 * mPad);
+            }
+            if (threads > 1 && kBlocks > 1 && length >= 1 << 16) Parallel.For(0, kBlocks, new ParallelOptions { MaxDegreeOfParallelism = threads }, PackBlock);
+            else for (int t = 0; t < kBlocks; t++) PackBlock(t);
+        }
+        return new PackedGemmOperand<T>(transA, m, k, wide, mr, kc, data);
+    }
+
+    /// <summary>C ← α·op(A)·op(B) + β·C with op(A) packed by <see cref="Pack{T}"/> (m = a.Rows, k = a.Depth).</summary>
+    /// <param name="blocking">cache blocking: only its MC is used here (KC was fixed by the packing).</param>
+    public static void Run<T>(PackedGemmOperand<T> a, bool transB, int n, T alpha, T[] b, int ldb, T beta, T[] c, int ldc,
+        int threads = 0, GemmBlocking? blocking = null) where T : unmanaged, INumber<T>
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        int m = a.Rows, k = a.Depth;
+        if (n < 0) throw new ArgumentException($"negative GEMM size n={n}.");
+        CheckMatrix(b, transB ? n : k, transB ? k : n, ldb, "b");
+        CheckMatrix(c, m, n, ldc, "c");
+        if (m == 0 || n == 0) return;
+        ScaleC(m, n, beta, c, ldc);
+        if (k == 0 || alpha == T.Zero) return;
+        fixed (T* pp = a.Data)
+            Multiply<T>(null, 0, a.TransA, pp, a.MPad, a.Wide, a.Kc, (blocking ?? GemmBlocking.Default).Mc, transB, m, n, k, alpha, b, ldb, c, ldc, threads);
+    }
+
+    private static bool Wide<T>(GemmKernel kernel, int n) where T : unmanaged => kernel switch
+    {
+        GemmKernel.Avx512 => Vector512.IsHardwareAccelerated ? true : throw new PlatformNotSupportedException("Vector512 is not hardware-accelerated on this CPU."),
+        GemmKernel.Portable => false,
+        _ => Vector512.IsHardwareAccelerated && n > Vector512<T>.Count,
+    };
+
+    private static int KcMax<T>(GemmBlocking bl) where T : unmanaged => sizeof(T) <= 4 ? bl.KcSingle : bl.KcDouble;
+
+    /// <summary>
+    /// The blocked product after validation and C ← β·C: op(A) from <paramref name="a"/> (packed per block) or, when
+    /// <paramref name="packedA"/> is given, from its panels (row block i0, k-block p0 at p0·mPad + i0·kb).
+    /// </summary>
+    private static void Multiply<T>(T* a, int lda, bool transA, T* packedA, int mPad, bool wide, int kc, int mcCap,
+        bool transB, int m, int n, int k, T alpha, T[] b, int ldb, T[] c, int ldc, int threads) where T : unmanaged, INumber<T>
+    {
         int mr = wide ? 12 : 6, nr = 2 * (wide ? Vector512<T>.Count : Vector<T>.Count);
         int panels = (n + nr - 1) / nr;
-        var (kcSingle, kcDouble, mcCap) = blocking ?? GemmBlocking.Default;
-        int kcMax = sizeof(T) <= 4 ? kcSingle : kcDouble;
-        int kc = Math.Min(k, kcMax);
-
         if (threads <= 0) threads = Environment.ProcessorCount;
         double flops = 2.0 * m * n * k;
         int blocks = (m + mcCap - 1) / mcCap;
@@ -72,13 +172,14 @@ public static unsafe class ManagedGemm
         if (blocks > 1 && threads > 1) blocks = (blocks + threads - 1) / threads * threads;
         int mc = ((m + blocks - 1) / blocks + mr - 1) / mr * mr;
         blocks = (m + mc - 1) / mc;
+        bool prefetch = Sse.IsSupported;
 
         T[] bPacked = ArrayPool<T>.Shared.Rent(panels * nr * k);
         try
         {
-            fixed (T* pa = a, pb = b, pbp = bPacked, pc = c)
+            fixed (T* pb = b, pbp = bPacked, pc = c)
             {
-                nint ia = (nint)pa, ib = (nint)pb, ibp = (nint)pbp, ic = (nint)pc;
+                nint ia = (nint)a, ipa = (nint)packedA, ib = (nint)pb, ibp = (nint)pbp, ic = (nint)pc;
                 void PackPanel(int jr) => PackB((T*)ib, ldb, transB, k, n, jr * nr, nr, (T*)ibp + (nint)jr * nr * k);
                 if (flops >= 4e6 && panels > 1 && threads > 1) Parallel.For(0, panels, new ParallelOptions { MaxDegreeOfParallelism = threads }, PackPanel);
                 else for (int jr = 0; jr < panels; jr++) PackPanel(jr);
@@ -86,7 +187,7 @@ public static unsafe class ManagedGemm
                 void RowBlock(int t)
                 {
                     int i0 = t * mc, rows = Math.Min(mc, m - i0);
-                    T[] aPacked = ArrayPool<T>.Shared.Rent(mc * kc);
+                    T[]? aPacked = ipa == 0 ? ArrayPool<T>.Shared.Rent(mc * kc) : null;
                     try
                     {
                         fixed (T* ap = aPacked)
@@ -95,7 +196,9 @@ public static unsafe class ManagedGemm
                             for (int p0 = 0; p0 < k; p0 += kc)
                             {
                                 int kb = Math.Min(kc, k - p0);
-                                PackA((T*)ia, lda, transA, i0, rows, p0, kb, mr, ap);
+                                T* ablock = ap;
+                                if (ipa != 0) ablock = (T*)ipa + (nint)p0 * mPad + (nint)i0 * kb;
+                                else PackA((T*)ia, lda, transA, i0, rows, p0, kb, mr, ap);
                                 for (int jr = 0; jr < panels; jr++)
                                 {
                                     int j = jr * nr, cols = Math.Min(nr, n - j);
@@ -103,13 +206,17 @@ public static unsafe class ManagedGemm
                                     for (int ir = 0; ir * mr < rows; ir++)
                                     {
                                         int i = i0 + ir * mr, rr = Math.Min(mr, m - i);
-                                        T* apanel = ap + (nint)ir * mr * kb;
+                                        T* apanel = ablock + (nint)ir * mr * kb;
                                         T* cij = (T*)ic + (nint)i * ldc + j;
-                                        if (rr == mr && cols == nr) MicroKernel(wide, apanel, bpanel, kb, cij, ldc, alpha);
+                                        // the streams that would arrive cold: the next B micro-panel (on the block's first MR
+                                        // panel) and the next A micro-panel (on the first NR panel)
+                                        byte* nextB = prefetch && ir == 0 && jr + 1 < panels ? (byte*)(bpanel + (nint)nr * k) : null;
+                                        byte* nextA = prefetch && jr == 0 && (ir + 1) * mr < rows ? (byte*)(apanel + (nint)mr * kb) : null;
+                                        if (rr == mr && cols == nr) MicroKernel(wide, apanel, bpanel, kb, cij, ldc, alpha, nextA, nextB);
                                         else
                                         {
                                             new Span<T>(tile, mr * nr).Clear();
-                                            MicroKernel(wide, apanel, bpanel, kb, tile, nr, alpha);
+                                            MicroKernel(wide, apanel, bpanel, kb, tile, nr, alpha, nextA, nextB);
                                             for (int r = 0; r < rr; r++)
                                                 for (int q = 0; q < cols; q++) cij[(nint)r * ldc + q] += tile[r * nr + q];
                                         }
@@ -118,7 +225,7 @@ public static unsafe class ManagedGemm
                             }
                         }
                     }
-                    finally { ArrayPool<T>.Shared.Return(aPacked); }
+                    finally { if (aPacked != null) ArrayPool<T>.Shared.Return(aPacked); }
                 }
                 if (blocks == 1) RowBlock(0);
                 else Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads }, RowBlock);
@@ -205,10 +312,23 @@ public static unsafe class ManagedGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MicroKernel<T>(bool wide, T* a, T* b, int kb, T* c, nint ldc, T alpha) where T : unmanaged, INumber<T>
+    private static void MicroKernel<T>(bool wide, T* a, T* b, int kb, T* c, nint ldc, T alpha, byte* nextA, byte* nextB) where T : unmanaged, INumber<T>
     {
-        if (wide) Kernel12xV512(a, b, kb, c, ldc, alpha);
-        else Kernel6xV(a, b, kb, c, ldc, alpha);
+        if (wide) Kernel12xV512(a, b, kb, c, ldc, alpha, nextA, nextB);
+        else Kernel6xV(a, b, kb, c, ldc, alpha, nextA, nextB);
+    }
+
+    /// <summary>
+    /// One k-step's share of the prefetches: <paramref name="bytes"/> (the MR or NR elements a k-step reads) of the next
+    /// panel, a line at a time from <paramref name="at"/>, into L1 (<paramref name="l1"/>) or L2; null: none.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchStep(ref byte* at, int bytes, bool l1)
+    {
+        if (at == null) return;
+        if (l1) { Sse.Prefetch0(at); if (bytes > 64) Sse.Prefetch0(at + 64); }
+        else { Sse.Prefetch1(at); if (bytes > 64) Sse.Prefetch1(at + 64); }
+        at += bytes;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -229,15 +349,16 @@ public static unsafe class ManagedGemm
 
     /// <summary>C[0..12, 0..2W] += α·Σ_p a[p·12 + r]·b[p·2W + q], W = Vector512&lt;T&gt;.Count, in 24 accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel12xV512<T>(T* a, T* b, int kb, T* c, nint ldc, T alpha) where T : unmanaged, INumber<T>
+    private static void Kernel12xV512<T>(T* a, T* b, int kb, T* c, nint ldc, T alpha, byte* nextA, byte* nextB) where T : unmanaged, INumber<T>
     {
-        int w = Vector512<T>.Count;
+        int w = Vector512<T>.Count, aBytes = 12 * sizeof(T), bBytes = 2 * w * sizeof(T);
         Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
                      c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
                      c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default,
                      c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
         for (int p = 0; p < kb; p++, a += 12, b += 2 * w)
         {
+            PrefetchStep(ref nextA, aBytes, true); PrefetchStep(ref nextB, bBytes, false);
             var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + w);
             var x = Vector512.Create(a[0]); c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
             x = Vector512.Create(a[1]); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
@@ -268,13 +389,14 @@ public static unsafe class ManagedGemm
 
     /// <summary>C[0..6, 0..2W] += α·Σ_p a[p·6 + r]·b[p·2W + q], W = Vector&lt;T&gt;.Count, in 12 accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6xV<T>(T* a, T* b, int kb, T* c, nint ldc, T alpha) where T : unmanaged, INumber<T>
+    private static void Kernel6xV<T>(T* a, T* b, int kb, T* c, nint ldc, T alpha, byte* nextA, byte* nextB) where T : unmanaged, INumber<T>
     {
-        int w = Vector<T>.Count;
+        int w = Vector<T>.Count, aBytes = 6 * sizeof(T), bBytes = 2 * w * sizeof(T);
         Vector<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
                   c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < kb; p++, a += 6, b += 2 * w)
         {
+            PrefetchStep(ref nextA, aBytes, true); PrefetchStep(ref nextB, bBytes, false);
             var b0 = Vector.Load(b); var b1 = Vector.Load(b + w);
             var x = new Vector<T>(a[0]); c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
             x = new Vector<T>(a[1]); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);

@@ -1,7 +1,7 @@
 namespace HeavyTail.Analytic.LinearAlgebra;
 
 /// <summary>The managed reference backend: <see cref="ManagedGemm"/> plus the host softmax row passes, on a fixed number of threads.</summary>
-public sealed class ManagedLinearAlgebraProvider : ILinearAlgebraProvider
+public sealed class ManagedLinearAlgebraProvider : ILinearAlgebraProvider, IGemmPacking
 {
     /// <param name="threads">worker threads (default: every core).</param>
     /// <param name="blocking">GEMM cache blocking (default: <see cref="GemmBlocking.Default"/>).</param>
@@ -23,6 +23,15 @@ public sealed class ManagedLinearAlgebraProvider : ILinearAlgebraProvider
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda,
         float[] b, int ldb, float beta, float[] c, int ldc) =>
         ManagedGemm.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, GemmKernel.Auto, Blocking, Threads);
+
+    /// <summary>This backend packs shared left operands (<see cref="ManagedGemm.Pack{T}"/>).</summary>
+    public IGemmPacking Packing => this;
+
+    public PackedGemmOperand<T> Pack<T>(bool transA, int m, int k, T[] a, int lda) where T : unmanaged, System.Numerics.INumber<T> =>
+        ManagedGemm.Pack(transA, m, k, a, lda, GemmKernel.Auto, Blocking, Threads);
+
+    public void Gemm<T>(PackedGemmOperand<T> a, int n, T alpha, T[] b, int ldb, T beta, T[] c, int ldc) where T : unmanaged, System.Numerics.INumber<T> =>
+        ManagedGemm.Run(a, false, n, alpha, b, ldb, beta, c, ldc, Threads, Blocking);
 
     public void LogSoftmaxRows(double[] z, int rows, int cols, double[] output)
     {

@@ -36,6 +36,9 @@ public sealed class SinglePrecisionProvider : ILinearAlgebraProvider
     /// <summary>The float64 backend whose float32 GEMM runs here.</summary>
     public ILinearAlgebraProvider Inner => _inner;
 
+    /// <summary>The wrapped backend's packing (the float32 operands of a float32 run).</summary>
+    public IGemmPacking? Packing => _inner.Packing;
+
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) =>
         _inner.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 

@@ -57,7 +57,8 @@ public abstract class LinearModel
     protected abstract void ResidualRuns(float[] z, int runs, double[][] sampleLosses);
 
     private double[]? _zWide;
-    private float[]? _zWideSingle, _xSingle;
+    private float[]? _zWideSingle;
+    private (SharedLeftOperand<float> X, SharedLeftOperand<float> Xt)? _xSingle;
 
     /// <summary>
     /// R runs side by side on the same data: W_wide is d × (R·c), run r's W[j, a] at j·R·c + r·c + a. One GEMM reads X once
@@ -66,7 +67,7 @@ public abstract class LinearModel
     /// numbers depend on its own columns only (a run whose W is non-finite does not disturb the others).
     /// </summary>
     /// <remarks>
-    /// T = float: both GEMMs in float32 on X rounded to float32 once (<see cref="InputsSingle"/>, kept with the model), the
+    /// T = float: both GEMMs in float32 on X rounded to float32 once (<see cref="SingleInputs"/>, kept with the model), the
     /// residual pass in float32 (see the float32 <see cref="ResidualRuns(float[], int, double[][])"/>), the per-sample losses
     /// and their sum in float64. T = double: everything in float64.
     /// </remarks>
@@ -86,27 +87,33 @@ public abstract class LinearModel
         else
         {
             z = (T[])(object)(_zWideSingle is { } zz && zz.Length == N * wc ? zz : _zWideSingle = new float[N * wc]);
-            x = Data.IdentityInputs ? [] : (T[])(object)InputsSingle();
+            x = [];
         }
         if (Data.IdentityInputs) Array.Copy(wWide, z, N * wc);
+        else if (typeof(T) == typeof(float)) SingleInputs().X.Gemm(wc, 1f, (float[])(object)wWide, wc, 0f, (float[])(object)z, wc);
         else La.Gemm(false, false, N, wc, D, T.One, x, D, wWide, wc, T.Zero, z, wc);
         if (z is double[] zd) ResidualRuns(zd, runs, sampleLosses);
         else ResidualRuns((float[])(object)z, runs, sampleLosses);
         if (Data.IdentityInputs) Array.Copy(z, gradWide, N * wc);
+        else if (typeof(T) == typeof(float)) SingleInputs().Xt.Gemm(wc, 1f, (float[])(object)z, wc, 0f, (float[])(object)gradWide, wc);
         else La.Gemm(true, false, D, wc, N, T.One, x, D, z, wc, T.Zero, gradWide, wc);
         var loss = new double[runs];
         for (int r = 0; r < runs; r++) loss[r] = TotalLoss(sampleLosses[r]);
         return loss;
     }
 
-    /// <summary>X rounded to float32 (n×d), made on first use and kept (4·n·d bytes) for the float32 passes.</summary>
-    public float[] InputsSingle()
+    /// <summary>
+    /// X rounded to float32 as the left operands of the float32 passes, X (for X·W) and Xᵀ (for Xᵀ·R), made on first use and
+    /// kept: on a packing backend two packed copies (8·n·d bytes; the float32 copy they are packed from, 4·n·d, is dropped),
+    /// otherwise the float32 copy (4·n·d).
+    /// </summary>
+    private (SharedLeftOperand<float> X, SharedLeftOperand<float> Xt) SingleInputs()
     {
-        if (_xSingle != null) return _xSingle;
+        if (_xSingle is { } known) return known;
         var x = Data.X;
         var s = GC.AllocateUninitializedArray<float>(x.Length);
         System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(x, s);
-        return _xSingle = s;
+        return (_xSingle = (new SharedLeftOperand<float>(La, false, N, D, s, D), new SharedLeftOperand<float>(La, true, D, N, s, D))).Value;
     }
 
     /// <summary>

@@ -44,7 +44,7 @@ public sealed class ProblemSource
     };
 
     /// <param name="classesHint">c from a given W (its column count), when the data is the user's.</param>
-    /// <param name="precision">the precision the model will compute in (the memory check counts a float32 copy of X).</param>
+    /// <param name="precision">the precision the model will compute in (the memory check counts the float32 copies of X).</param>
     /// <returns>the problem; its <see cref="Problem.Info"/> is the description run.json records.</returns>
     public Problem Load(ParseResult r, int? classesHint = null, Precision precision = Precision.Float64)
     {

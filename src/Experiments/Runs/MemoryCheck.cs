@@ -12,10 +12,11 @@ public static class MemoryCheck
     /// <summary>
     /// Bytes a linear-model run on n×d inputs with c classes holds, all float64: X (n·d), the logits/residuals and their
     /// per-row copy (2·n·c), W, ∇L and two optimizer states (4·d·c), labels, weights and per-sample losses (3·n); float32
-    /// adds X rounded to float32 (4·n·d; its other arrays are half the float64 ones counted here).
+    /// adds X rounded to float32 and, on the managed backend, X and Xᵀ packed from it for the GEMMs (12·n·d while packing, 8
+    /// after; its other arrays are half the float64 ones counted here).
     /// </summary>
     public static double ProblemBytes(long n, long d, long c, Precision precision = Precision.Float64) =>
-        8.0 * ((double)n * d + 2.0 * n * c + 4.0 * d * c + 3.0 * n) + (precision == Precision.Float32 ? 4.0 * n * d : 0);
+        8.0 * ((double)n * d + 2.0 * n * c + 4.0 * d * c + 3.0 * n) + (precision == Precision.Float32 ? 12.0 * n * d : 0);
 
     /// <summary>Free memory: /proc/meminfo's MemAvailable where there is one, capped by the runtime's limit (a container's) less what the heap holds.</summary>
     public static double AvailableBytes()

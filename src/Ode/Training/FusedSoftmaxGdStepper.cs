@@ -11,13 +11,16 @@ namespace HeavyTail.Ode.Training;
 /// returns the loss and overwrites Z with (η_r/n)(P − Y); <see cref="Update"/> is then W ← W − Xᵀ[(η/n)(P − Y)] = W − η·G
 /// as one GEMM with β = 1 (the gradient is accumulated straight into W: no G buffer, no separate update pass).
 /// The weights sit side by side, W = [W_1 … W_R] (d × R·c), so both GEMMs read X once for all runs. Buffers are allocated
-/// once; a step allocates nothing. The benchmark's float32 unit (`bench`, float32 rows and grid); the toolkit's runs
+/// once; a step allocates nothing; on a packing backend X and Xᵀ are packed once here (<see cref="SharedLeftOperand{T}"/>:
+/// two copies of X in T, the array is not kept). The benchmark's float32 unit (`bench`, float32 rows and grid); the toolkit's runs
 /// (`--dtype float32`) train through <see cref="BatchedLinearStepper{T}"/>, which has every optimizer.
 /// </summary>
 /// <remarks>Rounding differs from gd through <see cref="BatchedLinearStepper"/> (G is never formed), within float budgets.</remarks>
 public sealed class FusedSoftmaxGdStepper<T> : IStepper where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly T[] _x, _w, _z;
+    private readonly T[] _w, _z;
+    // X for Z = X·W and Xᵀ for Xᵀ·R: packed once on a packing backend (the array itself otherwise)
+    private readonly SharedLeftOperand<T> _xOp, _xtOp;
     private readonly int[] _y;
     private readonly int _n, _d, _c, _runs;
     private readonly ILinearAlgebraProvider _la;
@@ -35,7 +38,8 @@ public sealed class FusedSoftmaxGdStepper<T> : IStepper where T : unmanaged, IFl
         Guard.Length(y.Length, n, nameof(y), "one label per row");
         Guard.Labels(y, c, nameof(y));
         int runs = lrs.Count;
-        _x = x; _y = y; _n = n; _d = d; _c = c; _la = la ?? throw new ArgumentNullException(nameof(la)); _runs = runs; _groups = groups;
+        _xOp = new SharedLeftOperand<T>(la!, false, n, d, x, d); _xtOp = new SharedLeftOperand<T>(la!, true, d, n, x, d);
+        _y = y; _n = n; _d = d; _c = c; _la = la ?? throw new ArgumentNullException(nameof(la)); _runs = runs; _groups = groups;
         _w = new T[d * c * runs]; _z = new T[n * c * runs];
         _rowLoss = new double[n * runs];
         _loss = new double[runs];
@@ -56,7 +60,7 @@ public sealed class FusedSoftmaxGdStepper<T> : IStepper where T : unmanaged, IFl
     public ReadOnlySpan<double> Evaluate(bool logged, bool willUpdate)
     {
         int c = _c, wc = _c * _runs, runs = _runs, n = _n;
-        Gemm(false, _n, wc, _d, T.One, _x, _d, _w, T.Zero, _z);
+        _xOp.Gemm(wc, T.One, _w, wc, T.Zero, _z, wc);
         _la.RowPass(_n, wc, i =>
         {
             int y = _y[i];
@@ -86,7 +90,7 @@ public sealed class FusedSoftmaxGdStepper<T> : IStepper where T : unmanaged, IFl
         for (int r = 0; r < _runs; r++)
             if (!active[r])
                 for (int i = 0; i < _n; i++) Array.Clear(_z, i * wc + r * _c, _c);
-        Gemm(true, _d, wc, _n, -T.One, _x, _d, _z, T.One, _w);
+        _xtOp.Gemm(wc, -T.One, _z, wc, T.One, _w, wc);
     }
 
     /// <summary>One evaluation and update of every run (the benchmark's unit); returns the losses at W before the step.</summary>
@@ -108,7 +112,4 @@ public sealed class FusedSoftmaxGdStepper<T> : IStepper where T : unmanaged, IFl
             for (int a = 0; a < _c; a++) w[j * _c + a] = double.CreateTruncating(_w[j * wc + run * _c + a]);
         return w;
     }
-
-    private void Gemm(bool transA, int m, int n, int k, T alpha, T[] a, int lda, T[] b, T beta, T[] cOut) =>
-        _la.Gemm(transA, false, m, n, k, alpha, a, lda, b, n, beta, cOut, n);
 }
