@@ -1,5 +1,7 @@
 using HeavyTail.Analytic;
+using System.Numerics.Tensors;
 using HeavyTail.Analytic.Data;
+using HeavyTail.Analytic.LinearAlgebra;
 using HeavyTail.Analytic.Models;
 using HeavyTail.Ode.Optimizers;
 
@@ -48,16 +50,26 @@ public sealed class GramStepper : IStepper
     public static double GramMultiplyAdds(long n, long d, long c, int runs, int steps) =>
         (double)n * n * d + (double)n * n * c * runs * steps + (double)n * d * c * runs;
 
-    /// <summary>Bytes this stepper holds beyond the data: K (n²), A, Z, residuals, Q (4·n·R·c), two momentum buffers per momentum run, W = XᵀA (d·R·c).</summary>
+    /// <summary>
+    /// Bytes this stepper holds beyond the data, at most: K and its packed copy (2·n²; K itself is dropped after packing
+    /// unless pcngd reads its class blocks; in float32 the copy is half as large), A, Z, residuals, Q (4·n·R·c), two momentum
+    /// buffers per momentum run, W = XᵀA (d·R·c).
+    /// </summary>
     public static double Bytes(long n, long d, long c, int runs, int momentumRuns) =>
-        8.0 * ((double)n * n + 4.0 * n * c * runs + 2.0 * n * c * momentumRuns + (double)d * c * runs);
+        8.0 * (2.0 * n * n + 4.0 * n * c * runs + 2.0 * n * c * momentumRuns + (double)d * c * runs);
 
     private readonly LinearModel _model;
     private readonly FrequencyGroups _groups;
     private readonly OptimizerKind[] _kind;
     private readonly double[] _lr, _momentum;
     private readonly int _n, _d, _c, _runs, _wc;
-    private readonly double[] _k, _a, _z, _res, _q;
+    private readonly double[] _a, _z, _res, _q;
+    // K = XXᵀ: its class blocks for pcngd (null otherwise); the left operand of Q = K·D, packed once on a packing backend,
+    // in float32 under a float32 backend (rounded once; each step rounds only D, as the backend's own GEMM would)
+    private readonly double[]? _k;
+    private readonly SharedLeftOperand<double>? _kOperand;
+    private readonly SharedLeftOperand<float>? _kOperandSingle;
+    private readonly float[]? _dSingle, _qSingle;
     private readonly double[]?[] _b, _kb;
     private readonly int[] _stepCount;
     private readonly double[][] _sampleLosses;
@@ -95,8 +107,18 @@ public sealed class GramStepper : IStepper
                 throw new ArgumentException($"momentum μ = {_momentum[r]} must be in [0, 1).", nameof(optimizers));
         }
 
-        _k = new double[(long)_n * _n];
-        model.LinearAlgebra.Gemm(false, true, _n, _n, _d, 1.0, model.Data.X, _d, model.Data.X, _d, 0.0, _k, _n);
+        var la = model.LinearAlgebra;
+        var k = new double[(long)_n * _n];
+        la.Gemm(false, true, _n, _n, _d, 1.0, model.Data.X, _d, model.Data.X, _d, 0.0, k, _n);
+        if (la.SinglePrecision)
+        {
+            var kSingle = GC.AllocateUninitializedArray<float>(k.Length);
+            TensorPrimitives.ConvertTruncating<double, float>(k, kSingle);
+            _kOperandSingle = new SharedLeftOperand<float>(la, false, _n, _n, kSingle, _n);
+            _dSingle = new float[_n * _wc]; _qSingle = new float[_n * _wc];
+        }
+        else _kOperand = new SharedLeftOperand<double>(la, false, _n, _n, k, _n);
+        _k = _kind.Contains(OptimizerKind.Pcngd) ? k : null;
         _a = new double[_n * _wc]; _z = new double[_n * _wc]; _res = new double[_n * _wc]; _q = new double[_n * _wc];
         _b = new double[]?[_runs]; _kb = new double[]?[_runs];
         _stepCount = new int[_runs];
@@ -137,7 +159,13 @@ public sealed class GramStepper : IStepper
             if (!active[r]) { for (int i = 0; i < n; i++) Array.Clear(_res, i * wc + r * c, c); continue; }
             if (_kind[r] == OptimizerKind.Pcngd) PerClassNormalize(r);
         }
-        _model.LinearAlgebra.Gemm(false, false, n, wc, n, 1.0, _k, n, _res, wc, 0.0, _q, wc);
+        if (_kOperandSingle != null)
+        {
+            TensorPrimitives.ConvertTruncating<double, float>(_res, _dSingle);
+            _kOperandSingle.Gemm(wc, 1f, _dSingle!, wc, 0f, _qSingle!, wc);
+            TensorPrimitives.ConvertTruncating<float, double>(_qSingle, _q);
+        }
+        else _kOperand!.Gemm(wc, 1.0, _res, wc, 0.0, _q, wc);
         for (int r = 0; r < _runs; r++)
         {
             if (!active[r]) continue;
@@ -231,8 +259,8 @@ public sealed class GramStepper : IStepper
             {
                 var ra = _res.AsSpan(idx[a] * wc + r * c, c);
                 long rowA = (long)idx[a] * n;
-                sq += _k[rowA + idx[a]] * Dot(ra, ra);
-                for (int b = a + 1; b < idx.Length; b++) sq += 2 * _k[rowA + idx[b]] * Dot(ra, _res.AsSpan(idx[b] * wc + r * c, c));
+                sq += _k![rowA + idx[a]] * Dot(ra, ra);
+                for (int b = a + 1; b < idx.Length; b++) sq += 2 * _k![rowA + idx[b]] * Dot(ra, _res.AsSpan(idx[b] * wc + r * c, c));
             }
             norm[k] = Math.Sqrt(Math.Max(sq, 0.0));
         });
