@@ -312,8 +312,9 @@ public static class BenchCommand
 
     /// <summary>
     /// R GD runs × <paramref name="steps"/> steps with step sizes 10^(−6 + 7k/(R−1)) on HT-Random(m): as one batched run
-    /// (float64: <see cref="BatchedLinearStepper"/>, as the grid command trains on the primal path, and <see cref="GramStepper"/>,
-    /// its Gram-matrix path; float32: <see cref="FusedSoftmaxGdStepper{T}"/>; W is d × R·c) through <see cref="TrainingLoop"/>,
+    /// (float64: <see cref="BatchedLinearStepper"/>, as the grid command trains on the primal path; float32:
+    /// <see cref="FusedSoftmaxGdStepper{T}"/>; in both precisions also <see cref="GramStepper"/>, the grid's Gram-matrix path;
+    /// W is d × R·c) through <see cref="TrainingLoop"/>,
     /// and one after another, here and in the peers.
     /// </summary>
     private static List<Dictionary<string, object?>> Grid(CliContext ctx, int[] ms, string[] dts, string[] bks, int runs, int steps, bool noPeers)
@@ -349,6 +350,11 @@ public static class BenchCommand
                         var x = Problems.HtRandomInputsSingle(m);
                         batched = Time(() => TrainingLoop.Run(new FusedSoftmaxGdStepper<float>(x, y, n, d, c, la, lrs), schedule));
                         sequential = Time(() => { foreach (var lr in lrs) TrainingLoop.Run(new FusedSoftmaxGdStepper<float>(x, y, n, d, c, la, [lr]), schedule); });
+                        // the Gram-matrix path in float32 as `grid --dtype float32` trains it (float32 GEMMs and cross-entropy
+                        // passes through the float32 provider, A and Z float64); the wrapper is not disposed: it would dispose la
+                        var p = Problems.HtRandom(m, seed: 0);
+                        var model = new SoftmaxCrossEntropyModel(p.Data, new SinglePrecisionProvider(la));
+                        gram = Time(() => TrainingLoop.Run(new GramStepper(model, lrs.Select(lr => new OptimizerSettings("gd", lr)).ToList(), p.Groups), schedule));
                     }
                     else
                     {
@@ -444,14 +450,15 @@ public static class BenchCommand
     private static void PrintGrid(CliContext ctx, List<Dictionary<string, object?>> rows)
     {
         var t = new Table();
-        foreach (var h in new[] { "backend", "dtype", "m", "runs × steps", "batched s", "Gram batched s", "one after another s", "PyTorch s", "NumPy s", "PyTorch / batched" })
+        foreach (var h in new[] { "backend", "dtype", "m", "runs × steps", "batched s", "Gram batched s", "one after another s", "PyTorch s", "NumPy s", "PyTorch / batched", "PyTorch / Gram" })
             t.AddColumn(new TableColumn(h).RightAligned());
         string F(object? v) => v is double d ? d.ToString("G4") : "–";
         foreach (var r in rows)
         {
             double? torch = r.GetValueOrDefault("torch_manual_s") as double?;
             t.AddRow(r["backend"]!.ToString()!, r["dtype"]!.ToString()!, r["m"]!.ToString()!, $"{r["runs"]} × {r["steps"]}", F(r["batched_s"]), F(r.GetValueOrDefault("gram_batched_s")), F(r["sequential_s"]),
-                F(r.GetValueOrDefault("torch_manual_s")), F(r.GetValueOrDefault("numpy_manual_s")), torch is double tv ? (tv / (double)r["batched_s"]!).ToString("F2") : "–");
+                F(r.GetValueOrDefault("torch_manual_s")), F(r.GetValueOrDefault("numpy_manual_s")), torch is double tv ? (tv / (double)r["batched_s"]!).ToString("F2") : "–",
+                torch is double tg && r.GetValueOrDefault("gram_batched_s") is double g ? (tg / g).ToString("F2") : "–");
         }
         ctx.Console.Write(t);
     }
