@@ -78,25 +78,23 @@ public abstract class LinearModel
         Guard.Length(wWide.Length, D * wc, nameof(wWide), $"d × R·c = {D}×{wc}");
         Guard.Length(gradWide.Length, D * wc, nameof(gradWide), $"d × R·c = {D}×{wc}");
         Guard.Length(sampleLosses.Length, runs, nameof(sampleLosses), "one per run");
-        T[] z, x;
+        T[] z;
         if (typeof(T) == typeof(double))
         {
             z = (T[])(object)(_zWide is { } zz && zz.Length == N * wc ? zz : _zWide = new double[N * wc]);
-            x = (T[])(object)Data.X;
         }
         else
         {
             z = (T[])(object)(_zWideSingle is { } zz && zz.Length == N * wc ? zz : _zWideSingle = new float[N * wc]);
-            x = [];
         }
         if (Data.IdentityInputs) Array.Copy(wWide, z, N * wc);
         else if (typeof(T) == typeof(float)) SingleInputs().X.Gemm(wc, 1f, (float[])(object)wWide, wc, 0f, (float[])(object)z, wc);
-        else La.Gemm(false, false, N, wc, D, T.One, x, D, wWide, wc, T.Zero, z, wc);
+        else La.Gemm(false, false, N, wc, D, T.One, (T[])(object)Data.X, D, wWide, wc, T.Zero, z, wc);
         if (z is double[] zd) ResidualRuns(zd, runs, sampleLosses);
         else ResidualRuns((float[])(object)z, runs, sampleLosses);
         if (Data.IdentityInputs) Array.Copy(z, gradWide, N * wc);
         else if (typeof(T) == typeof(float)) SingleInputs().Xt.Gemm(wc, 1f, (float[])(object)z, wc, 0f, (float[])(object)gradWide, wc);
-        else La.Gemm(true, false, D, wc, N, T.One, x, D, z, wc, T.Zero, gradWide, wc);
+        else La.Gemm(true, false, D, wc, N, T.One, (T[])(object)Data.X, D, z, wc, T.Zero, gradWide, wc);
         var loss = new double[runs];
         for (int r = 0; r < runs; r++) loss[r] = TotalLoss(sampleLosses[r]);
         return loss;
