@@ -5,7 +5,8 @@ namespace HeavyTail.Analytic.Statistics;
 /// PyHessian computes it), smoothed by a Gaussian of standard deviation <see cref="Sigma"/> and tabulated on a grid.
 /// </summary>
 /// <remarks>
-/// Run r starts Lanczos from v_r = z_r/√p (z_r Rademacher, so ‖v_r‖ = 1) and gives Gauss nodes θ_rj and weights τ_rj
+/// Run r starts Lanczos from v_r = z_r/√p (z_r Rademacher, so ‖v_r‖ = 1; v_r is probe r of
+/// <see cref="RademacherProbes.Draw"/>(p, R, seed, 1/√p)) and gives Gauss nodes θ_rj and weights τ_rj
 /// (<see cref="Lanczos.Quadrature"/>). The density is φ(t) = (1/R) Σ_r Σ_j τ_rj N(t; θ_rj, σ²): it integrates to 1
 /// (Σ_j τ_rj = 1), its mean is (1/R) Σ_r v_rᵀ A v_r, an unbiased estimate of tr(A)/p, and its second moment is
 /// (1/R) Σ_r ‖A v_r‖² + σ², with E‖A v‖² = tr(A²)/p. σ = <see cref="DefaultRelativeWidth"/>·(θ_max − θ_min) unless given (the span at least 1e-6·max|θ|).
@@ -29,14 +30,12 @@ public sealed record SpectralDensity(double[] Grid, double[] Density, double Sig
     {
         Guard.Positive(dimension, nameof(dimension)); Guard.Positive(runs, nameof(runs));
         if (steps < 1 || steps > dimension) throw new ArgumentException($"steps = {steps} must be between 1 and the dimension {dimension}.", nameof(steps));
-        var rng = new SeededRandom(seed);
         var nodes = new double[runs][]; var weights = new double[runs][];
-        var v = new double[dimension];
-        double scale = 1 / Math.Sqrt(dimension);
-        for (int r = 0; r < runs; r++)
+        int run = 0;
+        foreach (var v in RademacherProbes.Draw(dimension, runs, seed, 1 / Math.Sqrt(dimension)))
         {
-            for (int i = 0; i < dimension; i++) v[i] = rng.NextSign() * scale;
-            (nodes[r], weights[r]) = Lanczos.Quadrature(matVec, v, steps, seed: unchecked(seed * 7919 + r + 1));
+            (nodes[run], weights[run]) = Lanczos.Quadrature(matVec, v, steps, seed: unchecked(seed * 7919 + run + 1));
+            run++;
         }
         double lo = nodes.SelectMany(x => x).Min(), hi = nodes.SelectMany(x => x).Max();
         // The span is at least 1e-6 of the largest |θ| (1 when every θ is 0), so σ and the grid spacing stay far above the
