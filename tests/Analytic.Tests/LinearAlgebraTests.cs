@@ -105,7 +105,7 @@ public class LinearAlgebraTests
     /// <summary>
     /// A left operand packed once gives bit for bit the GEMM that packs it per call (same kernel, blocking and sum order), in
     /// both precisions and layouts, across the blocking boundaries of the test above (m = 203, n = 77, k = 601), several
-    /// products with one packing (β = 0 and β ≠ 0), and a leading dimension wider than the rows.
+    /// products with one packing (β = 0 over a C of NaN, and β ≠ 0), and a leading dimension wider than the rows.
     /// </summary>
     [Theory]
     [InlineData(false)]
@@ -121,6 +121,8 @@ public class LinearAlgebraTests
         {
             var b = Random(k * n, 22 + call); var c0 = Random(m * ldc, 30 + call);
             double beta = call == 0 ? 0 : 0.5;
+            // β = 0: C is not read (NaN there stays out of the product), its padding columns are not written
+            if (beta == 0) Array.Fill(c0, double.NaN);
             var expected = (double[])c0.Clone(); var got = (double[])c0.Clone();
             p.Gemm(transA, false, m, n, k, 0.7, a, lda, b, n, beta, expected, ldc);
             p.Gemm(packed, n, 0.7, b, n, beta, got, ldc);
@@ -130,6 +132,12 @@ public class LinearAlgebraTests
             p.Gemm(transA, false, m, n, k, 0.7f, af, lda, bf, n, (float)beta, expectedF, ldc);
             p.Gemm(packedF, n, 0.7f, bf, n, (float)beta, gotF, ldc);
             Assert.Equal(expectedF, gotF);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < ldc; j++)
+                {
+                    Assert.Equal(j >= n && beta == 0, double.IsNaN(got[i * ldc + j]));
+                    Assert.Equal(j >= n && beta == 0, float.IsNaN(gotF[i * ldc + j]));
+                }
         }
         Assert.Throws<ArgumentException>(() => p.Gemm(packed, n, 1.0, new double[k * n - 1], n, 0.0, new double[m * n], n));
         Assert.Throws<ArgumentException>(() => p.Pack(transA, m, k, new double[10], lda));

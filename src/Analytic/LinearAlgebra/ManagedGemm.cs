@@ -87,12 +87,14 @@ public static unsafe class ManagedGemm
     {
         ValidateShapes(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
         if (m == 0 || n == 0) return;
-        ScaleC(m, n, beta, c, ldc);
+        // β = 0 with a product to add: C is not read (as in BLAS); the first k-block stores α·op(A)op(B) in place of C ← 0
+        bool overwrite = beta == T.Zero && k > 0 && alpha != T.Zero;
+        if (!overwrite) ScaleC(m, n, beta, c, ldc);
         if (k == 0 || alpha == T.Zero) return;
         bool wide = Wide<T>(kernel, n);
         var bl = blocking ?? GemmBlocking.Default;
         fixed (T* pa = a)
-            Multiply(pa, lda, transA, null, 0, wide, Math.Min(k, KcMax<T>(bl)), bl.Mc, transB, m, n, k, alpha, b, ldb, c, ldc, threads);
+            Multiply(pa, lda, transA, null, 0, wide, Math.Min(k, KcMax<T>(bl)), bl.Mc, transB, m, n, k, alpha, b, ldb, overwrite, c, ldc, threads);
     }
 
     /// <summary>
@@ -141,10 +143,11 @@ public static unsafe class ManagedGemm
         CheckMatrix(b, transB ? n : k, transB ? k : n, ldb, "b");
         CheckMatrix(c, m, n, ldc, "c");
         if (m == 0 || n == 0) return;
-        ScaleC(m, n, beta, c, ldc);
+        bool overwrite = beta == T.Zero && k > 0 && alpha != T.Zero;
+        if (!overwrite) ScaleC(m, n, beta, c, ldc);
         if (k == 0 || alpha == T.Zero) return;
         fixed (T* pp = a.Data)
-            Multiply<T>(null, 0, a.TransA, pp, a.MPad, a.Wide, a.Kc, (blocking ?? GemmBlocking.Default).Mc, transB, m, n, k, alpha, b, ldb, c, ldc, threads);
+            Multiply<T>(null, 0, a.TransA, pp, a.MPad, a.Wide, a.Kc, (blocking ?? GemmBlocking.Default).Mc, transB, m, n, k, alpha, b, ldb, overwrite, c, ldc, threads);
     }
 
     private static bool Wide<T>(GemmKernel kernel, int n) where T : unmanaged => kernel switch
@@ -159,9 +162,10 @@ public static unsafe class ManagedGemm
     /// <summary>
     /// The blocked product after validation and C ← β·C: op(A) from <paramref name="a"/> (packed per block) or, when
     /// <paramref name="packedA"/> is given, from its panels (row block i0, k-block p0 at p0·mPad + i0·kb).
+    /// <paramref name="overwrite"/>: C was not scaled (β = 0), so the first k-block stores its α·Σ in place of adding it.
     /// </summary>
     private static void Multiply<T>(T* a, int lda, bool transA, T* packedA, int mPad, bool wide, int kc, int mcCap,
-        bool transB, int m, int n, int k, T alpha, T[] b, int ldb, T[] c, int ldc, int threads) where T : unmanaged, INumber<T>
+        bool transB, int m, int n, int k, T alpha, T[] b, int ldb, bool overwrite, T[] c, int ldc, int threads) where T : unmanaged, INumber<T>
     {
         int mr = wide ? 12 : 6, nr = 2 * (wide ? Vector512<T>.Count : Vector<T>.Count);
         int panels = (n + nr - 1) / nr;
@@ -196,6 +200,7 @@ public static unsafe class ManagedGemm
                             for (int p0 = 0; p0 < k; p0 += kc)
                             {
                                 int kb = Math.Min(kc, k - p0);
+                                bool store = overwrite && p0 == 0;
                                 T* ablock = ap;
                                 if (ipa != 0) ablock = (T*)ipa + (nint)p0 * mPad + (nint)i0 * kb;
                                 else PackA((T*)ia, lda, transA, i0, rows, p0, kb, mr, ap);
@@ -212,13 +217,16 @@ public static unsafe class ManagedGemm
                                         // panel) and the next A micro-panel (on the first NR panel)
                                         byte* nextB = prefetch && ir == 0 && jr + 1 < panels ? (byte*)(bpanel + (nint)nr * k) : null;
                                         byte* nextA = prefetch && jr == 0 && (ir + 1) * mr < rows ? (byte*)(apanel + (nint)mr * kb) : null;
-                                        if (rr == mr && cols == nr) MicroKernel(wide, apanel, bpanel, kb, cij, ldc, alpha, nextA, nextB);
+                                        if (rr == mr && cols == nr) MicroKernel(wide, apanel, bpanel, kb, cij, ldc, alpha, store, nextA, nextB);
                                         else
                                         {
-                                            new Span<T>(tile, mr * nr).Clear();
-                                            MicroKernel(wide, apanel, bpanel, kb, tile, nr, alpha, nextA, nextB);
+                                            MicroKernel(wide, apanel, bpanel, kb, tile, nr, alpha, true, nextA, nextB);
                                             for (int r = 0; r < rr; r++)
-                                                for (int q = 0; q < cols; q++) cij[(nint)r * ldc + q] += tile[r * nr + q];
+                                                for (int q = 0; q < cols; q++)
+                                                {
+                                                    ref T cell = ref cij[(nint)r * ldc + q];
+                                                    cell = store ? tile[r * nr + q] : cell + tile[r * nr + q];
+                                                }
                                         }
                                     }
                                 }
@@ -312,10 +320,10 @@ public static unsafe class ManagedGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MicroKernel<T>(bool wide, T* a, T* b, int kb, T* c, nint ldc, T alpha, byte* nextA, byte* nextB) where T : unmanaged, INumber<T>
+    private static void MicroKernel<T>(bool wide, T* a, T* b, int kb, T* c, nint ldc, T alpha, bool store, byte* nextA, byte* nextB) where T : unmanaged, INumber<T>
     {
-        if (wide) Kernel12xV512(a, b, kb, c, ldc, alpha, nextA, nextB);
-        else Kernel6xV(a, b, kb, c, ldc, alpha, nextA, nextB);
+        if (wide) Kernel12xV512(a, b, kb, c, ldc, alpha, store, nextA, nextB);
+        else Kernel6xV(a, b, kb, c, ldc, alpha, store, nextA, nextB);
     }
 
     /// <summary>
@@ -347,9 +355,12 @@ public static unsafe class ManagedGemm
         return a * b + c;
     }
 
-    /// <summary>C[0..12, 0..2W] += α·Σ_p a[p·12 + r]·b[p·2W + q], W = Vector512&lt;T&gt;.Count, in 24 accumulators.</summary>
+    /// <summary>
+    /// C[0..12, 0..2W] += α·Σ_p a[p·12 + r]·b[p·2W + q] (<paramref name="store"/>: C ← α·Σ, C not read), W = Vector512&lt;T&gt;.Count,
+    /// in 24 accumulators.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel12xV512<T>(T* a, T* b, int kb, T* c, nint ldc, T alpha, byte* nextA, byte* nextB) where T : unmanaged, INumber<T>
+    private static void Kernel12xV512<T>(T* a, T* b, int kb, T* c, nint ldc, T alpha, bool store, byte* nextA, byte* nextB) where T : unmanaged, INumber<T>
     {
         int w = Vector512<T>.Count, aBytes = 12 * sizeof(T), bBytes = 2 * w * sizeof(T);
         Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -374,22 +385,29 @@ public static unsafe class ManagedGemm
             x = Vector512.Create(a[11]); cb0 = Fma(x, b0, cb0); cb1 = Fma(x, b1, cb1);
         }
         var al = Vector512.Create(alpha);
-        Store2(c, w, c00, c01, al); Store2(c + ldc, w, c10, c11, al); Store2(c + 2 * ldc, w, c20, c21, al);
-        Store2(c + 3 * ldc, w, c30, c31, al); Store2(c + 4 * ldc, w, c40, c41, al); Store2(c + 5 * ldc, w, c50, c51, al);
-        Store2(c + 6 * ldc, w, c60, c61, al); Store2(c + 7 * ldc, w, c70, c71, al); Store2(c + 8 * ldc, w, c80, c81, al);
-        Store2(c + 9 * ldc, w, c90, c91, al); Store2(c + 10 * ldc, w, ca0, ca1, al); Store2(c + 11 * ldc, w, cb0, cb1, al);
+        Store2(c, w, c00, c01, al, store); Store2(c + ldc, w, c10, c11, al, store); Store2(c + 2 * ldc, w, c20, c21, al, store);
+        Store2(c + 3 * ldc, w, c30, c31, al, store); Store2(c + 4 * ldc, w, c40, c41, al, store); Store2(c + 5 * ldc, w, c50, c51, al, store);
+        Store2(c + 6 * ldc, w, c60, c61, al, store); Store2(c + 7 * ldc, w, c70, c71, al, store); Store2(c + 8 * ldc, w, c80, c81, al, store);
+        Store2(c + 9 * ldc, w, c90, c91, al, store); Store2(c + 10 * ldc, w, ca0, ca1, al, store); Store2(c + 11 * ldc, w, cb0, cb1, al, store);
     }
 
+    /// <summary>dst[0..2W] ← α·v + dst (one rounding, FMA), or α·v when <paramref name="store"/> (dst not read).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store2<T>(T* dst, int w, Vector512<T> v0, Vector512<T> v1, Vector512<T> alpha) where T : unmanaged, INumber<T>
+    private static void Store2<T>(T* dst, int w, Vector512<T> v0, Vector512<T> v1, Vector512<T> alpha, bool store) where T : unmanaged, INumber<T>
     {
+        if (store)
+        {
+            Vector512.Store(alpha * v0, dst);
+            Vector512.Store(alpha * v1, dst + w);
+            return;
+        }
         Vector512.Store(Fma(alpha, v0, Vector512.Load(dst)), dst);
         Vector512.Store(Fma(alpha, v1, Vector512.Load(dst + w)), dst + w);
     }
 
-    /// <summary>C[0..6, 0..2W] += α·Σ_p a[p·6 + r]·b[p·2W + q], W = Vector&lt;T&gt;.Count, in 12 accumulators.</summary>
+    /// <summary>C[0..6, 0..2W] += α·Σ_p a[p·6 + r]·b[p·2W + q] (<paramref name="store"/>: C ← α·Σ), W = Vector&lt;T&gt;.Count, in 12 accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6xV<T>(T* a, T* b, int kb, T* c, nint ldc, T alpha, byte* nextA, byte* nextB) where T : unmanaged, INumber<T>
+    private static void Kernel6xV<T>(T* a, T* b, int kb, T* c, nint ldc, T alpha, bool store, byte* nextA, byte* nextB) where T : unmanaged, INumber<T>
     {
         int w = Vector<T>.Count, aBytes = 6 * sizeof(T), bBytes = 2 * w * sizeof(T);
         Vector<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -406,13 +424,19 @@ public static unsafe class ManagedGemm
             x = new Vector<T>(a[5]); c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
         }
         var al = new Vector<T>(alpha);
-        Store2(c, w, c00, c01, al); Store2(c + ldc, w, c10, c11, al); Store2(c + 2 * ldc, w, c20, c21, al);
-        Store2(c + 3 * ldc, w, c30, c31, al); Store2(c + 4 * ldc, w, c40, c41, al); Store2(c + 5 * ldc, w, c50, c51, al);
+        Store2(c, w, c00, c01, al, store); Store2(c + ldc, w, c10, c11, al, store); Store2(c + 2 * ldc, w, c20, c21, al, store);
+        Store2(c + 3 * ldc, w, c30, c31, al, store); Store2(c + 4 * ldc, w, c40, c41, al, store); Store2(c + 5 * ldc, w, c50, c51, al, store);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store2<T>(T* dst, int w, Vector<T> v0, Vector<T> v1, Vector<T> alpha) where T : unmanaged, INumber<T>
+    private static void Store2<T>(T* dst, int w, Vector<T> v0, Vector<T> v1, Vector<T> alpha, bool store) where T : unmanaged, INumber<T>
     {
+        if (store)
+        {
+            Vector.Store(alpha * v0, dst);
+            Vector.Store(alpha * v1, dst + w);
+            return;
+        }
         Vector.Store(Fma(alpha, v0, Vector.Load(dst)), dst);
         Vector.Store(Fma(alpha, v1, Vector.Load(dst + w)), dst + w);
     }
