@@ -11,17 +11,17 @@ public static class Hutchinson
     public static (double Estimate, double StandardError) Trace(Action<double[], double[]> matVec, int dimension, int samples, long seed = 0)
     {
         Guard.Positive(dimension, nameof(dimension)); Guard.Positive(samples, nameof(samples));
-        var av = new double[dimension];
+        var probes = new RademacherProbes(seed);
+        var v = new double[dimension]; var av = new double[dimension];
         double mean = 0, m2 = 0;
-        int s = 0;
-        foreach (var v in RademacherProbes.Draw(dimension, samples, seed))
+        for (int s = 0; s < samples; s++)
         {
+            probes.Next(v);
             matVec(v, av);
             double x = Lanczos.Dot(v, av);
             double delta = x - mean;
             mean += delta / (s + 1);
             m2 += delta * (x - mean);
-            s++;
         }
         double se = samples > 1 ? Math.Sqrt(m2 / (samples - 1) / samples) : double.NaN;
         return (mean, se);

@@ -4,24 +4,32 @@ namespace HeavyTail.Analytic.Statistics;
 /// <remarks>
 /// Probe s is scale·z_s with z_s Rademacher (entries ±1 with probability ½ each, independent), drawn in order from one
 /// <see cref="SeededRandom"/>(seed): E[z zᵀ] = I, so E[z_sᵀ A z_s] = tr(A) and E‖A z_s‖² = tr(A²) for every A. The same
-/// (dimension, count, seed, scale) gives the same vectors on every platform, so an estimate can be recomputed probe by probe.
+/// (seed, scale) and dimension give the same vectors on every platform, so an estimate can be recomputed probe by probe
+/// (<see cref="Draw"/>).
 /// </remarks>
-public static class RademacherProbes
+public sealed class RademacherProbes(long seed, double scale = 1)
 {
-    /// <summary>The <paramref name="count"/> probes, each a new array of length <paramref name="dimension"/>.</summary>
+    private readonly SeededRandom _rng = new(seed);
+
+    /// <summary>Overwrites <paramref name="v"/> with the next probe (no allocation: the estimators reuse one buffer).</summary>
+    public void Next(Span<double> v)
+    {
+        for (int i = 0; i < v.Length; i++) v[i] = _rng.NextSign() * scale;
+    }
+
+    /// <summary>The first <paramref name="count"/> probes of length <paramref name="dimension"/>, each a new array.</summary>
     public static IEnumerable<double[]> Draw(int dimension, int count, long seed, double scale = 1)
     {
         Guard.Positive(dimension, nameof(dimension)); Guard.Positive(count, nameof(count));
-        return Iterate(dimension, count, seed, scale);
+        return Iterate(dimension, count, new RademacherProbes(seed, scale));
     }
 
-    private static IEnumerable<double[]> Iterate(int dimension, int count, long seed, double scale)
+    private static IEnumerable<double[]> Iterate(int dimension, int count, RademacherProbes probes)
     {
-        var rng = new SeededRandom(seed);
         for (int s = 0; s < count; s++)
         {
             var v = new double[dimension];
-            for (int i = 0; i < dimension; i++) v[i] = rng.NextSign() * scale;
+            probes.Next(v);
             yield return v;
         }
     }

@@ -31,11 +31,12 @@ public sealed record SpectralDensity(double[] Grid, double[] Density, double Sig
         Guard.Positive(dimension, nameof(dimension)); Guard.Positive(runs, nameof(runs));
         if (steps < 1 || steps > dimension) throw new ArgumentException($"steps = {steps} must be between 1 and the dimension {dimension}.", nameof(steps));
         var nodes = new double[runs][]; var weights = new double[runs][];
-        int run = 0;
-        foreach (var v in RademacherProbes.Draw(dimension, runs, seed, 1 / Math.Sqrt(dimension)))
+        var probes = new RademacherProbes(seed, 1 / Math.Sqrt(dimension));
+        var v = new double[dimension];
+        for (int r = 0; r < runs; r++)
         {
-            (nodes[run], weights[run]) = Lanczos.Quadrature(matVec, v, steps, seed: unchecked(seed * 7919 + run + 1));
-            run++;
+            probes.Next(v);
+            (nodes[r], weights[r]) = Lanczos.Quadrature(matVec, v, steps, seed: unchecked(seed * 7919 + r + 1));
         }
         double lo = nodes.SelectMany(x => x).Min(), hi = nodes.SelectMany(x => x).Max();
         // The span is at least 1e-6 of the largest |θ| (1 when every θ is 0), so σ and the grid spacing stay far above the
