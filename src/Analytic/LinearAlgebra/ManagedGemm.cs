@@ -71,8 +71,9 @@ public sealed class PackedGemmOperand<T> where T : unmanaged
 /// vector load of B per NR/W columns, one broadcast of A per row). The B micro-panel (KC × NR) stays in L1/L2 while the A
 /// block (MC × KC) streams from L2; the first MR panel of each NR panel prefetches the next B micro-panel into L2 and the
 /// first NR panel of each MR panel prefetches the next A micro-panel into L1 (the two streams that otherwise arrive from
-/// L3 or memory on first use). Partial tiles at the edges are computed into a stack tile and added to C. Packing makes
-/// transA and transB cost the same as the plain layout.
+/// L3 or memory on first use). With β = 0, C is not read: the first k-block stores α·Σ into C and the later ones add to it
+/// (with β ≠ 0, C ← β·C first and every k-block adds). Partial tiles at the edges are computed into a stack tile and stored
+/// into or added to C the same way. Packing makes transA and transB cost the same as the plain layout.
 /// </remarks>
 public static unsafe class ManagedGemm
 {

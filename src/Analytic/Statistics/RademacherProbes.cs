@@ -3,7 +3,7 @@ namespace HeavyTail.Analytic.Statistics;
 /// <summary>The random probe vectors of the stochastic estimators (<see cref="Hutchinson"/>, <see cref="SpectralDensity"/>).</summary>
 /// <remarks>
 /// Probe s is scale·z_s with z_s Rademacher (entries ±1 with probability ½ each, independent), drawn in order from one
-/// <see cref="SeededRandom"/>(seed): E[z zᵀ] = I, so E[z_sᵀ A z_s] = tr(A) and E‖A z_s‖² = tr(A²) for every A. The same
+/// <see cref="SeededRandom"/>(seed): E[z zᵀ] = I, so E[z_sᵀ A z_s] = tr(A) and E‖A z_s‖² = ‖A‖_F² (= tr(A²) for symmetric A). The same
 /// (seed, scale) and dimension give the same vectors on every platform, so an estimate can be recomputed probe by probe
 /// (<see cref="Draw"/>).
 /// </remarks>
