@@ -66,12 +66,9 @@ public class SpectrumTests
         for (int i = 0; i < 5; i++) Assert.True(Math.Abs(top0.Values[i] - dense0[i]) <= 1e-8 * dense0[0], $"W = 0, λ_{i + 1}: {top0.Values[i]:R} vs {dense0[i]:R}");
     }
 
-    /// <summary>x_s = z_sᵀ H z_s for every probe z_s of <see cref="RademacherProbes.Draw"/>, from the dense H.</summary>
-    private static double[] DenseQuadraticForms(Matrix<double> h, int count, long seed, double scale, bool squared)
-    {
-        var a = squared ? h * h : h;
-        return RademacherProbes.Draw(h.RowCount, count, seed, scale).Select(z => { var v = Vector<double>.Build.Dense(z); return v * (a * v); }).ToArray();
-    }
+    /// <summary>x_s = z_sᵀ A z_s for every probe z_s of <see cref="RademacherProbes.Draw"/>, from a dense A.</summary>
+    private static double[] DenseQuadraticForms(Matrix<double> a, int count, long seed, double scale) =>
+        RademacherProbes.Draw(a.RowCount, count, seed, scale).Select(z => { var v = Vector<double>.Build.Dense(z); return v * (a * v); }).ToArray();
 
     /// <summary>Σ_{i≠j} |A_ij|: with z Rademacher, zᵀAz = tr(A) + Σ_{i≠j} A_ij z_i z_j lies within this of tr(A).</summary>
     private static double OffDiagonalAbsSum(Matrix<double> a)
@@ -130,7 +127,7 @@ public class SpectrumTests
         var traces = new double[m.C]; m.Curvature(w, null, traces);
         double exact = traces.Sum();
         var (est, se) = Hutchinson.Trace(m.HessianOperator(w), m.ParameterCount, samples, seed: seed);
-        var x = DenseQuadraticForms(h, samples, seed, 1, squared: false);
+        var x = DenseQuadraticForms(h, samples, seed, 1);
         double mean = x.Average(), seDense = Math.Sqrt(x.Sum(t => (t - mean) * (t - mean)) / ((samples - 1.0) * samples));
         double round = 1e-10 * (1 + h.Enumerate().Sum(Math.Abs));
         return Math.Abs(est - mean) <= round && Math.Abs(se - seDense) <= round
@@ -161,8 +158,8 @@ public class SpectrumTests
         var h2 = h * h;
         double norm = h.L2Norm(), scale = 1 / Math.Sqrt(dim);
         var rho = SpectralDensity.Estimate(m.HessianOperator(w), dim, runs, steps, seed: seed);
-        var first = DenseQuadraticForms(h, runs, seed, scale, squared: false);
-        var second = DenseQuadraticForms(h, runs, seed, scale, squared: true);
+        var first = DenseQuadraticForms(h, runs, seed, scale);
+        var second = DenseQuadraticForms(h2, runs, seed, scale);
         double quad1 = 1e-10 * (1 + norm), quad2 = 1e-10 * (1 + norm * norm);
         for (int r = 0; r < runs; r++)
         {
