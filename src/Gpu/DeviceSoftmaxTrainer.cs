@@ -7,7 +7,7 @@ using HeavyTail.Ode.Training;
 namespace HeavyTail.Gpu;
 
 /// <summary>Per-run step parameters passed to the update kernel (bias corrections computed on the host in double); public because ILGPU compiles kernels in its own assembly.</summary>
-public readonly record struct RunParameters(int Rule, int Active, int First, float Lr, float Momentum, float Beta1, float Beta2, float Eps, float StepSize, float Bc2Sqrt);
+public readonly record struct RunParameters(int Rule, int Active, int First, float Lr, float Momentum, float Beta1, float Beta2, float Eps, float StepSize, float Bc2Sqrt, float Decay = 1f);
 
 /// <summary>
 /// Full-batch softmax regression trained on the accelerator: X (n × d), the labels, the weights of R runs side by side
@@ -133,7 +133,7 @@ public sealed class DeviceSoftmaxTrainer : IStepper, IDisposable
             double b1 = o.Beta1(q);
             double bc1 = 1 - Math.Pow(b1, t), bc2 = 1 - Math.Pow(q.Beta2, t);
             _pending[r] = new RunParameters((int)o.Device!.Value, _diverged[r] ? 0 : 1, t == 1 ? 1 : 0, (float)q.Lr, (float)q.Momentum, (float)b1, (float)q.Beta2,
-                (float)o.Eps(q), (float)(q.Lr / bc1), (float)Math.Sqrt(bc2));
+                (float)o.Eps(q), (float)(q.Lr / bc1), (float)Math.Sqrt(bc2), (float)(1 - q.Lr * q.WeightDecay));
         }
         var acc = _gpu.Accelerator;
         _gpu.GemmOnDevice(false, false, _n, wc, _d, 1f, _x.View, _d, _w.View, wc, 0f, _z.View, wc);
@@ -222,6 +222,18 @@ public sealed class DeviceSoftmaxTrainer : IStepper, IDisposable
             w[idx] -= q.Lr * b;
         }
         else if (q.Rule == (int)DeviceUpdateRule.Sign) w[idx] -= q.Lr * SignOf(gi);
+        else if (q.Rule == (int)DeviceUpdateRule.Signum)
+        {
+            float mi = m[idx] * q.Momentum + (1f - q.Momentum) * gi;
+            m[idx] = mi;
+            w[idx] -= q.Lr * SignOf(mi);
+        }
+        else if (q.Rule == (int)DeviceUpdateRule.Lion)
+        {
+            float u = SignOf(m[idx] * q.Beta1 + gi * (1f - q.Beta1));
+            w[idx] = w[idx] * q.Decay - q.Lr * u;
+            m[idx] = m[idx] * q.Beta2 + gi * (1f - q.Beta2);
+        }
         else // DeviceUpdateRule.Adam (adam-nm: β₁ = 0)
         {
             float mi = m[idx] + (gi - m[idx]) * (1f - q.Beta1);

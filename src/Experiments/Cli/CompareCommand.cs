@@ -42,10 +42,11 @@ public static class CompareCommand
             var discrete = ProgressDisplay.Run(ctx, $"{settings.Name} η={settings.Lr:G4}", steps,
                 report => TrainingLoop.RunOne(new LinearModelStepper(model, settings.Create(model), p.Groups, w0), new TrainingSchedule(steps, every), null, report, ctx.Cancel));
             var times = discrete.Rows.Select(row => row.Step * timeScale).ToArray();
-            // Sign flow's right-hand side is discontinuous where a gradient coordinate crosses 0: error control would chatter
-            // there, so it is integrated with fixed Euler steps 16× finer than the optimizer's (its Filippov solution is
-            // the limit of such steps). Every other flow is smooth and uses Dormand–Prince 5(4) with PI control.
-            bool discontinuous = flow is SignFlow;
+            // A sign-type flow's right-hand side jumps (sign, scaled-sign: where a gradient coordinate crosses 0; polar: where
+            // the gradient's rank drops): error control would chatter there, so it is integrated with fixed Euler steps 16×
+            // finer than the optimizer's (its Filippov solution is the limit of such steps). The smooth flows use
+            // Dormand–Prince 5(4) with PI control.
+            bool discontinuous = flow.Discontinuous;
             double tEnd = Math.Max(times[^1], timeScale);
             var table = FlowTables.Solve(p, model, flow,
                 discontinuous ? ExplicitRungeKutta.Euler : ExplicitRungeKutta.DormandPrince54,

@@ -30,7 +30,7 @@ public static class FlowCommand
         var tEnd = new Option<double>("--t-end") { Description = "final time T", Required = true };
         var saveAt = new Option<string?>("--save-at") { Description = "comma-separated times (default: 0 and 200 log-spaced times from T·1e-6 to T)" };
         var outDir = new Option<string>("--out") { Description = "output folder", Required = true };
-        var cmd = new Command("flow", "Integrate gradient, sign, normalized, heavy-ball or Adam flow and write the per-class/group losses.");
+        var cmd = new Command("flow", "Integrate a flow (gradient, sign, normalized, heavy-ball, Adam, scaled-sign, polar, adam-blocks) and write the per-class/group losses.");
         src.AddTo(cmd);
         foreach (Option o in new Option[] { flowName, delta, friction, adamA, adamB, eps, solver, rtol, atol, steps, beta, maxSteps, tEnd, saveAt, outDir }) cmd.Options.Add(o);
         cmd.SetAction(r =>
@@ -59,7 +59,7 @@ public static class FlowCommand
                 ["stats"] = new Dictionary<string, object?> { ["steps"] = st.Steps, ["accepted"] = st.Accepted, ["rejected"] = st.Rejected, ["function_evaluations"] = st.FunctionEvaluations },
                 ["wall_seconds"] = table.WallSeconds, ["n"] = p.Data.N, ["d"] = p.Data.D, ["c"] = p.Data.C,
                 ["delta"] = name == "sign" ? r.GetValue(delta) : null, ["friction"] = name == "heavy-ball" ? r.GetValue(friction) : null,
-                ["adam_a"] = name == "adam" ? r.GetValue(adamA) : null, ["adam_b"] = name == "adam" ? r.GetValue(adamB) : null,
+                ["adam_a"] = name is "adam" or "adam-blocks" ? r.GetValue(adamA) : null, ["adam_b"] = name is "adam" or "adam-blocks" ? r.GetValue(adamB) : null,
             };
             JsonOut.Write(Path.Combine(dir, "run.json"), run);
             ctx.Out.WriteLine($"{flow.Name} flow to t={JsonOut.Number(t1)} with {solverImpl.Name}: {table.Solution.Result}, {st.Accepted} steps ({st.Rejected} rejected), {st.FunctionEvaluations} evaluations, {table.WallSeconds:F2} s → {dir}");

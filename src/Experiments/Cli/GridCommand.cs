@@ -150,6 +150,9 @@ public static class GridCommand
                 json["zipf_exponent"] = Problem.ZipfExponent; json["k"] = Problem.K; json["inputs"] = Problem.Inputs;
             }
             json["optimizer"] = Optimizer.Name; json["momentum"] = Optimizer.Momentum; json["beta1"] = Optimizer.Beta1; json["beta2"] = Optimizer.Beta2; json["eps"] = Optimizer.Eps;
+            var uses = Optimizer.Descriptor.Uses;
+            if (uses.HasFlag(HyperParameters.Nesterov)) json["nesterov"] = Optimizer.Nesterov;
+            if (uses.HasFlag(HyperParameters.WeightDecay)) json["weight_decay"] = Optimizer.WeightDecay;
             json["steps"] = Steps; json["log_every"] = LogEvery; json["seeds"] = Seeds; json["lrs"] = Lrs; json["dtype"] = Precision.Name();
             return json;
         }
@@ -178,6 +181,8 @@ public static class GridCommand
             {
                 Momentum = e.GetProperty("momentum").GetDouble(), Beta1 = e.GetProperty("beta1").GetDouble(), Beta2 = e.GetProperty("beta2").GetDouble(),
                 Eps = e.GetProperty("eps").ValueKind == JsonValueKind.Null ? null : e.GetProperty("eps").GetDouble(),
+                Nesterov = !e.TryGetProperty("nesterov", out var nv) || nv.ValueKind != JsonValueKind.False,
+                WeightDecay = e.TryGetProperty("weight_decay", out var wd) && wd.ValueKind == JsonValueKind.Number ? wd.GetDouble() : 0,
             };
             var lrs = e.GetProperty("lrs").ValueKind == JsonValueKind.Null ? null : e.GetProperty("lrs").EnumerateArray().Select(x => x.GetDouble()).ToArray();
             // grids written before the stability rule have no "stability" entry: they selected by the final loss alone

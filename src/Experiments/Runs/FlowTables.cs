@@ -14,7 +14,7 @@ public sealed record FlowTable(string[] Header, List<double[]> Rows, Solution So
 /// <summary>Flows by name, and a solved flow as the table flow.csv holds.</summary>
 public static class FlowTables
 {
-    public static readonly string[] FlowNames = ["gradient", "sign", "normalized", "heavy-ball", "adam"];
+    public static readonly string[] FlowNames = ["gradient", "sign", "normalized", "heavy-ball", "adam", "scaled-sign", "polar", "adam-blocks"];
 
     public static ModelFlow Make(string name, LinearModel model, double delta = 0, double friction = 1, double a = 1, double b = 1, double eps = 1e-8) => name switch
     {
@@ -23,6 +23,9 @@ public static class FlowTables
         "normalized" => new NormalizedFlow(model),
         "heavy-ball" => new HeavyBallFlow(model, friction),
         "adam" => new AdamFlow(model, a, b, eps),
+        "scaled-sign" => new ScaledSignFlow(model),
+        "polar" => new PolarFlow(model),
+        "adam-blocks" => new AdamFlow(model, a, b, eps, blockwise: true),
         _ => throw new UserError($"unknown flow '{name}'{Analytic.Spelling.DidYouMean(name, FlowNames)}; choose one of: {string.Join(", ", FlowNames)}."),
     };
 

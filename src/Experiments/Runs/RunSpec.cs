@@ -53,7 +53,11 @@ public sealed record RunSpec(ProblemOptions Problem, OptimizerSettings Optimizer
     public static string OptimizerCanonical(OptimizerSettings o)
     {
         string N(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-        return $"opt={o.Name};lr={N(o.Lr)};mom={N(o.Momentum)};b1={N(o.Beta1)};b2={N(o.Beta2)};eps={(o.Eps is double e ? N(e) : "default")};";
+        var uses = OptimizerCatalog.Find(o.Name)?.Uses ?? HyperParameters.None;
+        // Nesterov and weight decay enter only for the kinds that read them, so every older key stays as it was
+        return $"opt={o.Name};lr={N(o.Lr)};mom={N(o.Momentum)};b1={N(o.Beta1)};b2={N(o.Beta2)};eps={(o.Eps is double e ? N(e) : "default")};" +
+               (uses.HasFlag(HyperParameters.Nesterov) ? $"nesterov={(o.Nesterov ? 1 : 0)};" : "") +
+               (uses.HasFlag(HyperParameters.WeightDecay) ? $"wd={N(o.WeightDecay)};" : "");
     }
 }
 

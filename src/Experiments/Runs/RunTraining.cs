@@ -115,6 +115,8 @@ public static class RunTraining
         IReadOnlyList<OptimizerSettings> optimizers, TrainingSchedule schedule, IReadOnlyList<ITrainingObserver>? observers = null, Action<int>? progress = null)
     {
         bool observed = observers is { Count: > 0 };
+        if (env.Compute.LinearAlgebra is IlgpuProvider && optimizers.FirstOrDefault(o => o.Descriptor.CpuOnly) is { } cpuOnly)
+            throw new UserError($"{cpuOnly.Name} runs on the CPU only (its Newton–Schulz/SVD steps are not on the device); use --backend cpu or native.");
         if (!observed && env.Path != TrainingPath.Gram && env.Compute.LinearAlgebra is IlgpuProvider gpu && OnDevice(env, problem, optimizers))
         {
             var data = problem.Data;

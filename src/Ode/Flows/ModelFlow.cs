@@ -62,6 +62,12 @@ public abstract class ModelFlow : IVectorField
         return s;
     }
 
+    /// <summary>
+    /// The right-hand side jumps (sign-type flows): integrate with fixed steps, not under error control, which would chatter
+    /// across the switching surfaces.
+    /// </summary>
+    public virtual bool Discontinuous => false;
+
     /// <summary>The dissipation the flow's identity predicts from ∇L alone (NaN when there is no such identity).</summary>
     public virtual double PredictedDissipation(double[] gradient) => double.NaN;
 }

@@ -19,6 +19,8 @@ public sealed class SignFlow(LinearModel model, double delta = 0) : ModelFlow(mo
 
     public override string Name => Delta == 0 ? "sign" : $"sign(δ={Delta})";
 
+    public override bool Discontinuous => Delta == 0;
+
     private double[]? _sign, _w;
 
     /// <remarks>

@@ -4,17 +4,17 @@ using HeavyTail.Ode.Flows;
 namespace HeavyTail.Ode.Optimizers;
 
 /// <summary>Every optimizer the toolkit has; <see cref="OptimizerCatalog"/> holds one <see cref="OptimizerDescriptor"/> per kind.</summary>
-public enum OptimizerKind { Gd, GdMomentum, Adam, AdamNoMomentum, Sign, SignMomentum, Normalized, NormalizedMomentum, Adagrad, Pcngd }
+public enum OptimizerKind { Gd, GdMomentum, Adam, AdamNoMomentum, Sign, SignMomentum, Normalized, NormalizedMomentum, Adagrad, Pcngd, Signum, ScaledSign, ScaledSignMomentum, Lion, Muon, MuonExact, AdamBlocks }
 
 /// <summary>
 /// The element-wise update rule a device applies to a run's d × c block (src/Gpu's update kernel switches on this, and only
 /// on this). Formulas as in src/Ode's optimizers; adam-nm is <see cref="Adam"/> with β₁ = 0.
 /// </summary>
-public enum DeviceUpdateRule { Gd, HeavyBall, Sign, SignMomentum, Adam, Adagrad, Normalized, NormalizedMomentum }
+public enum DeviceUpdateRule { Gd, HeavyBall, Sign, SignMomentum, Adam, Adagrad, Normalized, NormalizedMomentum, Signum, Lion }
 
 /// <summary>Which hyper-parameters an optimizer reads (the others are not recorded in run.json).</summary>
 [Flags]
-public enum HyperParameters { None = 0, Momentum = 1, Betas = 2, Eps = 4 }
+public enum HyperParameters { None = 0, Momentum = 1, Betas = 2, Eps = 4, Nesterov = 8, WeightDecay = 16 }
 
 /// <summary>The continuous-time flow an optimizer is the limit of, and the time one step advances.</summary>
 /// <param name="Flow">name of the flow (as `heavytail flow --flow`).</param>
@@ -50,6 +50,15 @@ public sealed record OptimizerDescriptor(
 
     /// <summary>ε as the optimizer applies it (the settings' or the kind's default; 0 when it has none).</summary>
     public double Eps(OptimizerSettings s) => s.Eps ?? DefaultEps ?? 0.0;
+
+    /// <summary>The kind's defaults of μ, β₁, β₂ (PyTorch's SGD/Adam values unless set).</summary>
+    public HyperParameterDefaults Defaults { get; init; } = HyperParameterDefaults.Standard;
+
+    /// <summary>The exact update in one line (the README's optimizer table and `heavytail list`).</summary>
+    public string Update { get; init; } = Description;
+
+    /// <summary>Runs on the CPU alone (a one-line refusal on a GPU backend says so).</summary>
+    public bool CpuOnly { get; init; }
 }
 
 /// <summary>The optimizers, in the order the CLI lists them. Adding one: a descriptor here (and a rule in src/Gpu's update kernel if it runs on the device).</summary>
@@ -58,6 +67,10 @@ public static class OptimizerCatalog
     private const HyperParameters Moments = HyperParameters.Betas | HyperParameters.Eps;
 
     private static readonly FlowLimit Gradient = new("gradient", (s, m) => new GradientFlow(m));
+    private static readonly FlowLimit SignLimit = new("sign", (s, m) => new SignFlow(m));
+
+    /// <summary>Muon's flow: dW/dt = −s·polar(∇L), s = max(1, c/d)^½ (t = η·step).</summary>
+    private static readonly FlowLimit PolarLimit = new("polar", (s, m) => new PolarFlow(m, Muon.ScaleFor(m.D, m.C)));
 
     public static readonly IReadOnlyList<OptimizerDescriptor> All =
     [
@@ -74,7 +87,7 @@ public static class OptimizerCatalog
         new(OptimizerKind.AdamNoMomentum, "adam-nm", "Adam without momentum (β₁ = 0)", Moments, 1e-8, 0.0,
             (s, _) => new Adam(s.Lr, s.Descriptor.Beta1(s), s.Beta2, s.Descriptor.Eps(s), "adam-nm"), null, DeviceUpdateRule.Adam, false, false, "#FFA500"),
         new(OptimizerKind.Sign, "sign", "sign descent: W −= η sign(g), sign(0) = 0", HyperParameters.None, null, null,
-            (s, _) => new SignDescent(s.Lr), new("sign", (s, m) => new SignFlow(m)), DeviceUpdateRule.Sign, false, false, "#0000FF"),
+            (s, _) => new SignDescent(s.Lr), SignLimit, DeviceUpdateRule.Sign, false, false, "#0000FF"),
         new(OptimizerKind.SignMomentum, "sign-m", "momentum over sign(g)", HyperParameters.Momentum, null, null,
             (s, _) => new SignDescentMomentum(s.Lr, s.Momentum), null, DeviceUpdateRule.SignMomentum, false, false, "#87CEEB"),
         new(OptimizerKind.Normalized, "normalized", "normalized GD: W −= η g/‖g‖", HyperParameters.None, null, null,
@@ -87,7 +100,42 @@ public static class OptimizerCatalog
         new(OptimizerKind.Pcngd, "pcngd", "per-class normalized GD (Francazi et al. 2023)", HyperParameters.None, null, null,
             (s, m) => new PerClassNormalizedGradientDescent(s.Lr, m ?? throw new ArgumentException("pcngd needs per-class gradients, which only the linear models provide; choose another optimizer.")),
             null, null, false, true, "#A52A2A"),
+        new(OptimizerKind.Signum, "signum", "Signum (Bernstein et al. 2018; Tomihari & Sato's sign method with momentum)", HyperParameters.Momentum, null, null,
+            (s, _) => new Signum(s.Lr, s.Momentum), SignLimit, DeviceUpdateRule.Signum, false, false, "#00008B")
+            { Update = "m ← β m + (1 − β) g (m₀ = 0, β = --momentum); W −= η sign(m)" },
+        new(OptimizerKind.ScaledSign, "scaled-sign", "sign descent rescaled by ‖g‖₁ (Kunstner et al.'s RescaledSignDescent)", HyperParameters.None, null, null,
+            (s, _) => new ScaledSignDescent(s.Lr), new("scaled-sign", (s, m) => new ScaledSignFlow(m)), null, false, false, "#4169E1")
+            { Update = "W −= η sign(g)·‖g‖₁ (ℓ1 norm over all parameters)" },
+        new(OptimizerKind.ScaledSignMomentum, "scaled-sign-m", "heavy ball over sign(g)·‖g‖₁", HyperParameters.Momentum, null, null,
+            (s, _) => new ScaledSignDescentMomentum(s.Lr, s.Momentum), null, null, false, false, "#6495ED")
+            { Update = "d = sign(g)·‖g‖₁; b₁ = d₁, b_t = μ b_{t−1} + d_t; W −= η b_t" },
+        new(OptimizerKind.Lion, "lion", "Lion (Chen et al. 2023)", HyperParameters.Betas | HyperParameters.WeightDecay, null, null,
+            (s, _) => new Lion(s.Lr, s.Beta1, s.Beta2, s.WeightDecay), SignLimit, DeviceUpdateRule.Lion, false, false, "#DAA520")
+            { Defaults = new(Beta2: 0.99), Update = "u = sign(β₁ m + (1 − β₁) g); W −= η (u + λ W); m ← β₂ m + (1 − β₂) g (β₁ 0.9, β₂ 0.99, λ = --weight-decay 0)" },
+        new(OptimizerKind.Muon, "muon", "Muon: momentum, then Newton–Schulz orthogonalisation (NS₅ in the run's precision; CPU only)",
+            HyperParameters.Momentum | HyperParameters.Nesterov, null, null,
+            (s, m) => MuonFor(s, m, exact: false), PolarLimit, null, false, false, "#008B8B")
+            { Defaults = new(Momentum: 0.95), CpuOnly = true, Update = "b ← μ b + g; u = g + μ b (Nesterov) or b; W −= η·max(1, c/d)^½·NS₅(u) (μ 0.95)" },
+        new(OptimizerKind.MuonExact, "muon-exact", "Muon with the exact polar factor U Vᵀ of u (float64 SVD; CPU only)",
+            HyperParameters.Momentum | HyperParameters.Nesterov, null, null,
+            (s, m) => MuonFor(s, m, exact: true), PolarLimit, null, false, false, "#20B2AA")
+            { Defaults = new(Momentum: 0.95), CpuOnly = true, Update = "as muon with U Vᵀ (thin SVD of u) in place of NS₅(u)" },
+        new(OptimizerKind.AdamBlocks, "adam-blocks", "Adam with one second moment per class column (Adam-mini's Hessian-block partition)", Moments, 1e-8, null,
+            (s, m) => new AdamBlocks(s.Lr, Shape(s, m).D, Shape(s, m).C, s.Beta1, s.Beta2, s.Descriptor.Eps(s)),
+            new("adam-blocks", (s, m) => new AdamFlow(m, (1 - s.Beta1) / s.Lr, (1 - s.Beta2) / s.Lr, s.Descriptor.Eps(s), blockwise: true)),
+            null, false, false, "#C71585")
+            { Update = "Adam with v_k ← β₂ v_k + (1 − β₂)·mean_j g_jk² shared by column W[:, k]" },
     ];
+
+
+    private static LinearModel Shape(OptimizerSettings s, LinearModel? m) =>
+        m ?? throw new ArgumentException($"{s.Name} needs the d × c shape of W, which only the linear models provide; choose another optimizer.");
+
+    private static Muon MuonFor(OptimizerSettings s, LinearModel? m, bool exact)
+    {
+        var model = Shape(s, m);
+        return new Muon(s.Lr, s.Momentum, s.Nesterov, model.D, model.C, model.LinearAlgebra, exact);
+    }
 
     public static IReadOnlyList<string> Names { get; } = All.Select(d => d.Name).ToArray();
 

@@ -2,20 +2,31 @@ using HeavyTail.Analytic.Models;
 
 namespace HeavyTail.Ode.Optimizers;
 
-/// <summary>Every optimizer setting, with the defaults of the CLI (PyTorch's where they exist); what each kind reads is in its <see cref="OptimizerDescriptor"/>.</summary>
+/// <summary>
+/// Every optimizer setting, with the defaults of the CLI (PyTorch's where they exist; the kind's own where it differs, as
+/// muon's μ = 0.95 and lion's β₂ = 0.99, from <see cref="OptimizerDescriptor.Defaults"/>); what each kind reads is in its
+/// <see cref="OptimizerDescriptor"/>.
+/// </summary>
 public sealed record OptimizerSettings(string Name, double Lr)
 {
-    public double Momentum { get; init; } = 0.9;
-    public double Beta1 { get; init; } = 0.9;
-    public double Beta2 { get; init; } = 0.999;
+    public double Momentum { get; init; } = DefaultsOf(Name).Momentum;
+    public double Beta1 { get; init; } = DefaultsOf(Name).Beta1;
+    public double Beta2 { get; init; } = DefaultsOf(Name).Beta2;
     public double? Eps { get; init; }
+    /// <summary>Nesterov momentum (muon).</summary>
+    public bool Nesterov { get; init; } = true;
+    /// <summary>Decoupled weight decay λ (lion).</summary>
+    public double WeightDecay { get; init; }
 
     public static IReadOnlyList<string> Names => OptimizerCatalog.Names;
+
+    private static HyperParameterDefaults DefaultsOf(string name) => OptimizerCatalog.Find(name)?.Defaults ?? HyperParameterDefaults.Standard;
 
     /// <summary>The optimizer's description (an unknown name is an <see cref="ArgumentException"/> listing the known ones).</summary>
     public OptimizerDescriptor Descriptor => OptimizerCatalog.Get(Name);
 
-    /// <param name="model">The linear model being trained; only pcngd needs it (per-class gradients), null elsewhere is fine.</param>
+    /// <param name="model">The linear model being trained: pcngd needs its per-class gradients, muon and adam-blocks the
+    /// shape d × c of W (and muon its GEMM provider); null is fine for the others.</param>
     public Optimizer Create(LinearModel? model) => Descriptor.Create(this, model);
 
     /// <summary>The settings as recorded in run.json (only those the optimizer uses).</summary>
@@ -26,6 +37,14 @@ public sealed record OptimizerSettings(string Name, double Lr)
         if (o.Uses.HasFlag(HyperParameters.Momentum)) d["momentum"] = Momentum;
         if (o.Uses.HasFlag(HyperParameters.Betas)) { d["beta1"] = o.Beta1(this); d["beta2"] = Beta2; }
         if (o.Uses.HasFlag(HyperParameters.Eps)) d["eps"] = o.Eps(this);
+        if (o.Uses.HasFlag(HyperParameters.Nesterov)) d["nesterov"] = Nesterov;
+        if (o.Uses.HasFlag(HyperParameters.WeightDecay)) d["weight_decay"] = WeightDecay;
         return d;
     }
+}
+
+/// <summary>The defaults of μ, β₁, β₂ for one kind (PyTorch's SGD/Adam values unless the kind's paper says otherwise).</summary>
+public sealed record HyperParameterDefaults(double Momentum = 0.9, double Beta1 = 0.9, double Beta2 = 0.999)
+{
+    public static readonly HyperParameterDefaults Standard = new();
 }

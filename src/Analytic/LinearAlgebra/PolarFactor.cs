@@ -1,0 +1,140 @@
+using System.Numerics;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace HeavyTail.Analytic.LinearAlgebra;
+
+/// <summary>
+/// The polar (orthogonal) factor of a matrix, exactly by SVD and approximately by Muon's quintic Newton–Schulz iteration.
+/// Matrices are row-major rows × cols.
+/// </summary>
+/// <remarks>
+/// For A = U Σ Vᵀ (thin SVD), polar(A) = U Vᵀ over the singular values above rank tolerance: singular values at rounding level
+/// (σ_i ≤ max(rows, cols)·ε·σ_1, as a pseudo-inverse's rank) are treated as 0 and contribute nothing, which is also what the
+/// Newton–Schulz map does to them (p(0) = 0). ⟨A, polar(A)⟩ = Σ σ_i = ‖A‖_* (the nuclear norm).
+/// </remarks>
+public static class PolarFactor
+{
+    /// <summary>Muon's quintic coefficients (a, b, c): X ← aX + (bA + cA²)X with A = XXᵀ (Jordan et al. 2024; torch.optim.Muon).</summary>
+    public const double A = 3.4445, B = -4.7750, C = 2.0315;
+
+    /// <summary>Newton–Schulz steps Muon takes.</summary>
+    public const int Steps = 5;
+
+    /// <summary>Added to ‖·‖_F before the first Newton–Schulz step (as the reference implementation).</summary>
+    public const double NormEps = 1e-7;
+
+    /// <summary>
+    /// polar(a) = U Vᵀ written to <paramref name="polar"/>; returns the singular values σ_1 ≥ … ≥ σ_min(rows, cols) (the
+    /// ones below rank tolerance included, but not used in the factor).
+    /// </summary>
+    /// <remarks>Thin QR first (a = QR on the long side), then the SVD of the small square R: polar(a) = Q·polar(R). Float64.</remarks>
+    public static double[] Exact(ReadOnlySpan<double> a, int rows, int cols, Span<double> polar)
+    {
+        Guard.Positive(rows, "rows"); Guard.Positive(cols, "cols");
+        if (a.Length != rows * cols || polar.Length != rows * cols) throw new ArgumentException($"expected {rows}×{cols} = {rows * cols} entries, got {a.Length} and {polar.Length}.");
+        bool tall = rows >= cols;
+        var m = Matrix<double>.Build.Dense(rows, cols);
+        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) m[i, j] = a[i * cols + j];
+        var longSide = tall ? m : m.Transpose();                   // L × S, L ≥ S
+        var qr = longSide.QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin);
+        var svd = qr.R.Svd(true);
+        var s = svd.S.ToArray();
+        int k = s.Length;
+        double tol = k > 0 ? Math.Max(rows, cols) * s[0] * Math.Pow(2, -52) : 0;
+        var u = svd.U; var vt = svd.VT;
+        var core = Matrix<double>.Build.Dense(k, k);
+        for (int r = 0; r < k; r++)
+        {
+            if (!(s[r] > tol)) continue;
+            for (int i = 0; i < k; i++)
+            {
+                double ui = u[i, r];
+                if (ui == 0) continue;
+                for (int j = 0; j < k; j++) core[i, j] += ui * vt[r, j];
+            }
+        }
+        var p = qr.Q * core;                                       // L × S
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) polar[i * cols + j] = tall ? p[i, j] : p[j, i];
+        return s;
+    }
+
+    /// <summary>The nuclear norm ‖a‖_* = Σ σ_i (float64 SVD).</summary>
+    public static double NuclearNorm(ReadOnlySpan<double> a, int rows, int cols)
+    {
+        var scratch = new double[rows * cols];
+        return Exact(a, rows, cols, scratch).Sum();
+    }
+
+    /// <summary>
+    /// Muon's NS₅ on the matrix g (rows × cols, row-major) in precision T: X = M/(‖M‖_F + 1e-7) with M = g, or gᵀ when g has
+    /// more rows than columns; 5 times A = XXᵀ, B = bA + cA², X = aX + BX; the result (transposed back) to <paramref name="output"/>.
+    /// </summary>
+    /// <remarks>
+    /// torch.optim.Muon applies it to the c × d weight of a Linear layer (out × in); its result is the transpose of what it gives
+    /// on the d × c matrix here, because NS₅ commutes with transposition (it is an odd matrix polynomial in X with X Xᵀ taken on
+    /// the short side, which is the same on either orientation). The three GEMMs of a step run on <paramref name="provider"/>
+    /// in T; ‖M‖_F is summed in float64 and rounded to T once. Cost per step: 2·r²·k + r³ multiply-adds, r = min(rows, cols),
+    /// k = max(rows, cols).
+    /// </remarks>
+    public static void NewtonSchulz5<T>(ILinearAlgebraProvider provider, T[] g, int rows, int cols, T[] output, NewtonSchulzScratch<T>? scratch = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        Guard.Positive(rows, "rows"); Guard.Positive(cols, "cols");
+        if (g.Length != rows * cols || output.Length != rows * cols) throw new ArgumentException($"expected {rows}×{cols} = {rows * cols} entries, got {g.Length} and {output.Length}.");
+        bool transpose = rows > cols;
+        int r = Math.Min(rows, cols), k = Math.Max(rows, cols);
+        scratch ??= new NewtonSchulzScratch<T>(rows, cols);
+        var x = scratch.X; var y = scratch.Y; var a = scratch.A; var a2 = scratch.A2;
+        double sumSq = 0;
+        foreach (var v in g) { double d = double.CreateTruncating(v); sumSq += d * d; }
+        T inv = T.One / T.CreateTruncating(Math.Sqrt(sumSq) + NormEps);
+        // X is r × k: g itself (rows ≤ cols) or gᵀ
+        if (!transpose) for (int i = 0; i < g.Length; i++) x[i] = g[i] * inv;
+        else for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) x[j * k + i] = g[i * cols + j] * inv;
+        T ca = T.CreateTruncating(A), cb = T.CreateTruncating(B), cc = T.CreateTruncating(C);
+        for (int step = 0; step < Steps; step++)
+        {
+            Gemm(provider, false, true, r, r, k, T.One, x, k, x, k, T.Zero, a, r);           // A = X Xᵀ
+            Gemm(provider, false, false, r, r, r, T.One, a, r, a, r, T.Zero, a2, r);         // A²
+            for (int i = 0; i < r * r; i++) a[i] = cb * a[i] + cc * a2[i];                  // B = bA + cA²
+            Array.Copy(x, y, r * k);
+            Gemm(provider, false, false, r, k, r, T.One, a, r, x, k, ca, y, k);              // Y = aX + B X
+            (x, y) = (y, x);
+        }
+        if (!transpose) Array.Copy(x, output, rows * cols);
+        else for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) output[i * cols + j] = x[j * k + i];
+        scratch.Keep(x, y);
+    }
+
+    private static void Gemm<T>(ILinearAlgebraProvider p, bool ta, bool tb, int m, int n, int k, T alpha, T[] a, int lda, T[] b, int ldb, T beta, T[] c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(double))
+            p.Gemm(ta, tb, m, n, k, double.CreateTruncating(alpha), (double[])(object)a, lda, (double[])(object)b, ldb, double.CreateTruncating(beta), (double[])(object)c, ldc);
+        else if (typeof(T) == typeof(float))
+            p.Gemm(ta, tb, m, n, k, float.CreateTruncating(alpha), (float[])(object)a, lda, (float[])(object)b, ldb, float.CreateTruncating(beta), (float[])(object)c, ldc);
+        else throw new NotSupportedException($"Newton–Schulz runs in float32 or float64, not {typeof(T).Name}.");
+    }
+}
+
+/// <summary>The work arrays of <see cref="PolarFactor.NewtonSchulz5{T}"/> for one shape (reused across an optimizer's steps).</summary>
+public sealed class NewtonSchulzScratch<T> where T : unmanaged
+{
+    public NewtonSchulzScratch(int rows, int cols)
+    {
+        Rows = rows; Cols = cols;
+        int r = Math.Min(rows, cols);
+        X = new T[rows * cols]; Y = new T[rows * cols]; A = new T[r * r]; A2 = new T[r * r];
+    }
+
+    public int Rows { get; }
+    public int Cols { get; }
+    internal T[] X { get; private set; }
+    internal T[] Y { get; private set; }
+    internal T[] A { get; }
+    internal T[] A2 { get; }
+
+    internal void Keep(T[] x, T[] y) { X = x; Y = y; }
+}
