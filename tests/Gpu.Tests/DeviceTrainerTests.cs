@@ -27,11 +27,16 @@ public class DeviceTrainerTests
     [
         new OptimizerSettings("gd", 2.0), new OptimizerSettings("gd-m", 0.5), new OptimizerSettings("sign", 0.01), new OptimizerSettings("sign-m", 0.003), new OptimizerSettings("adam", 0.01), new OptimizerSettings("adam-nm", 0.003),
         new OptimizerSettings("adagrad", 0.03), new OptimizerSettings("normalized", 0.5), new OptimizerSettings("normalized-m", 0.1),
+        new OptimizerSettings("signum", 0.01), new OptimizerSettings("lion", 0.01), new OptimizerSettings("lion", 0.01) { WeightDecay = 0.5 },
     ];
+
+    [Fact]
+    public void Every_optimizer_with_a_device_rule_is_in_the_contract_runs() =>
+        Assert.Equal(DeviceSoftmaxTrainer.Supported.OrderBy(x => x), Runs.Select(r => r.Name).Distinct().OrderBy(x => x));
 
     [Theory]
     [MemberData(nameof(Accelerators))]
-    public void Nine_optimizers_side_by_side_follow_the_double_reference(bool cuda, int size)
+    public void Every_device_optimizer_side_by_side_follows_the_double_reference(bool cuda, int size)
     {
         var p = Problems.HtRandom(size, seed: 5);   // m = 4: n = 64, d = 80, c = 15; m = 5: n = 160, d = 192, c = 31
         var (n, d, c) = (p.Data.N, p.Data.D, p.Data.C);

@@ -71,7 +71,8 @@ public sealed class HeterogeneityRecipe : IRecipe
 {
     public string Name => "heterogeneity";
     public string Description => "Coefficient of variation and max/min ratio of the class-block gradient norms over training, GD vs Adam vs sign descent; " +
-                                  "Tomihari & Sato's first claim measured: a sweep of the class-imbalance exponent, GD's slowdown against sign descent vs the heterogeneity.";
+                                  "Tomihari & Sato's (arXiv 2502.00213) first claim measured: a sweep of the class-imbalance exponent, GD's slowdown against sign descent vs the heterogeneity; " +
+                                  "their second with their optimizer, Signum (m ← βm + (1 − β)g, W −= η sign m), against sign descent at the same η: ‖W‖_F along training.";
 
     public void Run(RecipeContext ctx)
     {
@@ -137,7 +138,7 @@ public sealed class HeterogeneityRecipe : IRecipe
             finals.Add(rows[^1][1]);
             table.AddRange(rows.Select(r => (IReadOnlyList<double>)[i, runs[i].Settings.Lr, .. r]));
         }
-        ctx.Figure(f, "weight_norms", $"Frobenius norm of W under Signum (Tomihari & Sato's optimizer: m ← βm + (1 − β)g, W −= η sign(m)) and sign descent at the same η = {eta:G3} " +
+        ctx.Figure(f.WithLegendAt(ScottPlot.Alignment.LowerRight), "weight_norms", $"Frobenius norm of W under Signum (Tomihari & Sato's optimizer: m ← βm + (1 − β)g, W −= η sign(m)) and sign descent at the same η = {eta:G3} " +
             "(both move each coordinate by η per step), and, dashed, sign-m (heavy ball over sign(g), Kunstner et al.'s sign descent with momentum) at its own selected η.");
         ctx.Csv("weight_norms.csv", ["run", "lr", "step", "frobenius", "max_block", "mean_block"], table);
         // every coordinate moves by at most η per step under both: the share of the bound η·T·√(dc) says how coherent the steps were

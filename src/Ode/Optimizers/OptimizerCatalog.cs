@@ -101,29 +101,29 @@ public static class OptimizerCatalog
             (s, m) => new PerClassNormalizedGradientDescent(s.Lr, m ?? throw new ArgumentException("pcngd needs per-class gradients, which only the linear models provide; choose another optimizer.")),
             null, null, false, true, "#A52A2A"),
         new(OptimizerKind.Signum, "signum", "Signum (Bernstein et al. 2018; Tomihari & Sato's sign method with momentum)", HyperParameters.Momentum, null, null,
-            (s, _) => new Signum(s.Lr, s.Momentum), SignLimit, DeviceUpdateRule.Signum, false, false, "#00008B")
+            (s, _) => new Signum(s.Lr, s.Momentum), SignLimit, DeviceUpdateRule.Signum, false, false, "#8B008B")
             { Update = "m ← β m + (1 − β) g (m₀ = 0, β = --momentum); W −= η sign(m)" },
         new(OptimizerKind.ScaledSign, "scaled-sign", "sign descent rescaled by ‖g‖₁ (Kunstner et al.'s RescaledSignDescent)", HyperParameters.None, null, null,
-            (s, _) => new ScaledSignDescent(s.Lr), new("scaled-sign", (s, m) => new ScaledSignFlow(m)), null, false, false, "#4169E1")
+            (s, _) => new ScaledSignDescent(s.Lr), new("scaled-sign", (s, m) => new ScaledSignFlow(m)), null, false, false, "#00CED1")
             { Update = "W −= η sign(g)·‖g‖₁ (ℓ1 norm over all parameters)" },
         new(OptimizerKind.ScaledSignMomentum, "scaled-sign-m", "heavy ball over sign(g)·‖g‖₁", HyperParameters.Momentum, null, null,
-            (s, _) => new ScaledSignDescentMomentum(s.Lr, s.Momentum), null, null, false, false, "#6495ED")
+            (s, _) => new ScaledSignDescentMomentum(s.Lr, s.Momentum), null, null, false, false, "#5F9EA0")
             { Update = "d = sign(g)·‖g‖₁; b₁ = d₁, b_t = μ b_{t−1} + d_t; W −= η b_t" },
         new(OptimizerKind.Lion, "lion", "Lion (Chen et al. 2023)", HyperParameters.Betas | HyperParameters.WeightDecay, null, null,
             (s, _) => new Lion(s.Lr, s.Beta1, s.Beta2, s.WeightDecay), SignLimit, DeviceUpdateRule.Lion, false, false, "#DAA520")
             { Defaults = new(Beta2: 0.99), Update = "u = sign(β₁ m + (1 − β₁) g); W −= η (u + λ W); m ← β₂ m + (1 − β₂) g (β₁ 0.9, β₂ 0.99, λ = --weight-decay 0)" },
         new(OptimizerKind.Muon, "muon", "Muon: momentum, then Newton–Schulz orthogonalisation (NS₅ in the run's precision; CPU only)",
             HyperParameters.Momentum | HyperParameters.Nesterov, null, null,
-            (s, m) => MuonFor(s, m, exact: false), PolarLimit, null, false, false, "#008B8B")
+            (s, m) => MuonFor(s, m, exact: false), PolarLimit, null, false, false, "#556B2F")
             { Defaults = new(Momentum: 0.95), CpuOnly = true, Update = "b ← μ b + g; u = g + μ b (Nesterov) or b; W −= η·max(1, c/d)^½·NS₅(u) (μ 0.95)" },
         new(OptimizerKind.MuonExact, "muon-exact", "Muon with the exact polar factor U Vᵀ of u (float64 SVD; CPU only)",
             HyperParameters.Momentum | HyperParameters.Nesterov, null, null,
-            (s, m) => MuonFor(s, m, exact: true), PolarLimit, null, false, false, "#20B2AA")
+            (s, m) => MuonFor(s, m, exact: true), PolarLimit, null, false, false, "#9ACD32")
             { Defaults = new(Momentum: 0.95), CpuOnly = true, Update = "as muon with U Vᵀ (thin SVD of u) in place of NS₅(u)" },
         new(OptimizerKind.AdamBlocks, "adam-blocks", "Adam with one second moment per class column (Adam-mini's Hessian-block partition)", Moments, 1e-8, null,
             (s, m) => new AdamBlocks(s.Lr, Shape(s, m).D, Shape(s, m).C, s.Beta1, s.Beta2, s.Descriptor.Eps(s)),
             new("adam-blocks", (s, m) => new AdamFlow(m, (1 - s.Beta1) / s.Lr, (1 - s.Beta2) / s.Lr, s.Descriptor.Eps(s), blockwise: true)),
-            null, false, false, "#C71585")
+            null, false, false, "#FF69B4")
             { Update = "Adam with v_k ← β₂ v_k + (1 − β₂)·mean_j g_jk² shared by column W[:, k]" },
     ];
 
