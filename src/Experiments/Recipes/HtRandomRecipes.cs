@@ -93,7 +93,8 @@ public sealed class HtRandomOptimizersRecipe : IRecipe
             ctx.Check($"{name} vs gd, rarest group", "sign-like methods fit rare classes faster: lower final loss", $"{rare[name]:G3} vs {rare["gd"]:G3}", rare[name] < rare["gd"]);
         ctx.Check("pcngd vs gd, rarest group", "class-normalized steps help rare classes: lower final loss", $"{rare["pcngd"]:G3} vs {rare["gd"]:G3}", rare["pcngd"] < rare["gd"]);
         double initial = runs[0].Item2.Rows[0].GroupLosses[^1];
-        var ranked = runs.OrderBy(r => rare[r.Item1]).Select(r => $"{r.Item1} {rare[r.Item1] / initial:P0}").ToList();
+        static string Share(double f) => f >= 0.01 ? f.ToString("P0") : f.ToString("0.#E+0") + "×";
+        var ranked = runs.OrderBy(r => rare[r.Item1]).Select(r => $"{r.Item1} {Share(rare[r.Item1] / initial)}").ToList();
         var beatGd = runs.Where(r => r.Item1 != "gd" && rare[r.Item1] < 0.5 * rare["gd"]).Select(r => r.Item1).ToList();
         var notBelowHalf = runs.Where(r => rare[r.Item1] >= 0.5 * initial).Select(r => r.Item1).ToList();
         ctx.Reading = $"After {ctx.Steps} steps at their selected step sizes the rarest group keeps, from lowest to highest, {string.Join(", ", ranked)} of its initial loss. " +

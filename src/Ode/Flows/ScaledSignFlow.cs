@@ -53,9 +53,9 @@ public sealed class PolarFlow(LinearModel model, double scale = 1) : ModelFlow(m
     {
         GradientAt(y);
         var polar = _polar ??= new double[P];
-        PolarFactor.Exact(Grad, Model.D, Model.C, polar);
+        PolarFactor.Exact(Model.LinearAlgebra, Grad, Model.D, Model.C, polar);
         for (int i = 0; i < P; i++) dydt[i] = -Scale * polar[i];
     }
 
-    public override double PredictedDissipation(double[] g) => -Scale * PolarFactor.NuclearNorm(g, Model.D, Model.C);
+    public override double PredictedDissipation(double[] g) => -Scale * PolarFactor.NuclearNorm(Model.LinearAlgebra, g, Model.D, Model.C);
 }

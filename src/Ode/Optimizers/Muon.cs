@@ -60,7 +60,7 @@ public sealed class Muon : Optimizer
     {
         var wide = _wide ??= new double[u.Length]; var polar = _polar ??= new double[u.Length];
         for (int i = 0; i < u.Length; i++) wide[i] = double.CreateTruncating(u[i]);
-        PolarFactor.Exact(wide, Rows, Cols, polar);
+        PolarFactor.Exact(_provider is SinglePrecisionProvider single ? single.Inner : _provider, wide, Rows, Cols, polar);   // float64 GEMMs in a float32 run too
         for (int i = 0; i < o.Length; i++) o[i] = Cast<T>(polar[i]);
     }
 }

@@ -100,16 +100,24 @@ public class BatchedLinearStepper<T> : IStepper where T : unmanaged, IFloatingPo
 
     public double[] GroupLosses(int run) => _model.PerGroupLossFromSamples(_losses[run], _groups);
 
+    /// <remarks>
+    /// The runs' steps are independent (each its own optimizer, state and W block), so they run side by side on up to the
+    /// provider's thread count; each run's numbers are those of a run alone, whatever the thread count.
+    /// </remarks>
     public void Update(ReadOnlySpan<bool> active)
     {
         int d = _model.D, c = _model.C, wc = Runs * c;
-        for (int r = 0; r < Runs; r++)
+        var act = active.ToArray();
+        void StepRun(int r)
         {
-            if (!active[r]) continue;
+            if (!act[r]) return;
             for (int j = 0; j < d; j++) Array.Copy(_gWide, j * wc + r * c, _g[r], j * c, c);
             _optimizers[r].Step(_w[r], _g[r]);
             for (int j = 0; j < d; j++) Array.Copy(_w[r], j * c, _wWide, j * wc + r * c, c);
         }
+        int threads = Math.Min(Runs, _model.LinearAlgebra.Threads);
+        if (threads <= 1) for (int r = 0; r < Runs; r++) StepRun(r);
+        else Parallel.For(0, Runs, new ParallelOptions { MaxDegreeOfParallelism = threads }, StepRun);
     }
 
     public double[] Weights(int run) => _w[run].Select(double.CreateTruncating).ToArray();
