@@ -23,8 +23,14 @@ namespace HeavyTail.Ode.Training;
 /// </list>
 /// Per step: one GEMM Q = K·[D_1 … D_R] (n × n × R·c, i.e. n²·R·c multiply-adds) against the primal path's two
 /// (Z = XW and G = XᵀR, 2·n·d·R·c); K costs n²·d once; <see cref="Weights"/> forms W = XᵀA (n·d·R·c, once per new state).
-/// Z is carried along (updated with the step, not recomputed from A), so its rounding accumulates with the steps as W's does
-/// on the primal path. Each run's numbers equal those of <see cref="LinearModelStepper"/> from W₀ = 0 up to rounding.
+/// Z is carried along (updated with the step, not recomputed from A). In float64 its rounding accumulates with the steps as
+/// W's does on the primal path. In float32 (K and D rounded to float32 for Q = K·D) each step adds an error of about
+/// u·η·|K||D| to Z that the primal path, forming Z = XW afresh, does not carry; near the stability limit, where D stays large
+/// while A oscillates, these errors add up and Z drifts from K·A (HT-Random m = 8, GD η = 0.2, 30 steps: final loss 0.23
+/// from float64 against the primal float32 path's 0.028). So a float32 run recomputes Z = K·A every
+/// <see cref="Float32RefreshEvery"/> steps (one more GEMM of the same n × n × R·c shape, 1/k of the step cost), which
+/// bounds the accumulated part by k steps' worth. Each run's numbers equal those of <see cref="LinearModelStepper"/> from
+/// W₀ = 0 up to rounding.
 /// Cross-entropy and squared loss (any model with <see cref="LinearModel.LossAndResidualsBatched"/>), any sample weights.
 /// </summary>
 public sealed class GramStepper : IStepper
@@ -58,8 +64,12 @@ public sealed class GramStepper : IStepper
     public static double Bytes(long n, long d, long c, int runs, int momentumRuns) =>
         8.0 * (2.0 * n * n + 4.0 * n * c * runs + 2.0 * n * c * momentumRuns + (double)d * c * runs);
 
+    /// <summary>A float32 run recomputes Z = K·A after this many steps (see the class remarks); float64 runs never do.</summary>
+    public const int Float32RefreshEvery = 4;
+
     private readonly LinearModel _model;
     private readonly FrequencyGroups _groups;
+    private int _stepsSinceRefresh;
     private readonly OptimizerKind[] _kind;
     private readonly double[] _lr, _momentum;
     private readonly int _n, _d, _c, _runs, _wc;
@@ -194,6 +204,16 @@ public sealed class GramStepper : IStepper
                 default: throw new InvalidOperationException($"optimizer kind {_kind[r]} has no Gram update.");
             }
         }
+        if (_kOperandSingle != null && ++_stepsSinceRefresh >= Float32RefreshEvery) RefreshLogits();
+    }
+
+    /// <summary>Z = K·A for every run (float32 GEMM: A rounded once, as each step rounds D), dropping Z's accumulated step errors.</summary>
+    private void RefreshLogits()
+    {
+        _stepsSinceRefresh = 0;
+        TensorPrimitives.ConvertTruncating<double, float>(_a, _dSingle);
+        _kOperandSingle!.Gemm(_wc, 1f, _dSingle!, _wc, 0f, _qSingle!, _wc);
+        TensorPrimitives.ConvertTruncating<float, double>(_qSingle, _z);
     }
 
     /// <summary>A ← A − s·D_r, Z ← Z − s·Q_r.</summary>
