@@ -382,7 +382,7 @@ public static class GridCommand
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
         return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s =>
-            double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 && double.IsFinite(v)
+            Numbers.TryParseDouble(s, out var v) && v > 0 && double.IsFinite(v)
                 ? v : throw new UserError($"--lrs: '{s}' is not a positive step size.")).ToArray();
     }
 
@@ -390,7 +390,7 @@ public static class GridCommand
     {
         if (text == null) return null;
         var parts = text.Split('/');
-        if (parts.Length == 2 && int.TryParse(parts[0], out int k) && int.TryParse(parts[1], out int n) && n >= 1 && k >= 0 && k < n) return (k, n);
+        if (parts.Length == 2 && Numbers.TryParseInt(parts[0], out int k) && Numbers.TryParseInt(parts[1], out int n) && n >= 1 && k >= 0 && k < n) return (k, n);
         throw new UserError($"--shard '{text}' must be K/N with 0 ≤ K < N, e.g. 0/4.");
     }
 }

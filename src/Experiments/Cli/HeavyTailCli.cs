@@ -10,11 +10,13 @@ namespace HeavyTail.Experiments.Cli;
 public static class HeavyTailCli
 {
     /// <summary>Exit codes: 0 ok, 1 a recipe failed or an internal failure, 2 a user error (one line), 3 an ODE solve that
-    /// stopped before --t-end (its results up to there are written), 130 interrupted (Ctrl-C). README "Commands" lists them.</summary>
+    /// stopped before --t-end (its results up to there are written), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM,
+    /// handled as Ctrl-C). README "Exit codes and signals" lists them.</summary>
     public const int UserErrorExit = 2;
     public const int InternalErrorExit = 1;
     public const int SolveFailedExit = 3;
     public const int InterruptedExit = 130;
+    public const int TerminatedExit = 143;
 
     /// <summary>The backends the CLI offers: cpu, native, gpu, ilgpu-cpu, auto.</summary>
     public static BackendCatalog Backends => Gpu.IlgpuProvider.Catalog;
@@ -38,6 +40,9 @@ public static class HeavyTailCli
         root.Options.Add(backend);
         root.Options.Add(threads);
         foreach (var command in Commands.All(ctx)) root.Subcommands.Add(command);
+        NumberOptions.Apply(root);
+        // numbers are read and written the same in every environment (LANG, LC_ALL, invariant globalization switched off)
+        System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.InvariantCulture;
 
         var parse = root.Parse(args);
         ctx.Quiet = parse.Errors.Count == 0 && parse.GetValue(quiet);
