@@ -15,7 +15,23 @@ public class InterruptTests
         { ["grid", "--problem", "ht-random", "--m", "6", "--optimizer", "adam", "--steps", "100000000", "--lrs", "0.1"], true },
         { ["run", "flows", "--scale", "paper"], true },
         { ["flow", "--problem", "one-hot", "--classes", "300", "--flow", "adam", "--t-end", "1e9", "--rtol", "1e-13", "--atol", "1e-15", "--max-steps", "100000000"], false },
+        // the spectra of stats (issue 25 B: they ran 10–25 s past Ctrl-C): Lanczos, Hutchinson, SLQ, each minutes long here
+        { ["stats", "--problem", "ht-random", "--m", "6", "--top-eigenvalues", "60", "--eigen-tolerance", "1e-14"], false },
+        { ["stats", "--problem", "ht-random", "--m", "6", "--trace-samples", "10000000"], false },
+        { ["stats", "--problem", "ht-random", "--m", "6", "--density", "--density-runs", "100000"], false },
     };
+
+    /// <summary>Block spectra (about a second at this size, too short to interrupt midway reliably): an interrupt before them writes nothing.</summary>
+    [Fact]
+    public void Block_spectra_check_the_interrupt()
+    {
+        string dir = CliHarness.TempDir();
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var r = CliHarness.Run(cts.Token, "stats", "--problem", "ht-random", "--m", "6", "--block-spectra", "--out", dir, "--quiet");
+        Assert.True(r.Code == HeavyTailCli.InterruptedExit, r.Err);
+        Assert.False(File.Exists(Path.Combine(dir, "stats.json")));
+    }
 
     [Theory]
     [MemberData(nameof(LongCommands))]
