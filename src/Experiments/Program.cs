@@ -20,5 +20,9 @@ bool Stop(int number, string how)
 }
 Console.CancelKeyPress += (_, e) => e.Cancel = Stop(2, "Ctrl-C");
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => c.Cancel = Stop(15, "SIGTERM"));
-int code = HeavyTailCli.Run(args, Console.Out, Console.Error, cts.Token);
+// The standard streams are opened before any file: with stdout closed (`>&-`) the first file opened would take its
+// descriptor, and lines meant for stdout would land in it.
+TextWriter Open(Func<TextWriter> stream) { try { return stream(); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return TextWriter.Null; } }
+TextWriter stdout = Open(() => { var w = Console.Out; w.Flush(); return w; }), stderr = Open(() => Console.Error);
+int code = HeavyTailCli.Run(args, stdout, stderr, cts.Token);
 return code == HeavyTailCli.InterruptedExit && signal == 15 ? HeavyTailCli.TerminatedExit : code;

@@ -11,12 +11,16 @@ public static class CliProcess
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "heavytail.dll");
 
     /// <summary>Starts `dotnet heavytail.dll ARGS REDIRECT` with <paramref name="env"/> set (a null value removes a variable).</summary>
-    public static Process Start(IReadOnlyDictionary<string, string?>? env, string redirect, params string[] args)
+    public static Process Start(IReadOnlyDictionary<string, string?>? env, string redirect, params string[] args) => Start(env, redirect, [], args);
+
+    /// <summary>As above, with <paramref name="wrapper"/> (a command and its arguments, e.g. unshare …) running env dotnet ….</summary>
+    public static Process Start(IReadOnlyDictionary<string, string?>? env, string redirect, string[] wrapper, string[] args)
     {
         var psi = new ProcessStartInfo("/bin/bash") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add($"exec \"$@\" {redirect}");
         psi.ArgumentList.Add("bash");
+        foreach (var w in wrapper) psi.ArgumentList.Add(w);
         // the environment is set by env(1) for dotnet alone: bash itself would warn about a locale this machine lacks
         psi.ArgumentList.Add("env");
         foreach (var (k, v) in env ?? new Dictionary<string, string?>())

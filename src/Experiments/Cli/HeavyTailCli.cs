@@ -23,12 +23,24 @@ public static class HeavyTailCli
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel = default)
     {
+        // output that cannot be written (stdout closed, on a full disk, a broken pipe) does not stop the command (issue 25 C)
+        bool terminal = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
+        var safeOut = new SafeWriter(stdout, "stdout");
+        var safeErr = new SafeWriter(stderr, "stderr");
+        int code = Run(args, safeOut, safeErr, terminal, cancel);
+        if (safeOut.Failure != null)
+            safeErr.WriteLine($"note: stdout could not be written ({safeOut.Failure}); its lines were dropped and the command went on (its files are written as usual).");
+        return code;
+    }
+
+    private static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool terminal, CancellationToken cancel)
+    {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(stdout),
-            Ansi = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? InteractionSupport.Detect : InteractionSupport.No,
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
         });
         if (!console.Profile.Capabilities.Interactive) console.Profile.Width = 160; // tables in logs and pipes are not squeezed to 80 columns
         var ctx = new CliContext(console, stdout, stderr) { Cancel = cancel };

@@ -69,6 +69,13 @@ public static class OutputFolder
         for (int attempt = 0; stream == null; attempt++)
         {
             try { stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+            catch (IOException e) when (!IsLockConflict(e))
+            {
+                // a read-only file system, a full disk, an I/O error: not another run (issue 25 C)
+                throw new UserError(e.HResult == ReadOnlyFileSystem
+                    ? $"{option} {path} is on a read-only file system; choose a writable {option}."
+                    : $"{option} {path}: cannot write there ({UserError.OneLine(e)}); choose another {option}.");
+            }
             catch (IOException)
             {
                 var h = ReadHolder(holderPath);
@@ -83,6 +90,17 @@ public static class OutputFolder
         Analytic.IO.AtomicFile.WriteAllText(holderPath, $"{Environment.ProcessId}\n{command}\n{DateTime.Now:yyyy-MM-dd HH:mm:ss}\n");
         return new FolderClaim(path, stream, holderPath);
     }
+
+    /// <summary>errno EROFS (Linux, macOS): .NET's IOException carries the errno as its HResult on Unix.</summary>
+    private const int ReadOnlyFileSystem = 30;
+
+    /// <summary>
+    /// Whether opening the lock file failed because another handle holds it: EWOULDBLOCK/EAGAIN from flock (11 on Linux,
+    /// 35 on macOS) or a Windows sharing or lock violation. Any other IOException is not a run in the folder.
+    /// </summary>
+    public static bool IsLockConflict(IOException e) => OperatingSystem.IsWindows()
+        ? (e.HResult & 0xFFFF) is 32 or 33
+        : e.HResult == (OperatingSystem.IsMacOS() ? 35 : 11);
 
     /// <summary>The holder recorded in a folder: pid, command, start time (null when none or unreadable).</summary>
     public static (int Pid, string Command, string Since)? ReadHolder(string holderPath)
