@@ -81,6 +81,8 @@ public static class GridCommand
             else
             {
                 if (arrays) src.Load(r); // --problem with --x/--y: the shared one-line refusal
+                if (r.GetResult(src.Seed) is { Implicit: false })
+                    throw new UserError("--seed does nothing for grid: its data seeds are --seeds N (seeds 0..N−1); leave out --seed.");
                 po = src.GeneratorOptions(r, name!) with { Seed = 0 }; // the data seeds are the grid's --seeds
                 MemoryCheck.Check(po, ctx.Precision ?? Precision.Float64);
                 ctx.Environment.Problems.Get(po); // validates the options before any run starts; the data is kept for seed 0's runs
