@@ -90,6 +90,12 @@ public static class GridCommand
             var settings = opt.Settings(r, lr: 1.0);
             int every = r.GetValue(logEvery) is int e && e > 0 ? e : Math.Max(1, steps / 100);
             var lrList = ParseLrs(r.GetValue(lrs));
+            if (lrList != null && lrList.Distinct().Count() < lrList.Length)
+            {
+                var twice = lrList.GroupBy(v => v).Where(g => g.Count() > 1).Select(g => JsonOut.Number(g.Key));
+                ctx.Err.WriteLine($"note: --lrs repeats {string.Join(", ", twice)}; each step size is trained once.");
+                lrList = lrList.Distinct().ToArray();
+            }
             var criterion = r.GetValue(stability) switch
             {
                 "on" => new StabilityCriterion(r.GetValue(maxLossFactor), r.GetValue(maxRise)).Validated(),
