@@ -62,6 +62,22 @@ public class PlotAndSmallFaultTests
     }
 
     [Fact]
+    public async Task A_pipe_with_no_writer_as_input_says_it_is_waiting_and_reads_it_once_written()
+    {
+        string dir = CliHarness.TempDir();
+        Assert.Equal(0, CliHarness.Run("data", "--problem", "ht-random", "--m", "3", "--out", dir, "--quiet").Code);
+        string fifo = Path.Combine(dir, "X.fifo");
+        using (var mk = System.Diagnostics.Process.Start("mkfifo", [fifo])) mk.WaitForExit();
+        using var p = CliProcess.Start(null, "", ["stats", "--x", fifo, "--y", Path.Combine(dir, "y.npy"), "--quiet"]);
+        string? first = await p.StandardError.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal($"waiting for input on {fifo} (nothing has written to it yet; it is a pipe or a device)…", first);
+        File.WriteAllBytes(fifo, File.ReadAllBytes(Path.Combine(dir, "X.npy"))); // a writer: the read goes on
+        var r = CliProcess.Wait(p, TimeSpan.FromMinutes(2));
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("loss", r.Out);
+    }
+
+    [Fact]
     public void A_training_log_larger_than_memory_is_refused_before_training()
     {
         string dir = CliHarness.TempDir();

@@ -13,7 +13,7 @@ public class SignalTests
 {
     public static TheoryData<string[], bool> LongCommands() => new()
     {
-        { ["train", "--problem", "ht-random", "--m", "6", "--optimizer", "adam", "--lr", "1e-3", "--steps", "100000000"], false },
+        { ["train", "--problem", "ht-random", "--m", "6", "--optimizer", "adam", "--lr", "1e-3", "--steps", "100000000", "--log-every", "1000"], false },
         { ["flow", "--problem", "ht-random", "--m", "6", "--flow", "gradient", "--t-end", "1e6", "--rtol", "1e-13", "--atol", "1e-15", "--max-steps", "100000000"], false },
         { ["grid", "--problem", "ht-random", "--m", "6", "--optimizer", "adam", "--steps", "100000000", "--lrs", "0.1"], true },
         { ["reproduce", "--scale", "small"], true },

@@ -44,6 +44,7 @@ public static class HeavyTailCli
         });
         if (!console.Profile.Capabilities.Interactive) console.Profile.Width = 160; // tables in logs and pipes are not squeezed to 80 columns
         var ctx = new CliContext(console, stdout, stderr) { Cancel = cancel };
+        Analytic.IO.InputFile.Waiting = stderr.WriteLine;
         var root = new RootCommand("HeavyTail.Theory: heavy-tailed class imbalance and why Adam beats gradient descent (Kunstner et al. 2024).");
         var quiet = new Option<bool>("--quiet") { Description = "no progress output", Recursive = true };
         var backend = new Option<string>("--backend") { Description = "linear algebra: auto (the faster of native and cpu, measured once per machine), cpu (managed), native (OpenBLAS), gpu (ILGPU), ilgpu-cpu", DefaultValueFactory = _ => "auto", Recursive = true };
@@ -60,7 +61,7 @@ public static class HeavyTailCli
         ctx.Quiet = parse.Errors.Count == 0 && parse.GetValue(quiet);
         if (parse.Errors.Count > 0)
         {
-            stderr.WriteLine($"error: {ParseErrorLine(root, parse, args)}");
+            stderr.WriteLine($"error: {ParseErrors.Line(root, parse, args)}");
             return UserErrorExit;
         }
         try
@@ -93,39 +94,6 @@ public static class HeavyTailCli
             stderr.WriteLine($"error: internal failure ({e.GetType().Name}: {UserError.OneLine(e)}); please report it with the command line.");
             return InternalErrorExit;
         }
-    }
-
-    /// <summary>
-    /// A parse error as one line: a mistyped command, subcommand or option is named with the nearest known one
-    /// ("unknown command 'trian' (did you mean 'train'?)"); any other error is System.CommandLine's message.
-    /// </summary>
-    private static string ParseErrorLine(RootCommand root, ParseResult parse, string[] args)
-    {
-        var command = parse.CommandResult.Command;
-        string path = command == root ? "heavytail" : $"heavytail {string.Join(' ', CommandPath(parse.CommandResult))}";
-        if (parse.UnmatchedTokens.Count > 0)
-        {
-            string token = parse.UnmatchedTokens[0];
-            var options = command.Options.Concat(root.Options).SelectMany(o => o.Aliases.Prepend(o.Name)).Where(n => n.StartsWith('-'));
-            if (token.StartsWith('-'))
-                return $"unknown option '{token}' for `{path}`{Analytic.Spelling.DidYouMean(token, options)}; `{path} --help` lists them.";
-            var subcommands = command.Subcommands.Select(c => c.Name).ToList();
-            if (command == root)
-                return $"unknown command '{token}'{Analytic.Spelling.DidYouMean(token, subcommands)}; `heavytail --help` lists them.";
-            string near = Analytic.Spelling.DidYouMean(token, subcommands);
-            return $"unexpected argument '{token}' for `{path}`{near}; `{path} --help` shows its usage.";
-        }
-        if (command == root && args.Length == 0 || command == root && parse.Errors.Any(e => e.Message.Contains("Required command")))
-            return "no command given; `heavytail --help` lists them (e.g. `heavytail train --help`).";
-        return $"{parse.Errors[0].Message.ReplaceLineEndings(" ")} (see `{path} --help`)";
-    }
-
-    private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult r)
-    {
-        var names = new Stack<string>();
-        for (System.CommandLine.Parsing.SymbolResult? s = r; s != null; s = s.Parent)
-            if (s is System.CommandLine.Parsing.CommandResult { Command: not RootCommand } cr) names.Push(cr.Command.Name);
-        return names;
     }
 
     private static bool IsUserError(Exception e) => e is UserError or ArgumentException or InvalidDataException
