@@ -23,12 +23,12 @@ public class FolderLockTests
     {
         string dir = CliHarness.TempDir();
         File.WriteAllText(Path.Combine(dir, "keep.txt"), "mine");
-        using (OutputFolder.Claim(dir, "train"))
+        using (OutputFolder.Claim(dir, command[0]))
         {
             var r = CliHarness.Run([.. command, "--out", dir, "--quiet"]);
             Assert.Equal(2, r.Code);
             string line = Assert.Single(r.Err.Trim().Split('\n'));
-            Assert.Matches($@"^error: --out .* is in use by heavytail pid {Environment.ProcessId} \(train, since [0-9: -]+\); wait for it to finish or choose another --out\.$", line);
+            Assert.Matches($@"^error: --out .* is in use by heavytail pid {Environment.ProcessId} \({command[0]}, since [0-9: -]+\); wait for it to finish or choose another --out\.$", line);
             Assert.Equal(["keep.txt"], Directory.GetFiles(dir).Select(Path.GetFileName).Where(f => !f!.StartsWith('.')));
         }
         // released: the same command now runs

@@ -10,12 +10,28 @@ public class InterruptTests
     public static TheoryData<string[], bool> LongCommands() => new()
     {
         { ["flow", "--problem", "ht-random", "--m", "6", "--flow", "gradient", "--t-end", "1e6", "--rtol", "1e-13", "--atol", "1e-15", "--max-steps", "100000000"], false },
-        { ["train", "--problem", "ht-random", "--m", "6", "--optimizer", "adam", "--lr", "1e-3", "--steps", "100000000"], false },
+        { ["train", "--problem", "ht-random", "--m", "6", "--optimizer", "adam", "--lr", "1e-3", "--steps", "100000000", "--log-every", "1000"], false },
         { ["compare", "--problem", "ht-random", "--m", "5", "--optimizer", "gd", "--lr", "0.1", "--steps", "100000000"], false },
         { ["grid", "--problem", "ht-random", "--m", "6", "--optimizer", "adam", "--steps", "100000000", "--lrs", "0.1"], true },
         { ["run", "flows", "--scale", "paper"], true },
         { ["flow", "--problem", "one-hot", "--classes", "300", "--flow", "adam", "--t-end", "1e9", "--rtol", "1e-13", "--atol", "1e-15", "--max-steps", "100000000"], false },
+        // the spectra of stats (issue 25 B: they ran 10–25 s past Ctrl-C): Lanczos, Hutchinson, SLQ, each minutes long here
+        { ["stats", "--problem", "ht-random", "--m", "6", "--top-eigenvalues", "30", "--eigen-tolerance", "1e-14"], false },
+        { ["stats", "--problem", "ht-random", "--m", "6", "--trace-samples", "10000000"], false },
+        { ["stats", "--problem", "ht-random", "--m", "6", "--density", "--density-runs", "100000"], false },
     };
+
+    /// <summary>Block spectra (about a second at this size, too short to interrupt midway reliably): an interrupt before them writes nothing.</summary>
+    [Fact]
+    public void Block_spectra_check_the_interrupt()
+    {
+        string dir = CliHarness.TempDir();
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var r = CliHarness.Run(cts.Token, "stats", "--problem", "ht-random", "--m", "6", "--block-spectra", "--out", dir, "--quiet");
+        Assert.True(r.Code == HeavyTailCli.InterruptedExit, r.Err);
+        Assert.False(File.Exists(Path.Combine(dir, "stats.json")));
+    }
 
     [Theory]
     [MemberData(nameof(LongCommands))]

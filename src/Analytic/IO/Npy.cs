@@ -40,7 +40,7 @@ public static class Npy
     {
         if (Directory.Exists(path)) throw new InvalidDataException($"{path} is a folder, not a .npy file; name the file inside it (e.g. {Path.Combine(path, "X.npy")}).");
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found.", path);
-        using var s = File.OpenRead(path);
+        using var s = InputFile.OpenRead(path);
         return Read(s, path);
     }
 

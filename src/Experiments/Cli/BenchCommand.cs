@@ -38,7 +38,7 @@ public static class BenchCommand
         cmd.SetAction(r =>
         {
             if (r.GetValue(outJson) is string outPath) OutputFolder.PrepareFile(outPath);
-            var ms = r.GetValue(sizes)!.Split(',').Select(s => int.TryParse(s, out var v) && v is >= Problems.MinM and <= Problems.MaxM ? v : throw new UserError($"--sizes: '{s}' is not a size m in {Problems.MinM}..{Problems.MaxM}.")).ToArray();
+            var ms = r.GetValue(sizes)!.Split(',').Select(s => Numbers.TryParseInt(s, out var v) && v is >= Problems.MinM and <= Problems.MaxM ? v : throw new UserError($"--sizes: '{s}' is not a size m in {Problems.MinM}..{Problems.MaxM}.")).ToArray();
             var dts = r.GetValue(dtypes)!.Split(',').Select(s => s is "float32" or "float64" ? s : throw new UserError($"--dtype: '{s}' is not float32 or float64.")).ToArray();
             var bks = r.GetValue(backends)!.Split(',');
             int n = Math.Max(5, r.GetValue(reps));

@@ -88,7 +88,7 @@ public static class FlowCommand
         var ts = new List<double>();
         foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var t) || !(t >= 0) || t > t1)
+            if (!Numbers.TryParseDouble(part, out var t) || !(t >= 0) || t > t1)
                 throw new UserError($"--save-at: '{part}' is not a time in [0, {t1}].");
             ts.Add(t);
         }

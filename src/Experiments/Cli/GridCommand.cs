@@ -81,6 +81,8 @@ public static class GridCommand
             else
             {
                 if (arrays) src.Load(r); // --problem with --x/--y: the shared one-line refusal
+                if (r.GetResult(src.Seed) is { Implicit: false })
+                    throw new UserError("--seed does nothing for grid: its data seeds are --seeds N (seeds 0..N−1); leave out --seed.");
                 po = src.GeneratorOptions(r, name!) with { Seed = 0 }; // the data seeds are the grid's --seeds
                 MemoryCheck.Check(po, ctx.Precision ?? Precision.Float64);
                 ctx.Environment.Problems.Get(po); // validates the options before any run starts; the data is kept for seed 0's runs
@@ -88,6 +90,12 @@ public static class GridCommand
             var settings = opt.Settings(r, lr: 1.0);
             int every = r.GetValue(logEvery) is int e && e > 0 ? e : Math.Max(1, steps / 100);
             var lrList = ParseLrs(r.GetValue(lrs));
+            if (lrList != null && lrList.Distinct().Count() < lrList.Length)
+            {
+                var twice = lrList.GroupBy(v => v).Where(g => g.Count() > 1).Select(g => JsonOut.Number(g.Key));
+                ctx.Err.WriteLine($"note: --lrs repeats {string.Join(", ", twice)}; each step size is trained once.");
+                lrList = lrList.Distinct().ToArray();
+            }
             var criterion = r.GetValue(stability) switch
             {
                 "on" => new StabilityCriterion(r.GetValue(maxLossFactor), r.GetValue(maxRise)).Validated(),
@@ -387,7 +395,7 @@ public static class GridCommand
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
         return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s =>
-            double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 && double.IsFinite(v)
+            Numbers.TryParseDouble(s, out var v) && v > 0 && double.IsFinite(v)
                 ? v : throw new UserError($"--lrs: '{s}' is not a positive step size.")).ToArray();
     }
 
@@ -395,7 +403,7 @@ public static class GridCommand
     {
         if (text == null) return null;
         var parts = text.Split('/');
-        if (parts.Length == 2 && int.TryParse(parts[0], out int k) && int.TryParse(parts[1], out int n) && n >= 1 && k >= 0 && k < n) return (k, n);
+        if (parts.Length == 2 && Numbers.TryParseInt(parts[0], out int k) && Numbers.TryParseInt(parts[1], out int n) && n >= 1 && k >= 0 && k < n) return (k, n);
         throw new UserError($"--shard '{text}' must be K/N with 0 ≤ K < N, e.g. 0/4.");
     }
 }

@@ -10,26 +10,41 @@ namespace HeavyTail.Experiments.Cli;
 public static class HeavyTailCli
 {
     /// <summary>Exit codes: 0 ok, 1 a recipe failed or an internal failure, 2 a user error (one line), 3 an ODE solve that
-    /// stopped before --t-end (its results up to there are written), 130 interrupted (Ctrl-C). README "Commands" lists them.</summary>
+    /// stopped before --t-end (its results up to there are written), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM,
+    /// handled as Ctrl-C). README "Exit codes and signals" lists them.</summary>
     public const int UserErrorExit = 2;
     public const int InternalErrorExit = 1;
     public const int SolveFailedExit = 3;
     public const int InterruptedExit = 130;
+    public const int TerminatedExit = 143;
 
     /// <summary>The backends the CLI offers: cpu, native, gpu, ilgpu-cpu, auto.</summary>
     public static BackendCatalog Backends => Gpu.IlgpuProvider.Catalog;
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel = default)
     {
+        // output that cannot be written (stdout closed, on a full disk, a broken pipe) does not stop the command (issue 25 C)
+        bool terminal = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
+        var safeOut = new SafeWriter(stdout, "stdout");
+        var safeErr = new SafeWriter(stderr, "stderr");
+        int code = Run(args, safeOut, safeErr, terminal, cancel);
+        if (safeOut.Failure != null)
+            safeErr.WriteLine($"note: stdout could not be written ({safeOut.Failure}); its lines were dropped and the command went on (its files are written as usual).");
+        return code;
+    }
+
+    private static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool terminal, CancellationToken cancel)
+    {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(stdout),
-            Ansi = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? InteractionSupport.Detect : InteractionSupport.No,
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
         });
         if (!console.Profile.Capabilities.Interactive) console.Profile.Width = 160; // tables in logs and pipes are not squeezed to 80 columns
         var ctx = new CliContext(console, stdout, stderr) { Cancel = cancel };
+        Analytic.IO.InputFile.Waiting = stderr.WriteLine;
         var root = new RootCommand("HeavyTail.Theory: heavy-tailed class imbalance and why Adam beats gradient descent (Kunstner et al. 2024).");
         var quiet = new Option<bool>("--quiet") { Description = "no progress output", Recursive = true };
         var backend = new Option<string>("--backend") { Description = "linear algebra: auto (the faster of native and cpu, measured once per machine), cpu (managed), native (OpenBLAS), gpu (ILGPU), ilgpu-cpu", DefaultValueFactory = _ => "auto", Recursive = true };
@@ -38,12 +53,15 @@ public static class HeavyTailCli
         root.Options.Add(backend);
         root.Options.Add(threads);
         foreach (var command in Commands.All(ctx)) root.Subcommands.Add(command);
+        NumberOptions.Apply(root);
+        // numbers are read and written the same in every environment (LANG, LC_ALL, invariant globalization switched off)
+        System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.InvariantCulture;
 
         var parse = root.Parse(args);
         ctx.Quiet = parse.Errors.Count == 0 && parse.GetValue(quiet);
         if (parse.Errors.Count > 0)
         {
-            stderr.WriteLine($"error: {ParseErrorLine(root, parse, args)}");
+            stderr.WriteLine($"error: {ParseErrors.Line(root, parse, args)}");
             return UserErrorExit;
         }
         try
@@ -76,39 +94,6 @@ public static class HeavyTailCli
             stderr.WriteLine($"error: internal failure ({e.GetType().Name}: {UserError.OneLine(e)}); please report it with the command line.");
             return InternalErrorExit;
         }
-    }
-
-    /// <summary>
-    /// A parse error as one line: a mistyped command, subcommand or option is named with the nearest known one
-    /// ("unknown command 'trian' (did you mean 'train'?)"); any other error is System.CommandLine's message.
-    /// </summary>
-    private static string ParseErrorLine(RootCommand root, ParseResult parse, string[] args)
-    {
-        var command = parse.CommandResult.Command;
-        string path = command == root ? "heavytail" : $"heavytail {string.Join(' ', CommandPath(parse.CommandResult))}";
-        if (parse.UnmatchedTokens.Count > 0)
-        {
-            string token = parse.UnmatchedTokens[0];
-            var options = command.Options.Concat(root.Options).SelectMany(o => o.Aliases.Prepend(o.Name)).Where(n => n.StartsWith('-'));
-            if (token.StartsWith('-'))
-                return $"unknown option '{token}' for `{path}`{Analytic.Spelling.DidYouMean(token, options)}; `{path} --help` lists them.";
-            var subcommands = command.Subcommands.Select(c => c.Name).ToList();
-            if (command == root)
-                return $"unknown command '{token}'{Analytic.Spelling.DidYouMean(token, subcommands)}; `heavytail --help` lists them.";
-            string near = Analytic.Spelling.DidYouMean(token, subcommands);
-            return $"unexpected argument '{token}' for `{path}`{near}; `{path} --help` shows its usage.";
-        }
-        if (command == root && args.Length == 0 || command == root && parse.Errors.Any(e => e.Message.Contains("Required command")))
-            return "no command given; `heavytail --help` lists them (e.g. `heavytail train --help`).";
-        return $"{parse.Errors[0].Message.ReplaceLineEndings(" ")} (see `{path} --help`)";
-    }
-
-    private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult r)
-    {
-        var names = new Stack<string>();
-        for (System.CommandLine.Parsing.SymbolResult? s = r; s != null; s = s.Parent)
-            if (s is System.CommandLine.Parsing.CommandResult { Command: not RootCommand } cr) names.Push(cr.Command.Name);
-        return names;
     }
 
     private static bool IsUserError(Exception e) => e is UserError or ArgumentException or InvalidDataException

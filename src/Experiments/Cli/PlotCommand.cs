@@ -36,6 +36,10 @@ public static class PlotCommand
             int series = 0;
             bool logXOn = r.GetValue(logX), logYOn = r.GetValue(logY);
             var empty = new List<string>();
+            // runs of different problems overlaid: said once, and each legend entry names its problem
+            var problems = paths.Select(RunJson.ProblemBeside).ToList();
+            bool mixed = problems.Where(d => d != null).Distinct().Count() > 1;
+            if (mixed) ctx.Err.WriteLine($"note: these files come from different problems ({string.Join("; ", paths.Zip(problems, (f, d) => $"{f}: {d ?? "no run.json"}"))}); the legend names each one's problem.");
             foreach (var ((path, (header, rows)), fi) in tables.Select((t, i) => (t, i)))
             {
                 string xName = r.GetValue(x) ?? header[0];
@@ -50,7 +54,10 @@ public static class PlotCommand
                     // a point is drawable when x and y are finite, and positive on a log axis
                     if (!rows.Any(v => Drawable(v[xi], logXOn) && Drawable(v[yi], logYOn))) { empty.Add($"{Path.GetFileName(path)}:{col}"); continue; }
                     var color = col.StartsWith("group_") ? Figure.GroupColor(yi, header.Length) : new ScottPlot.Palettes.Category10().GetColor(series);
-                    fig.Line(rows.Select(v => v[xi] * xScale).ToArray(), rows.Select(v => v[yi]).ToArray(), color, $"{Path.GetFileNameWithoutExtension(path)}:{col}", markers: fi > 0);
+                    int dropped = rows.Count(v => double.IsFinite(v[xi]) && double.IsFinite(v[yi]) && !(Drawable(v[xi], logXOn) && Drawable(v[yi], logYOn)));
+                    if (dropped > 0) ctx.Err.WriteLine($"note: {path}:{col}: the log axis left out {dropped} of {rows.Count} points ({(logXOn && logYOn ? "x or y" : logYOn ? "y" : "x")} ≤ 0).");
+                    string label = $"{Path.GetFileNameWithoutExtension(path)}:{col}" + (mixed ? $" ({problems[fi] ?? "problem unknown"})" : "");
+                    fig.Line(rows.Select(v => v[xi] * xScale).ToArray(), rows.Select(v => v[yi]).ToArray(), color, label, markers: fi > 0);
                     yNames.Add(col);
                     series++;
                 }

@@ -36,8 +36,18 @@ public sealed class ProblemSource
             cmd.Options.Add(o);
     }
 
-    /// <summary>The generator options named on the command line (problem name given).</summary>
-    public ProblemOptions GeneratorOptions(ParseResult r, string name) => new()
+    /// <summary>The data options named on the command line (not defaults).</summary>
+    public IEnumerable<string> Given(ParseResult r) =>
+        new Option[] { M, Samples, Classes, Dim, Zipf, K, Inputs, Seed, Targets, LossOption }.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name);
+
+    /// <summary>The generator options named on the command line (problem name given); those the problem does not read are refused.</summary>
+    public ProblemOptions GeneratorOptions(ParseResult r, string name)
+    {
+        ProblemOptionUse.Check(name, Given(r));
+        return Options(r, name);
+    }
+
+    private ProblemOptions Options(ParseResult r, string name) => new()
     {
         Name = name, M = r.GetValue(M), Samples = r.GetValue(Samples), Classes = r.GetValue(Classes), Dimension = r.GetValue(Dim),
         ZipfExponent = r.GetValue(Zipf), K = r.GetValue(K), Inputs = r.GetValue(Inputs)!, Seed = r.GetValue(Seed),
@@ -65,6 +75,7 @@ public sealed class ProblemSource
         }
         else if (xPath != null && yPath != null)
         {
+            ProblemOptionUse.Check(null, Given(r));
             loaded = ProblemFiles.LoadArrays(xPath, yPath, r.GetValue(Targets), r.GetValue(LossOption)!, classesHint, precision);
             settings = new Dictionary<string, object>(loaded.Info);
         }

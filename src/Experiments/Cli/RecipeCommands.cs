@@ -82,6 +82,8 @@ public static class RecipeCommands
         {
             var sc = ParseScale(r.GetValue(scale)!);
             if (r.GetValue(dryRun)) return ReproduceDryRun.Run(ctx, sc, r.GetValue(shards));
+            if (r.GetResult(shards) is { Implicit: false })
+                throw new UserError("--shards only sizes the sharded estimate of --dry-run; add --dry-run, or leave out --shards (a reproduce runs every recipe here).");
             using var claim = ctx.Claim(r.GetValue(outDir)!, "reproduce");
             string dir = claim.Path;
             ctx.InterruptNote = $"the recipes' training runs that finished are kept in {Path.Combine(dir, "_cache")}; rerun the same command to resume.";

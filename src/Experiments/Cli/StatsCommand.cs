@@ -79,10 +79,11 @@ public static class StatsCommand
                 model.HessianVectorProduct(weights, dir, hv);
             }
             var groupLoss = model.PerGroupLossFromSamples(PerSample(model, weights), p.Groups);
-            var top = k is int kTop ? HessianSpectra.Top(model, weights, kTop, seed, tolerance) : null;
-            (double Estimate, double StandardError)? trace = samples is int sTrace ? HessianSpectra.Trace(model, weights, sTrace, seed) : null;
-            var rho = wantDensity ? HessianSpectra.Density(model, weights, runs, steps, seed, width) : null;
-            var blocks = wantBlocks ? HessianSpectra.Blocks(model, weights, seed) : null;
+            var top = k is int kTop ? HessianSpectra.Top(model, weights, kTop, seed, tolerance, cancel: ctx.Cancel) : null;
+            (double Estimate, double StandardError)? trace = samples is int sTrace ? HessianSpectra.Trace(model, weights, sTrace, seed, ctx.Cancel) : null;
+            var rho = wantDensity ? HessianSpectra.Density(model, weights, runs, steps, seed, width, ctx.Cancel) : null;
+            var blocks = wantBlocks ? HessianSpectra.Blocks(model, weights, seed, cancel: ctx.Cancel) : null;
+            ctx.Cancel.ThrowIfCancellationRequested(); // nothing is written after an interrupt
 
             ctx.Out.WriteLine($"{p.Name}: n={data.N}, d={data.D}, c={data.C}, groups={p.Groups.K}, loss={p.Loss}, backend={ctx.Compute.Backend}, dtype={ctx.Compute.Precision.Name()}");
             var table = new Table().AddColumn("quantity").AddColumn(new TableColumn("value").RightAligned());

@@ -33,6 +33,7 @@ public static class TrainCommand
             var settings = opt.Settings(r);
             int steps = r.GetValue(opt.Steps), every = r.GetValue(logEvery);
             if (every < 1) throw new UserError($"--log-every {every} must be at least 1.");
+            MemoryCheck.CheckLog(steps, every, p.Groups.K);
             var model = LinearModel.Create(p.Loss, p.Data, ctx.Compute);
             var requested = TrainingPaths.Parse(r.GetValue(pathOption)!);
             if (requested == TrainingPath.Gram && initValue != "zeros")

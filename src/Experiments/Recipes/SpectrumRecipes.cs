@@ -36,9 +36,9 @@ public sealed class HessianSpectrumRecipe : IRecipe
         State Measure(string key, string label, ScottPlot.Color color, double lr, double[] w)
         {
             ctx.Cancel.ThrowIfCancellationRequested();
-            var top = HessianSpectra.Top(model, w, k, seed);
-            var rho = HessianSpectra.Density(model, w, runs, steps, seed);
-            var blocks = HessianSpectra.Blocks(model, w, seed);
+            var top = HessianSpectra.Top(model, w, k, seed, cancel: ctx.Cancel);
+            var rho = HessianSpectra.Density(model, w, runs, steps, seed, cancel: ctx.Cancel);
+            var blocks = HessianSpectra.Blocks(model, w, seed, cancel: ctx.Cancel);
             var spread = GradientHeterogeneity.FromBlockNorms(blocks.TopEigenvalue);
             ctx.Log($"hessian-spectrum {key}: λ_1 = {top.Values[0]:G4} ({top.MatVecs} HVPs), block λ_max max/min = {spread.MaxMinRatio:G4} ({blocks.Products} HVPs)");
             // blocks equal within the Lanczos tolerance (W = 0) have no ranking: their Spearman ρ would be rounding noise

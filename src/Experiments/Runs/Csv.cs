@@ -49,8 +49,7 @@ public static class Csv
                 string s = parts[i].Trim();
                 row[i] = s switch
                 {
-                    "nan" or "NaN" => double.NaN, "inf" => double.PositiveInfinity, "-inf" => double.NegativeInfinity,
-                    _ => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
+                    _ => Numbers.TryParseDouble(s, out var v) ? v
                         : throw new InvalidDataException($"{path}:{li + 1}: '{s}' in column {header[i]} is not a number."),
                 };
             }

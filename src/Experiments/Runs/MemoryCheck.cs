@@ -47,6 +47,21 @@ public static class MemoryCheck
                 throw new UserError($"{what} (n = {n}, d = {d}, c = {c}) has {name} = {count} values, more than one array holds ({Array.MaxLength}); choose smaller sizes.");
     }
 
+    /// <summary>
+    /// Refuses a training log that could not be held until it is written: <paramref name="rows"/> rows of
+    /// <paramref name="groups"/> group losses (about 80 + 8·K bytes each), against half of the free memory.
+    /// </summary>
+    public static void CheckLog(long steps, int every, int groups)
+    {
+        long rows = steps / every + 1;
+        double need = rows * (80.0 + 8.0 * groups), free = AvailableBytes();
+        if (need > free / 2)
+        {
+            long suggest = (long)Math.Ceiling(every * need / (free / 8));
+            throw new UserError($"--steps {steps} with --log-every {every} logs {rows} rows, about {Format(need)} of memory until trajectory.csv is written, but {Format(free)} is available; raise --log-every (e.g. --log-every {suggest}).");
+        }
+    }
+
     /// <summary>(n, d, c) of a generated problem, from its options alone (the generators' own formulas; see <see cref="Problems"/>).</summary>
     public static (long N, long D, long C)? Sizes(ProblemOptions o)
     {

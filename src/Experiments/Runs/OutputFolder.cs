@@ -69,6 +69,13 @@ public static class OutputFolder
         for (int attempt = 0; stream == null; attempt++)
         {
             try { stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+            catch (IOException e) when (!IsLockConflict(e))
+            {
+                // a read-only file system, a full disk, an I/O error: not another run (issue 25 C)
+                throw new UserError(e.HResult == ReadOnlyFileSystem
+                    ? $"{option} {path} is on a read-only file system; choose a writable {option}."
+                    : $"{option} {path}: cannot write there ({UserError.OneLine(e)}); choose another {option}.");
+            }
             catch (IOException)
             {
                 var h = ReadHolder(holderPath);
@@ -78,11 +85,57 @@ public static class OutputFolder
             }
             catch (UnauthorizedAccessException e) { throw new UserError($"{option} {path}: cannot write there ({UserError.OneLine(e)})."); }
         }
+        if (WrittenBy(path) is { } other && other != Family(command))
+        {
+            stream.Dispose();
+            throw new UserError($"{option} {path} holds the results of `{other}`; `{command}` would mix its files with them: choose another {option} (or empty the folder).");
+        }
         if (ReadHolder(holderPath) is { } stale)
             note?.Invoke($"note: took over {path} from heavytail pid {stale.Pid} ({stale.Command}, since {stale.Since}), which is no longer running.");
         Analytic.IO.AtomicFile.WriteAllText(holderPath, $"{Environment.ProcessId}\n{command}\n{DateTime.Now:yyyy-MM-dd HH:mm:ss}\n");
+        Analytic.IO.AtomicFile.WriteAllText(Path.Combine(path, CommandName), Family(command) + "\n");
         return new FolderClaim(path, stream, holderPath);
     }
+
+    /// <summary>The file naming the command family that writes a folder (issue 25 F: one folder, one kind of results).</summary>
+    public const string CommandName = ".heavytail.command";
+
+    /// <summary>The commands that may share a folder: grid, grid merge and grid refine; run and reproduce (one recipe cache).</summary>
+    public static string Family(string command) => command.StartsWith("grid") ? "grid" : command is "run" or "reproduce" ? "run/reproduce" : command;
+
+    /// <summary>
+    /// The command family whose results a folder holds: from <see cref="CommandName"/>, or in a folder written before it
+    /// existed, from run.json's "command" or a grid.json; null for an empty or unknown folder.
+    /// </summary>
+    public static string? WrittenBy(string path)
+    {
+        try
+        {
+            // a claim that wrote nothing (a command refused after taking the folder) leaves no results to mix with
+            if (!Directory.EnumerateFileSystemEntries(path).Any(e => !System.IO.Path.GetFileName(e).StartsWith('.'))) return null;
+            string marker = Path.Combine(path, CommandName);
+            if (File.Exists(marker)) return File.ReadAllText(marker).Trim() is { Length: > 0 } m ? m : null;
+            if (File.Exists(Path.Combine(path, "grid.json"))) return "grid";
+            if (File.Exists(Path.Combine(path, "report.md"))) return "run/reproduce";
+            string run = Path.Combine(path, "run.json");
+            if (!File.Exists(run)) return null;
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(run));
+            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && doc.RootElement.TryGetProperty("command", out var c)
+                && c.ValueKind == System.Text.Json.JsonValueKind.String ? Family(c.GetString()!) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException) { return null; }
+    }
+
+    /// <summary>errno EROFS (Linux, macOS): .NET's IOException carries the errno as its HResult on Unix.</summary>
+    private const int ReadOnlyFileSystem = 30;
+
+    /// <summary>
+    /// Whether opening the lock file failed because another handle holds it: EWOULDBLOCK/EAGAIN from flock (11 on Linux,
+    /// 35 on macOS) or a Windows sharing or lock violation. Any other IOException is not a run in the folder.
+    /// </summary>
+    public static bool IsLockConflict(IOException e) => OperatingSystem.IsWindows()
+        ? (e.HResult & 0xFFFF) is 32 or 33
+        : e.HResult == (OperatingSystem.IsMacOS() ? 35 : 11);
 
     /// <summary>The holder recorded in a folder: pid, command, start time (null when none or unreadable).</summary>
     public static (int Pid, string Command, string Since)? ReadHolder(string holderPath)

@@ -18,4 +18,23 @@ public static class Trajectory
 public static class RunJson
 {
     public static Dictionary<string, object?> Of(Analytic.Data.Problem p) => p.Info.ToDictionary(kv => kv.Key, kv => (object?)kv.Value);
+
+    /// <summary>
+    /// The problem a run folder's CSV belongs to, from the run.json beside it ("ht-random m=3 inputs=uniform seed=0 …": the
+    /// fields run.json lists before "command", which are <see cref="Of"/>'s); null without a readable run.json.
+    /// </summary>
+    public static string? ProblemBeside(string csvPath)
+    {
+        string json = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(csvPath))!, "run.json");
+        try
+        {
+            if (!File.Exists(json)) return null;
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+            if (doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object || !doc.RootElement.TryGetProperty("command", out _)) return null;
+            var parts = doc.RootElement.EnumerateObject().TakeWhile(p => p.Name != "command")
+                .Select(p => p.Name == "problem" ? p.Value.ToString() : $"{p.Name}={p.Value}");
+            return string.Join(' ', parts);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException) { return null; }
+    }
 }

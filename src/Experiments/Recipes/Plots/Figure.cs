@@ -36,6 +36,7 @@ public sealed class Figure
             if (double.IsFinite(x) && double.IsFinite(y)) { px.Add(x); py.Add(y); }
         }
         var s = Plot.Add.Scatter(px.ToArray(), py.ToArray());
+        markers |= px.Count == 1; // a line through one point draws nothing: its point is a marker
         s.Color = color;
         s.LineWidth = markers ? 0 : width;
         s.MarkerSize = markers ? 7 : 0;
