@@ -16,5 +16,6 @@ public static class Cookbook
         new InputDistributionRecipe(),
         new HeterogeneityRecipe(),
         new HessianSpectrumRecipe(),
+        new ScalingLawsRecipe(),
     ];
 }
