@@ -1,5 +1,6 @@
 using System.Globalization;
 using HeavyTail.Analytic.Data;
+using HeavyTail.Analytic.Statistics;
 using HeavyTail.Analytic.Theory;
 using HeavyTail.Experiments.Plots;
 using HeavyTail.Experiments.Runs;
@@ -97,7 +98,7 @@ public sealed class ScalingLawsRecipe : IRecipe
 
         var slopes = new Dictionary<(double, string), double>();
         var fig = new Figure($"Iterations to relative error ε = {Epsilon:G2} on the linear bigram model (closed forms, best constant step sizes)",
-            "vocabulary size d", "iterations to (L_t − L*)/(L_0 − L*) ≤ ε", logX: true, logY: true);
+            "vocabulary size d (tokens)", "iterations until (L_t − L*)/(L_0 − L*) stays ≤ ε", logX: true, logY: true);
         for (int ai = 0; ai < Alphas.Length; ai++)
             foreach (var opt in new[] { "gd", "sign", "sign-first" })
             {
@@ -133,12 +134,12 @@ public sealed class ScalingLawsRecipe : IRecipe
             $"GD {sg:F2}, sign descent {ss:F2} (d = {vocabs[0]} … {dMax}, ε = {Epsilon:G2})", holds);
         double sf = slopes[(1.0, "sign-first")];
         string others = string.Join("; ", Alphas.Where(a => a != 1).Select(a => $"α = {a:G2}: GD {slopes[(a, "gd")]:F2}, sign {slopes[(a, "sign")]:F2}"));
-        ctx.Reading = $"At α = 1 the iterations to ε = {Epsilon:G2} grow like d^{sg:F2} under GD ({points.First(q => q.Alpha == 1 && q.Optimizer == "gd").Iterations} → {atMax["gd"].Iterations} " +
+        ctx.Reading = $"At α = 1 the iterations to stay below ε = {Epsilon:G2} grow like d^{sg:F2} under GD ({points.First(q => q.Alpha == 1 && q.Optimizer == "gd").Iterations} → {atMax["gd"].Iterations} " +
                       $"from d = {vocabs[0]} to {dMax}) and like d^{ss:F2} under sign descent ({points.First(q => q.Alpha == 1 && q.Optimizer == "sign").Iterations} → {atMax["sign"].Iterations}), " +
-                      (holds ? "so the claim holds: GD's cost is almost linear in the vocabulary and sign descent's close to its square root."
-                             : $"so the claim does not hold at this scale: the slopes are not within 0.2 of 1 and 0.15 of ½ respectively.") +
-                      $" Counting instead the first step at which sign descent touches ε gives slope {sf:F2}: from W = 0 a constant step returns every coordinate whose target is below η to 0 at each even step, " +
-                      $"so the error touches ε long before it stays there; the other exponents give {others}.";
+                      (holds ? "so the claim holds: GD's cost is almost linear in the vocabulary and sign descent's close to its square root (other exponents: "
+                             : "so the claim does not hold at this scale: the slopes are not within 0.2 of 1 and 0.15 of ½ respectively (other exponents: ") + others + "). " +
+                      $"Counting instead the first step at which sign descent touches ε gives slope {sf:F2}, because from W = 0 a constant step sends every coordinate whose target is below η " +
+                      "back to 0 at each even step, so the error touches ε long before the ±η oscillation of all d² coordinates lets it stay there.";
     }
 
     /// <summary>The closed-form curves over the toolkit's simulated GD and sign-descent runs on the bigram problem (α = 1, one d).</summary>
@@ -151,7 +152,7 @@ public sealed class ScalingLawsRecipe : IRecipe
         var conditionals = Problems.ZipfProbabilities(d, 1.0);
         double squaredMass = BigramTheory.SquaredMass(conditionals);
         double l0 = 0.5 * squaredMass;
-        var fig = new Figure($"Bigram model, d = {d}, α = 1: simulated runs (solid) and closed forms (dashed)", "iteration t", "relative error (L_t − L*)/(L_0 − L*)",
+        var fig = new Figure($"Bigram model, d = {d}, α = 1: simulated runs (thick) and closed forms (dashed)", "iteration t", "relative error (L_t − L*)/(L_0 − L*)",
             logX: true, logY: true);
         var rows = new List<IReadOnlyList<double>>();
         // Hessian diagonal: π_i on every entry of row i (the model's exact Curvature)
@@ -175,17 +176,189 @@ public sealed class ScalingLawsRecipe : IRecipe
             }
             var t = rec.Rows.Where(x => x.Step > 0).Select(x => (double)x.Step).ToArray();
             string label = name == "gd" ? "GD" : "sign descent";
-            fig.Line(t, rec.Rows.Where(x => x.Step > 0).Select(x => x.Loss / l0).ToArray(), Figure.OptimizerColor(name), $"{label} (η = {settings.Lr:G3}), simulated");
+            fig.Line(t, rec.Rows.Where(x => x.Step > 0).Select(x => x.Loss / l0).ToArray(), Figure.OptimizerColor(name), $"{label} (η = {settings.Lr:G3}), simulated", width: 5);
             var tc = Enumerable.Range(1, steps).Select(x => (double)x).ToArray();
-            fig.Line(tc, tc.Select(x => closed((int)x) / l0).ToArray(), ScottPlot.Colors.Black, r == 0 ? "closed forms" : null, dashed: true, width: 1);
+            fig.Line(tc, tc.Select(x => closed((int)x) / l0).ToArray(), ScottPlot.Colors.OrangeRed, r == 0 ? "closed forms (BigramTheory)" : null, dashed: true, width: 2);
             ctx.Check($"{label}: simulated loss = closed form", "|L_sim(t) − L_closed(t)| ≤ 1e-9·L_0 at every logged step",
                 $"max difference {worst:G3}·L_0 over {rec.Rows.Count} logged steps", worst <= 1e-9);
         }
         fig.Line([1, runs.Max(x => x.Steps)], [Epsilon, Epsilon], ScottPlot.Colors.Gray, $"ε = {Epsilon:G2}", dashed: true, width: 1);
         fig.LegendAlignment = ScottPlot.Alignment.LowerLeft;
         ctx.Figure(fig, "closed_form_overlay", $"The toolkit's GD and sign-descent runs on the bigram problem (d = {d}, α = 1, each at the best constant step size for ε = {Epsilon:G2}) " +
-            "and the closed forms (dashed black) on top of them; sign descent's curve ends in a period-2 oscillation of ±η around each target.");
+            "and the closed forms (dashed orange) on top of them; sign descent's curve ends in a period-2 oscillation of ±η around each target.");
         ctx.Csv("closed_form_overlay.csv", ["run", "lr", "step", "simulated_relative_error", "closed_form_relative_error"], rows);
         ctx.Notes.Add("closed_form_overlay.csv: run 0 = gd, 1 = sign descent.");
+    }
+}
+
+/// <summary>
+/// Zhang et al. 2024, "Why Transformers Need Adam: A Hessian Perspective" (arXiv 2402.16788): block heterogeneity, JS⁰ — the
+/// average Jensen–Shannon divergence between the SLQ spectral densities of the Hessian's diagonal blocks at initialisation —
+/// against Adam's advantage over GD, on the linear softmax model of the one-hot problem (the population model: c classes,
+/// π_k ∝ (k+1)^(−a), x = e_k) over a sweep of the exponent a. The blocks are the per-class blocks H_kk (c×c, diagonal here:
+/// diag_i π_i p_ik(1 − p_ik)). Why one-hot and not the Gaussian-input zipf problem: with n &gt; d·c that problem cannot be fitted
+/// (its labels are independent of its inputs) and every optimizer stays at log c, so there is no gap to explain.
+/// </summary>
+/// <remarks>
+/// JS⁰ as <see cref="BlockHeterogeneity"/> computes it (the authors' σ = √1e-5 and 50 000-point grid with margin 1; JS with
+/// natural logs on one common grid; the same probes for every block). At W = 0 every p_ik = 1/c, so
+/// H_kk = (1/c)(1 − 1/c) Σ_i w_i x_i x_iᵀ is the same matrix for every class whatever the imbalance: JS⁰(W_0) = 0 by
+/// construction, while the GD–Adam gap is not. The recipe measures JS⁰ at W_0 and at T/4, T/2, T along the grid-selected GD
+/// and Adam runs (one data seed: the sweep's runs are retrained with an observer for W, outside the run cache), and the gap
+/// L_GD(T) − L_Adam(T) at the selected step sizes.
+/// </remarks>
+public sealed class BlockHeterogeneityRecipe : IRecipe
+{
+    public string Name => "block-heterogeneity";
+    public string Description => "Zhang et al. 2024 (arXiv 2402.16788): JS⁰ between the SLQ spectral densities of the per-class Hessian blocks (σ = √1e-5, 50 000-point grid), " +
+                                  "at W_0 and along the selected GD and Adam runs, against the GD–Adam final-loss gap, over a Zipf-exponent sweep a ∈ {0, 0.5, 1, 1.5, 2} (linear softmax model on one-hot inputs).";
+
+    public static readonly double[] Exponents = [0, 0.5, 1, 1.5, 2];
+
+    /// <summary>Classes of the one-hot problem of the sweep: 10 (tiny), 20 (small), 100 (paper), as in heterogeneity's sweep (JS⁰ compares c² pairs of 50 000-point densities).</summary>
+    public static int ClassesAt(Scale s) => s == Scale.Tiny ? 10 : s == Scale.Small ? 20 : 100;
+
+    public static ProblemOptions ProblemAt(Scale s, double a) => new() { Name = "one-hot", Classes = ClassesAt(s), ZipfExponent = a };
+
+    /// <summary>SLQ per block: runs × steps with steps = d = c, so each probe's quadrature is the exact spectral measure it sees.</summary>
+    public static (int Runs, int Steps) SlqAt(Scale s) => (2, ClassesAt(s));
+
+    /// <summary>The logged steps at which JS⁰ is measured along a run: 0, T/4, T/2, T.</summary>
+    public static int[] CheckpointsAt(Scale s) { int t = RecipeContext.StepsAt(s); return [0, t / 4, t / 2, t]; }
+
+    private sealed class Js0Observer(Analytic.Models.LinearModel model, int runs, int steps) : Ode.Training.ITrainingObserver
+    {
+        public List<Js0Row> Rows { get; } = new();
+
+        public void Observe(int run, int step, double loss, Ode.Training.IStepper stepper)
+        {
+            var (js0, relative, dens) = Analytic.Statistics.BlockHeterogeneity.Both(model, stepper.Weights(run), runs, steps, seed: 0);
+            Rows.Add(new Js0Row(step, loss, js0, relative, dens));
+        }
+    }
+
+    private sealed record Js0Row(int Step, double Loss, double Js0, double RelativeJs0, Analytic.Statistics.BlockHeterogeneity.BlockDensities Densities);
+
+    private sealed record SweepRow(double A, double GdLr, double AdamLr, double GdLoss, double AdamLoss, double InitialLoss, List<Js0Row> Gd, List<Js0Row> Adam)
+    {
+        public double Gap => GdLoss - AdamLoss;
+        public double Js0AtInit => Gd[0].Js0;
+    }
+
+    public void Run(RecipeContext ctx)
+    {
+        var (runs, steps) = SlqAt(ctx.Scale);
+        var checkpoints = CheckpointsAt(ctx.Scale);
+        ctx.Settings["slq_runs"] = runs; ctx.Settings["slq_steps"] = steps; ctx.Settings["sigma"] = Analytic.Statistics.BlockHeterogeneity.PaperSigma;
+        ctx.Settings["grid_points"] = Analytic.Statistics.BlockHeterogeneity.PaperGridPoints;
+        var rows = new List<SweepRow>();
+        foreach (double a in Exponents)
+        {
+            var options = ProblemAt(ctx.Scale, a);
+            var (problem, _) = ctx.Env.Problems.Get(options);
+            var traces = new Dictionary<string, (double Lr, double Final, List<Js0Row> Rows)>();
+            foreach (var name in new[] { "gd", "adam" })
+            {
+                // the one-hot model has no randomness: one data seed
+                var (grid, best) = ctx.Tuned(options, RecipeContext.Optimizer(name), label: $"a={a:G2}", seeds: [0]);
+                var settings = RecipeContext.Optimizer(name) with { Lr = grid.SelectedLr };
+                // a model of its own for the Hessian products (the stepper's model keeps its buffers)
+                var probe = Analytic.Models.LinearModel.Create(problem.Loss, problem.Data, ctx.Env.Compute);
+                var stepperModel = Analytic.Models.LinearModel.Create(problem.Loss, problem.Data, ctx.Env.Compute);
+                var observer = new Js0Observer(probe, runs, steps);
+                Ode.Training.TrainingLoop.RunOne(new Ode.Training.LinearModelStepper(stepperModel, settings.Create(stepperModel), problem.Groups),
+                    Ode.Training.TrainingSchedule.AtSteps(checkpoints), [observer], cancel: ctx.Cancel);
+                traces[name] = (grid.SelectedLr, best.FinalLoss, observer.Rows);
+                ctx.Log($"block-heterogeneity a={a:G2} {name} (η = {grid.SelectedLr:G3}): JS⁰ " + string.Join(", ", observer.Rows.Select(r => $"t={r.Step}: {r.Js0:G3}")) + $", final loss {best.FinalLoss:G4}");
+            }
+            rows.Add(new SweepRow(a, traces["gd"].Lr, traces["adam"].Lr, traces["gd"].Final, traces["adam"].Final, Math.Log(problem.Data.C), traces["gd"].Rows, traces["adam"].Rows));
+        }
+        int c = ClassesAt(ctx.Scale);
+
+        ctx.Csv("js0.csv", ["zipf_exponent", "optimizer", "lr", "step", "loss", "js0", "js0_relative_sigma"],
+            rows.SelectMany(r => new[] { (0, r.GdLr, r.Gd), (1, r.AdamLr, r.Adam) }.SelectMany(o => o.Item3.Select(x => (IReadOnlyList<double>)[r.A, o.Item1, o.Item2, x.Step, x.Loss, x.Js0, x.RelativeJs0]))));
+        ctx.Csv("sweep.csv", ["zipf_exponent", "gd_lr", "adam_lr", "gd_final_loss", "adam_final_loss", "gap", "relative_gap", "js0_w0", "js0_gd_end", "js0_adam_end",
+                "js0_relative_sigma_w0", "js0_relative_sigma_gd_end", "js0_relative_sigma_adam_end"],
+            rows.Select(r => (IReadOnlyList<double>)[r.A, r.GdLr, r.AdamLr, r.GdLoss, r.AdamLoss, r.Gap, r.Gap / r.InitialLoss, r.Js0AtInit, r.Gd[^1].Js0, r.Adam[^1].Js0,
+                r.Gd[0].RelativeJs0, r.Gd[^1].RelativeJs0, r.Adam[^1].RelativeJs0]));
+        ctx.Notes.Add("js0.csv: optimizer 0 = gd, 1 = adam (each at its grid-selected step size); js0 at the logged steps 0, T/4, T/2, T with the paper's σ = √1e-5; " +
+                      "js0_relative_sigma with σ = 1 % of the span of the state's Ritz values (scale-free, not the paper's).");
+
+        var along = new Figure($"JS⁰ of the class blocks along training (one-hot model, c = {c})", "step", "JS⁰ (nats)");
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var color = Figure.GroupColor(i, rows.Count);
+            along.Line(rows[i].Gd.Select(x => (double)x.Step).ToArray(), rows[i].Gd.Select(x => x.Js0).ToArray(), color, $"GD, a = {rows[i].A:G2}");
+            along.Line(rows[i].Adam.Select(x => (double)x.Step).ToArray(), rows[i].Adam.Select(x => x.Js0).ToArray(), color, $"Adam, a = {rows[i].A:G2}", dashed: true);
+            along.Line(rows[i].Gd.Concat(rows[i].Adam).Select(x => (double)x.Step).ToArray(), rows[i].Gd.Concat(rows[i].Adam).Select(x => x.Js0).ToArray(), color, markers: true);
+        }
+        along.LegendAlignment = ScottPlot.Alignment.UpperLeft;
+        ctx.Figure(along, "js0_along_training", "JS⁰ (average pairwise Jensen–Shannon divergence of the class blocks' spectral densities) at steps 0, T/4, T/2 and T of the selected GD (solid) " +
+            "and Adam (dashed) runs, one colour per Zipf exponent a: 0 at W = 0 for every a, where every class block is the same matrix.");
+
+        var gapFig = new Figure("GD–Adam final-loss gap against JS⁰", "JS⁰ (nats)", $"L_GD(T) − L_Adam(T), T = {ctx.Steps} (nats)");
+        gapFig.Line(rows.Select(r => r.Js0AtInit).ToArray(), rows.Select(r => r.Gap).ToArray(), ScottPlot.Colors.Gray, "JS⁰ at W_0 (Zhang et al.'s measure)", markers: true);
+        gapFig.Line(rows.Select(r => r.Gd[^1].Js0).ToArray(), rows.Select(r => r.Gap).ToArray(), Figure.OptimizerColor("gd"), "JS⁰ at the end of the GD run", markers: true);
+        gapFig.Line(rows.Select(r => r.Adam[^1].Js0).ToArray(), rows.Select(r => r.Gap).ToArray(), Figure.OptimizerColor("adam"), "JS⁰ at the end of the Adam run", markers: true);
+        foreach (var r in rows)
+            foreach (var x in new[] { r.Gd[^1].Js0, r.Adam[^1].Js0 })
+            {
+                var t = gapFig.Plot.Add.Text($"a = {r.A:G2}", x, r.Gap);
+                t.LabelFontSize = 12; t.LabelOffsetX = 6; t.LabelOffsetY = -6;
+            }
+        gapFig.LegendAlignment = ScottPlot.Alignment.LowerRight;
+        ctx.Figure(gapFig, "gap_vs_js0", "Each Zipf exponent a (labelled) gives one gap and three JS⁰ values: at W_0 (grey, all at 0), after GD and after Adam. " +
+            "Zhang et al.'s claim needs the gap to grow with JS⁰ at W_0; here W_0 cannot tell the exponents apart.");
+
+        // the densities behind the numbers: most frequent, median and rarest class at the end of GD for the largest exponent
+        var last = rows[^1];
+        var dens = last.Gd[^1].Densities;
+        int[] picks = [0, c / 2, c - 1];
+        var densFig = new Figure($"Spectral densities of class blocks H_kk after GD (a = {last.A:G2}, step {last.Gd[^1].Step}) and at W_0", "eigenvalue λ", "density (σ = √1e-5)");
+        double lo = double.PositiveInfinity, hi = 0;
+        var table = new List<IReadOnlyList<double>>();
+        for (int i = 0; i < picks.Length; i++)
+        {
+            var f = dens.Density[picks[i]];
+            int first = Array.FindIndex(f, v => v > 1e-3), lastIdx = Array.FindLastIndex(f, v => v > 1e-3);
+            if (first >= 0) { lo = Math.Min(lo, dens.Grid[first]); hi = Math.Max(hi, dens.Grid[lastIdx]); }
+            densFig.Line(dens.Grid, f, Figure.GroupColor(i, picks.Length), $"class {picks[i]} (π = {ctx.Env.Problems.Get(ProblemAt(ctx.Scale, last.A)).Item1.Data.ClassMass[picks[i]]:G2}), after GD", width: 1.5f);
+        }
+        var d0 = last.Gd[0].Densities;
+        densFig.Line(d0.Grid, d0.Density[0], ScottPlot.Colors.Gray, "every class at W_0 (identical)", dashed: true, width: 1.5f);
+        int f0 = Array.FindIndex(d0.Density[0], v => v > 1e-3), l0i = Array.FindLastIndex(d0.Density[0], v => v > 1e-3);
+        if (f0 >= 0) { lo = Math.Min(lo, d0.Grid[f0]); hi = Math.Max(hi, d0.Grid[l0i]); }
+        double pad = 0.05 * (hi - lo);
+        densFig.Plot.Axes.SetLimitsX(lo - pad, hi + pad);
+        ctx.Figure(densFig, "block_densities", "The smoothed SLQ densities whose pairwise JS divergences make up JS⁰: three class blocks after GD at the largest exponent " +
+            "(frequent to rare) and, dashed, the one density every block has at W_0.");
+        for (int g = 0; g < dens.Grid.Length; g += 10)
+            table.Add([dens.Grid[g], .. picks.Select(k => dens.Density[k][g]), d0.Grid[g], d0.Density[0][g]]);
+        ctx.Csv("block_densities.csv", ["eigenvalue", .. picks.Select(k => $"class_{k}_after_gd"), "eigenvalue_w0", "every_class_w0"], table);
+
+        double maxInit = rows.Max(r => r.Js0AtInit);
+        ctx.Check("W = 0: JS⁰ = 0 for every exponent", "every class block is the same matrix (p_ik = 1/c), so their densities coincide: JS⁰ ≤ 1e-10",
+            $"max over a of JS⁰(W_0) = {maxInit:G3}", maxInit <= 1e-10);
+        var gaps = rows.Select(r => r.Gap).ToArray();
+        double rhoInit = maxInit > 1e-10 ? Correlation.Spearman(rows.Select(r => r.Js0AtInit).ToArray(), gaps) : double.NaN;
+        bool initHolds = maxInit > 1e-10 && rhoInit >= 0.9;
+        string gapText = string.Join(", ", rows.Select(r => $"a={r.A:G2}: {r.Gap:G3}"));
+        ctx.Claim("Zhang et al. (a): Adam's advantage over GD comes with block heterogeneity at initialisation",
+            "JS⁰ at W_0 separates the exponents and grows with the GD–Adam final-loss gap: JS⁰(W_0) > 1e-10 and Spearman ρ(JS⁰(W_0), gap) ≥ 0.9 over the sweep",
+            $"JS⁰(W_0) ≤ {maxInit:G2} for every a while the gap is {gapText}", initHolds);
+        double rhoGd = Correlation.Spearman(rows.Select(r => r.Gd[^1].Js0).ToArray(), gaps);
+        double rhoAdam = Correlation.Spearman(rows.Select(r => r.Adam[^1].Js0).ToArray(), gaps);
+        bool tracks = rhoGd >= 0.9;
+        ctx.Claim("Zhang et al. (b), along training: JS⁰ tracks the GD–Adam gap",
+            "JS⁰ at the end of the selected GD run grows with the gap over the sweep: Spearman ρ(JS⁰_GD(T), gap) ≥ 0.9",
+            $"ρ = {rhoGd:F2} (JS⁰_GD(T): {string.Join(", ", rows.Select(r => $"a={r.A:G2}: {r.Gd[^1].Js0:G3}"))}); after Adam ρ = {rhoAdam:F2}", tracks);
+        double adamMax = rows.Max(r => r.Adam[^1].Js0), adamLossMax = rows.Max(r => r.AdamLoss);
+        string relGd = string.Join(", ", rows.Select(r => $"{r.Gd[^1].RelativeJs0:G2}"));
+        ctx.Reading = $"At W_0 every class block of the linear model is the same matrix, so JS⁰ ≤ {maxInit:G2} (zero up to rounding) for every Zipf exponent while the GD–Adam final-loss gap goes {gapText}: " +
+                      (initHolds ? "the claim holds at initialisation." : "the claim does not hold at initialisation, where JS⁰ cannot see the imbalance that drives the gap.") +
+                      $" Along training GD's blocks separate (JS⁰ at step {ctx.Steps} from {rows[0].Gd[^1].Js0:G2} at a = {rows[0].A:G2} to {rows[^1].Gd[^1].Js0:G2} at a = {rows[^1].A:G2} with the paper's σ = √1e-5; {relGd} with σ at 1 % of the spectrum) " +
+                      (tracks ? $"and track the gap (Spearman ρ = {rhoGd:F2}), " : $"but do not track the gap (Spearman ρ = {rhoGd:F2}), ") +
+                      $"while Adam fits every class (final loss ≤ {adamLossMax:G2}), so all its blocks shrink to 0 together and its JS⁰ stays at rounding level (≤ {adamMax:G2}): " +
+                      "on this model block heterogeneity is produced by GD's uneven progress on imbalanced classes, not present at W_0.";
     }
 }

@@ -17,5 +17,6 @@ public static class Cookbook
         new HeterogeneityRecipe(),
         new HessianSpectrumRecipe(),
         new ScalingLawsRecipe(),
+        new BlockHeterogeneityRecipe(),
     ];
 }

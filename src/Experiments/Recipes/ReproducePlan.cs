@@ -99,6 +99,13 @@ public static class ReproducePlan
         // scaling-laws: the iterations come from closed forms; GD and sign descent are simulated once each to check them
         foreach (var (p, settings, t) in ScalingLawsRecipe.OverlayRuns(scale))
             Add("scaling-laws", p, settings.Name, 1, 1, t, "observed (closed-form overlay)");
+        foreach (double a in BlockHeterogeneityRecipe.Exponents)
+            foreach (var o in new[] { "gd", "adam" })
+            {
+                var p = BlockHeterogeneityRecipe.ProblemAt(scale, a);
+                Grid("block-heterogeneity", p, o, s: 1);
+                Add("block-heterogeneity", p, o, 1, 1, steps, "retrained for W at 0, T/4, T/2, T (not cached)", cached: false);
+            }
         return rows;
     }
 }
