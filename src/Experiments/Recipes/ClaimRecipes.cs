@@ -292,49 +292,72 @@ public sealed class BlockHeterogeneityRecipe : IRecipe
             along.Line(rows[i].Adam.Select(x => (double)x.Step).ToArray(), rows[i].Adam.Select(x => x.Js0).ToArray(), color, $"Adam, a = {rows[i].A:G2}", dashed: true);
             along.Line(rows[i].Gd.Concat(rows[i].Adam).Select(x => (double)x.Step).ToArray(), rows[i].Gd.Concat(rows[i].Adam).Select(x => x.Js0).ToArray(), color, markers: true);
         }
-        along.LegendAlignment = ScottPlot.Alignment.UpperLeft;
+        along.LegendAlignment = ScottPlot.Alignment.UpperRight;
         ctx.Figure(along, "js0_along_training", "JS⁰ (average pairwise Jensen–Shannon divergence of the class blocks' spectral densities) at steps 0, T/4, T/2 and T of the selected GD (solid) " +
             "and Adam (dashed) runs, one colour per Zipf exponent a: 0 at W = 0 for every a, where every class block is the same matrix.");
 
-        var gapFig = new Figure("GD–Adam final-loss gap against JS⁰", "JS⁰ (nats)", $"L_GD(T) − L_Adam(T), T = {ctx.Steps} (nats)");
-        gapFig.Line(rows.Select(r => r.Js0AtInit).ToArray(), rows.Select(r => r.Gap).ToArray(), ScottPlot.Colors.Gray, "JS⁰ at W_0 (Zhang et al.'s measure)", markers: true);
-        gapFig.Line(rows.Select(r => r.Gd[^1].Js0).ToArray(), rows.Select(r => r.Gap).ToArray(), Figure.OptimizerColor("gd"), "JS⁰ at the end of the GD run", markers: true);
-        gapFig.Line(rows.Select(r => r.Adam[^1].Js0).ToArray(), rows.Select(r => r.Gap).ToArray(), Figure.OptimizerColor("adam"), "JS⁰ at the end of the Adam run", markers: true);
-        foreach (var r in rows)
-            foreach (var x in new[] { r.Gd[^1].Js0, r.Adam[^1].Js0 })
-            {
-                var t = gapFig.Plot.Add.Text($"a = {r.A:G2}", x, r.Gap);
-                t.LabelFontSize = 12; t.LabelOffsetX = 6; t.LabelOffsetY = -6;
-            }
-        gapFig.LegendAlignment = ScottPlot.Alignment.LowerRight;
-        ctx.Figure(gapFig, "gap_vs_js0", "Each Zipf exponent a (labelled) gives one gap and three JS⁰ values: at W_0 (grey, all at 0), after GD and after Adam. " +
-            "Zhang et al.'s claim needs the gap to grow with JS⁰ at W_0; here W_0 cannot tell the exponents apart.");
-
+        var xs = rows.Select(r => r.A).ToArray();
+        var gapPanel = new Figure($"(a) GD–Adam final-loss gap, T = {ctx.Steps}", "Zipf exponent a", "L_GD(T) − L_Adam(T) (nats)");
+        gapPanel.Line(xs, rows.Select(r => r.Gap).ToArray(), ScottPlot.Colors.Black, "gap at the selected step sizes");
+        gapPanel.Line(xs, rows.Select(r => r.Gap).ToArray(), ScottPlot.Colors.Black, markers: true);
+        gapPanel.LegendAlignment = ScottPlot.Alignment.UpperLeft;
+        var jsPanel = new Figure("(b) JS⁰ of the class blocks", "Zipf exponent a", "JS⁰ (nats, log scale)", logY: true);
+        void Js(Func<SweepRow, double> pick, ScottPlot.Color color, string label, bool dashed = false)
+        {
+            jsPanel.Line(xs, rows.Select(pick).ToArray(), color, label, dashed: dashed);
+            jsPanel.Line(xs, rows.Select(pick).ToArray(), color, markers: true);
+        }
+        Js(r => r.Js0AtInit, ScottPlot.Colors.Gray, "at W_0 (Zhang et al.'s JS⁰; exact 0 not drawn)");
+        Js(r => r.Gd[^1].Js0, Figure.OptimizerColor("gd"), "end of GD, σ = √1e-5");
+        Js(r => r.Adam[^1].Js0, Figure.OptimizerColor("adam"), "end of Adam, σ = √1e-5");
+        Js(r => r.Gd[^1].RelativeJs0, Figure.OptimizerColor("gd"), "end of GD, σ = 1 % of the spectrum", dashed: true);
+        Js(r => r.Adam[^1].RelativeJs0, Figure.OptimizerColor("adam"), "end of Adam, σ = 1 % of the spectrum", dashed: true);
+        jsPanel.YLimits = (1e-20, 1e4);
+        jsPanel.LegendAlignment = ScottPlot.Alignment.UpperLeft;
+        ctx.Panels(new PanelFigure([gapPanel, jsPanel]), "gap_vs_js0", "(a) How much lower Adam's final loss is than GD's, per Zipf exponent; (b) JS⁰ of the class blocks at W_0 (grey: " +
+            "rounding level, 1e-18, or exactly 0), at the end of GD and of Adam, with the paper's smoothing (solid) and a scale-free one (dashed). Zhang et al.'s claim needs the grey line to rise with the gap in (a).");
         // the densities behind the numbers: most frequent, median and rarest class at the end of GD for the largest exponent
         var last = rows[^1];
         var dens = last.Gd[^1].Densities;
         int[] picks = [0, c / 2, c - 1];
-        var densFig = new Figure($"Spectral densities of class blocks H_kk after GD (a = {last.A:G2}, step {last.Gd[^1].Step}) and at W_0", "eigenvalue λ", "density (σ = √1e-5)");
-        double lo = double.PositiveInfinity, hi = 0;
-        var table = new List<IReadOnlyList<double>>();
+        var densFig = new Figure($"Spectral densities of class blocks H_kk after GD (a = {last.A:G2}, step {last.Gd[^1].Step}) and at W_0", "eigenvalue λ of H_kk", "density (per unit eigenvalue)");
+        var d0 = last.Gd[0].Densities;
+        var curves = picks.Select(k => (dens.Grid, dens.Density[k])).Append((d0.Grid, d0.Density[0])).ToList();
+        // show where any curve is above 1e-3 of its peak (each 50 000-point grid spans its own [min − 1, max + 1])
+        double xlo = double.PositiveInfinity, xhi = double.NegativeInfinity;
+        foreach (var (grid, f) in curves)
+        {
+            double peak = f.Max();
+            int a0 = Array.FindIndex(f, v => v > 1e-3 * peak), a1 = Array.FindLastIndex(f, v => v > 1e-3 * peak);
+            if (a0 >= 0) { xlo = Math.Min(xlo, grid[a0]); xhi = Math.Max(xhi, grid[a1]); }
+        }
+        double pad = 0.05 * (xhi - xlo);
+        xlo -= pad; xhi += pad;
+        (double[] X, double[] Y) Window(double[] grid, double[] f)
+        {
+            var idx = Enumerable.Range(0, grid.Length).Where(g => grid[g] >= xlo && grid[g] <= xhi).ToArray();
+            return (idx.Select(g => grid[g]).ToArray(), idx.Select(g => f[g]).ToArray());
+        }
+        var classMass = ctx.Env.Problems.Get(ProblemAt(ctx.Scale, last.A)).Item1.Data.ClassMass;
         for (int i = 0; i < picks.Length; i++)
         {
-            var f = dens.Density[picks[i]];
-            int first = Array.FindIndex(f, v => v > 1e-3), lastIdx = Array.FindLastIndex(f, v => v > 1e-3);
-            if (first >= 0) { lo = Math.Min(lo, dens.Grid[first]); hi = Math.Max(hi, dens.Grid[lastIdx]); }
-            densFig.Line(dens.Grid, f, Figure.GroupColor(i, picks.Length), $"class {picks[i]} (π = {ctx.Env.Problems.Get(ProblemAt(ctx.Scale, last.A)).Item1.Data.ClassMass[picks[i]]:G2}), after GD", width: 1.5f);
+            var (x, y) = Window(dens.Grid, dens.Density[picks[i]]);
+            densFig.Line(x, y, Figure.GroupColor(i, picks.Length), $"class {picks[i]} (π = {classMass[picks[i]]:G2}), after GD", width: 1.5f);
         }
-        var d0 = last.Gd[0].Densities;
-        densFig.Line(d0.Grid, d0.Density[0], ScottPlot.Colors.Gray, "every class at W_0 (identical)", dashed: true, width: 1.5f);
-        int f0 = Array.FindIndex(d0.Density[0], v => v > 1e-3), l0i = Array.FindLastIndex(d0.Density[0], v => v > 1e-3);
-        if (f0 >= 0) { lo = Math.Min(lo, d0.Grid[f0]); hi = Math.Max(hi, d0.Grid[l0i]); }
-        double pad = 0.05 * (hi - lo);
-        densFig.Plot.Axes.SetLimitsX(lo - pad, hi + pad);
+        var (x0, y0) = Window(d0.Grid, d0.Density[0]);
+        densFig.Line(x0, y0, ScottPlot.Colors.Gray, "every class at W_0 (identical)", dashed: true, width: 1.5f);
         ctx.Figure(densFig, "block_densities", "The smoothed SLQ densities whose pairwise JS divergences make up JS⁰: three class blocks after GD at the largest exponent " +
             "(frequent to rare) and, dashed, the one density every block has at W_0.");
-        for (int g = 0; g < dens.Grid.Length; g += 10)
-            table.Add([dens.Grid[g], .. picks.Select(k => dens.Density[k][g]), d0.Grid[g], d0.Density[0][g]]);
-        ctx.Csv("block_densities.csv", ["eigenvalue", .. picks.Select(k => $"class_{k}_after_gd"), "eigenvalue_w0", "every_class_w0"], table);
+        var table = new List<IReadOnlyList<double>>();
+        double h0 = d0.Grid[1] - d0.Grid[0];
+        for (int g = 0; g < dens.Grid.Length; g++)
+        {
+            if (dens.Grid[g] < xlo || dens.Grid[g] > xhi) continue;
+            int g0 = (int)Math.Round((dens.Grid[g] - d0.Grid[0]) / h0);
+            double w0 = g0 >= 0 && g0 < d0.Grid.Length ? d0.Density[0][g0] : 0;
+            table.Add([dens.Grid[g], .. picks.Select(k => dens.Density[k][g]), w0]);
+        }
+        ctx.Csv("block_densities.csv", ["eigenvalue", .. picks.Select(k => $"class_{k}_after_gd"), "every_class_w0"], table);
 
         double maxInit = rows.Max(r => r.Js0AtInit);
         ctx.Check("W = 0: JS⁰ = 0 for every exponent", "every class block is the same matrix (p_ik = 1/c), so their densities coincide: JS⁰ ≤ 1e-10",
