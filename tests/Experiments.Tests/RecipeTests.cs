@@ -108,6 +108,65 @@ public class RecipeTests : IClassFixture<RecipeTests.TinyReproduction>
         }
     }
 
+    /// <summary>Issue 23: a claim recipe's reading is derived from its measured numbers, so it states the claim's verdict as measured.</summary>
+    [Theory]
+    [InlineData("scaling-laws")]
+    [InlineData("block-heterogeneity")]
+    public void The_reading_states_the_verdict_of_the_recipes_claim(string recipe)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_r.Dir, recipe, "run.json")));
+        var claim = doc.RootElement.GetProperty("checks").EnumerateArray().First(c => c.GetProperty("claim").GetBoolean());
+        bool holds = claim.GetProperty("pass").GetBoolean();
+        string reading = doc.RootElement.GetProperty("reading").GetString()!;
+        Assert.Contains(holds ? "the claim holds" : "the claim does not hold", reading);
+        Assert.DoesNotContain(holds ? "the claim does not hold" : "the claim holds", reading);
+        string md = File.ReadAllText(Path.Combine(_r.Dir, "report.md"));
+        Assert.Contains(claim.GetProperty("name").GetString()!, md);
+    }
+
+    [Fact]
+    public void Scaling_laws_writes_iterations_over_six_powers_of_two_for_each_exponent_and_optimizer()
+    {
+        var (header, rows) = Csv.Read(Path.Combine(_r.Dir, "scaling-laws", "scaling.csv"));
+        Assert.Equal(["alpha", "d", "optimizer", "lr", "epsilon", "iterations"], header);
+        foreach (var a in new[] { 0.5, 1.0, 1.5 })
+            foreach (var opt in new[] { 0.0, 1.0, 2.0 })
+            {
+                var ds = rows.Where(r => r[0] == a && r[2] == opt).Select(r => r[1]).Distinct().ToList();
+                Assert.True(ds.Count >= 6, $"α = {a}, optimizer {opt}: {ds.Count} vocabularies");
+                Assert.All(ds, d => Assert.Equal(d, Math.Pow(2, Math.Round(Math.Log2(d)))));
+            }
+        Assert.All(rows, r => Assert.Equal(ScalingLawsRecipe.Epsilon, r[4]));
+        Assert.True(File.Exists(Path.Combine(_r.Dir, "scaling-laws", "scaling.png")));
+    }
+
+    [Fact]
+    public void Block_heterogeneity_sweeps_five_exponents_with_js0_at_w0_and_along_gd_and_adam()
+    {
+        var (header, rows) = Csv.Read(Path.Combine(_r.Dir, "block-heterogeneity", "js0.csv"));
+        Assert.Equal("js0", header[5]);
+        Assert.True(rows.Select(r => r[0]).Distinct().Count() >= 5);
+        foreach (var opt in new[] { 0.0, 1.0 })
+            Assert.Equal(BlockHeterogeneityRecipe.CheckpointsAt(Scale.Tiny).Length * 5, rows.Count(r => r[1] == opt));
+        // at W = 0 every class block is the same matrix: JS⁰ = 0 up to rounding
+        Assert.All(rows.Where(r => r[3] == 0), r => Assert.True(r[5] <= 1e-10, $"JS⁰(W_0) = {r[5]}"));
+    }
+
+    /// <summary>The bigram problem from the CLI: GD's logged losses are the closed form ½ Σ_i π_i (1 − ηπ_i)^{2t} S.</summary>
+    [Fact]
+    public void Train_on_the_bigram_problem_follows_the_closed_form()
+    {
+        string dir = CliHarness.TempDir();
+        var r = CliHarness.Run("train", "--problem", "bigram", "--vocab", "16", "--zipf-exponent", "1", "--optimizer", "gd", "--lr", "7", "--steps", "20", "--out", dir, "--quiet");
+        Assert.True(r.Code == 0, r.Err + r.Out);
+        var (header, rows) = Csv.Read(Path.Combine(dir, "trajectory.csv"));
+        var pi = HeavyTail.Analytic.Data.Problems.ZipfProbabilities(16, 1);
+        double s = HeavyTail.Analytic.Theory.BigramTheory.SquaredMass(pi);
+        Assert.Equal("loss", header[1]);
+        foreach (var row in rows)
+            Assert.Equal(HeavyTail.Analytic.Theory.BigramTheory.GdLoss(pi, s, 7, (int)row[0]), row[1], 12);
+    }
+
     [Fact]
     public void Reproduce_runs_every_recipe_and_writes_the_report()
     {

@@ -12,7 +12,9 @@ public sealed record ProblemOptions
     public int? Classes { get; init; }
     /// <summary>Input dimension (zipf).</summary>
     public int? Dimension { get; init; }
-    /// <summary>Zipf exponent a in p_k ∝ (k+1)^(−a) (zipf, one-hot).</summary>
+    /// <summary>Vocabulary size d of the bigram problem (W is d×d).</summary>
+    public int? Vocab { get; init; }
+    /// <summary>Zipf exponent a in p_k ∝ (k+1)^(−a) (zipf, one-hot, bigram).</summary>
     public double ZipfExponent { get; init; } = 1.0;
     /// <summary>ht-identity: 10^k is the largest class count.</summary>
     public int K { get; init; } = 3;
@@ -29,7 +31,7 @@ public sealed record Problem(string Name, Dataset Data, LossKind Loss, Frequency
 /// </summary>
 public static class Problems
 {
-    public static readonly string[] Names = ["ht-random", "ht-cube", "ht-identity", "zipf", "one-hot"];
+    public static readonly string[] Names = ["ht-random", "ht-cube", "ht-identity", "zipf", "one-hot", "bigram"];
 
     /// <summary>
     /// The accepted HT-Random sizes: m = 1 has a single class (c = 2¹ − 1), which no softmax model can learn; m = 12 has
@@ -44,6 +46,7 @@ public static class Problems
         "ht-identity" => HtIdentity(o.K),
         "zipf" => Zipf(o.Classes ?? 100, o.Samples ?? 2000, o.Dimension ?? 32, o.ZipfExponent, o.Seed),
         "one-hot" => OneHot(o.Classes ?? 50, o.ZipfExponent),
+        "bigram" => Bigram(o.Vocab ?? 64, o.ZipfExponent, o.Seed),
         _ => throw new ArgumentException($"unknown problem '{o.Name}'{Spelling.DidYouMean(o.Name, Names)}; choose one of: {string.Join(", ", Names)}."),
     };
 
@@ -173,6 +176,44 @@ public static class Problems
         var data = new Dataset(x, Enumerable.Range(0, classes).ToArray(), classes, classes, classes, weights: pi);
         return new Problem("one-hot", data, LossKind.CrossEntropy, FrequencyGroups.UpTo(pi),
             new Dictionary<string, object> { ["classes"] = classes, ["zipf_exponent"] = a });
+    }
+
+    /// <summary>
+    /// The linear bigram model of Kunstner &amp; Bach 2025 (arXiv 2505.19227, Section 2 and Assumption 2.3), population version:
+    /// vocabulary d, marginals π_i ∝ i^(−a) (row i = previous token of rank i), conditionals π_{j|i} with π_{ρ_i(k)|i} ∝ k^(−a)
+    /// for a seeded permutation ρ_i of the columns of each row. Squared loss L(W) = ½ Σ_i π_i Σ_j (W_ij − π_{j|i})² (the paper's
+    /// L_d(W) = (1/2n)‖XW − Y‖_F² on one-hot token pairs, up to the constant of the conditional variances): inputs X = I (one
+    /// "sample" per previous token, weight π_i), targets Y = the conditionals, W_0 = 0. The Hessian is diagonal, π_i on row i,
+    /// and the minimiser W* = (π_{j|i}) reaches L* = 0. Groups: up to 10 of equal marginal mass.
+    /// </summary>
+    public static Problem Bigram(int vocab, double a, long seed = 0)
+    {
+        if (vocab < 2) throw new ArgumentException($"vocab = {vocab} must be at least 2.", nameof(vocab));
+        if ((long)vocab * vocab > Array.MaxLength) throw new ArgumentException($"vocab = {vocab} is too large for one array (d² = {(long)vocab * vocab}).", nameof(vocab));
+        if (!double.IsFinite(a) || a < 0) throw new ArgumentException($"zipf exponent {a} must be finite and ≥ 0.", nameof(a));
+        var pi = ZipfProbabilities(vocab, a);
+        var x = new double[vocab * vocab];
+        for (int i = 0; i < vocab; i++) x[i * vocab + i] = 1.0;
+        var y = BigramConditionals(vocab, a, seed);
+        var data = new Dataset(x, Enumerable.Range(0, vocab).ToArray(), vocab, vocab, vocab, weights: pi, targets: y);
+        return new Problem("bigram", data, LossKind.Squared, FrequencyGroups.UpTo(pi),
+            new Dictionary<string, object> { ["vocab"] = vocab, ["zipf_exponent"] = a, ["seed"] = seed });
+    }
+
+    /// <summary>The bigram conditionals (d×d, row-major): row i holds π_k ∝ k^(−a) at column ρ_i(k), ρ_i a seeded Fisher–Yates permutation.</summary>
+    public static double[] BigramConditionals(int vocab, double a, long seed = 0)
+    {
+        var p = ZipfProbabilities(vocab, a);
+        var y = new double[vocab * vocab];
+        var rng = new SeededRandom(seed);
+        var perm = new int[vocab];
+        for (int i = 0; i < vocab; i++)
+        {
+            for (int k = 0; k < vocab; k++) perm[k] = k;
+            for (int k = vocab - 1; k > 0; k--) { int r = rng.NextInt(k + 1); (perm[k], perm[r]) = (perm[r], perm[k]); }
+            for (int k = 0; k < vocab; k++) y[i * vocab + perm[k]] = p[k];
+        }
+        return y;
     }
 
     /// <summary>π_k = (k+1)^(−a) / Σ_j (j+1)^(−a).</summary>

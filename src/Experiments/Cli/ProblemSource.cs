@@ -19,7 +19,8 @@ public sealed class ProblemSource
     public readonly Option<int?> Samples = new("--samples") { Description = "sample count n (ht-cube, zipf)" };
     public readonly Option<int?> Classes = new("--classes") { Description = "class count c (ht-cube, zipf, one-hot)" };
     public readonly Option<int?> Dim = new("--dim") { Description = "input dimension d (zipf)" };
-    public readonly Option<double> Zipf = new("--zipf-exponent") { Description = "a in p_k ∝ (k+1)^(−a) (zipf, one-hot)", DefaultValueFactory = _ => 1.0 };
+    public readonly Option<int?> Vocab = new("--vocab") { Description = "vocabulary size d of the bigram problem (W is d×d; default 64)" };
+    public readonly Option<double> Zipf = new("--zipf-exponent") { Description = "a in p_k ∝ (k+1)^(−a) (zipf, one-hot, bigram)", DefaultValueFactory = _ => 1.0 };
     public readonly Option<int> K = new("--k") { Description = "ht-identity: largest class has 10^k samples", DefaultValueFactory = _ => 3 };
     public readonly Option<string> Inputs = new("--inputs") { Description = "ht-random inputs: uniform (the paper's code) or gaussian", DefaultValueFactory = _ => "uniform" };
     public readonly Option<long> Seed = new("--seed") { Description = "random seed of the data generator", DefaultValueFactory = _ => 0 };
@@ -32,7 +33,7 @@ public sealed class ProblemSource
 
     public void AddTo(Command cmd)
     {
-        foreach (Option o in new Option[] { Problem, M, Samples, Classes, Dim, Zipf, K, Inputs, Seed, X, Y, Targets, LossOption, Bias, Groups })
+        foreach (Option o in new Option[] { Problem, M, Samples, Classes, Dim, Vocab, Zipf, K, Inputs, Seed, X, Y, Targets, LossOption, Bias, Groups })
             cmd.Options.Add(o);
     }
 
@@ -49,7 +50,7 @@ public sealed class ProblemSource
 
     private ProblemOptions Options(ParseResult r, string name) => new()
     {
-        Name = name, M = r.GetValue(M), Samples = r.GetValue(Samples), Classes = r.GetValue(Classes), Dimension = r.GetValue(Dim),
+        Name = name, M = r.GetValue(M), Samples = r.GetValue(Samples), Classes = r.GetValue(Classes), Dimension = r.GetValue(Dim), Vocab = r.GetValue(Vocab),
         ZipfExponent = r.GetValue(Zipf), K = r.GetValue(K), Inputs = r.GetValue(Inputs)!, Seed = r.GetValue(Seed),
     };
 

@@ -93,6 +93,7 @@ public static class ReproduceDryRun
         "ht-random" => $"ht-random m={p.M}" + (p.Inputs != "uniform" ? $" {p.Inputs}" : ""),
         "ht-identity" => $"ht-identity k={p.K}",
         "one-hot" => $"one-hot a={p.ZipfExponent.ToString("G3", CultureInfo.InvariantCulture)}",
+        "bigram" => $"bigram d={p.Vocab ?? 64} a={p.ZipfExponent.ToString("G3", CultureInfo.InvariantCulture)}",
         _ => p.Name,
     };
 

@@ -16,5 +16,7 @@ public static class Cookbook
         new InputDistributionRecipe(),
         new HeterogeneityRecipe(),
         new HessianSpectrumRecipe(),
+        new ScalingLawsRecipe(),
+        new BlockHeterogeneityRecipe(),
     ];
 }

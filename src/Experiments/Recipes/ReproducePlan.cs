@@ -45,11 +45,11 @@ public static class ReproducePlan
     /// F = 2·(2·n·d·c) for the two GEMMs (forward Z = X·W, backward ∇L = Xᵀ·R, 2 FLOPs per multiply-add)
     ///   + 5·n·c for the softmax row passes (max, exp, sum, divide, subtract the label)
     ///   + 10·d·c for the optimizer's element-wise update (Adam's ≈ 10 operations per weight, an upper bound for the others).
-    /// One-hot inputs (X = I, n = d = c: the population model) skip both GEMMs: F = 5·c² + 10·c².
+    /// One-hot inputs (X = I, n = d = c: the population models one-hot and bigram) skip both GEMMs: F = 5·c² + 10·c².
     /// </summary>
     public static double FlopsPerStep(ProblemOptions problem, (long N, long D, long C) s)
     {
-        double gemms = problem.Name == "one-hot" ? 0 : 2.0 * (2.0 * s.N * s.D * s.C);
+        double gemms = problem.Name is "one-hot" or "bigram" ? 0 : 2.0 * (2.0 * s.N * s.D * s.C);
         return gemms + 5.0 * s.N * s.C + 10.0 * s.D * s.C;
     }
 
@@ -97,6 +97,16 @@ public static class ReproducePlan
             Grid("hessian-spectrum", ht, o);
             Add("hessian-spectrum", ht, o, 1, 1, steps, "retrained for W (not cached)", cached: false);
         }
+        // scaling-laws: the iterations come from closed forms; GD and sign descent are simulated once each to check them
+        foreach (var (p, settings, t) in ScalingLawsRecipe.OverlayRuns(scale))
+            Add("scaling-laws", p, settings.Name, 1, 1, t, "observed (closed-form overlay)");
+        foreach (double a in BlockHeterogeneityRecipe.Exponents)
+            foreach (var o in new[] { "gd", "adam" })
+            {
+                var p = BlockHeterogeneityRecipe.ProblemAt(scale, a);
+                Grid("block-heterogeneity", p, o, s: 1);
+                Add("block-heterogeneity", p, o, 1, 1, steps, "retrained for W at 0, T/4, T/2, T (not cached)", cached: false);
+            }
         return rows;
     }
 }

@@ -77,6 +77,7 @@ public static class MemoryCheck
                 return ((o.K + 1) * (long)Math.Pow(10, o.K), cI, cI);
             case "zipf": return (o.Samples ?? 2000, o.Dimension ?? 32, o.Classes ?? 100);
             case "one-hot": return (o.Classes ?? 50, o.Classes ?? 50, o.Classes ?? 50);
+            case "bigram": return (o.Vocab ?? 64, o.Vocab ?? 64, o.Vocab ?? 64);
             default: return null;
         }
     }
