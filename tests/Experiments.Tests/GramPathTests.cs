@@ -124,4 +124,23 @@ public class GramPathTests
         Assert.True(again.Code == 0, again.Err);
         Assert.Equal("gram", Best(gram).GetProperty("path").GetString());
     }
+    /// <summary>
+    /// A float32 grid whose top step sizes oscillate and diverge selects the same step size and marks the same step sizes
+    /// unstable on the Gram path (with its periodic Z = K·A refresh) as on the primal path.
+    /// </summary>
+    [Fact]
+    public void Float32_grid_selects_the_same_step_size_and_unstable_set_on_both_paths()
+    {
+        string[] common = ["grid", "--problem", "ht-random", "--m", "6", "--optimizer", "gd", "--steps", "40", "--dtype", "float32", "--quiet"];
+        string gram = CliHarness.TempDir(), primal = CliHarness.TempDir();
+        var a = CliHarness.Run([.. common, "--path", "gram", "--out", gram]);
+        var b = CliHarness.Run([.. common, "--path", "primal", "--out", primal]);
+        Assert.True(a.Code == 0 && b.Code == 0, a.Err + b.Err);
+        JsonElement Best(string dir) => JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "best.json"))).RootElement;
+        string Unstable(string dir) => string.Join(",", Best(dir).GetProperty("unstable_lrs").EnumerateArray().Select(x => x.GetDouble().ToString("R")));
+        Assert.Equal("gram", Best(gram).GetProperty("path").GetString());
+        Assert.Equal(Best(primal).GetProperty("selected_lr").GetDouble(), Best(gram).GetProperty("selected_lr").GetDouble());
+        Assert.Equal(Unstable(primal), Unstable(gram));
+        Assert.NotEqual("", Unstable(primal));   // the grid reaches the unstable step sizes the rule has to see
+    }
 }

@@ -1,3 +1,4 @@
+using HeavyTail.Analytic.LinearAlgebra;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.Models;
 using HeavyTail.Analytic.Properties;
@@ -155,5 +156,29 @@ public class GramStepperTests
                               / (GramStepper.GramMultiplyAdds(n, d, c, 8, 1001) - GramStepper.GramMultiplyAdds(n, d, c, 8, 1000));
         Assert.Equal(2.0 * d / n, perStepRatio, 12);
         Assert.Equal((double)n * n * d + (double)n * d * c * 8, GramStepper.GramMultiplyAdds(n, d, c, 8, 0));
+    }
+    /// <remarks>
+    /// An oscillating run near GD's stability limit (HT-Random m = 8, η = 0.2, 30 steps: the loss swings between ≈ 5 and
+    /// ≈ 25, so the dynamics amplify any rounding and both float32 runs end well away from float64): the float32 Gram run
+    /// must stay as close to float64 as the primal float32 run, within 5× its distance (the issue asks 10×). Measured: primal
+    /// 0.028, Gram 0.072; with Z carried as in float64 (before Z = K·A was formed afresh in float32) 0.227, which fails.
+    /// </remarks>
+    [Fact]
+    public void Float32_gram_run_near_the_stability_limit_stays_as_close_to_float64_as_the_primal_float32_run()
+    {
+        var p = Problems.HtRandom(8);
+        var schedule = new TrainingSchedule(30, 30);
+        var settings = new OptimizerSettings("gd", 0.2);
+        var model64 = LinearModel.Create(p.Loss, p.Data, Reference.Managed);
+        using var single = new SinglePrecisionProvider(new ManagedLinearAlgebraProvider());
+        var model32 = LinearModel.Create(p.Loss, p.Data, single);
+        double f64 = TrainingLoop.RunOne(LinearSteppers.Create(model64, [settings.Create(model64)], p.Groups), schedule).Rows[^1].Loss;
+        double primal = TrainingLoop.RunOne(LinearSteppers.Create(model32, [settings.Create(model32)], p.Groups, Precision.Float32), schedule).Rows[^1].Loss;
+        var stepper = new GramStepper(model32, [settings], p.Groups);
+        Assert.True(stepper.FreshLogits);
+        double gram = TrainingLoop.RunOne(stepper, schedule).Rows[^1].Loss;
+        Console.WriteLine($"final loss: float64 {f64:R}, float32 primal {primal:R} (Δ {Math.Abs(primal - f64):G3}), float32 Gram {gram:R} (Δ {Math.Abs(gram - f64):G3})");
+        Assert.True(Math.Abs(primal - f64) > 1e-3, "the run oscillates: float32 rounding shows in the final loss");
+        Assert.True(Math.Abs(gram - f64) <= 5 * Math.Abs(primal - f64), $"Gram {gram:R}, primal {primal:R}, float64 {f64:R}");
     }
 }

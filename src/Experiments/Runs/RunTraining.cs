@@ -102,7 +102,8 @@ public static class RunTraining
             return TrainingPath.Gram;
         }
         bool pays = optimizers.All(GramStepper.Supports) && !model.Data.IdentityInputs && !observed && fits && bytes <= GramMemoryFraction * free
-            && GramStepper.GramMultiplyAdds(n, d, c, runs, steps) <= GramCostFraction * GramStepper.PrimalMultiplyAdds(n, d, c, runs, steps);
+            && GramStepper.GramMultiplyAdds(n, d, c, runs, steps, GramStepper.GemmsPerStep(optimizers, precision == Precision.Float32))
+               <= GramCostFraction * GramStepper.PrimalMultiplyAdds(n, d, c, runs, steps);
         return pays ? TrainingPath.Gram : TrainingPath.Primal;
     }
 

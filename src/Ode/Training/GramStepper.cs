@@ -23,14 +23,14 @@ namespace HeavyTail.Ode.Training;
 /// </list>
 /// Per step: one GEMM Q = K·[D_1 … D_R] (n × n × R·c, i.e. n²·R·c multiply-adds) against the primal path's two
 /// (Z = XW and G = XᵀR, 2·n·d·R·c); K costs n²·d once; <see cref="Weights"/> forms W = XᵀA (n·d·R·c, once per new state).
-/// Z is carried along (updated with the step, not recomputed from A). In float64 its rounding accumulates with the steps as
-/// W's does on the primal path. In float32 (K and D rounded to float32 for Q = K·D) each step adds an error of about
-/// u·η·|K||D| to Z that the primal path, forming Z = XW afresh, does not carry; near the stability limit, where D stays large
-/// while A oscillates, these errors add up and Z drifts from K·A (HT-Random m = 8, GD η = 0.2, 30 steps: final loss 0.23
-/// from float64 against the primal float32 path's 0.028). So a float32 run recomputes Z = K·A every
-/// <see cref="Float32RefreshEvery"/> steps (one more GEMM of the same n × n × R·c shape, 1/k of the step cost), which
-/// bounds the accumulated part by k steps' worth. Each run's numbers equal those of <see cref="LinearModelStepper"/> from
-/// W₀ = 0 up to rounding.
+/// In float64 Z is carried along (updated with the step, not recomputed from A); its rounding accumulates with the steps as
+/// W's does on the primal path. In float32 (K and D rounded to float32) carrying Z adds an error of about u·η·|K||D| per step
+/// that the primal path, forming Z = XW afresh, does not have; near the stability limit, where D stays large while A
+/// oscillates, these add up and Z leaves K·A (HT-Random m = 9, GD η = 0.1, 30 steps: final loss 22.32 against float64 21.02
+/// and the primal float32 path's 21.01). So a float32 step forms Z = K·A afresh after updating A, one GEMM of the same
+/// n × n × R·c shape as Q = K·D, which it then needs only for the normalized runs' norms (gd, gd-m and pcngd batches still
+/// take one GEMM per step; a batch with a normalized run takes two). Each run's numbers equal those of
+/// <see cref="LinearModelStepper"/> from W₀ = 0 up to rounding.
 /// Cross-entropy and squared loss (any model with <see cref="LinearModel.LossAndResidualsBatched"/>), any sample weights.
 /// </summary>
 public sealed class GramStepper : IStepper
@@ -52,9 +52,16 @@ public sealed class GramStepper : IStepper
     /// <summary>Multiply-adds of R primal runs of T steps: Z = XW and G = XᵀR at each of the T + 1 evaluations.</summary>
     public static double PrimalMultiplyAdds(long n, long d, long c, int runs, int steps) => 2.0 * n * d * c * runs * (steps + 1.0);
 
-    /// <summary>Multiply-adds of R Gram runs of T steps: K = XXᵀ once, Q = K·D per step, W = XᵀA at the end.</summary>
-    public static double GramMultiplyAdds(long n, long d, long c, int runs, int steps) =>
-        (double)n * n * d + (double)n * n * c * runs * steps + (double)n * d * c * runs;
+    /// <summary>
+    /// Multiply-adds of R Gram runs of T steps: K = XXᵀ once, <paramref name="gemmsPerStep"/> n × n × R·c GEMMs per step
+    /// (Q = K·D; in float32 Z = K·A, plus Q when a run is normalized: <see cref="GemmsPerStep"/>), W = XᵀA at the end.
+    /// </summary>
+    public static double GramMultiplyAdds(long n, long d, long c, int runs, int steps, int gemmsPerStep = 1) =>
+        (double)n * n * d + (double)gemmsPerStep * n * n * c * runs * steps + (double)n * d * c * runs;
+
+    /// <summary>GEMMs of K per step: 1, or 2 for a float32 batch with a normalized run (Q for its ‖G‖ and Z = K·A).</summary>
+    public static int GemmsPerStep(IEnumerable<OptimizerSettings> optimizers, bool float32) =>
+        float32 && optimizers.Any(o => o.Descriptor.Kind is OptimizerKind.Normalized or OptimizerKind.NormalizedMomentum) ? 2 : 1;
 
     /// <summary>
     /// Bytes this stepper holds beyond the data, at most: K and its packed copy (2·n²; K itself is dropped after packing
@@ -64,12 +71,8 @@ public sealed class GramStepper : IStepper
     public static double Bytes(long n, long d, long c, int runs, int momentumRuns) =>
         8.0 * (2.0 * n * n + 4.0 * n * c * runs + 2.0 * n * c * momentumRuns + (double)d * c * runs);
 
-    /// <summary>A float32 run recomputes Z = K·A after this many steps (see the class remarks); float64 runs never do.</summary>
-    public const int Float32RefreshEvery = 4;
-
     private readonly LinearModel _model;
     private readonly FrequencyGroups _groups;
-    private int _stepsSinceRefresh;
     private readonly OptimizerKind[] _kind;
     private readonly double[] _lr, _momentum;
     private readonly int _n, _d, _c, _runs, _wc;
@@ -159,6 +162,12 @@ public sealed class GramStepper : IStepper
 
     public double[] GroupLosses(int run) => _model.PerGroupLossFromSamples(_sampleLosses[run], _groups);
 
+    /// <summary>A float32 step forms Z = K·A afresh (see the class remarks) instead of carrying it.</summary>
+    public bool FreshLogits => _kOperandSingle != null;
+
+    /// <summary>The runs need Q = K·D this step: always when Z is carried, else only for the normalized runs' ‖G‖.</summary>
+    private bool NeedsQ => !FreshLogits || _kind.Any(k => k is OptimizerKind.Normalized or OptimizerKind.NormalizedMomentum);
+
     public void Update(ReadOnlySpan<bool> active)
     {
         _version++;
@@ -169,13 +178,7 @@ public sealed class GramStepper : IStepper
             if (!active[r]) { for (int i = 0; i < n; i++) Array.Clear(_res, i * wc + r * c, c); continue; }
             if (_kind[r] == OptimizerKind.Pcngd) PerClassNormalize(r);
         }
-        if (_kOperandSingle != null)
-        {
-            TensorPrimitives.ConvertTruncating<double, float>(_res, _dSingle);
-            _kOperandSingle.Gemm(wc, 1f, _dSingle!, wc, 0f, _qSingle!, wc);
-            TensorPrimitives.ConvertTruncating<float, double>(_qSingle, _q);
-        }
-        else _kOperand!.Gemm(wc, 1.0, _res, wc, 0.0, _q, wc);
+        if (NeedsQ) MultiplyK(_res, _q);
         for (int r = 0; r < _runs; r++)
         {
             if (!active[r]) continue;
@@ -204,22 +207,34 @@ public sealed class GramStepper : IStepper
                 default: throw new InvalidOperationException($"optimizer kind {_kind[r]} has no Gram update.");
             }
         }
-        if (_kOperandSingle != null && ++_stepsSinceRefresh >= Float32RefreshEvery) RefreshLogits();
+        if (FreshLogits) MultiplyK(_a, _z);
     }
 
-    /// <summary>Z = K·A for every run (float32 GEMM: A rounded once, as each step rounds D), dropping Z's accumulated step errors.</summary>
-    private void RefreshLogits()
+    /// <summary>output = K·input (n × R·c), in float32 under a float32 backend (input rounded once, as the backend's GEMM would).</summary>
+    private void MultiplyK(double[] input, double[] output)
     {
-        _stepsSinceRefresh = 0;
-        TensorPrimitives.ConvertTruncating<double, float>(_a, _dSingle);
-        _kOperandSingle!.Gemm(_wc, 1f, _dSingle!, _wc, 0f, _qSingle!, _wc);
-        TensorPrimitives.ConvertTruncating<float, double>(_qSingle, _z);
+        if (_kOperandSingle != null)
+        {
+            TensorPrimitives.ConvertTruncating<double, float>(input, _dSingle);
+            _kOperandSingle.Gemm(_wc, 1f, _dSingle!, _wc, 0f, _qSingle!, _wc);
+            TensorPrimitives.ConvertTruncating<float, double>(_qSingle, output);
+        }
+        else _kOperand!.Gemm(_wc, 1.0, input, _wc, 0.0, output, _wc);
     }
 
-    /// <summary>A ← A − s·D_r, Z ← Z − s·Q_r.</summary>
+    /// <summary>A ← A − s·D_r, Z ← Z − s·Q_r (Z only when carried).</summary>
     private void Step(int r, double s)
     {
         int c = _c, wc = _wc;
+        if (FreshLogits)
+        {
+            _model.LinearAlgebra.RowPass(_n, c, i =>
+            {
+                var a = _a.AsSpan(i * wc + r * c, c); var d = _res.AsSpan(i * wc + r * c, c);
+                for (int k = 0; k < c; k++) a[k] -= s * d[k];
+            });
+            return;
+        }
         _model.LinearAlgebra.RowPass(_n, c, i =>
         {
             int at = i * wc + r * c;
@@ -228,14 +243,23 @@ public sealed class GramStepper : IStepper
         });
     }
 
-    /// <summary>B ← μB + f·D_r (B₁ = f·D_r), KB ← μKB + f·Q_r alike; A ← A − ηB, Z ← Z − η·KB.</summary>
+    /// <summary>B ← μB + f·D_r (B₁ = f·D_r), KB ← μKB + f·Q_r alike; A ← A − ηB, Z ← Z − η·KB (KB and Z only when Z is carried).</summary>
     private void MomentumStep(int r, double lr, double f)
     {
         int c = _c, wc = _wc;
         bool first = _b[r] == null;
         var b = _b[r] ??= new double[_n * c];
-        var kb = _kb[r] ??= new double[_n * c];
         double mu = first ? 0.0 : _momentum[r];
+        if (FreshLogits)
+        {
+            _model.LinearAlgebra.RowPass(_n, c, i =>
+            {
+                var a = _a.AsSpan(i * wc + r * c, c); var d = _res.AsSpan(i * wc + r * c, c); var bi = b.AsSpan(i * c, c);
+                for (int k = 0; k < c; k++) { bi[k] = mu * bi[k] + f * d[k]; a[k] -= lr * bi[k]; }
+            });
+            return;
+        }
+        var kb = _kb[r] ??= new double[_n * c];
         _model.LinearAlgebra.RowPass(_n, c, i =>
         {
             int at = i * wc + r * c;
