@@ -109,6 +109,13 @@ public static class RecipePlots
         f.Plot.Add.Bars(list);
         f.Plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             Enumerable.Range(0, bars.Count).Select(i => (double)i).ToArray(), bars.Select(b => b.Optimizer).ToArray());
+        if (bars.Count > 8)
+        {
+            // many names side by side overlap: slant them, with room below the axis for the longest
+            f.Plot.Axes.Bottom.TickLabelStyle.Rotation = 40;
+            f.Plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
+            f.Plot.Axes.Bottom.MinimumSize = 30 + 6.5f * bars.Max(b => b.Optimizer.Length);
+        }
         return f;
     }
 

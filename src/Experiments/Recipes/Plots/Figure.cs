@@ -72,8 +72,14 @@ public sealed class Figure
     internal void Prepare()
     {
         FinishAxes();
-        if (Plot.GetPlottables().Any(p => p is IHasLegendText l && !string.IsNullOrEmpty(l.LegendText))) Plot.ShowLegend(LegendAlignment);
+        int entries = Plot.GetPlottables().Count(p => p is IHasLegendText l && !string.IsNullOrEmpty(l.LegendText));
+        // a legend of many entries would cover the curves in any corner: it goes beside the plot area instead
+        if (entries > LegendInsideMax) Plot.ShowLegend(Edge.Right);
+        else if (entries > 0) Plot.ShowLegend(LegendAlignment);
     }
+
+    /// <summary>Legends with more entries than this are drawn outside the plot area, on the right.</summary>
+    public const int LegendInsideMax = 10;
 
     /// <summary>Where the legend goes (upper right unless a figure needs the corner for its data).</summary>
     public Alignment LegendAlignment { get; set; } = Alignment.UpperRight;
