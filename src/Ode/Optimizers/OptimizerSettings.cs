@@ -39,6 +39,8 @@ public sealed record OptimizerSettings(string Name, double Lr)
         if (o.Uses.HasFlag(HyperParameters.Eps)) d["eps"] = o.Eps(this);
         if (o.Uses.HasFlag(HyperParameters.Nesterov)) d["nesterov"] = Nesterov;
         if (o.Uses.HasFlag(HyperParameters.WeightDecay)) d["weight_decay"] = WeightDecay;
+        if (o.Kind == OptimizerKind.Muon) d["orthogonalization"] = "Newton-Schulz NS5 in the run's dtype (float32 GEMMs in a float32 run)";
+        if (o.Kind == OptimizerKind.MuonExact) d["orthogonalization"] = "exact polar factor, float64 eigendecomposition of the short-side Gram matrix";
         return d;
     }
 }
