@@ -74,7 +74,7 @@ public static class BlockHeterogeneity
         int p = rows * blocks;
         if (start.Length != p) throw new ArgumentException($"start has {start.Length} entries, expected d·c = {p}.", nameof(start));
         var v = (double[])start.Clone();
-        var norm = ColumnNorms(v, rows, blocks);
+        var norm = Lanczos.ColumnNorms(v, rows, blocks);
         for (int j = 0; j < rows; j++) for (int k = 0; k < blocks; k++) v[j * blocks + k] /= norm[k];
         var w = new double[p];
         var basis = new List<double[]>();
@@ -88,15 +88,15 @@ public static class BlockHeterogeneity
             basis.Add((double[])v.Clone());
             blockDiagonalMatVec(v, w);
             products++;
-            ColumnDots(w, v, rows, blocks, coef);
+            Lanczos.ColumnDots(w, v, rows, blocks, coef);
             for (int k = 0; k < blocks; k++) if (active[k]) alpha[k].Add(coef[k]);
             for (int pass = 0; pass < 2; pass++)
                 foreach (var q in basis)
                 {
-                    ColumnDots(w, q, rows, blocks, coef);
+                    Lanczos.ColumnDots(w, q, rows, blocks, coef);
                     for (int j = 0; j < rows; j++) for (int k = 0; k < blocks; k++) w[j * blocks + k] -= coef[k] * q[j * blocks + k];
                 }
-            var next = ColumnNorms(w, rows, blocks);
+            var next = Lanczos.ColumnNorms(w, rows, blocks);
             double scale = 0;
             for (int k = 0; k < blocks; k++) if (active[k]) scale = Math.Max(scale, Math.Abs(alpha[k][^1]));
             for (int k = 0; k < blocks; k++)
@@ -219,23 +219,5 @@ public static class BlockHeterogeneity
         var q = Quadratures(model, w, runs, steps, seed);
         var dens = Densities(q);
         return (Js0(dens), RelativeJs0(q), dens);
-    }
-
-    private static void ColumnDots(double[] a, double[] b, int rows, int cols, double[] dots)
-    {
-        Array.Clear(dots);
-        for (int j = 0; j < rows; j++)
-        {
-            int o = j * cols;
-            for (int k = 0; k < cols; k++) dots[k] += a[o + k] * b[o + k];
-        }
-    }
-
-    private static double[] ColumnNorms(double[] a, int rows, int cols)
-    {
-        var n = new double[cols];
-        ColumnDots(a, a, rows, cols, n);
-        for (int k = 0; k < cols; k++) n[k] = Math.Sqrt(n[k]);
-        return n;
     }
 }

@@ -163,7 +163,8 @@ public static class Lanczos
         return (evd.EigenValues[top].Real, evd.EigenVectors[s - 1, top]);
     }
 
-    private static void ColumnDots(double[] a, double[] b, int rows, int cols, double[] dots)
+    /// <summary>dots[k] = Σ_j a[j, k]·b[j, k] over the columns of two rows × cols row-major matrices.</summary>
+    internal static void ColumnDots(double[] a, double[] b, int rows, int cols, double[] dots)
     {
         Array.Clear(dots);
         for (int j = 0; j < rows; j++)
@@ -173,7 +174,8 @@ public static class Lanczos
         }
     }
 
-    private static double[] ColumnNorms(double[] a, int rows, int cols)
+    /// <summary>The Euclidean norm of each column of a rows × cols row-major matrix.</summary>
+    internal static double[] ColumnNorms(double[] a, int rows, int cols)
     {
         var n = new double[cols];
         ColumnDots(a, a, rows, cols, n);
