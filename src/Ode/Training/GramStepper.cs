@@ -33,6 +33,7 @@ public sealed class GramStepper : IStepper
     public static readonly IReadOnlyList<OptimizerKind> SupportedKinds =
         [OptimizerKind.Gd, OptimizerKind.GdMomentum, OptimizerKind.Normalized, OptimizerKind.NormalizedMomentum, OptimizerKind.Pcngd];
 
+    /// <summary>True when the optimizer's update stays in the row space of X (gd, gd-m, normalized, normalized-m, pcngd), so the Gram path can run it.</summary>
     public static bool Supports(OptimizerSettings s) => SupportedKinds.Contains(s.Descriptor.Kind);
 
     /// <summary>Names of the supported optimizers, for messages.</summary>
@@ -137,9 +138,12 @@ public sealed class GramStepper : IStepper
 
     private static bool IsMomentum(OptimizerKind k) => k is OptimizerKind.GdMomentum or OptimizerKind.NormalizedMomentum;
 
+    /// <summary>&lt;inheritdoc/></summary>
     public int Runs => _runs;
+    /// <summary>&lt;inheritdoc/></summary>
     public int Groups => _groups.K;
 
+    /// <summary>&lt;inheritdoc/></summary>
     public ReadOnlySpan<double> Evaluate(bool logged, bool willUpdate)
     {
         Array.Copy(_z, _res, _z.Length);
@@ -147,8 +151,10 @@ public sealed class GramStepper : IStepper
         return _loss;
     }
 
+    /// <summary>&lt;inheritdoc/></summary>
     public double[] GroupLosses(int run) => _model.PerGroupLossFromSamples(_sampleLosses[run], _groups);
 
+    /// <summary>&lt;inheritdoc/></summary>
     public void Update(ReadOnlySpan<bool> active)
     {
         _version++;
