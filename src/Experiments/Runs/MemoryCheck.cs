@@ -33,6 +33,7 @@ public static class MemoryCheck
         return runtime;
     }
 
+    /// <summary>A byte count for people: KiB, MiB or GiB with one decimal.</summary>
     public static string Format(double bytes) =>
         bytes >= 1 << 30 ? $"{bytes / (1 << 30):F1} GiB" : bytes >= 1 << 20 ? $"{bytes / (1 << 20):F1} MiB" : $"{bytes / 1024:F0} KiB";
 
