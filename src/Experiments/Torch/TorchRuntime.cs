@@ -41,7 +41,7 @@ public static class TorchRuntime
     public const string LibTorchVersion = "2.10.0";
 
     /// <summary>
-    /// When this build has no libtorch next to the program and none on LD_LIBRARY_PATH (the .NET tool package HeavyTail.Cli
+    /// On Linux, when this build has no libtorch next to the program and the loader finds none (LD_LIBRARY_PATH, system paths) (the .NET tool package HeavyTail.Cli
     /// leaves its ≈ 600 MB out), the one line that says how to enable the TorchSharp recipes; null when libtorch is there.
     /// </summary>
     public static string? LibTorchHint(string? baseDir = null)
@@ -49,7 +49,7 @@ public static class TorchRuntime
         baseDir ??= AppContext.BaseDirectory;
         var dirs = new List<string> { baseDir, Path.Combine(baseDir, "runtimes", "linux-x64", "native") };
         dirs.AddRange((Environment.GetEnvironmentVariable("LD_LIBRARY_PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries));
-        if (dirs.Any(d => File.Exists(Path.Combine(d, "libtorch_cpu.so")) || File.Exists(Path.Combine(d, "torch_cpu.dll")) || File.Exists(Path.Combine(d, "libtorch_cpu.dylib"))))
+        if (!OperatingSystem.IsLinux() || dirs.Any(d => File.Exists(Path.Combine(d, "libtorch_cpu.so"))) || NativeLibrary.TryLoad("libtorch_cpu.so", out _))
             return null;
         return $"this heavytail has no libtorch (the .NET tool leaves its 600 MB out): to run the TorchSharp recipes, restore the NuGet package libtorch-cpu-linux-x64 {LibTorchVersion} " +
                $"(e.g. `dotnet add package libtorch-cpu-linux-x64 --version {LibTorchVersion}` in any project) and " +
