@@ -8,7 +8,11 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 rm -rf artifacts/packages
-rebuild=--no-incremental
+rebuild=1
 for a in "$@"; do [ "$a" = --no-build ] && rebuild=""; done
-dotnet pack HeavyTail.Theory.sln -c Release -nologo -clp:ErrorsOnly -p:ContinuousIntegrationBuild=true $rebuild -o artifacts/packages "$@"
+if [ -n "$rebuild" ]; then
+  dotnet build HeavyTail.Theory.sln -c Release -nologo -clp:ErrorsOnly -p:ContinuousIntegrationBuild=true --no-incremental
+  set -- --no-build "$@"
+fi
+dotnet pack HeavyTail.Theory.sln -c Release -nologo -clp:ErrorsOnly -p:ContinuousIntegrationBuild=true -o artifacts/packages "$@"
 ls -l artifacts/packages | awk 'NR > 1 { printf "%9.1f KiB  %s\n", $5 / 1024, $9 }'
