@@ -200,7 +200,7 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
 
     // ---- provider ------------------------------------------------------------------------------------------------
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc)
     {
         ManagedGemm.ValidateShapes(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
@@ -269,7 +269,7 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
         for (int i = 0; i < c.Length; i++) c[i] = cf[i];
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void LogSoftmaxRows(double[] z, int rows, int cols, double[] output)
     {
         Analytic.Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");
@@ -286,7 +286,7 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
         }
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public double SoftmaxCrossEntropyGradient(double[] z, int rows, int cols, int[] labels, double[] weights, double[]? perSampleLoss)
     {
         Analytic.Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");

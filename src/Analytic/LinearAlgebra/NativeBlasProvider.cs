@@ -51,7 +51,7 @@ public sealed unsafe class NativeBlasProvider : ILinearAlgebraProvider
         return null;
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc)
     {
         ObjectDisposedException.ThrowIf(_lib == 0, this);
@@ -62,7 +62,7 @@ public sealed unsafe class NativeBlasProvider : ILinearAlgebraProvider
             _dgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc)
     {
         ObjectDisposedException.ThrowIf(_lib == 0, this);
@@ -73,10 +73,10 @@ public sealed unsafe class NativeBlasProvider : ILinearAlgebraProvider
             _sgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void LogSoftmaxRows(double[] z, int rows, int cols, double[] output) => _managed.LogSoftmaxRows(z, rows, cols, output);
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public double SoftmaxCrossEntropyGradient(double[] z, int rows, int cols, int[] labels, double[] weights, double[]? perSampleLoss) =>
         _managed.SoftmaxCrossEntropyGradient(z, rows, cols, labels, weights, perSampleLoss);
 

@@ -77,7 +77,7 @@ public sealed class SinglePrecisionProvider : ILinearAlgebraProvider
         return f;
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void LogSoftmaxRows(double[] z, int rows, int cols, double[] output) => _inner.LogSoftmaxRows(z, rows, cols, output);
 
     /// <summary>The fused cross-entropy pass in float32: each row rounded to float32, max subtracted, e^{z − m} and its sum in float32, ℓ_i in float64 from the float32 sums, the residual widened.</summary>
@@ -110,7 +110,7 @@ public sealed class SinglePrecisionProvider : ILinearAlgebraProvider
         });
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void SoftmaxCrossEntropyGradientRuns(float[] z, int rows, int runs, int cols, int[] labels, double[] weights, double[][] sampleLosses) =>
         _inner.SoftmaxCrossEntropyGradientRuns(z, rows, runs, cols, labels, weights, sampleLosses);
 
@@ -126,20 +126,20 @@ public sealed class SinglePrecisionProvider : ILinearAlgebraProvider
         return loss;
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void SoftmaxHessianVectorRows(double[] z, double[] r, int rows, int cols, double[] weights) => _inner.SoftmaxHessianVectorRows(z, r, rows, cols, weights);
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void SoftmaxBlockDiagonalHessianRows(double[] z, double[] r, int rows, int cols, double[] weights) => _inner.SoftmaxBlockDiagonalHessianRows(z, r, rows, cols, weights);
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void SoftmaxCurvatureRows(double[] z, int rows, int cols, double[] weights) => _inner.SoftmaxCurvatureRows(z, rows, cols, weights);
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void SoftmaxResidualLogMagnitudes(double[] z, int rows, int cols, int[] labels, double[] weights, double[] logAbs) =>
         _inner.SoftmaxResidualLogMagnitudes(z, rows, cols, labels, weights, logAbs);
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void RowPass(int rows, int cols, Action<int> body) => _inner.RowPass(rows, cols, body);
 
     /// <summary>Disposes the wrapped backend.</summary>

@@ -27,7 +27,7 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
     /// <summary>ℓ_i = −log softmax(z_i)[y_i], computed as log1p(Σ_{j≠y} e^{z_j − z_y}) when y is the arg-max.</summary>
     protected override double SampleLoss(ReadOnlySpan<double> z, int i) => Softmax.CrossEntropy(z, Data.Labels[i]);
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override double LossAndGradient(double[] w, double[] grad, double[]? perSampleLoss = null, double gradientScale = 1.0)
     {
         CheckW(w);
@@ -87,15 +87,15 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         for (int q = 0; q < g.Length; q++) sign[q] = Math.Sign(g[q]);
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override void ResidualRuns(double[] z, int runs, double[][] sampleLosses) =>
         La.SoftmaxCrossEntropyGradientRuns(z, N, runs, C, Data.Labels, Data.Weights, sampleLosses);
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override void ResidualRuns(float[] z, int runs, double[][] sampleLosses) =>
         La.SoftmaxCrossEntropyGradientRuns(z, N, runs, C, Data.Labels, Data.Weights, sampleLosses);
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override void Residuals(double[] w, double[] sampleWeights, double[] r, double[] losses)
     {
         MultiplyX(w, r);
@@ -116,7 +116,7 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         return _scaledWeights;
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override void HessianVectorProduct(double[] w, double[] v, double[] hv)
     {
         CheckW(w);
@@ -145,7 +145,7 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         };
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override void Curvature(double[] w, double[]? diagonal, double[]? blockTraces)
     {
         CheckW(w);
@@ -167,7 +167,7 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         }
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override double[,] DenseHessian(double[] w)
     {
         CheckW(w);

@@ -31,7 +31,7 @@ public sealed class SquaredLossModel : LinearModel
         return 0.5 * s;
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override double LossAndGradient(double[] w, double[] grad, double[]? perSampleLoss = null, double gradientScale = 1.0)
     {
         CheckW(w);
@@ -50,7 +50,7 @@ public sealed class SquaredLossModel : LinearModel
         return TotalLoss(losses);
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override void ResidualRuns(double[] z, int runs, double[][] sampleLosses)
     {
         int c = C, wc = runs * c;
@@ -89,7 +89,7 @@ public sealed class SquaredLossModel : LinearModel
         });
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override void Residuals(double[] w, double[] sampleWeights, double[] r, double[] losses)
     {
         MultiplyX(w, r);
@@ -101,7 +101,7 @@ public sealed class SquaredLossModel : LinearModel
         }
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override void HessianVectorProduct(double[] w, double[] v, double[] hv)
     {
         CheckW(w);
@@ -121,7 +121,7 @@ public sealed class SquaredLossModel : LinearModel
     /// <remarks>H = (Σ_i w_i x_i x_iᵀ) ⊗ I does not depend on W and is block-diagonal already: both operators are the HVP.</remarks>
     protected override Action<double[], double[]> HessianOperatorAt(double[] w, bool blockDiagonal) => (v, hv) => HessianVectorProduct(w, v, hv);
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override void Curvature(double[] w, double[]? diagonal, double[]? blockTraces)
     {
         CheckW(w);
@@ -145,7 +145,7 @@ public sealed class SquaredLossModel : LinearModel
         }
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override double[,] DenseHessian(double[] w)
     {
         CheckW(w);

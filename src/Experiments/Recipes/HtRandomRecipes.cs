@@ -7,12 +7,12 @@ namespace HeavyTail.Experiments.Recipes;
 /// <summary>Figure 2, left: samples per class of HT-Random (log-log), frequency groups shaded.</summary>
 public sealed class ClassDistributionRecipe : IRecipe
 {
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public string Name => "class-distribution";
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public string Description => "Samples per class of HT-Random on log-log axes with the frequency groups shaded (Figure 2, left).";
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
         int m = ctx.HtRandomM;
@@ -34,12 +34,12 @@ public sealed class ClassDistributionRecipe : IRecipe
 /// <summary>Figure 2, right: GD vs Adam on HT-Random, overall and per frequency group, at their selected step sizes.</summary>
 public sealed class HtRandomGdVsAdamRecipe : IRecipe
 {
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public string Name => "ht-random-gd-vs-adam";
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public string Description => "Overall and per-group training loss of GD and Adam on HT-Random at their grid-selected step sizes (Figure 2, right).";
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
         var problem = new ProblemOptions { Name = "ht-random", M = ctx.HtRandomM };
@@ -72,12 +72,12 @@ public sealed class HtRandomOptimizersRecipe : IRecipe
 {
     /// <summary>The optimizers this recipe runs: every one in the catalog (<see cref="RecipeContext.AllOptimizers"/>).</summary>
     public static IReadOnlyList<string> Optimizers => RecipeContext.AllOptimizers;
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public string Name => "ht-random-optimizers";
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public string Description => "Every optimizer on HT-Random, per group: the paper's (GD ± momentum, Adam, Adam(β1=0), sign descent ± momentum, normalized GD ± momentum, pcngd) and the field's newer ones (Signum, rescaled sign ± momentum, Lion, Muon, Muon with the exact polar factor, blockwise Adam).";
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
         var problem = new ProblemOptions { Name = "ht-random", M = ctx.HtRandomM };
@@ -116,12 +116,12 @@ public sealed class HtRandomOptimizersRecipe : IRecipe
 /// <summary>GD vs Adam with uniform and with Gaussian inputs on HT-Random: when the frequency effect appears.</summary>
 public sealed class InputDistributionRecipe : IRecipe
 {
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public string Name => "input-distribution";
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public string Description => "GD vs Adam on HT-Random with U[0,1) inputs (the paper's code) and with N(0, I) inputs (its text).";
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
         var ratios = new Dictionary<string, double>();

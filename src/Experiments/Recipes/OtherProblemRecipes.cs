@@ -6,9 +6,9 @@ namespace HeavyTail.Experiments.Recipes;
 /// <summary>GD vs Adam per group on another heavy-tailed problem.</summary>
 public abstract class GdVsAdamRecipe : IRecipe
 {
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public abstract string Name { get; }
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public abstract string Description { get; }
     /// <summary>The problem at the context's scale.</summary>
     protected abstract ProblemOptions Problem(RecipeContext ctx);
@@ -40,13 +40,13 @@ public abstract class GdVsAdamRecipe : IRecipe
 /// <summary>Appendix B.5: classes at the corners of a 50-dimensional hypercube with p(class = i) ∝ 1/(e + i).</summary>
 public sealed class HtCubeRecipe : GdVsAdamRecipe
 {
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => "ht-cube";
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Description => "GD vs Adam per group on HT-Cube (Appendix B.5): Gaussian clusters at hypercube corners, p(i) ∝ 1/(e + i).";
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override string What => "HT-Cube";
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override ProblemOptions Problem(RecipeContext ctx) => ProblemAt(ctx.Scale);
 
     /// <summary>HT-Cube's size at a scale: n = 300, 4000, 50000 samples and c = 10, 100, 1000 classes (tiny, small, paper).</summary>
@@ -57,13 +57,13 @@ public sealed class HtCubeRecipe : GdVsAdamRecipe
 /// <summary>Appendix B.4 / Figure 8: squared loss on one-hot data, W = I solves it.</summary>
 public sealed class HtIdentityRecipe : GdVsAdamRecipe
 {
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => "ht-identity";
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Description => "GD vs Adam per group on HT-Identity, the squared-loss problem of Appendix B.4 / Figure 8 (k + 1 groups; k = 3 gives 4).";
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override string What => "HT-Identity (squared loss)";
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override ProblemOptions Problem(RecipeContext ctx) => ProblemAt(ctx.Scale);
 
     /// <summary>HT-Identity's size at a scale: k = 1, 2, 3 (the largest class has 10^k samples).</summary>

@@ -28,12 +28,12 @@ public static class StatsRun
 /// <summary>Figure 10: per-class gradient norm and Hessian block trace vs class frequency over training, GD and Adam.</summary>
 public sealed class GradientHessianRecipe : IRecipe
 {
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public string Name => "gradient-hessian";
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public string Description => "Per-class gradient norm ‖G[:,k]‖ and exact Hessian block trace vs class frequency over training, GD and Adam (Figure 10).";
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
         var problem = new ProblemOptions { Name = "ht-random", M = ctx.HtRandomM };
@@ -73,14 +73,14 @@ public sealed class GradientHessianRecipe : IRecipe
 /// <summary>Gradient heterogeneity (Tomihari &amp; Sato 2025) across class blocks over training: GD vs Adam vs sign descent.</summary>
 public sealed class HeterogeneityRecipe : IRecipe
 {
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public string Name => "heterogeneity";
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public string Description => "Coefficient of variation and max/min ratio of the class-block gradient norms over training, GD vs Adam vs sign descent; " +
                                   "Tomihari & Sato's (arXiv 2502.00213) first claim measured: a sweep of the class-imbalance exponent, GD's slowdown against sign descent vs the heterogeneity; " +
                                   "their second with their optimizer, Signum (m ← βm + (1 − β)g, W −= η sign m), against sign descent at the same η: ‖W‖_F along training.";
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
         var problem = new ProblemOptions { Name = "ht-random", M = ctx.HtRandomM };

@@ -52,7 +52,7 @@ public sealed record RunSpec(ProblemOptions Problem, OptimizerSettings Optimizer
                (Observe is { } obs ? $";observe={obs}" : "");
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public string Key() => IRunSpec.HashKey(Canonical());
 
     /// <summary>The optimizer part of a canonical text (shared by every kind of run).</summary>
@@ -78,12 +78,12 @@ public sealed record ArraysRunSpec(string DataSha256, string DataSettings, Optim
     /// <summary>float64 by default; part of the key only when float32.</summary>
     public Precision Precision { get; init; } = Precision.Float64;
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public string Canonical() =>
         $"data_sha256={DataSha256};{DataSettings};" + RunSpec.OptimizerCanonical(Optimizer) +
         $"steps={Steps};log={LogEvery};v=1" + (Precision == Precision.Float64 ? "" : ";precision=float32");
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public string Key() => IRunSpec.HashKey(Canonical());
 
     /// <summary>The canonical text of the settings besides the arrays: "loss=…;bias=…;groups=K".</summary>

@@ -37,13 +37,13 @@ public sealed class AdamFlow : ModelFlow
     public double Eps { get; }
     /// <summary>True for adam-blocks' flow: one second moment per class column.</summary>
     public bool Blockwise => _columnMeanSq != null;
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => Blockwise ? "adam-blocks" : "adam";
 
     /// <summary>a and b for discrete Adam with step η and β1, β2: a = (1 − β1)/η, b = (1 − β2)/η.</summary>
     public static (double A, double B) RatesFor(double lr, double beta1, double beta2) => ((1 - beta1) / lr, (1 - beta2) / lr);
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override void Evaluate(double t, double[] y, double[] dydt)
     {
         GradientAt(y);

@@ -8,12 +8,12 @@ namespace HeavyTail.Ode.Flows;
 /// row i alone, so the flow is an <see cref="IRowSeparableField"/>.</remarks>
 public sealed class GradientFlow(LinearModel model) : ModelFlow(model), IRowSeparableField
 {
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public bool IsRowSeparable { get; } = model.Data.IdentityInputs && model is SoftmaxCrossEntropyModel;
     /// <summary>c: a row of W is one sample's c logits (identity inputs).</summary>
     public int RowLength => Model.C;
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void EvaluateRows(double t, Span<double> yRows, Span<double> dydtRows, int firstRow)
     {
         int c = Model.C, rows = yRows.Length / c;
@@ -26,7 +26,7 @@ public sealed class GradientFlow(LinearModel model) : ModelFlow(model), IRowSepa
         }
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => "gradient";
 
     /// <summary>dW/dt = −∇L(W).</summary>

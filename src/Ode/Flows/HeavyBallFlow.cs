@@ -15,7 +15,7 @@ public sealed class HeavyBallFlow(LinearModel model, double friction) : ModelFlo
     /// <summary>The friction γ = (1 − μ)/√η (finite, ≥ 0).</summary>
     public double Friction { get; } = friction >= 0 && double.IsFinite(friction) ? friction : throw new ArgumentException($"friction γ = {friction} must be finite and ≥ 0.", nameof(friction));
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => "heavy-ball";
 
     /// <summary>dW/dt = V, dV/dt = −γV − ∇L(W) on the state (W, V).</summary>

@@ -15,8 +15,8 @@ public interface IVectorField
 /// <summary>A vector field given by a delegate (for tests and ad-hoc problems).</summary>
 public sealed class FunctionField(int dimension, Action<double, double[], double[]> f) : IVectorField
 {
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public int Dimension => dimension;
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void Evaluate(double t, double[] y, double[] dydt) => f(t, y, dydt);
 }

@@ -5,7 +5,7 @@ namespace HeavyTail.Ode.Flows;
 /// <summary>Normalized flow dW/dt = −∇L/‖∇L‖ (Frobenius; 0 where ∇L = 0); along it dL/dt = −‖∇L‖.</summary>
 public sealed class NormalizedFlow(LinearModel model) : ModelFlow(model)
 {
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => "normalized";
 
     /// <summary>dW/dt = −∇L/‖∇L‖ (0 where ∇L = 0).</summary>

@@ -9,7 +9,7 @@ namespace HeavyTail.Ode.Flows;
 /// </summary>
 public sealed class ScaledSignFlow(LinearModel model) : ModelFlow(model)
 {
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => "scaled-sign";
 
     /// <summary>True: the field jumps where a gradient coordinate crosses 0, so it is integrated with fixed steps.</summary>
@@ -50,7 +50,7 @@ public sealed class PolarFlow(LinearModel model, double scale = 1) : ModelFlow(m
     /// <summary>The scale s of dW/dt = −s·polar(∇L) (muon's max(1, c/d)^½).</summary>
     public double Scale { get; } = scale > 0 && double.IsFinite(scale) ? scale : throw new ArgumentException($"scale s = {scale} must be positive and finite.", nameof(scale));
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => "polar";
 
     /// <summary>True: the polar factor jumps where the gradient's rank drops, so it is integrated with fixed steps.</summary>

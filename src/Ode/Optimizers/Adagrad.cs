@@ -16,10 +16,10 @@ public sealed class Adagrad : Optimizer
 
     /// <summary>ε, added to √s in the denominator.</summary>
     public double Eps { get; }
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => "adagrad";
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override void Update<T>(T[] w, T[] g, int t)
     {
         var sum = State<T>(ref _sum, g.Length);

@@ -24,14 +24,14 @@ public sealed class Adam : Optimizer
     public double Beta2 { get; }
     /// <summary>ε, added to the bias-corrected √v in the denominator.</summary>
     public double Eps { get; }
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name { get; }
     /// <summary>The first moment m_t (float64 runs; empty before the first step).</summary>
     public ReadOnlySpan<double> FirstMoment => AsDouble(_m);
     /// <summary>The second moment v_t (float64 runs; empty before the first step).</summary>
     public ReadOnlySpan<double> SecondMoment => AsDouble(_v);
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override void Update<T>(T[] w, T[] g, int t)
     {
         var m = State<T>(ref _m, g.Length); var v = State<T>(ref _v, g.Length);

@@ -38,7 +38,7 @@ public sealed class Muon : Optimizer
     public int Cols { get; }
     /// <summary>True for muon-exact (polar factor from the SVD), false for muon (five Newton–Schulz iterations).</summary>
     public bool Exact { get; }
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => Exact ? "muon-exact" : "muon";
 
     /// <summary>s = max(1, c/d)^½.</summary>
@@ -47,7 +47,7 @@ public sealed class Muon : Optimizer
     /// <summary>s = max(1, c/d)^½ for a d × c weight matrix (torch.optim.Muon's "original" adjustment).</summary>
     public static double ScaleFor(int d, int c) => Math.Sqrt(Math.Max(1.0, (double)c / d));
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override void Update<T>(T[] w, T[] g, int t)
     {
         if (w.Length != Rows * Cols) throw new ArgumentException($"{Name} was built for a {Rows} × {Cols} W, got {w.Length} entries.");
@@ -102,12 +102,12 @@ public sealed class AdamBlocks : Optimizer
     public int Rows { get; }
     /// <summary>c, the number of columns of W (the number of blocks).</summary>
     public int Cols { get; }
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => "adam-blocks";
     /// <summary>The c block second moments v_k (float64 runs).</summary>
     public ReadOnlySpan<double> BlockSecondMoment => AsDouble(_v);
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override void Update<T>(T[] w, T[] g, int t)
     {
         if (w.Length != Rows * Cols) throw new ArgumentException($"adam-blocks was built for a {Rows} × {Cols} W, got {w.Length} entries.");

@@ -19,12 +19,12 @@ public sealed class Signum : Optimizer
 
     /// <summary>β, the decay of the momentum m_t = β m_{t−1} + (1 − β) g_t.</summary>
     public double Beta { get; }
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => "signum";
     /// <summary>The momentum m_t (float64 runs; empty before the first step).</summary>
     public ReadOnlySpan<double> Momentum => AsDouble(_m);
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override void Update<T>(T[] w, T[] g, int t)
     {
         var m = State<T>(ref _m, g.Length);
@@ -61,10 +61,10 @@ public sealed class Lion : Optimizer
     public double Beta2 { get; }
     /// <summary>λ, the decoupled weight decay: W ← W·(1 − ηλ) before the signed step.</summary>
     public double WeightDecay { get; }
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => "lion";
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override void Update<T>(T[] w, T[] g, int t)
     {
         var m = State<T>(ref _m, g.Length);
@@ -87,10 +87,10 @@ public sealed class Lion : Optimizer
 /// </summary>
 public sealed class ScaledSignDescent(double lr) : Optimizer(lr)
 {
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => "scaled-sign";
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override void Update<T>(T[] w, T[] g, int t)
     {
         T step = Cast<T>(LearningRate * L1Norm(g));
@@ -109,7 +109,7 @@ public sealed class ScaledSignDescent(double lr) : Optimizer(lr)
 /// <summary>scaled-sign-m: heavy ball over d_t = sign(g_t)·‖g_t‖₁: b_1 = d_1, b_t = μ b_{t−1} + d_t, W −= η b_t.</summary>
 public sealed class ScaledSignDescentMomentum(double lr, double momentum) : MomentumOptimizer(lr, momentum)
 {
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => "scaled-sign-m";
 
     /// <summary>d_t = sign(g_t)·‖g_t‖₁.</summary>

@@ -54,12 +54,12 @@ public sealed class FusedSoftmaxGdStepper<T> : IStepper where T : unmanaged, IFl
     /// <summary>W = [W_1 … W_R], d × R·c.</summary>
     public ReadOnlySpan<T> W => _w;
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public int Runs => _runs;
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public int Groups => _groups?.K ?? 0;
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public ReadOnlySpan<double> Evaluate(bool logged, bool willUpdate)
     {
         int c = _c, wc = _c * _runs, runs = _runs, n = _n;
@@ -79,7 +79,7 @@ public sealed class FusedSoftmaxGdStepper<T> : IStepper where T : unmanaged, IFl
         return _loss;
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public double[] GroupLosses(int run)
     {
         if (_groups == null) return [];
@@ -88,7 +88,7 @@ public sealed class FusedSoftmaxGdStepper<T> : IStepper where T : unmanaged, IFl
         return Enumerable.Range(0, _groups.K).Select(g => count[g] > 0 ? sum[g] / count[g] : double.NaN).ToArray();
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void Update(ReadOnlySpan<bool> active)
     {
         int wc = _c * _runs;
@@ -109,7 +109,7 @@ public sealed class FusedSoftmaxGdStepper<T> : IStepper where T : unmanaged, IFl
     private bool[]? _allActive;
     private bool[] AllActive() => _allActive ??= Enumerable.Repeat(true, _runs).ToArray();
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public double[] Weights(int run)
     {
         int wc = _c * _runs;

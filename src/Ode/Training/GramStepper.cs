@@ -138,12 +138,12 @@ public sealed class GramStepper : IStepper
 
     private static bool IsMomentum(OptimizerKind k) => k is OptimizerKind.GdMomentum or OptimizerKind.NormalizedMomentum;
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public int Runs => _runs;
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public int Groups => _groups.K;
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public ReadOnlySpan<double> Evaluate(bool logged, bool willUpdate)
     {
         Array.Copy(_z, _res, _z.Length);
@@ -151,10 +151,10 @@ public sealed class GramStepper : IStepper
         return _loss;
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public double[] GroupLosses(int run) => _model.PerGroupLossFromSamples(_sampleLosses[run], _groups);
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void Update(ReadOnlySpan<bool> active)
     {
         _version++;

@@ -34,26 +34,26 @@ public sealed class LinearModelStepper : IStepper
     public LinearModel Model => _model;
     /// <summary>1: one run.</summary>
     public int Runs => 1;
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public int Groups => _groups.K;
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public ReadOnlySpan<double> Evaluate(bool logged, bool willUpdate)
     {
         _loss[0] = Array.TrueForAll(_w, double.IsFinite) ? _model.LossAndGradient(_w, _g, _losses) : double.NaN;
         return _loss;
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public double[] GroupLosses(int run) => _model.PerGroupLossFromSamples(_losses, _groups);
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public void Update(ReadOnlySpan<bool> active)
     {
         if (active[0]) _optimizer.Step(_w, _g);
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public double[] Weights(int run) => (double[])_w.Clone();
 }
 
@@ -100,17 +100,17 @@ public class BatchedLinearStepper<T> : IStepper where T : unmanaged, IFloatingPo
 
     /// <summary>The number of runs R (one per optimizer).</summary>
     public int Runs => _optimizers.Count;
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public int Groups => _groups.K;
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public ReadOnlySpan<double> Evaluate(bool logged, bool willUpdate)
     {
         _loss = _model.LossAndGradientBatched(_wWide, Runs, _gWide, _losses);
         return _loss;
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public double[] GroupLosses(int run) => _model.PerGroupLossFromSamples(_losses[run], _groups);
 
     /// <remarks>
@@ -133,7 +133,7 @@ public class BatchedLinearStepper<T> : IStepper where T : unmanaged, IFloatingPo
         else Parallel.For(0, Runs, new ParallelOptions { MaxDegreeOfParallelism = threads }, StepRun);
     }
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public double[] Weights(int run) => _w[run].Select(double.CreateTruncating).ToArray();
 }
 

@@ -19,11 +19,11 @@ public abstract class TableObserver(int runs) : ITableObserver
 {
     private readonly List<double[]>[] _rows = Enumerable.Range(0, runs).Select(_ => new List<double[]>()).ToArray();
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public abstract string Name { get; }
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public abstract IReadOnlyList<string> Header { get; }
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public IReadOnlyList<double[]> Rows(int run) => _rows[run];
 
     /// <summary>A row of the run's measurements; NaN in every column after the step when the run diverged there (its W is not finite).</summary>
@@ -44,7 +44,7 @@ public sealed class PerClassStatisticsObserver(LinearModel model, int runs = 1) 
     /// <summary>The table's name, per-class-stats.</summary>
     public const string TableName = "per-class-stats";
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => TableName;
 
     /// <summary>step, loss, the Spearman correlations of gradient norm and block trace with class frequency, cv, max_min, then grad_norm_k and trace_k for every class.</summary>
@@ -52,7 +52,7 @@ public sealed class PerClassStatisticsObserver(LinearModel model, int runs = 1) 
         ["step", "loss", "spearman_grad_freq", "spearman_trace_freq", "cv", "max_min",
          .. Enumerable.Range(0, model.C).Select(k => $"grad_norm_{k}"), .. Enumerable.Range(0, model.C).Select(k => $"trace_{k}")];
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override double[] Measure(int run, int step, double loss, IStepper stepper)
     {
         var s = PerClassStatistics.Compute(model, stepper.Weights(run));
@@ -64,13 +64,13 @@ public sealed class PerClassStatisticsObserver(LinearModel model, int runs = 1) 
 /// <summary>The loss of each class's samples at each logged W (<see cref="LinearModel.PerClassLoss"/>): the one-hot theory model's curves.</summary>
 public sealed class PerClassLossObserver(LinearModel model, int runs = 1) : TableObserver(runs)
 {
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => "per-class-loss";
 
     /// <summary>step, then class_k_loss for every class.</summary>
     public override IReadOnlyList<string> Header { get; } = ["step", .. Enumerable.Range(0, model.C).Select(k => $"class_{k}_loss")];
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override double[] Measure(int run, int step, double loss, IStepper stepper) => model.PerClassLoss(stepper.Weights(run));
 }
 
@@ -86,12 +86,12 @@ public sealed class HeterogeneityObserver(LinearModel model, int runs = 1) : Tab
 
     private readonly double[] _g = new double[model.ParameterCount];
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => TableName;
     /// <summary>step, cv, max_min.</summary>
     public override IReadOnlyList<string> Header { get; } = ["step", "cv", "max_min"];
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override double[] Measure(int run, int step, double loss, IStepper stepper)
     {
         model.LossAndGradient(stepper.Weights(run), _g);
@@ -110,7 +110,7 @@ public sealed class TheoryOverlayObserver(LinearModel model, Func<double, int, d
 {
     private readonly double[] _maxDeviation = new double[runs];
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => "theory-overlay";
 
     /// <summary>step, t, class_k_loss for every class, then theory_class_k_loss for every class.</summary>
@@ -123,7 +123,7 @@ public sealed class TheoryOverlayObserver(LinearModel model, Func<double, int, d
     /// <summary>Run r's per-class losses, one array per logged step.</summary>
     public IReadOnlyList<double[]> PerClassLosses(int run) => Rows(run).Select(r => r[2..(2 + model.C)]).ToList();
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override double[] Measure(int run, int step, double loss, IStepper stepper)
     {
         double t = step * timePerStep;
@@ -147,12 +147,12 @@ public sealed class WeightNormObserver(LinearModel model, int runs = 1) : TableO
     /// <summary>The table's name, weight-norms.</summary>
     public const string TableName = "weight-norms";
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     public override string Name => TableName;
     /// <summary>step, frobenius, max_block, mean_block.</summary>
     public override IReadOnlyList<string> Header { get; } = ["step", "frobenius", "max_block", "mean_block"];
 
-    /// <summary>&lt;inheritdoc/></summary>
+    /// <inheritdoc/>
     protected override double[] Measure(int run, int step, double loss, IStepper stepper)
     {
         var w = stepper.Weights(run);
