@@ -117,8 +117,8 @@ public class TrainFlowCommandTests
     public void Bad_optimizer_and_flow_names_are_user_errors()
     {
         string dir = CliHarness.TempDir();
-        var r = CliHarness.Run("train", "--problem", "ht-random", "--m", "3", "--optimizer", "lion", "--lr", "0.1", "--steps", "1", "--out", dir);
-        Assert.Equal(2, r.Code); Assert.Contains("unknown optimizer 'lion'", r.Err);
+        var r = CliHarness.Run("train", "--problem", "ht-random", "--m", "3", "--optimizer", "lamb", "--lr", "0.1", "--steps", "1", "--out", dir);
+        Assert.Equal(2, r.Code); Assert.Contains("unknown optimizer 'lamb'", r.Err);
         r = CliHarness.Run("flow", "--problem", "ht-random", "--m", "3", "--flow", "mirror", "--t-end", "1", "--out", dir);
         Assert.Equal(2, r.Code); Assert.Contains("unknown flow", r.Err);
         r = CliHarness.Run("compare", "--problem", "ht-random", "--m", "3", "--optimizer", "pcngd", "--lr", "0.1", "--steps", "1", "--out", dir);
