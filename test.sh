@@ -15,20 +15,4 @@ for project in tests/Analytic.Tests tests/Ode.Tests; do
   HEAVYTAIL_PROPERTY_SEEDS=fresh dotnet test "$project" -c Release --no-build --nologo --filter "seeds=property" \
     --logger "trx;LogFileName=fresh-seeds-$(basename "$project").trx" --results-directory "$results" "$@" || status=1
 done
-passed=0; failed=0; skipped=0
-shopt -s nullglob
-trx=("$results"/*.trx)
-for f in "${trx[@]}"; do
-  counters=$(grep -o '<Counters [^>]*>' "$f" | head -1)
-  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
-  fl=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
-  t=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")
-  e=$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$counters")
-  passed=$((passed + ${p:-0})); failed=$((failed + ${fl:-0})); skipped=$((skipped + ${t:-0} - ${e:-0}))
-done
-if [ ${#trx[@]} -eq 0 ]; then failed=$((failed + 1)); fi
-if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
-line="$passed passed, $failed failed"
-[ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
-echo "$line"
-[ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
+"$root/scripts/trx-summary.sh" "$status" "$results"

@@ -5,6 +5,7 @@ public struct CompensatedSum
 {
     private double _sum, _c;
 
+    /// <summary>Adds x to the sum, carrying the rounding error of the addition in the compensation term (Neumaier's branch on |sum| ≥ |x|).</summary>
     public void Add(double x)
     {
         double t = _sum + x;
@@ -12,5 +13,6 @@ public struct CompensatedSum
         _sum = t;
     }
 
+    /// <summary>The compensated sum of every term added so far: the running sum plus its accumulated rounding error.</summary>
     public readonly double Value => _sum + _c;
 }

@@ -10,12 +10,14 @@ public sealed class SeededRandom
     private ulong _s0, _s1, _s2, _s3;
     private double? _spareGaussian;
 
+    /// <summary>A generator whose state is four SplitMix64 outputs from <paramref name="seed"/>.</summary>
     public SeededRandom(ulong seed)
     {
         ulong x = seed;
         _s0 = SplitMix(ref x); _s1 = SplitMix(ref x); _s2 = SplitMix(ref x); _s3 = SplitMix(ref x);
     }
 
+    /// <summary>As the unsigned constructor, with the seed's bits reinterpreted (so −1 and 2⁶⁴ − 1 give the same sequence).</summary>
     public SeededRandom(long seed) : this(unchecked((ulong)seed)) { }
 
     private static ulong SplitMix(ref ulong x)
@@ -26,6 +28,7 @@ public sealed class SeededRandom
         return z ^ (z >> 31);
     }
 
+    /// <summary>The next 64 random bits (one xoshiro256** step).</summary>
     public ulong NextUInt64()
     {
         ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;
@@ -65,6 +68,8 @@ public sealed class SeededRandom
     /// <summary>±1 with equal probability (Rademacher).</summary>
     public double NextSign() => (NextUInt64() >> 63) == 0 ? 1.0 : -1.0;
 
+    /// <summary>Fills <paramref name="x"/> with uniform draws from [0, 1).</summary>
     public void FillUniform(Span<double> x) { for (int i = 0; i < x.Length; i++) x[i] = NextDouble(); }
+    /// <summary>Fills <paramref name="x"/> with draws from N(0, scale²).</summary>
     public void FillGaussian(Span<double> x, double scale = 1.0) { for (int i = 0; i < x.Length; i++) x[i] = scale * NextGaussian(); }
 }

@@ -123,6 +123,7 @@ public static class Softmax
     public static double Curvature(double pj, int j, int argmax, double restArgmax) =>
         j == argmax ? pj * restArgmax : pj * (1.0 - pj);
 
+    /// <summary>The largest entry of <paramref name="z"/> (−∞ for an empty span; NaN entries are skipped by the comparison).</summary>
     public static double Max(ReadOnlySpan<double> z)
     {
         double m = double.NegativeInfinity;

@@ -108,9 +108,13 @@ public sealed class DeviceSoftmaxTrainer : IStepper, IDisposable
         acc.Synchronize();
     }
 
+    /// <summary>The number of runs trained side by side (one W and optimizer state each).</summary>
     public int Runs => _runs.Length;
+    /// <summary>The number of steps taken.</summary>
     public int StepCount => _t;
+    /// <summary>Per run: true once its loss became non-finite (the run is then no longer stepped).</summary>
     public IReadOnlyList<bool> Diverged => _diverged;
+    /// <summary>The number of frequency groups whose losses the trainer reports.</summary>
     public int Groups => _groups;
 
     /// <summary>Mean loss of each group's samples for run r at W before the last step taken with <c>withGroups</c> (NaN for an empty group).</summary>
@@ -286,6 +290,7 @@ public sealed class DeviceSoftmaxTrainer : IStepper, IDisposable
         sums[idx] = s;
     }
 
+    /// <summary>Frees the trainer's device buffers.</summary>
     public void Dispose()
     {
         foreach (var b in new MemoryBuffer[] { _x, _w, _z, _g, _m, _v, _rowLoss, _y, _params, _lossSum, _groupSum, _groupOf, _normParts, _invNorm }) b.Dispose();

@@ -69,12 +69,15 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
         return null;
     }
 
+    /// <summary>True when the accelerator is a CUDA device (false: ILGPU's CPU accelerator).</summary>
     public bool IsCuda => _acc is CudaAccelerator;
+    /// <summary>True: the ILGPU backends compute in float32.</summary>
     public bool SinglePrecision => true;
     /// <summary>gpu or ilgpu-cpu; with a suffix when the GEMM kernel differs from the device's default (see <see cref="UseTiledGemm"/>).</summary>
     public string Name => (IsCuda ? "gpu" : "ilgpu-cpu") + (_blas != null || UseTiledGemm == TiledByDefault ? "" : UseTiledGemm ? "-tiled" : "-naive");
 
     private bool TiledByDefault => _acc is not CPUAccelerator;
+    /// <summary>The accelerator's device name (e.g. the GPU model).</summary>
     public string Device => _acc.Name;
 
     /// <summary>Host threads of the row passes that run on the host (the HVP, curvature and gradient-sign passes).</summary>
@@ -197,6 +200,7 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
 
     // ---- provider ------------------------------------------------------------------------------------------------
 
+    /// <inheritdoc/>
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc)
     {
         ManagedGemm.ValidateShapes(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
@@ -255,6 +259,7 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
         }
     }
 
+    /// <summary>GEMM on float64 arrays in float32: the operands rounded to float32, the device GEMM, C widened.</summary>
     public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc)
     {
         ManagedGemm.ValidateShapes(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
@@ -264,6 +269,7 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
         for (int i = 0; i < c.Length; i++) c[i] = cf[i];
     }
 
+    /// <inheritdoc/>
     public void LogSoftmaxRows(double[] z, int rows, int cols, double[] output)
     {
         Analytic.Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");
@@ -280,6 +286,7 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
         }
     }
 
+    /// <inheritdoc/>
     public double SoftmaxCrossEntropyGradient(double[] z, int rows, int cols, int[] labels, double[] weights, double[]? perSampleLoss)
     {
         Analytic.Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");
@@ -315,6 +322,7 @@ public sealed class IlgpuProvider : ILinearAlgebraProvider, IDisposable
         return f;
     }
 
+    /// <summary>Frees the cuBLAS handle, the accelerator and the ILGPU context.</summary>
     public void Dispose()
     {
         _blas?.Dispose();

@@ -1,7 +1,13 @@
 namespace HeavyTail.Analytic.Data;
 
 /// <summary>The loss a problem is trained with: softmax cross-entropy (classification) or squared loss (regression).</summary>
-public enum LossKind { CrossEntropy, Squared }
+public enum LossKind
+{
+    /// <summary>Softmax cross-entropy, ℓ_i = −log softmax(x_iᵀW)[y_i].</summary>
+    CrossEntropy,
+    /// <summary>Squared loss, ℓ_i = ½‖x_iᵀW − Y_i‖² (Y the targets, or the one-hot labels).</summary>
+    Squared,
+}
 
 /// <summary>
 /// A labelled data set for the linear model: inputs X (n×d, row-major), labels y ∈ {0..c−1},
@@ -15,13 +21,21 @@ public enum LossKind { CrossEntropy, Squared }
 /// </remarks>
 public sealed class Dataset
 {
+    /// <summary>Number of samples n (rows of X).</summary>
     public int N { get; }
+    /// <summary>Number of input features d (columns of X, including the bias feature when <see cref="HasBias"/>).</summary>
     public int D { get; }
+    /// <summary>Number of classes c (columns of W and of the logits).</summary>
     public int C { get; }
+    /// <summary>The inputs X, n×d row-major: X[i·d + j] is feature j of sample i.</summary>
     public double[] X { get; }
+    /// <summary>The labels y_i ∈ {0..c−1}, one per sample.</summary>
     public int[] Labels { get; }
+    /// <summary>The sample weights w_i of the loss L = Σ_i w_i ℓ_i (1/n each unless given).</summary>
     public double[] Weights { get; }
+    /// <summary>The regression targets Y (n×c, row-major) of the squared loss; null for classification, where Y is the one-hot encoding of the labels.</summary>
     public double[]? Targets { get; }
+    /// <summary>True when the last feature of X is the constant 1 (a bias), so the last row of W is the bias b.</summary>
     public bool HasBias { get; }
 
     /// <summary>X is the n×n identity (one-hot inputs x_i = e_i): then Z = W and Xᵀ R = R, and models skip their GEMMs.</summary>
@@ -36,6 +50,10 @@ public sealed class Dataset
     /// <summary>Σ of the sample weights of each class (the class frequency π_k; sums to 1 for default weights).</summary>
     public double[] ClassMass { get; }
 
+    /// <summary>Wraps the arrays (not copied) and checks their shapes, the label range and that X is finite.</summary>
+    /// <param name="weights">sample weights w (length n; default 1/n each, so the loss is the empirical mean).</param>
+    /// <param name="targets">squared-loss targets Y (n×c); null: the one-hot encoding of the labels.</param>
+    /// <param name="hasBias">the last column of X is the constant-1 bias feature.</param>
     public Dataset(double[] x, int[] labels, int n, int d, int c, double[]? weights = null, double[]? targets = null, bool hasBias = false)
     {
         ArgumentNullException.ThrowIfNull(x);

@@ -14,17 +14,21 @@ public sealed class FrequencyGroups
 {
     /// <summary>Group index of each class.</summary>
     public int[] GroupOf { get; }
+    /// <summary>The number of groups K.</summary>
     public int K { get; }
     /// <summary>Sample mass (count or weight) of each group.</summary>
     public double[] Mass { get; }
 
     private FrequencyGroups(int[] groupOf, int k, double[] mass) { GroupOf = groupOf; K = k; Mass = mass; }
 
+    /// <summary>The classes of group <paramref name="g"/>, in class-index order.</summary>
     public int[] ClassesIn(int g) => Enumerable.Range(0, GroupOf.Length).Where(k => GroupOf[k] == g).ToArray();
 
+    /// <summary>The groups of classes with the given sample counts (the mass of a class is its count).</summary>
     public static FrequencyGroups FromCounts(IReadOnlyList<int> counts, int k) =>
         FromMass(counts.Select(x => (double)x).ToArray(), k);
 
+    /// <summary>The groups of classes with the given masses (counts or summed sample weights): class k goes to group ⌊K·F(k)/M⌋, F(k) the mass before k in descending order.</summary>
     public static FrequencyGroups FromMass(IReadOnlyList<double> mass, int k)
     {
         int c = mass.Count;

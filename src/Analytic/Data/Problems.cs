@@ -3,6 +3,7 @@ namespace HeavyTail.Analytic.Data;
 /// <summary>Options of the data generators; each problem reads the ones it uses.</summary>
 public sealed record ProblemOptions
 {
+    /// <summary>The problem's name, one of <see cref="Problems.Names"/> (default ht-random).</summary>
     public string Name { get; init; } = "ht-random";
     /// <summary>HT-Random size m (c = 2^m − 1, n = m·2^m, d = (m+1)·2^m).</summary>
     public int M { get; init; } = 7;
@@ -20,6 +21,7 @@ public sealed record ProblemOptions
     public int K { get; init; } = 3;
     /// <summary>ht-random inputs: uniform U[0,1) (the paper's code) or gaussian N(0, I).</summary>
     public string Inputs { get; init; } = "uniform";
+    /// <summary>Seed of the generator (inputs and, where random, labels); the same seed gives the same problem on every platform.</summary>
     public long Seed { get; init; } = 0;
 }
 
@@ -31,6 +33,7 @@ public sealed record Problem(string Name, Dataset Data, LossKind Loss, Frequency
 /// </summary>
 public static class Problems
 {
+    /// <summary>The problem names <see cref="Create"/> accepts: ht-random, ht-cube, ht-identity, zipf, one-hot, bigram.</summary>
     public static readonly string[] Names = ["ht-random", "ht-cube", "ht-identity", "zipf", "one-hot", "bigram"];
 
     /// <summary>
@@ -39,6 +42,7 @@ public static class Problems
     /// </summary>
     public const int MinM = 2, MaxM = 11;
 
+    /// <summary>Generates the problem <see cref="ProblemOptions.Name"/> from the options it reads; an unknown name is an <see cref="ArgumentException"/> that lists the names.</summary>
     public static Problem Create(ProblemOptions o) => o.Name switch
     {
         "ht-random" => HtRandom(o.M, o.Inputs, o.Seed),
@@ -237,6 +241,7 @@ public static class Problems
         return counts;
     }
 
+    /// <summary>The labels 0…0 1…1 … with class k repeated counts[k] times, in class order.</summary>
     public static int[] LabelsFromCounts(IReadOnlyList<int> counts)
     {
         var labels = new int[counts.Sum()];

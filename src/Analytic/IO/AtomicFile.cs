@@ -3,6 +3,7 @@ namespace HeavyTail.Analytic.IO;
 /// <summary>Writes files atomically: to a temporary file in the same folder, then a rename over the target.</summary>
 public static class AtomicFile
 {
+    /// <summary>Writes <paramref name="bytes"/> to a temporary file next to <paramref name="path"/>, flushes it to disk and renames it over <paramref name="path"/>: readers see the old file or the whole new one, never a part.</summary>
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
         string tmp = TempName(path);
@@ -18,6 +19,7 @@ public static class AtomicFile
         finally { if (File.Exists(tmp)) File.Delete(tmp); }
     }
 
+    /// <summary>Writes <paramref name="text"/> as UTF-8 (no byte-order mark) atomically, as <see cref="WriteAllBytes"/>.</summary>
     public static void WriteAllText(string path, string text) => WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
 
     /// <summary>Runs <paramref name="write"/> on a temporary path, then renames it over <paramref name="path"/>.</summary>

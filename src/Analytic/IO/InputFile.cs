@@ -12,6 +12,7 @@ public static class InputFile
     /// <summary>Where the "waiting for input" line goes in this call's flow (null: nowhere).</summary>
     public static Action<string>? Waiting { get => Note.Value; set => Note.Value = value; }
 
+    /// <summary>Opens <paramref name="path"/> for reading as <see cref="File.OpenRead"/> does, telling <see cref="Waiting"/> when the open has blocked for 2 s (a FIFO nobody writes to).</summary>
     public static FileStream OpenRead(string path)
     {
         var note = Waiting;

@@ -4,12 +4,25 @@ using System.Text;
 
 namespace HeavyTail.Analytic.IO;
 
-public enum NpyType { Float32, Float64, Int32, Int64 }
+/// <summary>The dtypes a .npy file may hold here (NumPy's &lt;f4, &lt;f8, &lt;i4, &lt;i8).</summary>
+public enum NpyType
+{
+    /// <summary>IEEE 754 single precision ('&lt;f4').</summary>
+    Float32,
+    /// <summary>IEEE 754 double precision ('&lt;f8').</summary>
+    Float64,
+    /// <summary>32-bit signed integer ('&lt;i4').</summary>
+    Int32,
+    /// <summary>64-bit signed integer ('&lt;i8').</summary>
+    Int64,
+}
 
 /// <summary>An array read from a .npy file: its shape, dtype and values widened to double.</summary>
 public sealed record NpyArray(int[] Shape, NpyType Type, double[] Values)
 {
+    /// <summary>The first dimension of <see cref="NpyArray.Shape"/> (1 for a scalar).</summary>
     public int Rows => Shape.Length == 0 ? 1 : Shape[0];
+    /// <summary>The second dimension of a 2-D array; 1 for a 0-D or 1-D one.</summary>
     public int Columns => Shape.Length == 2 ? Shape[1] : 1;
 
     /// <summary>Values as integers; fails when a value is not an integer.</summary>
@@ -36,6 +49,7 @@ public static class Npy
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
+    /// <summary>Reads a .npy file (format 1–3, little-endian float32, float64, int32 or int64, C order, 1-D or 2-D); errors name the file and the fix.</summary>
     public static NpyArray Read(string path)
     {
         if (Directory.Exists(path)) throw new InvalidDataException($"{path} is a folder, not a .npy file; name the file inside it (e.g. {Path.Combine(path, "X.npy")}).");
@@ -44,6 +58,7 @@ public static class Npy
         return Read(s, path);
     }
 
+    /// <summary>Reads a .npy array from a stream; <paramref name="name"/> is used in error messages.</summary>
     public static NpyArray Read(Stream s, string name)
     {
         Span<byte> pre = stackalloc byte[10];
@@ -133,6 +148,7 @@ public static class Npy
         return (a.Values, a.Shape[0], a.Shape[1]);
     }
 
+    /// <summary>Writes <paramref name="values"/> with the given shape as a little-endian, C-order .npy file of dtype <paramref name="type"/>, atomically.</summary>
     public static void Write(string path, ReadOnlySpan<double> values, int[] shape, NpyType type = NpyType.Float64)
     {
         long count = shape.Aggregate(1L, (x, y) => x * y);
@@ -165,6 +181,7 @@ public static class Npy
         AtomicFile.WriteAllBytes(path, bytes);
     }
 
+    /// <summary>Writes a 1-D int64 .npy file (labels), atomically.</summary>
     public static void Write(string path, int[] values) =>
         Write(path, values.Select(v => (double)v).ToArray(), [values.Length], NpyType.Int64);
 

@@ -1,11 +1,18 @@
 namespace HeavyTail.Analytic.LinearAlgebra;
 
 /// <summary>The floating-point type a computation runs in.</summary>
-public enum Precision { Float64, Float32 }
+public enum Precision
+{
+    /// <summary>IEEE 754 double precision, the toolkit's default.</summary>
+    Float64,
+    /// <summary>IEEE 754 single precision (the ILGPU backends, `--dtype float32`).</summary>
+    Float32,
+}
 
 /// <summary>Names of a <see cref="Precision"/> as the command line and run.json write them: float64, float32.</summary>
 public static class PrecisionNames
 {
+    /// <summary>The name of the precision: float32 or float64.</summary>
     public static string Name(this Precision p) => p == Precision.Float32 ? "float32" : "float64";
 
     /// <summary>float32 or float64; anything else is an <see cref="ArgumentException"/> that says what to write.</summary>
@@ -39,11 +46,13 @@ public sealed class ComputeContext : IDisposable
     /// <summary>How the backend was chosen: its name when asked for by name; for auto, the probe's timings.</summary>
     public string Choice { get; }
 
+    /// <summary>The backend (GEMMs and softmax row passes) every model, flow and stepper of this context runs on.</summary>
     public ILinearAlgebraProvider LinearAlgebra { get; }
 
     /// <summary>float32 on the ILGPU backends and on a CPU backend opened for float32 (<see cref="SinglePrecisionProvider"/>), float64 elsewhere (the toolkit's default).</summary>
     public Precision Precision => LinearAlgebra.SinglePrecision ? Precision.Float32 : Precision.Float64;
 
+    /// <summary>Worker threads of the backend's host passes (<see cref="ILinearAlgebraProvider.Threads"/>).</summary>
     public int Threads => LinearAlgebra.Threads;
 
     /// <summary>The backend's name (cache keys and run.json record it).</summary>
@@ -52,6 +61,7 @@ public sealed class ComputeContext : IDisposable
     /// <summary>The managed reference backend on <paramref name="threads"/> threads (default: every core).</summary>
     public static ComputeContext Managed(int? threads = null) => new(new ManagedLinearAlgebraProvider(threads));
 
+    /// <summary>Disposes the backend when this context owns it (the default).</summary>
     public void Dispose()
     {
         if (_ownsProvider) LinearAlgebra.Dispose();
@@ -65,9 +75,11 @@ public sealed record LinearAlgebraBackend(string Name, string Description, Func<
     /// <summary>The backend computes in float32 only (the ILGPU ones); the CPU backends compute in float64 or, opened for it, float32.</summary>
     public bool Float32Only { get; init; }
 
+    /// <summary>The managed backend "cpu": blocked SIMD GEMM and row passes in C#, always available.</summary>
     public static readonly LinearAlgebraBackend Managed = new("cpu", "managed GEMM and row passes (always available)",
         t => new ManagedLinearAlgebraProvider(t), "");
 
+    /// <summary>The backend "native": the system OpenBLAS's GEMM (cblas_dgemm, cblas_sgemm) with managed row passes; unavailable without libopenblas.</summary>
     public static readonly LinearAlgebraBackend Native = new("native", "system OpenBLAS GEMM, managed row passes",
         t => NativeBlasProvider.TryCreate(t), "backend 'native' needs a system OpenBLAS (Debian: apt-get install libopenblas0-pthread); use --backend cpu.");
 }
@@ -82,10 +94,13 @@ public sealed class BackendCatalog(IReadOnlyList<LinearAlgebraBackend> backends)
     /// <summary>The managed and OpenBLAS backends.</summary>
     public static readonly BackendCatalog Cpu = new([LinearAlgebraBackend.Managed, LinearAlgebraBackend.Native]);
 
+    /// <summary>The backends this catalog offers, in order.</summary>
     public IReadOnlyList<LinearAlgebraBackend> Backends { get; } = backends;
 
+    /// <summary>A catalog with <paramref name="more"/> appended (this one is unchanged).</summary>
     public BackendCatalog With(params LinearAlgebraBackend[] more) => new([.. Backends, .. more]);
 
+    /// <summary>The names <see cref="Open"/> accepts: every backend's name, then auto.</summary>
     public IEnumerable<string> Names => Backends.Select(b => b.Name).Append("auto");
 
     /// <summary>

@@ -28,9 +28,12 @@ public interface ILinearAlgebraProvider : IDisposable
     /// </summary>
     IGemmPacking? Packing => null;
 
+    /// <summary>Double-precision GEMM in BLAS convention, row-major: C = α·op(A)·op(B) + β·C, op(A) m×k, op(B) k×n, C m×n.</summary>
+    /// <remarks>op(X) = Xᵀ when the trans flag is set; lda, ldb, ldc are the row strides of A, B and C as stored.</remarks>
     void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, int lda,
         double[] b, int ldb, double beta, double[] c, int ldc);
 
+    /// <summary>Single-precision GEMM, C = α·op(A)·op(B) + β·C, with the conventions of the double-precision one.</summary>
     void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda,
         float[] b, int ldb, float beta, float[] c, int ldc);
 
@@ -116,6 +119,7 @@ public static class HostRows
     /// <summary>Chunks per worker: small enough that an uneven row costs little, large enough to amortise scheduling.</summary>
     public const int ChunksPerThread = 4;
 
+    /// <summary>Runs body(i) for every row i in [0, rows): on the calling thread when rows·cols &lt; <see cref="ParallelThreshold"/> or threads ≤ 1, else in <see cref="ChunksPerThread"/>·threads contiguous chunks on at most <paramref name="threads"/> workers.</summary>
     public static void Run(int rows, int cols, int threads, Action<int> body)
     {
         if ((long)rows * cols < ParallelThreshold || threads <= 1) { for (int i = 0; i < rows; i++) body(i); return; }

@@ -12,14 +12,19 @@ public sealed class ManagedLinearAlgebraProvider : ILinearAlgebraProvider, IGemm
         Blocking = blocking ?? GemmBlocking.Default;
     }
 
+    /// <summary>"managed".</summary>
     public string Name => "managed";
+    /// <summary>Worker threads of the GEMMs and row passes (default: every core).</summary>
     public int Threads { get; }
+    /// <summary>The cache blocking of the GEMM kernels.</summary>
     public GemmBlocking Blocking { get; }
 
+    /// <inheritdoc/>
     public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, int lda,
         double[] b, int ldb, double beta, double[] c, int ldc) =>
         ManagedGemm.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, GemmKernel.Auto, Blocking, Threads);
 
+    /// <inheritdoc/>
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda,
         float[] b, int ldb, float beta, float[] c, int ldc) =>
         ManagedGemm.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, GemmKernel.Auto, Blocking, Threads);
@@ -27,12 +32,15 @@ public sealed class ManagedLinearAlgebraProvider : ILinearAlgebraProvider, IGemm
     /// <summary>This backend packs shared left operands (<see cref="ManagedGemm.Pack{T}"/>).</summary>
     public IGemmPacking Packing => this;
 
+    /// <inheritdoc/>
     public PackedGemmOperand<T> Pack<T>(bool transA, int m, int k, T[] a, int lda) where T : unmanaged, System.Numerics.INumber<T> =>
         ManagedGemm.Pack(transA, m, k, a, lda, GemmKernel.Auto, Blocking, Threads);
 
+    /// <inheritdoc/>
     public void Gemm<T>(PackedGemmOperand<T> a, int n, T alpha, T[] b, int ldb, T beta, T[] c, int ldc) where T : unmanaged, System.Numerics.INumber<T> =>
         ManagedGemm.Run(a, false, n, alpha, b, ldb, beta, c, ldc, Threads, Blocking);
 
+    /// <inheritdoc/>
     public void LogSoftmaxRows(double[] z, int rows, int cols, double[] output)
     {
         Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");
@@ -40,6 +48,7 @@ public sealed class ManagedLinearAlgebraProvider : ILinearAlgebraProvider, IGemm
         HostRows.Run(rows, cols, Threads, i => Softmax.LogSoftmax(z.AsSpan(i * cols, cols), output.AsSpan(i * cols, cols)));
     }
 
+    /// <inheritdoc/>
     public double SoftmaxCrossEntropyGradient(double[] z, int rows, int cols, int[] labels, double[] weights, double[]? perSampleLoss)
     {
         Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");

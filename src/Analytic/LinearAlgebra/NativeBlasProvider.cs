@@ -31,11 +31,14 @@ public sealed unsafe class NativeBlasProvider : ILinearAlgebraProvider
     /// <summary>The kernel set OpenBLAS runs (openblas_get_corename: e.g. SkylakeX, Zen, or Haswell when OPENBLAS_CORETYPE forces it).</summary>
     public string CoreName { get; }
 
+    /// <summary>"native".</summary>
     public string Name => "native";
+    /// <summary>The file name of the OpenBLAS library that was loaded.</summary>
     public string Library { get; }
     /// <summary>Threads of the host row passes; OpenBLAS's GEMM uses its own pool (OPENBLAS_NUM_THREADS).</summary>
     public int Threads => _managed.Threads;
 
+    /// <summary>Loads the system OpenBLAS (libopenblas.so.0 and its variants); null when none is installed.</summary>
     public static NativeBlasProvider? TryCreate(int? threads = null)
     {
         foreach (var name in Candidates)
@@ -48,6 +51,7 @@ public sealed unsafe class NativeBlasProvider : ILinearAlgebraProvider
         return null;
     }
 
+    /// <inheritdoc/>
     public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc)
     {
         ObjectDisposedException.ThrowIf(_lib == 0, this);
@@ -58,6 +62,7 @@ public sealed unsafe class NativeBlasProvider : ILinearAlgebraProvider
             _dgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
     }
 
+    /// <inheritdoc/>
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc)
     {
         ObjectDisposedException.ThrowIf(_lib == 0, this);
@@ -68,8 +73,10 @@ public sealed unsafe class NativeBlasProvider : ILinearAlgebraProvider
             _sgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
     }
 
+    /// <inheritdoc/>
     public void LogSoftmaxRows(double[] z, int rows, int cols, double[] output) => _managed.LogSoftmaxRows(z, rows, cols, output);
 
+    /// <inheritdoc/>
     public double SoftmaxCrossEntropyGradient(double[] z, int rows, int cols, int[] labels, double[] weights, double[]? perSampleLoss) =>
         _managed.SoftmaxCrossEntropyGradient(z, rows, cols, labels, weights, perSampleLoss);
 

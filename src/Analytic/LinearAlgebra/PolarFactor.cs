@@ -138,6 +138,7 @@ public static class PolarFactor
 /// <summary>The work arrays of <see cref="PolarFactor.NewtonSchulz5{T}"/> for one shape (reused across an optimizer's steps).</summary>
 public sealed class NewtonSchulzScratch<T> where T : unmanaged
 {
+    /// <summary>Allocates the work arrays for a rows×cols matrix (X and Y rows×cols, the Gram matrices min(rows, cols)²).</summary>
     public NewtonSchulzScratch(int rows, int cols)
     {
         Rows = rows; Cols = cols;
@@ -145,7 +146,9 @@ public sealed class NewtonSchulzScratch<T> where T : unmanaged
         X = new T[rows * cols]; Y = new T[rows * cols]; A = new T[r * r]; A2 = new T[r * r];
     }
 
+    /// <summary>Rows of the matrices this scratch serves.</summary>
     public int Rows { get; }
+    /// <summary>Columns of the matrices this scratch serves.</summary>
     public int Cols { get; }
     internal T[] X { get; private set; }
     internal T[] Y { get; private set; }

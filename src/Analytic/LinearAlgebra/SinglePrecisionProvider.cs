@@ -30,7 +30,9 @@ public sealed class SinglePrecisionProvider : ILinearAlgebraProvider
 
     /// <summary>The wrapped backend's name with "-float32".</summary>
     public string Name => _inner.Name + "-float32";
+    /// <summary>True: this backend computes in float32.</summary>
     public bool SinglePrecision => true;
+    /// <summary>The wrapped backend's thread count.</summary>
     public int Threads => _inner.Threads;
 
     /// <summary>The float64 backend whose float32 GEMM runs here.</summary>
@@ -39,9 +41,11 @@ public sealed class SinglePrecisionProvider : ILinearAlgebraProvider
     /// <summary>The wrapped backend's packing (the float32 operands of a float32 run).</summary>
     public IGemmPacking? Packing => _inner.Packing;
 
+    /// <summary>The wrapped backend's float32 GEMM.</summary>
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) =>
         _inner.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 
+    /// <summary>GEMM in float32 on float64 arrays: op(A), op(B), C (when β ≠ 0), α and β rounded to float32, the float32 GEMM, C widened.</summary>
     public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc)
     {
         ManagedGemm.ValidateShapes(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
@@ -73,8 +77,10 @@ public sealed class SinglePrecisionProvider : ILinearAlgebraProvider
         return f;
     }
 
+    /// <inheritdoc/>
     public void LogSoftmaxRows(double[] z, int rows, int cols, double[] output) => _inner.LogSoftmaxRows(z, rows, cols, output);
 
+    /// <summary>The fused cross-entropy pass in float32: each row rounded to float32, max subtracted, e^{z − m} and its sum in float32, ℓ_i in float64 from the float32 sums, the residual widened.</summary>
     public double SoftmaxCrossEntropyGradient(double[] z, int rows, int cols, int[] labels, double[] weights, double[]? perSampleLoss)
     {
         Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");
@@ -89,6 +95,7 @@ public sealed class SinglePrecisionProvider : ILinearAlgebraProvider
         return total.Value;
     }
 
+    /// <summary>The R-run cross-entropy pass in float32 on float64 logits (each row rounded on the way in, the residual widened).</summary>
     public void SoftmaxCrossEntropyGradientRuns(double[] z, int rows, int runs, int cols, int[] labels, double[] weights, double[][] sampleLosses)
     {
         int wc = SoftmaxRowKernels.CheckRuns(z.Length, rows, runs, cols, labels, weights, sampleLosses);
@@ -103,6 +110,7 @@ public sealed class SinglePrecisionProvider : ILinearAlgebraProvider
         });
     }
 
+    /// <inheritdoc/>
     public void SoftmaxCrossEntropyGradientRuns(float[] z, int rows, int runs, int cols, int[] labels, double[] weights, double[][] sampleLosses) =>
         _inner.SoftmaxCrossEntropyGradientRuns(z, rows, runs, cols, labels, weights, sampleLosses);
 
@@ -118,16 +126,22 @@ public sealed class SinglePrecisionProvider : ILinearAlgebraProvider
         return loss;
     }
 
+    /// <inheritdoc/>
     public void SoftmaxHessianVectorRows(double[] z, double[] r, int rows, int cols, double[] weights) => _inner.SoftmaxHessianVectorRows(z, r, rows, cols, weights);
 
+    /// <inheritdoc/>
     public void SoftmaxBlockDiagonalHessianRows(double[] z, double[] r, int rows, int cols, double[] weights) => _inner.SoftmaxBlockDiagonalHessianRows(z, r, rows, cols, weights);
 
+    /// <inheritdoc/>
     public void SoftmaxCurvatureRows(double[] z, int rows, int cols, double[] weights) => _inner.SoftmaxCurvatureRows(z, rows, cols, weights);
 
+    /// <inheritdoc/>
     public void SoftmaxResidualLogMagnitudes(double[] z, int rows, int cols, int[] labels, double[] weights, double[] logAbs) =>
         _inner.SoftmaxResidualLogMagnitudes(z, rows, cols, labels, weights, logAbs);
 
+    /// <inheritdoc/>
     public void RowPass(int rows, int cols, Action<int> body) => _inner.RowPass(rows, cols, body);
 
+    /// <summary>Disposes the wrapped backend.</summary>
     public void Dispose() => _inner.Dispose();
 }

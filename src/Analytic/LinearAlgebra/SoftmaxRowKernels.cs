@@ -6,6 +6,7 @@ namespace HeavyTail.Analytic.LinearAlgebra;
 /// </summary>
 public static class SoftmaxRowKernels
 {
+    /// <summary>The host pass of <see cref="ILinearAlgebraProvider.SoftmaxCrossEntropyGradientRuns(double[], int, int, int, int[], double[], double[][])"/>: R runs side by side, row i of run r at z[i·R·c + r·c ..], becomes w_i(P − Y) in place with ℓ_i in sampleLosses[r].</summary>
     public static void CrossEntropyGradientRuns(ILinearAlgebraProvider la, double[] z, int rows, int runs, int cols, int[] labels, double[] weights, double[][] sampleLosses)
     {
         int wc = SoftmaxRowKernels.CheckRuns(z.Length, rows, runs, cols, labels, weights, sampleLosses);
@@ -51,6 +52,7 @@ public static class SoftmaxRowKernels
         });
     }
 
+    /// <summary>The host pass of <see cref="ILinearAlgebraProvider.SoftmaxHessianVectorRows"/>: r_i = (XV)_i becomes S_i = w_i·(p_i∘r_i − p_i·⟨p_i, r_i⟩), computed around the row's arg-max.</summary>
     public static void HessianVectorRows(ILinearAlgebraProvider la, double[] z, double[] r, int rows, int cols, double[] weights)
     {
         Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");
@@ -67,6 +69,7 @@ public static class SoftmaxRowKernels
         });
     }
 
+    /// <summary>The host pass of <see cref="ILinearAlgebraProvider.SoftmaxBlockDiagonalHessianRows"/>: r_ia becomes w_i·P_ia(1 − P_ia)·r_ia.</summary>
     public static void BlockDiagonalHessianRows(ILinearAlgebraProvider la, double[] z, double[] r, int rows, int cols, double[] weights)
     {
         Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");
@@ -81,6 +84,7 @@ public static class SoftmaxRowKernels
         });
     }
 
+    /// <summary>The host pass of <see cref="ILinearAlgebraProvider.SoftmaxCurvatureRows"/>: z_ia becomes w_i·P_ia(1 − P_ia).</summary>
     public static void CurvatureRows(ILinearAlgebraProvider la, double[] z, int rows, int cols, double[] weights)
     {
         Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");
@@ -94,6 +98,7 @@ public static class SoftmaxRowKernels
         });
     }
 
+    /// <summary>The host pass of <see cref="ILinearAlgebraProvider.SoftmaxResidualLogMagnitudes"/>: log |w_i(P − Y)_ia| without underflow.</summary>
     public static void ResidualLogMagnitudes(ILinearAlgebraProvider la, double[] z, int rows, int cols, int[] labels, double[] weights, double[] logAbs)
     {
         Guard.Length(z.Length, rows * cols, nameof(z), $"rows×cols = {rows}×{cols}");

@@ -14,10 +14,12 @@ namespace HeavyTail.Analytic.Models;
 /// </remarks>
 public abstract class LinearModel
 {
+    /// <summary>The backend of this model's passes (as <see cref="LinearAlgebra"/>), for the subclasses.</summary>
     protected readonly ILinearAlgebraProvider La;
     private double[]? _z, _r;
     private double[]? _xSquared, _rowNormSquared;
 
+    /// <summary>A model of <paramref name="data"/> whose GEMMs and row passes run on <paramref name="provider"/>.</summary>
     protected LinearModel(Dataset data, ILinearAlgebraProvider provider)
     {
         Data = data ?? throw new ArgumentNullException(nameof(data));
@@ -27,11 +29,17 @@ public abstract class LinearModel
     /// <summary>The backend every pass of this model runs on.</summary>
     public ILinearAlgebraProvider LinearAlgebra => La;
 
+    /// <summary>The data set: X, labels, sample weights, targets.</summary>
     public Dataset Data { get; }
+    /// <summary>Number of samples n.</summary>
     public int N => Data.N;
+    /// <summary>Number of input features d (rows of W).</summary>
     public int D => Data.D;
+    /// <summary>Number of classes (outputs) c (columns of W).</summary>
     public int C => Data.C;
+    /// <summary>Number of parameters d·c, the length of W and of the gradient.</summary>
     public int ParameterCount => D * C;
+    /// <summary>The loss this model computes: softmax cross-entropy or squared loss.</summary>
     public abstract LossKind Kind { get; }
 
     /// <summary>Per-sample loss ℓ_i(z) for one logit row.</summary>
@@ -277,6 +285,7 @@ public abstract class LinearModel
     /// <summary>The dense (d·c)×(d·c) Hessian, for small problems (d·c ≤ 4096).</summary>
     public abstract double[,] DenseHessian(double[] w);
 
+    /// <summary>The loss L(W) = Σ_i w_i ℓ_i(W), summed with compensation.</summary>
     public double Loss(double[] w)
     {
         CheckW(w);
@@ -286,6 +295,7 @@ public abstract class LinearModel
         return TotalLoss(losses);
     }
 
+    /// <summary>Writes the per-sample losses ℓ_i(W) (unweighted) to <paramref name="losses"/> (length n).</summary>
     public void PerSampleLoss(double[] w, double[] losses)
     {
         CheckW(w);
@@ -302,6 +312,7 @@ public abstract class LinearModel
         return PerClassLossFromSamples(losses);
     }
 
+    /// <summary>Mean of given per-sample losses over the samples of each class, Σ_{y_i=k} w_i ℓ_i / Σ_{y_i=k} w_i; NaN for a class with no samples.</summary>
     public double[] PerClassLossFromSamples(ReadOnlySpan<double> losses)
     {
         return GroupMeans(losses, Data.Labels, C);
@@ -315,6 +326,7 @@ public abstract class LinearModel
         return PerGroupLossFromSamples(losses, groups);
     }
 
+    /// <summary>Loss of each frequency group from given per-sample losses, Σ_{i∈g} w_i ℓ_i / Σ_{i∈g} w_i.</summary>
     public double[] PerGroupLossFromSamples(ReadOnlySpan<double> losses, FrequencyGroups groups)
     {
         Guard.Length(groups.GroupOf.Length, C, nameof(groups), "one group index per class");
@@ -428,6 +440,7 @@ public abstract class LinearModel
         return _rowNormSquared = r;
     }
 
+    /// <summary>Throws unless <paramref name="w"/> has d·c finite entries.</summary>
     protected void CheckW(double[] w, string name = "W")
     {
         ArgumentNullException.ThrowIfNull(w, name);
@@ -435,20 +448,24 @@ public abstract class LinearModel
         Guard.Finite(w, name);
     }
 
+    /// <summary>Throws unless the output array <paramref name="x"/> is non-null with the given length.</summary>
     protected void CheckOut(double[] x, string name, int length, string shape)
     {
         ArgumentNullException.ThrowIfNull(x, name);
         Guard.Length(x.Length, length, name, shape);
     }
 
+    /// <summary>Throws when the dense Hessian would have more than 4096² entries (d·c &gt; 4096).</summary>
     protected void GuardDenseSize()
     {
         if ((long)D * C > 4096)
             throw new ArgumentException($"the dense Hessian has (d·c)² = {(long)D * C * D * C} entries; it is for small problems (d·c ≤ 4096). Use the HVP, diagonal or block traces instead.");
     }
 
+    /// <summary>The model of the given loss on the context's backend.</summary>
     public static LinearModel Create(LossKind kind, Dataset data, ComputeContext compute) => Create(kind, data, compute.LinearAlgebra);
 
+    /// <summary>The model of the given loss: <see cref="SoftmaxCrossEntropyModel"/> or <see cref="SquaredLossModel"/>.</summary>
     public static LinearModel Create(LossKind kind, Dataset data, ILinearAlgebraProvider provider) => kind switch
     {
         LossKind.CrossEntropy => new SoftmaxCrossEntropyModel(data, provider),

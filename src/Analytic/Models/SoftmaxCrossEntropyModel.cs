@@ -15,15 +15,19 @@ namespace HeavyTail.Analytic.Models;
 /// </remarks>
 public sealed class SoftmaxCrossEntropyModel : LinearModel
 {
+    /// <summary>The softmax cross-entropy model of <paramref name="data"/> on <paramref name="provider"/>.</summary>
     public SoftmaxCrossEntropyModel(Dataset data, ILinearAlgebraProvider provider) : base(data, provider)
     {
         if (data.C < 2) throw new ArgumentException($"cross-entropy needs at least 2 classes, got c = {data.C}.", nameof(data));
     }
 
+    /// <summary><see cref="LossKind.CrossEntropy"/>.</summary>
     public override LossKind Kind => LossKind.CrossEntropy;
 
+    /// <summary>ℓ_i = −log softmax(z_i)[y_i], computed as log1p(Σ_{j≠y} e^{z_j − z_y}) when y is the arg-max.</summary>
     protected override double SampleLoss(ReadOnlySpan<double> z, int i) => Softmax.CrossEntropy(z, Data.Labels[i]);
 
+    /// <inheritdoc/>
     public override double LossAndGradient(double[] w, double[] grad, double[]? perSampleLoss = null, double gradientScale = 1.0)
     {
         CheckW(w);
@@ -83,12 +87,15 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         for (int q = 0; q < g.Length; q++) sign[q] = Math.Sign(g[q]);
     }
 
+    /// <inheritdoc/>
     protected override void ResidualRuns(double[] z, int runs, double[][] sampleLosses) =>
         La.SoftmaxCrossEntropyGradientRuns(z, N, runs, C, Data.Labels, Data.Weights, sampleLosses);
 
+    /// <inheritdoc/>
     protected override void ResidualRuns(float[] z, int runs, double[][] sampleLosses) =>
         La.SoftmaxCrossEntropyGradientRuns(z, N, runs, C, Data.Labels, Data.Weights, sampleLosses);
 
+    /// <inheritdoc/>
     protected override void Residuals(double[] w, double[] sampleWeights, double[] r, double[] losses)
     {
         MultiplyX(w, r);
@@ -109,6 +116,7 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         return _scaledWeights;
     }
 
+    /// <inheritdoc/>
     public override void HessianVectorProduct(double[] w, double[] v, double[] hv)
     {
         CheckW(w);
@@ -137,6 +145,7 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         };
     }
 
+    /// <inheritdoc/>
     public override void Curvature(double[] w, double[]? diagonal, double[]? blockTraces)
     {
         CheckW(w);
@@ -158,6 +167,7 @@ public sealed class SoftmaxCrossEntropyModel : LinearModel
         }
     }
 
+    /// <inheritdoc/>
     public override double[,] DenseHessian(double[] w)
     {
         CheckW(w);

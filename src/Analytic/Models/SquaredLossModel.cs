@@ -13,13 +13,16 @@ public sealed class SquaredLossModel : LinearModel
 {
     private readonly double[] _y;
 
+    /// <summary>The squared-loss model of <paramref name="data"/> (targets Y, or the one-hot labels) on <paramref name="provider"/>.</summary>
     public SquaredLossModel(Dataset data, ILinearAlgebraProvider provider) : base(data, provider)
     {
         _y = data.TargetsOrOneHot();
     }
 
+    /// <summary><see cref="LossKind.Squared"/>.</summary>
     public override LossKind Kind => LossKind.Squared;
 
+    /// <summary>ℓ_i = ½‖z_i − Y_i‖².</summary>
     protected override double SampleLoss(ReadOnlySpan<double> z, int i)
     {
         var y = _y.AsSpan(i * C, C);
@@ -28,6 +31,7 @@ public sealed class SquaredLossModel : LinearModel
         return 0.5 * s;
     }
 
+    /// <inheritdoc/>
     public override double LossAndGradient(double[] w, double[] grad, double[]? perSampleLoss = null, double gradientScale = 1.0)
     {
         CheckW(w);
@@ -46,6 +50,7 @@ public sealed class SquaredLossModel : LinearModel
         return TotalLoss(losses);
     }
 
+    /// <inheritdoc/>
     protected override void ResidualRuns(double[] z, int runs, double[][] sampleLosses)
     {
         int c = C, wc = runs * c;
@@ -84,6 +89,7 @@ public sealed class SquaredLossModel : LinearModel
         });
     }
 
+    /// <inheritdoc/>
     protected override void Residuals(double[] w, double[] sampleWeights, double[] r, double[] losses)
     {
         MultiplyX(w, r);
@@ -95,6 +101,7 @@ public sealed class SquaredLossModel : LinearModel
         }
     }
 
+    /// <inheritdoc/>
     public override void HessianVectorProduct(double[] w, double[] v, double[] hv)
     {
         CheckW(w);
@@ -114,6 +121,7 @@ public sealed class SquaredLossModel : LinearModel
     /// <remarks>H = (Σ_i w_i x_i x_iᵀ) ⊗ I does not depend on W and is block-diagonal already: both operators are the HVP.</remarks>
     protected override Action<double[], double[]> HessianOperatorAt(double[] w, bool blockDiagonal) => (v, hv) => HessianVectorProduct(w, v, hv);
 
+    /// <inheritdoc/>
     public override void Curvature(double[] w, double[]? diagonal, double[]? blockTraces)
     {
         CheckW(w);
@@ -137,6 +145,7 @@ public sealed class SquaredLossModel : LinearModel
         }
     }
 
+    /// <inheritdoc/>
     public override double[,] DenseHessian(double[] w)
     {
         CheckW(w);

@@ -25,12 +25,15 @@ public static class BlockHeterogeneity
 
     /// <summary>The authors' grid: 50 000 points, margin 1 on each side.</summary>
     public const int PaperGridPoints = 50_000;
+    /// <summary>The authors' grid margin: the density grid extends 1 beyond the smallest and largest Ritz value.</summary>
     public const double PaperMargin = 1.0;
 
     /// <summary>Per-block Gauss quadratures: Nodes[r][k], Weights[r][k] of run r on block k, and the products used.</summary>
     public sealed record BlockQuadratures(double[][][] Nodes, double[][][] Weights, int Products)
     {
+        /// <summary>The number of blocks k.</summary>
         public int Blocks => Nodes[0].Length;
+        /// <summary>The number of SLQ runs r.</summary>
         public int Runs => Nodes.Length;
     }
 

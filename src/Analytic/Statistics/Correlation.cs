@@ -24,6 +24,7 @@ public static class Correlation
         return Pearson(Ranks(a), Ranks(b));
     }
 
+    /// <summary>The ranks 1..n of the values (ascending), ties sharing their average rank.</summary>
     public static double[] Ranks(IReadOnlyList<double> x)
     {
         var order = Enumerable.Range(0, x.Count).OrderBy(i => x[i]).ToArray();

@@ -8,6 +8,7 @@ namespace HeavyTail.Analytic.Statistics;
 /// </remarks>
 public static class Hutchinson
 {
+    /// <summary>Hutchinson's estimate of tr(A) from <paramref name="samples"/> Rademacher probes of the product <paramref name="matVec"/>(v, Av) on a space of the given dimension, with its sample standard error.</summary>
     public static (double Estimate, double StandardError) Trace(Action<double[], double[]> matVec, int dimension, int samples, long seed = 0)
     {
         Guard.Positive(dimension, nameof(dimension)); Guard.Positive(samples, nameof(samples));

@@ -11,6 +11,7 @@ namespace HeavyTail.Analytic.Statistics;
 /// </remarks>
 public sealed record GradientHeterogeneity(double MaxMinRatio, double CoefficientOfVariation)
 {
+    /// <summary>The heterogeneity of the given block gradient norms g_k: max/min ratio (1 when all are 0) and coefficient of variation.</summary>
     public static GradientHeterogeneity FromBlockNorms(IReadOnlyList<double> norms)
     {
         if (norms.Count == 0) throw new ArgumentException("no blocks.", nameof(norms));
@@ -33,6 +34,7 @@ public sealed record PerClassStatistics(
     GradientHeterogeneity Heterogeneity,
     double PearsonGradFrequency, double SpearmanGradFrequency, double PearsonTraceFrequency, double SpearmanTraceFrequency)
 {
+    /// <summary>Every per-class statistic of <paramref name="model"/> at W: one gradient, the block traces, the per-class losses and the correlations with the class frequency.</summary>
     public static PerClassStatistics Compute(LinearModel model, double[] w)
     {
         int d = model.D, c = model.C;

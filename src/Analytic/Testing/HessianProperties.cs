@@ -20,6 +20,7 @@ public static class HessianProperties
         return dev / scale;
     }
 
+    /// <summary><see cref="AsymmetryOf"/>(H) ≤ <paramref name="tol"/>.</summary>
     public static bool IsSymmetric(double[,] h, double tol = 1e-12) => AsymmetryOf(h) <= tol;
 
     /// <summary>Eigenvalues of a symmetric matrix, ascending.</summary>

@@ -13,6 +13,7 @@ namespace HeavyTail.Analytic.Properties;
 /// </summary>
 public sealed record ProblemCase(int N, int D, int C, double ZipfExponent, double InputScale, double WeightScale, bool Bias, LossKind Loss, ulong Seed)
 {
+    /// <summary>The data set: labels drawn with p_k ∝ (k+1)^(−ZipfExponent), inputs N(0, InputScale²), a bias column when <see cref="Bias"/>.</summary>
     public Dataset Data()
     {
         var rng = new SeededRandom(Seed);
@@ -47,6 +48,7 @@ public sealed record ProblemCase(int N, int D, int C, double ZipfExponent, doubl
     /// <summary>A random direction V (d×c) for Hessian-vector products.</summary>
     public double[] Direction(int salt = 2) => Weights(salt).Select(v => WeightScale == 0 ? v : v / WeightScale).ToArray();
 
+    /// <summary>Every field, so that FsCheck's counterexample report can be pasted back into a test.</summary>
     public override string ToString() =>
         $"ProblemCase(n={N}, d={D}, c={C}, zipf={ZipfExponent:R}, xscale={InputScale:R}, wscale={WeightScale:R}, bias={Bias}, loss={Loss}, seed={Seed})";
 }
@@ -75,6 +77,7 @@ public static class ProblemGenerators
         if (p.Bias) yield return p with { Bias = false };
     }
 
+    /// <summary>An FsCheck arbitrary over <see cref="Cases"/> that shrinks n, d, c and the bias towards a minimal counterexample.</summary>
     public static Arbitrary<ProblemCase> Arbitrary(LossKind? loss = null, int maxN = 12, int maxD = 5, int maxC = 5) =>
         Arb.From(Cases(loss, maxN, maxD, maxC), Shrink);
 }
@@ -82,11 +85,13 @@ public static class ProblemGenerators
 /// <summary>Register with [Property(Arbitrary = new[] { typeof(ProblemArbitraries) })]: any ProblemCase argument is generated.</summary>
 public static class ProblemArbitraries
 {
+    /// <summary>Any <see cref="ProblemCase"/>, cross-entropy or squared loss.</summary>
     public static Arbitrary<ProblemCase> ProblemCase() => ProblemGenerators.Arbitrary();
 }
 
 /// <summary>As <see cref="ProblemArbitraries"/>, cross-entropy problems only.</summary>
 public static class CrossEntropyArbitraries
 {
+    /// <summary>A cross-entropy <see cref="ProblemCase"/>.</summary>
     public static Arbitrary<ProblemCase> ProblemCase() => ProblemGenerators.Arbitrary(LossKind.CrossEntropy);
 }

@@ -3,6 +3,7 @@ namespace HeavyTail.Analytic.Theory;
 /// <summary>A predicted and a fitted value, with the fit's residual spread.</summary>
 public sealed record RateFit(string Quantity, double Predicted, double Fitted, double ResidualStd)
 {
+    /// <summary>|Fitted − Predicted|.</summary>
     public double AbsoluteError => Math.Abs(Fitted - Predicted);
 }
 

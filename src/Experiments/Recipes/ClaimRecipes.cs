@@ -25,11 +25,14 @@ namespace HeavyTail.Experiments.Recipes;
 /// </remarks>
 public sealed class ScalingLawsRecipe : IRecipe
 {
+    /// <inheritdoc/>
     public string Name => "scaling-laws";
+    /// <inheritdoc/>
     public string Description => "Kunstner & Bach 2025 (arXiv 2505.19227, Section 2: the linear bigram model and GD's closed form): iterations until the relative error stays below ε = 0.01 " +
                                   "for GD and sign descent on the bigram problem (population squared loss, Zipf marginals and conditionals, α ∈ {0.5, 1, 1.5}) vs the vocabulary d, " +
                                   "each at its best constant step size from a grid (GD: η = θ·2/π_1; sign: p_1·10^(−4 + j/16); no schedule); claim: at α = 1 GD's slope is ≈ 1 and sign descent's ≈ ½.";
 
+    /// <summary>The Zipf exponents α of the bigram problem's marginals and conditionals: 0.5, 1, 1.5.</summary>
     public static readonly double[] Alphas = [0.5, 1.0, 1.5];
 
     /// <summary>The relative error (L_t − L*)/(L_0 − L*) to reach: 1 % (the paper asks for "a small relative error").</summary>
@@ -70,6 +73,7 @@ public sealed class ScalingLawsRecipe : IRecipe
         return sxy / sxx;
     }
 
+    /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
         var vocabs = VocabsAt(ctx.Scale);
@@ -209,16 +213,20 @@ public sealed class ScalingLawsRecipe : IRecipe
 /// </remarks>
 public sealed class BlockHeterogeneityRecipe : IRecipe
 {
+    /// <inheritdoc/>
     public string Name => "block-heterogeneity";
+    /// <inheritdoc/>
     public string Description => "Zhang et al. 2024 (arXiv 2402.16788; smoothing σ = √1e-5 and 50 000-point grid from their code, github.com/zyushun/hessian-spectrum language_models/hessian_spectrum.py): " +
                                   "JS⁰ between the SLQ spectral densities of the per-class Hessian blocks, " +
                                   "at W_0 and along the selected GD and Adam runs, against the GD–Adam final-loss gap, over a Zipf-exponent sweep a ∈ {0, 0.5, 1, 1.5, 2} (linear softmax model on one-hot inputs).";
 
+    /// <summary>The Zipf exponents a of the sweep: 0, 0.5, 1, 1.5, 2.</summary>
     public static readonly double[] Exponents = [0, 0.5, 1, 1.5, 2];
 
     /// <summary>Classes of the one-hot problem of the sweep: 10 (tiny), 20 (small), 100 (paper), as in heterogeneity's sweep (JS⁰ compares c² pairs of 50 000-point densities).</summary>
     public static int ClassesAt(Scale s) => s == Scale.Tiny ? 10 : s == Scale.Small ? 20 : 100;
 
+    /// <summary>The one-hot problem of the sweep at scale <paramref name="s"/> with Zipf exponent <paramref name="a"/> (<see cref="ClassesAt"/> classes).</summary>
     public static ProblemOptions ProblemAt(Scale s, double a) => new() { Name = "one-hot", Classes = ClassesAt(s), ZipfExponent = a };
 
     /// <summary>SLQ per block: runs × steps with steps = d = c, so each probe's quadrature is the exact spectral measure it sees.</summary>
@@ -246,6 +254,7 @@ public sealed class BlockHeterogeneityRecipe : IRecipe
         public double Js0AtInit => Gd[0].Js0;
     }
 
+    /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
         var (runs, steps) = SlqAt(ctx.Scale);

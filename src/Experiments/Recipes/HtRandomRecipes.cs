@@ -7,9 +7,12 @@ namespace HeavyTail.Experiments.Recipes;
 /// <summary>Figure 2, left: samples per class of HT-Random (log-log), frequency groups shaded.</summary>
 public sealed class ClassDistributionRecipe : IRecipe
 {
+    /// <inheritdoc/>
     public string Name => "class-distribution";
+    /// <inheritdoc/>
     public string Description => "Samples per class of HT-Random on log-log axes with the frequency groups shaded (Figure 2, left).";
 
+    /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
         int m = ctx.HtRandomM;
@@ -31,9 +34,12 @@ public sealed class ClassDistributionRecipe : IRecipe
 /// <summary>Figure 2, right: GD vs Adam on HT-Random, overall and per frequency group, at their selected step sizes.</summary>
 public sealed class HtRandomGdVsAdamRecipe : IRecipe
 {
+    /// <inheritdoc/>
     public string Name => "ht-random-gd-vs-adam";
+    /// <inheritdoc/>
     public string Description => "Overall and per-group training loss of GD and Adam on HT-Random at their grid-selected step sizes (Figure 2, right).";
 
+    /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
         var problem = new ProblemOptions { Name = "ht-random", M = ctx.HtRandomM };
@@ -64,10 +70,14 @@ public sealed class HtRandomGdVsAdamRecipe : IRecipe
 /// <summary>All optimizers on HT-Random, per group; pcngd as the class-normalized baseline of Francazi et al.</summary>
 public sealed class HtRandomOptimizersRecipe : IRecipe
 {
+    /// <summary>The optimizers this recipe runs: every one in the catalog (<see cref="RecipeContext.AllOptimizers"/>).</summary>
     public static IReadOnlyList<string> Optimizers => RecipeContext.AllOptimizers;
+    /// <inheritdoc/>
     public string Name => "ht-random-optimizers";
+    /// <inheritdoc/>
     public string Description => "Every optimizer on HT-Random, per group: the paper's (GD ± momentum, Adam, Adam(β1=0), sign descent ± momentum, normalized GD ± momentum, pcngd) and the field's newer ones (Signum, rescaled sign ± momentum, Lion, Muon, Muon with the exact polar factor, blockwise Adam).";
 
+    /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
         var problem = new ProblemOptions { Name = "ht-random", M = ctx.HtRandomM };
@@ -106,9 +116,12 @@ public sealed class HtRandomOptimizersRecipe : IRecipe
 /// <summary>GD vs Adam with uniform and with Gaussian inputs on HT-Random: when the frequency effect appears.</summary>
 public sealed class InputDistributionRecipe : IRecipe
 {
+    /// <inheritdoc/>
     public string Name => "input-distribution";
+    /// <inheritdoc/>
     public string Description => "GD vs Adam on HT-Random with U[0,1) inputs (the paper's code) and with N(0, I) inputs (its text).";
 
+    /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
         var ratios = new Dictionary<string, double>();

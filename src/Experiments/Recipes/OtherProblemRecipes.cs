@@ -6,11 +6,16 @@ namespace HeavyTail.Experiments.Recipes;
 /// <summary>GD vs Adam per group on another heavy-tailed problem.</summary>
 public abstract class GdVsAdamRecipe : IRecipe
 {
+    /// <inheritdoc/>
     public abstract string Name { get; }
+    /// <inheritdoc/>
     public abstract string Description { get; }
+    /// <summary>The problem at the context's scale.</summary>
     protected abstract ProblemOptions Problem(RecipeContext ctx);
+    /// <summary>The problem's name in captions and readings.</summary>
     protected abstract string What { get; }
 
+    /// <summary>Grid-selects GD's and Adam's step sizes on the problem, then plots their overall and per-group losses and checks that Adam fits the rarest group faster.</summary>
     public void Run(RecipeContext ctx)
     {
         var problem = Problem(ctx);
@@ -36,11 +41,16 @@ public abstract class GdVsAdamRecipe : IRecipe
 /// <summary>Appendix B.5: classes at the corners of a 50-dimensional hypercube with p(class = i) ∝ 1/(e + i).</summary>
 public sealed class HtCubeRecipe : GdVsAdamRecipe
 {
+    /// <inheritdoc/>
     public override string Name => "ht-cube";
+    /// <inheritdoc/>
     public override string Description => "GD vs Adam per group on HT-Cube (Appendix B.5): Gaussian clusters at hypercube corners, p(i) ∝ 1/(e + i).";
+    /// <inheritdoc/>
     protected override string What => "HT-Cube";
+    /// <inheritdoc/>
     protected override ProblemOptions Problem(RecipeContext ctx) => ProblemAt(ctx.Scale);
 
+    /// <summary>HT-Cube's size at a scale: n = 300, 4000, 50000 samples and c = 10, 100, 1000 classes (tiny, small, paper).</summary>
     public static ProblemOptions ProblemAt(Scale s) =>
         new() { Name = "ht-cube", Samples = s == Scale.Tiny ? 300 : s == Scale.Small ? 4000 : 50000, Classes = s == Scale.Tiny ? 10 : s == Scale.Small ? 100 : 1000 };
 }
@@ -48,10 +58,15 @@ public sealed class HtCubeRecipe : GdVsAdamRecipe
 /// <summary>Appendix B.4 / Figure 8: squared loss on one-hot data, W = I solves it.</summary>
 public sealed class HtIdentityRecipe : GdVsAdamRecipe
 {
+    /// <inheritdoc/>
     public override string Name => "ht-identity";
+    /// <inheritdoc/>
     public override string Description => "GD vs Adam per group on HT-Identity, the squared-loss problem of Appendix B.4 / Figure 8 (k + 1 groups; k = 3 gives 4).";
+    /// <inheritdoc/>
     protected override string What => "HT-Identity (squared loss)";
+    /// <inheritdoc/>
     protected override ProblemOptions Problem(RecipeContext ctx) => ProblemAt(ctx.Scale);
 
+    /// <summary>HT-Identity's size at a scale: k = 1, 2, 3 (the largest class has 10^k samples).</summary>
     public static ProblemOptions ProblemAt(Scale s) => new() { Name = "ht-identity", K = s == Scale.Tiny ? 1 : s == Scale.Small ? 2 : 3 };
 }

@@ -8,7 +8,15 @@ using HeavyTail.Ode.Optimizers;
 namespace HeavyTail.Experiments.Recipes;
 
 /// <summary>Problem sizes and step budgets: Tiny (smoke tests, seconds), Small (the default, minutes on 2 cores), Paper.</summary>
-public enum Scale { Tiny, Small, Paper }
+public enum Scale
+{
+    /// <summary>Smoke-test sizes: HT-Random m = 4, 30 steps, one seed (seconds).</summary>
+    Tiny,
+    /// <summary>The default: HT-Random m = 7, 100 steps, two seeds (minutes on 2 cores).</summary>
+    Small,
+    /// <summary>The paper's sizes: HT-Random m = 11, 1000 steps, three seeds.</summary>
+    Paper,
+}
 
 /// <summary>One row of a report's table: a prediction and what was measured.</summary>
 /// <summary>
@@ -21,20 +29,25 @@ public sealed record Check(string Name, string Predicted, string Measured, bool 
     /// <summary>The reproduction's verdict: a prediction failed (claims never fail it).</summary>
     public bool Failed => !Pass && !Claim;
 
+    /// <summary>pass or FAIL for a prediction; "claim holds" or "claim does not hold (finding)" for a claim.</summary>
     public string Verdict => Claim ? (Pass ? "claim holds" : "claim does not hold (finding)") : Pass ? "pass" : "FAIL";
 }
 
 /// <summary>An experiment as a cookbook recipe: documentation (Description), code (Run) and its figures at once.</summary>
 public interface IRecipe
 {
+    /// <summary>The recipe's name, as <c>heavytail run NAME</c> takes it and its output folder is named.</summary>
     string Name { get; }
+    /// <summary>What the recipe shows, and which figure of the paper it reproduces (one paragraph, listed by <c>heavytail list</c>).</summary>
     string Description { get; }
+    /// <summary>Runs the experiment: trains or loads its runs, writes its figures and CSVs, records checks and a reading in <paramref name="ctx"/>.</summary>
     void Run(RecipeContext ctx);
 }
 
 /// <summary>What a recipe needs and records: its folder, the scale, the shared run cache, checks, figures and a reading.</summary>
 public sealed class RecipeContext
 {
+    /// <summary>A context for recipe <paramref name="name"/>: its output folder ROOT/NAME (created), the shared run cache ROOT/_cache, at <paramref name="scale"/>.</summary>
     public RecipeContext(string root, string name, Scale scale, RunEnvironment env)
     {
         Root = root; Name = name; Scale = scale; Env = env ?? throw new ArgumentNullException(nameof(env));
@@ -42,17 +55,27 @@ public sealed class RecipeContext
         Cache = new RunCache(Path.Combine(root, "_cache"), env);
     }
 
+    /// <summary>The output root shared by the recipes of one reproduce.</summary>
     public string Root { get; }
+    /// <summary>The recipe's name.</summary>
     public string Name { get; }
+    /// <summary>The recipe's own folder, ROOT/NAME.</summary>
     public string OutDir { get; }
+    /// <summary>Problem sizes and step budgets.</summary>
     public Scale Scale { get; }
     /// <summary>The compute context, problems, cancellation and log the recipe runs with.</summary>
     public RunEnvironment Env { get; }
+    /// <summary>The run cache shared by every recipe under the same root (ROOT/_cache).</summary>
     public RunCache Cache { get; }
+    /// <summary>The environment's progress log.</summary>
     public Action<string> Log => Env.Log;
+    /// <summary>The environment's cancellation token.</summary>
     public CancellationToken Cancel => Env.Cancel;
+    /// <summary>The checks recorded so far (the report's table).</summary>
     public List<Check> Checks { get; } = new();
+    /// <summary>The figures saved so far, relative to <see cref="Root"/>.</summary>
     public List<string> Figures { get; } = new();
+    /// <summary>Settings the report lists for this recipe (problem sizes, steps, step sizes…).</summary>
     public Dictionary<string, object?> Settings { get; } = new();
     /// <summary>Step sizes plotted: the grid's choice after the stability rule, by problem/optimizer.</summary>
     public Dictionary<string, double> SelectedLr { get; } = new();
@@ -61,10 +84,14 @@ public sealed class RecipeContext
 
     /// <summary>Whether the selected step size's runs meet the stability criterion on every seed (false only when no step size did).</summary>
     public Dictionary<string, bool> SelectedStable { get; } = new();
+    /// <summary>Remarks the report prints under the recipe.</summary>
     public List<string> Notes { get; } = new();
+    /// <summary>The recipe's reading of its results, derived from the numbers (the report's paragraph).</summary>
     public string Reading { get; set; } = "";
 
+    /// <summary>True below paper scale (tiny or small).</summary>
     public bool Small => Scale != Scale.Paper;
+    /// <summary>True at tiny scale.</summary>
     public bool Tiny => Scale == Scale.Tiny;
 
     /// <summary>HT-Random size: m = 7 at small scale (c = 127, n = 896, d = 1024), the paper's m = 11 otherwise.</summary>
@@ -74,6 +101,7 @@ public sealed class RecipeContext
     /// </remarks>
     public int HtRandomM => HtRandomMAt(Scale);
 
+    /// <summary>HT-Random's m at a scale: 4, 7, 11 (tiny, small, paper).</summary>
     public static int HtRandomMAt(Scale s) => s == Scale.Tiny ? 4 : s == Scale.Small ? 7 : 11;
 
     /// <summary>
@@ -85,8 +113,10 @@ public sealed class RecipeContext
     /// </summary>
     public int Steps => StepsAt(Scale);
 
+    /// <summary>The step budget at a scale: 30, 100, 1000 (tiny, small, paper).</summary>
     public static int StepsAt(Scale s) => s == Scale.Tiny ? 30 : s == Scale.Small ? 100 : 1000;
 
+    /// <summary>Every max(1, Steps/100)-th step is logged (about 100 rows per run).</summary>
     public int LogEvery => Math.Max(1, Steps / 100);
 
     /// <summary>
@@ -95,8 +125,10 @@ public sealed class RecipeContext
     /// </summary>
     public long[] Seeds => SeedsAt(Scale);
 
+    /// <summary>The data seeds at a scale: [0], [0, 1], [0, 1, 2] (tiny, small, paper).</summary>
     public static long[] SeedsAt(Scale s) => s == Scale.Tiny ? [0] : s == Scale.Small ? [0, 1] : [0, 1, 2];
 
+    /// <summary>Records a prediction and whether the measurement meets it (a failed one fails the reproduction).</summary>
     public void Check(string name, string predicted, string measured, bool pass) => Checks.Add(new Check(name, predicted, measured, pass));
 
     /// <summary>A literature claim measured (see <see cref="Recipes.Check.Claim"/>): <paramref name="holds"/> is reported, never a failure.</summary>
@@ -105,6 +137,7 @@ public sealed class RecipeContext
     /// <summary>Saves a figure (PNG + SVG) and lists it in the report with its caption (what to see in it).</summary>
     public void Figure(Figure f, string name, string? caption = null) => Add(f.Save(OutDir, name), caption);
 
+    /// <summary>Saves a multi-panel figure (PNG + SVG) and lists it in the report with its caption.</summary>
     public void Panels(PanelFigure f, string name, string? caption = null) => Add(f.Save(OutDir, name), caption);
 
     private void Add(string png, string? caption)
@@ -117,6 +150,7 @@ public sealed class RecipeContext
     /// <summary>Captions by figure path (relative to the output root).</summary>
     public Dictionary<string, string> Captions { get; } = new();
 
+    /// <summary>Writes a CSV file into the recipe's folder (round-trip numbers, atomically).</summary>
     public void Csv(string name, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<double>> rows) =>
         Runs.Csv.Write(Path.Combine(OutDir, name), header, rows);
 

@@ -119,5 +119,6 @@ public static class RecipePlots
         return f;
     }
 
+    /// <summary>L_T/L_0 of the rarest frequency group: how much of its initial loss is left at the end of run <paramref name="r"/>.</summary>
     public static double RarestGroupRatio(RunRecord r) => r.Rows[^1].GroupLosses[^1] / r.Rows[0].GroupLosses[^1];
 }

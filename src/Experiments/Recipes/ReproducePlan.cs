@@ -16,10 +16,13 @@ namespace HeavyTail.Experiments.Recipes;
 public sealed record PlannedRuns(string Recipe, ProblemOptions Problem, string Optimizer, int StepSizes, int Seeds, int Steps, string What,
     string? CachedBy = null, bool ThroughCache = true, string? Observe = null)
 {
+    /// <summary>n, d, c of the problem (from <see cref="MemoryCheck.Sizes"/>).</summary>
     public (long N, long D, long C) Sizes => MemoryCheck.Sizes(Problem) ?? throw new ArgumentException($"no sizes for problem {Problem.Name}.");
 
+    /// <summary>Runs in this row: step sizes × seeds.</summary>
     public int Runs => StepSizes * Seeds;
 
+    /// <summary>FLOPs of one run: steps × <see cref="ReproducePlan.FlopsPerStep"/>.</summary>
     public double FlopsPerRun => Steps * ReproducePlan.FlopsPerStep(Problem, Sizes);
 
     /// <summary>FLOPs this row adds: none when the cache already holds its runs.</summary>
@@ -53,6 +56,7 @@ public static class ReproducePlan
         return gemms + 5.0 * s.N * s.C + 10.0 * s.D * s.C;
     }
 
+    /// <summary>Every planned run set of <c>reproduce</c> at <paramref name="scale"/>, in recipe order, with the cache sharing between recipes marked.</summary>
     public static IReadOnlyList<PlannedRuns> For(Scale scale)
     {
         int steps = RecipeContext.StepsAt(scale), seeds = RecipeContext.SeedsAt(scale).Length, m = RecipeContext.HtRandomMAt(scale);

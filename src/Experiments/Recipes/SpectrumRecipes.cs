@@ -18,12 +18,15 @@ namespace HeavyTail.Experiments.Recipes;
 /// </remarks>
 public sealed class HessianSpectrumRecipe : IRecipe
 {
+    /// <inheritdoc/>
     public string Name => "hessian-spectrum";
+    /// <inheritdoc/>
     public string Description => "Hessian spectra on HT-Random at W = 0 and after GD and Adam: top eigenvalues (block Lanczos), SLQ density, λ_max of each class block H_kk vs class frequency.";
 
     private sealed record State(string Key, string Label, ScottPlot.Color Color, double Lr, TopEigenvalues Top, SpectralDensity Density, BlockSpectra Blocks,
         GradientHeterogeneity Spread, double Spearman);
 
+    /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
         var options = new ProblemOptions { Name = "ht-random", M = ctx.HtRandomM };

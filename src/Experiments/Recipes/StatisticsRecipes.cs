@@ -13,6 +13,7 @@ public sealed record StatsRow(int Step, double Loss, double SpearmanGrad, double
 /// <summary>A run with the per-class statistics observer (<see cref="PerClassStatisticsObserver"/>), through the run cache.</summary>
 public static class StatsRun
 {
+    /// <summary>The per-class statistics of one run (every <paramref name="every"/> steps for <paramref name="steps"/> steps, through the run cache) and the class frequencies π_k.</summary>
     public static (List<StatsRow> Rows, double[] Frequency) Get(RecipeContext ctx, ProblemOptions problem, OptimizerSettings settings, int steps, int every)
     {
         var (_, model) = ctx.Env.Problems.Get(problem);
@@ -27,9 +28,12 @@ public static class StatsRun
 /// <summary>Figure 10: per-class gradient norm and Hessian block trace vs class frequency over training, GD and Adam.</summary>
 public sealed class GradientHessianRecipe : IRecipe
 {
+    /// <inheritdoc/>
     public string Name => "gradient-hessian";
+    /// <inheritdoc/>
     public string Description => "Per-class gradient norm ‖G[:,k]‖ and exact Hessian block trace vs class frequency over training, GD and Adam (Figure 10).";
 
+    /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
         var problem = new ProblemOptions { Name = "ht-random", M = ctx.HtRandomM };
@@ -69,11 +73,14 @@ public sealed class GradientHessianRecipe : IRecipe
 /// <summary>Gradient heterogeneity (Tomihari &amp; Sato 2025) across class blocks over training: GD vs Adam vs sign descent.</summary>
 public sealed class HeterogeneityRecipe : IRecipe
 {
+    /// <inheritdoc/>
     public string Name => "heterogeneity";
+    /// <inheritdoc/>
     public string Description => "Coefficient of variation and max/min ratio of the class-block gradient norms over training, GD vs Adam vs sign descent; " +
                                   "Tomihari & Sato's (arXiv 2502.00213) first claim measured: a sweep of the class-imbalance exponent, GD's slowdown against sign descent vs the heterogeneity; " +
                                   "their second with their optimizer, Signum (m ← βm + (1 − β)g, W −= η sign m), against sign descent at the same η: ‖W‖_F along training.";
 
+    /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
         var problem = new ProblemOptions { Name = "ht-random", M = ctx.HtRandomM };

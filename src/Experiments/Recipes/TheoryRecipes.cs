@@ -38,9 +38,12 @@ internal static class OneHotRuns
 /// <summary>Per-class loss on the one-hot model under gradient, sign, normalized and Adam flow, exact solutions dashed, discrete runs as markers.</summary>
 public sealed class FlowsRecipe : IRecipe
 {
+    /// <inheritdoc/>
     public string Name => "flows";
+    /// <inheritdoc/>
     public string Description => "One-hot theory model: per-class loss under gradient, sign, normalized and Adam flow (dopri5), exact solutions dashed, GD / sign descent / Adam as markers at t = η·step.";
 
+    /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
         int c = ctx.Small ? 20 : 100;
@@ -144,9 +147,12 @@ public sealed class FlowsRecipe : IRecipe
 /// <summary>Rates: the exponent of t under gradient flow and the dependence of the time to a loss threshold on π_k.</summary>
 public sealed class RatesRecipe : IRecipe
 {
+    /// <inheritdoc/>
     public string Name => "rates";
+    /// <inheritdoc/>
     public string Description => "Log-log per-class loss vs t under gradient flow with fitted vs predicted slope (−1); time to reach a loss threshold vs π_k, gradient flow (∝ 1/π_k) vs sign flow (flat).";
 
+    /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
         int c = ctx.Small ? 20 : 100;

@@ -7,6 +7,7 @@ namespace HeavyTail.Experiments.Runs;
 /// <summary>CSV output with full round-trip precision, written atomically.</summary>
 public static class Csv
 {
+    /// <summary>Writes a CSV file atomically: the header line, then one line per row, numbers in round-trip ("R") form, NaN as nan and ±∞ as inf, -inf.</summary>
     public static void Write(string path, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<double>> rows)
     {
         var sb = new StringBuilder();

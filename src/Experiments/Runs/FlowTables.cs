@@ -14,8 +14,10 @@ public sealed record FlowTable(string[] Header, List<double[]> Rows, Solution So
 /// <summary>Flows by name, and a solved flow as the table flow.csv holds.</summary>
 public static class FlowTables
 {
+    /// <summary>The flows <see cref="Make"/> knows, as <c>heavytail flow --flow</c> accepts them.</summary>
     public static readonly string[] FlowNames = ["gradient", "sign", "normalized", "heavy-ball", "adam", "scaled-sign", "polar", "adam-blocks"];
 
+    /// <summary>The named flow on <paramref name="model"/>: δ smooths sign flow, <paramref name="friction"/> is heavy ball's γ, a and b are Adam's rates (β₁ = 1 − aη, β₂ = 1 − bη), ε Adam's; an unknown name is a <see cref="UserError"/>.</summary>
     public static ModelFlow Make(string name, LinearModel model, double delta = 0, double friction = 1, double a = 1, double b = 1, double eps = 1e-8) => name switch
     {
         "gradient" => new GradientFlow(model),

@@ -13,8 +13,10 @@ namespace HeavyTail.Experiments.Runs;
 /// </summary>
 public sealed record StabilityCriterion(double MaxLossFactor = 1.05, double MaxRiseFraction = 0.10)
 {
+    /// <summary>The paper's thresholds: loss never above 1.05·L_0, total rise at most 10% of the total decrease.</summary>
     public static readonly StabilityCriterion Default = new();
 
+    /// <summary>True when run <paramref name="r"/> did not diverge, never exceeded MaxLossFactor·L_0, and rose in total by at most MaxRiseFraction·(L_0 − L_T).</summary>
     public bool IsStable(RunRecord r)
     {
         if (r.Diverged || r.Rows.Any(x => !double.IsFinite(x.Loss))) return false;
@@ -27,6 +29,7 @@ public sealed record StabilityCriterion(double MaxLossFactor = 1.05, double MaxR
         return rise <= MaxRiseFraction * Math.Max(0, l0 - r.Rows[^1].Loss);
     }
 
+    /// <summary>The thresholds as best.json records them (max_loss_factor, max_rise_fraction).</summary>
     public Dictionary<string, object?> ToJson() => new() { ["max_loss_factor"] = MaxLossFactor, ["max_rise_fraction"] = MaxRiseFraction };
 
     /// <summary>Checks the thresholds (a user error names the option).</summary>
@@ -35,24 +38,28 @@ public sealed record StabilityCriterion(double MaxLossFactor = 1.05, double MaxR
             : throw new UserError($"stability thresholds: --max-loss-factor {MaxLossFactor} must be ≥ 1 and --max-rise {MaxRiseFraction} ≥ 0.");
 }
 
+/// <summary>One step size of a grid: its runs over the seeds and their worst score (max over seeds of the final loss, a diverged run scoring its initial loss).</summary>
 public sealed record GridPoint(double Lr, double WorstScore, IReadOnlyList<RunRecord> Runs)
 {
+    /// <summary>True when a run at this step size diverged on some seed.</summary>
     public bool AnyDiverged => Runs.Any(r => r.Diverged);
 
     /// <summary>Every seed's run meets the criterion (null criterion: every point counts as stable).</summary>
     public bool IsStable(StabilityCriterion? c) => c == null || Runs.All(c.IsStable);
 }
 
+/// <summary>The outcome of a step-size grid for one optimizer: every evaluated point, the best and the selected step size.</summary>
 /// <param name="BestLr">the final-loss rule's step size.</param>
-/// <param name="SelectedLr">after the stability rule: the largest evaluated step size ≤ BestLr whose runs are all stable
-/// (BestLr itself when the rule is off or no evaluated step size is stable, see <see cref="NoStableStepSize"/>).</param>
-/// <param name="Stability">the criterion, null when the rule is off.</param>
 public sealed record GridResult(string Optimizer, IReadOnlyList<GridPoint> Points, double BestLr, bool AtEdge)
 {
+    /// <summary>After the stability rule: the largest evaluated step size ≤ BestLr whose runs are all stable (BestLr itself when the rule is off or no evaluated step size is stable, see <see cref="NoStableStepSize"/>).</summary>
     public double SelectedLr { get; init; } = BestLr;
+    /// <summary>The stability criterion, null when the rule is off.</summary>
     public StabilityCriterion? Stability { get; init; }
 
+    /// <summary>The point of the final-loss rule's step size.</summary>
     public GridPoint Best => Points.First(p => p.Lr == BestLr);
+    /// <summary>The point of the selected step size (after the stability rule).</summary>
     public GridPoint Selected => Points.First(p => p.Lr == SelectedLr);
 
     /// <summary>Evaluated step sizes whose runs are not all stable (empty when the rule is off).</summary>
@@ -72,8 +79,10 @@ public sealed record GridResult(string Optimizer, IReadOnlyList<GridPoint> Point
 /// </summary>
 public static class GridSearch
 {
+    /// <summary>The grid's range: step sizes from 1e-6 to 1e1.</summary>
     public const double MinLr = 1e-6, MaxLr = 1e1;
 
+    /// <summary>The coarse grid: 1e-6, 1e-5, …, 1e1.</summary>
     public static double[] Coarse() => Enumerable.Range(-6, 8).Select(e => Math.Pow(10, e)).ToArray();
 
     /// <summary>The half-powers around a coarse best, inside the range.</summary>
@@ -90,6 +99,7 @@ public static class GridSearch
         return new GridResult(optimizer, pts, best.Lr, edge);
     }
 
+    /// <summary>The grid point of step size <paramref name="lr"/> from its runs: worst score = max over the runs' scores.</summary>
     public static GridPoint Point(double lr, IReadOnlyList<RunRecord> runs) => new(lr, runs.Max(r => r.Score), runs);
 
     /// <summary>

@@ -9,6 +9,7 @@ public static class JsonOut
 {
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
 
+    /// <summary>A JSON node for a value: numbers in round-trip form with NaN and ±∞ as null, strings, booleans, arrays, lists and dictionaries recursively.</summary>
     public static JsonNode? Value(object? v) => v switch
     {
         null => null,
@@ -25,6 +26,7 @@ public static class JsonOut
         _ => JsonValue.Create(v.ToString()),
     };
 
+    /// <summary>A JSON object of the dictionary's entries (values as <see cref="Value"/>).</summary>
     public static JsonObject Object(IDictionary<string, object?> dict)
     {
         var o = new JsonObject();
@@ -32,8 +34,10 @@ public static class JsonOut
         return o;
     }
 
+    /// <summary>The dictionary as indented JSON text.</summary>
     public static string Serialize(IDictionary<string, object?> dict) => Object(dict).ToJsonString(Options);
 
+    /// <summary>Writes the dictionary as indented JSON (with a final newline) atomically.</summary>
     public static void Write(string path, IDictionary<string, object?> dict) => AtomicFile.WriteAllText(path, Serialize(dict) + "\n");
 
     /// <summary>A double as the shortest string that round-trips (for CSV).</summary>

@@ -33,6 +33,7 @@ public static class MemoryCheck
         return runtime;
     }
 
+    /// <summary>A byte count for people: KiB, MiB or GiB with one decimal.</summary>
     public static string Format(double bytes) =>
         bytes >= 1 << 30 ? $"{bytes / (1 << 30):F1} GiB" : bytes >= 1 << 20 ? $"{bytes / (1 << 20):F1} MiB" : $"{bytes / 1024:F0} KiB";
 
@@ -48,7 +49,7 @@ public static class MemoryCheck
     }
 
     /// <summary>
-    /// Refuses a training log that could not be held until it is written: <paramref name="rows"/> rows of
+    /// Refuses a training log that could not be held until it is written: steps/every + 1 rows of
     /// <paramref name="groups"/> group losses (about 80 + 8·K bytes each), against half of the free memory.
     /// </summary>
     public static void CheckLog(long steps, int every, int groups)

@@ -19,6 +19,7 @@ public static partial class Numbers
 
     private const NumberStyles RealStyle = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent;
 
+    /// <summary>Parses a real number in the strict, culture-free grammar (sign, digits, one decimal point, exponent; nan, inf, -inf); false for anything else ('0,1', '1,000').</summary>
     public static bool TryParseDouble(string? text, out double value)
     {
         value = 0;
@@ -33,6 +34,7 @@ public static partial class Numbers
         return RealGrammar().IsMatch(t) && double.TryParse(t, RealStyle, CultureInfo.InvariantCulture, out value);
     }
 
+    /// <summary>Parses an integer in the strict, culture-free grammar (optional sign, digits only) into a long; false for anything else or out of range.</summary>
     public static bool TryParseLong(string? text, out long value)
     {
         value = 0;
@@ -41,6 +43,7 @@ public static partial class Numbers
         return IntegerGrammar().IsMatch(t) && long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
     }
 
+    /// <summary>Parses an integer in the strict, culture-free grammar (optional sign, digits only) into an int; false for anything else or out of range.</summary>
     public static bool TryParseInt(string? text, out int value)
     {
         value = 0;

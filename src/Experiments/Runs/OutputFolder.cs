@@ -153,8 +153,10 @@ public static class OutputFolder
 /// <summary>A claimed output folder (see <see cref="OutputFolder.Claim"/>): its path, and the lock released on dispose.</summary>
 public sealed class FolderClaim(string path, FileStream lockStream, string holderPath) : IDisposable
 {
+    /// <summary>The claimed folder.</summary>
     public string Path { get; } = path;
 
+    /// <summary>Releases the claim: deletes the holder file, then the lock.</summary>
     public void Dispose()
     {
         // the holder file goes first, while the lock is still held, so it never names a run that is not the holder;

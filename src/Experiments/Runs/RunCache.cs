@@ -17,7 +17,9 @@ namespace HeavyTail.Experiments.Runs;
 /// </summary>
 public sealed class RunCache(string directory, RunEnvironment env)
 {
+    /// <summary>The folder the runs are stored in.</summary>
     public string Directory { get; } = directory;
+    /// <summary>Where missing runs are trained: compute context, problem cache, cancellation, log.</summary>
     public RunEnvironment Environment { get; } = env ?? throw new ArgumentNullException(nameof(env));
 
     /// <summary>Runs trained (not read from disk) by this instance.</summary>
@@ -38,6 +40,7 @@ public sealed class RunCache(string directory, RunEnvironment env)
 
     private Action<int>? StepsOf(int runs, int steps) => StepProgress is { } p ? done => p(runs, done, steps) : null;
 
+    /// <summary>Reads a valid stored run of <paramref name="spec"/>; false when there is none (or it is invalid).</summary>
     public bool TryLoad(IRunSpec spec, out RunRecord record)
     {
         record = Load(spec, out _)!;
@@ -139,6 +142,7 @@ public sealed class RunCache(string directory, RunEnvironment env)
         Sha256(System.Text.Encoding.UTF8.GetBytes(string.Join("\n",
             new[] { canonical, diverged ? "diverged" : "finished", csvHash }.Concat(tables.Select(t => $"{t.Key}={t.Value}")))));
 
+    /// <summary>Stores a run: its trajectory CSV and observer tables first, then the JSON that marks it complete, each atomically.</summary>
     public void Store(RunRecord r)
     {
         string key = r.Spec.Key();
@@ -291,5 +295,6 @@ public sealed class RunCache(string directory, RunEnvironment env)
 public sealed class RunsNotTrainedException(IReadOnlyList<IRunSpec> specs)
     : Exception($"{specs.Count} run(s) needed that this cache may not train")
 {
+    /// <summary>The runs needed but not trained, in the order they were asked for.</summary>
     public IReadOnlyList<IRunSpec> Specs { get; } = specs;
 }

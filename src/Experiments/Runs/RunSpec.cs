@@ -11,10 +11,15 @@ namespace HeavyTail.Experiments.Runs;
 /// <summary>What the run cache needs of a run's definition: its canonical text (the key's preimage), optimizer and budget.</summary>
 public interface IRunSpec
 {
+    /// <summary>The optimizer and its hyper-parameters.</summary>
     OptimizerSettings Optimizer { get; }
+    /// <summary>The number of steps.</summary>
     int Steps { get; }
+    /// <summary>The logging period in steps.</summary>
     int LogEvery { get; }
+    /// <summary>The canonical text of every setting that shapes the run (invariant culture, round-trip numbers): the key's preimage.</summary>
     string Canonical();
+    /// <summary>The cache key, <see cref="HashKey"/> of <see cref="Canonical"/>.</summary>
     string Key() => HashKey(Canonical());
 
     /// <summary>The observer table recorded with the run (stored and checked by the run cache), or null.</summary>
@@ -47,6 +52,7 @@ public sealed record RunSpec(ProblemOptions Problem, OptimizerSettings Optimizer
                (Observe is { } obs ? $";observe={obs}" : "");
     }
 
+    /// <inheritdoc/>
     public string Key() => IRunSpec.HashKey(Canonical());
 
     /// <summary>The optimizer part of a canonical text (shared by every kind of run).</summary>
@@ -72,10 +78,12 @@ public sealed record ArraysRunSpec(string DataSha256, string DataSettings, Optim
     /// <summary>float64 by default; part of the key only when float32.</summary>
     public Precision Precision { get; init; } = Precision.Float64;
 
+    /// <inheritdoc/>
     public string Canonical() =>
         $"data_sha256={DataSha256};{DataSettings};" + RunSpec.OptimizerCanonical(Optimizer) +
         $"steps={Steps};log={LogEvery};v=1" + (Precision == Precision.Float64 ? "" : ";precision=float32");
 
+    /// <inheritdoc/>
     public string Key() => IRunSpec.HashKey(Canonical());
 
     /// <summary>The canonical text of the settings besides the arrays: "loss=…;bias=…;groups=K".</summary>
@@ -85,7 +93,9 @@ public sealed record ArraysRunSpec(string DataSha256, string DataSettings, Optim
 /// <summary>A finished (or diverged) run as stored in the cache, with the tables its observers recorded.</summary>
 public sealed record RunRecord(IRunSpec Spec, IReadOnlyList<TrainingRow> Rows, bool Diverged, double WallSeconds)
 {
+    /// <summary>The loss at W₀ (row 0).</summary>
     public double InitialLoss => Rows[0].Loss;
+    /// <summary>The loss at the last logged row.</summary>
     public double FinalLoss => Rows[^1].Loss;
     /// <summary>The grid rule's score: the final loss, or the initial loss for a diverged run.</summary>
     public double Score => Diverged || !double.IsFinite(FinalLoss) ? InitialLoss : FinalLoss;
@@ -109,6 +119,7 @@ public sealed class ProblemCache(ComputeContext compute)
 
     private readonly Dictionary<ProblemOptions, (Problem, LinearModel)> _cache = new();
 
+    /// <summary>The problem of these options and its model, generated on first use.</summary>
     public (Problem Problem, LinearModel Model) Get(ProblemOptions o)
     {
         lock (_cache)
@@ -129,9 +140,13 @@ public sealed class ProblemCache(ComputeContext compute)
 /// </summary>
 public sealed class RunEnvironment(ComputeContext compute, CancellationToken cancel = default, Action<string>? log = null)
 {
+    /// <summary>The backend, precision and threads of every run here.</summary>
     public ComputeContext Compute { get; } = compute ?? throw new ArgumentNullException(nameof(compute));
+    /// <summary>The problems built on <see cref="Compute"/>, shared by the runs.</summary>
     public ProblemCache Problems { get; } = new(compute);
+    /// <summary>Cancels training between steps.</summary>
     public CancellationToken Cancel { get; } = cancel;
+    /// <summary>Progress messages (ignored by default).</summary>
     public Action<string> Log { get; } = log ?? (_ => { });
 
     /// <summary>Primal, Gram or auto (<see cref="RunTraining.ChoosePath"/>) for the runs trained here; not part of their cache keys.</summary>

@@ -10,8 +10,10 @@ namespace HeavyTail.Experiments.Runs;
 /// <summary>Observer tables a <see cref="RunSpec"/> can ask for by name (<see cref="RunSpec.Observe"/>).</summary>
 public static class RunObservers
 {
+    /// <summary>The observer tables by name: per-class-stats, heterogeneity, weight-norms.</summary>
     public static IReadOnlyList<string> Names { get; } = [PerClassStatisticsObserver.TableName, HeterogeneityObserver.TableName, WeightNormObserver.TableName];
 
+    /// <summary>The named observer for <paramref name="runs"/> runs on <paramref name="model"/>.</summary>
     public static ITableObserver Create(string name, LinearModel model, int runs) => name switch
     {
         PerClassStatisticsObserver.TableName => new PerClassStatisticsObserver(model, runs),
@@ -26,14 +28,25 @@ public static class RunObservers
 /// (<see cref="GramStepper"/>: W = XᵀA, one n × n GEMM per step); <see cref="Auto"/> takes the Gram path where it pays.
 /// Both give the same numbers up to rounding, so the path is not part of a run's cache key (as the backend and threads are not).
 /// </summary>
-public enum TrainingPath { Auto, Primal, Gram }
+public enum TrainingPath
+{
+    /// <summary>The Gram path where it pays (<see cref="RunTraining.ChoosePath"/>), else the primal one.</summary>
+    Auto,
+    /// <summary>On X: Z = XW and G = XᵀR every step.</summary>
+    Primal,
+    /// <summary>On K = XXᵀ: W = XᵀA, one n × n GEMM per step (<see cref="GramStepper"/>).</summary>
+    Gram,
+}
 
+/// <summary>The names of <see cref="TrainingPath"/> values as <c>--path</c> spells them.</summary>
 public static class TrainingPaths
 {
     private static readonly string[] NameOf = ["auto", "primal", "gram"];
 
+    /// <summary>auto, primal, gram.</summary>
     public static IReadOnlyList<string> Names => NameOf;
 
+    /// <summary>The name of a path: auto, primal or gram.</summary>
     public static string Name(TrainingPath p) => NameOf[(int)p];
 
     /// <summary>--path VALUE (a user error names the choices).</summary>
@@ -107,6 +120,7 @@ public static class RunTraining
         return pays ? TrainingPath.Gram : TrainingPath.Primal;
     }
 
+    /// <summary>Trains the optimizers side by side on <paramref name="model"/> from W = 0 on the environment's path (auto: <see cref="ChoosePath"/>); one result per optimizer.</summary>
     public static IReadOnlyList<TrainingResult> Train(RunEnvironment env, Problem problem, LinearModel model, IReadOnlyList<OptimizerSettings> optimizers,
         TrainingSchedule schedule, IReadOnlyList<ITrainingObserver>? observers = null, Action<int>? progress = null) =>
         TrainWithPath(env, problem, model, optimizers, schedule, observers, progress).Results;

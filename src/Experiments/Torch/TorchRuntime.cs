@@ -37,6 +37,28 @@ public static class TorchRuntime
         return null;
     }
 
+    /// <summary>The libtorch version TorchSharp 0.107 is built against (the NuGet package libtorch-cpu-linux-x64 of that version).</summary>
+    public const string LibTorchVersion = "2.10.0";
+
+    /// <summary>
+    /// On Linux, when this build has no libtorch next to the program and the loader finds none (LD_LIBRARY_PATH, system paths) (the .NET tool package HeavyTail.Cli
+    /// leaves its ≈ 600 MB out), the one line that says how to enable the TorchSharp recipes; null when libtorch is there.
+    /// </summary>
+    /// <param name="baseDir">the program's folder (default: this process's).</param>
+    /// <param name="probeSystem">also ask the loader for a libtorch_cpu.so on the system paths (false after a failed load:
+    /// a system libtorch of another version, e.g. Debian's 1.13, does not count).</param>
+    public static string? LibTorchHint(string? baseDir = null, bool probeSystem = true)
+    {
+        baseDir ??= AppContext.BaseDirectory;
+        var dirs = new List<string> { baseDir, Path.Combine(baseDir, "runtimes", "linux-x64", "native") };
+        dirs.AddRange((Environment.GetEnvironmentVariable("LD_LIBRARY_PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries));
+        if (!OperatingSystem.IsLinux() || dirs.Any(d => File.Exists(Path.Combine(d, "libtorch_cpu.so"))) || (probeSystem && NativeLibrary.TryLoad("libtorch_cpu.so", out _)))
+            return null;
+        return $"this heavytail has no libtorch (the .NET tool leaves its 600 MB out): to run the TorchSharp recipes, restore the NuGet package libtorch-cpu-linux-x64 {LibTorchVersion} " +
+               $"(e.g. `dotnet add package libtorch-cpu-linux-x64 --version {LibTorchVersion}` in any project) and " +
+               $"`export LD_LIBRARY_PATH=$HOME/.nuget/packages/libtorch-cpu-linux-x64/{LibTorchVersion}/runtimes/linux-x64/native`, or run `./heavytail` from a clone of the repository.";
+    }
+
     /// <summary>The libstdc++.so.6 the dynamic loader gives this process (found through dladdr on one of its symbols).</summary>
     public static string? LocateStdCxx()
     {

@@ -23,6 +23,7 @@ public static class TorchSession
                 return;
             }
             TorchRuntime.Prepare(log);
+            if (TorchRuntime.LibTorchHint() is { } missing) throw new UserError(missing);   // before TorchSharp prints its own 30-line trace
             try
             {
                 torch.InitializeDeviceType(DeviceType.CPU);
@@ -31,6 +32,7 @@ public static class TorchSession
             catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException or InvalidOperationException)
             {
                 var inner = e; while (inner.InnerException != null) inner = inner.InnerException;
+                if (TorchRuntime.LibTorchHint(probeSystem: false) is { } hint) throw new UserError(hint);
                 throw new UserError($"TorchSharp could not load libtorch: {UserError.OneLine(inner)} (`heavytail torch` shows the native-library check; a rebuild restores the packaged files).");
             }
             _ready = true;

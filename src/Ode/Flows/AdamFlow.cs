@@ -19,6 +19,7 @@ public sealed class AdamFlow : ModelFlow
 {
     private readonly double[]? _columnMeanSq;
 
+    /// <summary>Adam's flow on <paramref name="model"/> with rates a, b (β₁ = 1 − aη, β₂ = 1 − bη), ε, and per-column second moments when <paramref name="blockwise"/> (adam-blocks).</summary>
     public AdamFlow(LinearModel model, double a, double b, double eps = 1e-8, bool blockwise = false) : base(model, auxiliaryBlocks: 2)
     {
         if (blockwise) _columnMeanSq = new double[model.C];
@@ -28,15 +29,21 @@ public sealed class AdamFlow : ModelFlow
         A = a; B = b; Eps = eps;
     }
 
+    /// <summary>The rate a of the first moment, m' = a(g − m).</summary>
     public double A { get; }
+    /// <summary>The rate b of the second moment, v' = b(g⊙g − v).</summary>
     public double B { get; }
+    /// <summary>ε in W' = −m̂/(√v̂ + ε).</summary>
     public double Eps { get; }
+    /// <summary>True for adam-blocks' flow: one second moment per class column.</summary>
     public bool Blockwise => _columnMeanSq != null;
+    /// <inheritdoc/>
     public override string Name => Blockwise ? "adam-blocks" : "adam";
 
     /// <summary>a and b for discrete Adam with step η and β1, β2: a = (1 − β1)/η, b = (1 − β2)/η.</summary>
     public static (double A, double B) RatesFor(double lr, double beta1, double beta2) => ((1 - beta1) / lr, (1 - beta2) / lr);
 
+    /// <inheritdoc/>
     public override void Evaluate(double t, double[] y, double[] dydt)
     {
         GradientAt(y);

@@ -8,9 +8,12 @@ namespace HeavyTail.Ode.Flows;
 /// row i alone, so the flow is an <see cref="IRowSeparableField"/>.</remarks>
 public sealed class GradientFlow(LinearModel model) : ModelFlow(model), IRowSeparableField
 {
+    /// <inheritdoc/>
     public bool IsRowSeparable { get; } = model.Data.IdentityInputs && model is SoftmaxCrossEntropyModel;
+    /// <summary>c: a row of W is one sample's c logits (identity inputs).</summary>
     public int RowLength => Model.C;
 
+    /// <inheritdoc/>
     public void EvaluateRows(double t, Span<double> yRows, Span<double> dydtRows, int firstRow)
     {
         int c = Model.C, rows = yRows.Length / c;
@@ -23,9 +26,12 @@ public sealed class GradientFlow(LinearModel model) : ModelFlow(model), IRowSepa
         }
     }
 
+    /// <inheritdoc/>
     public override string Name => "gradient";
 
+    /// <summary>dW/dt = −∇L(W).</summary>
     public override void Evaluate(double t, double[] y, double[] dydt) => Model.LossAndGradient(y, dydt, gradientScale: -1.0);
 
+    /// <summary>dL/dt = −‖∇L‖².</summary>
     public override double PredictedDissipation(double[] g) { double s = 0; foreach (var v in g) s += v * v; return -s; }
 }

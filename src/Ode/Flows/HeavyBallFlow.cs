@@ -12,10 +12,13 @@ namespace HeavyTail.Ode.Flows;
 /// </remarks>
 public sealed class HeavyBallFlow(LinearModel model, double friction) : ModelFlow(model, auxiliaryBlocks: 1)
 {
+    /// <summary>The friction γ = (1 − μ)/√η (finite, ≥ 0).</summary>
     public double Friction { get; } = friction >= 0 && double.IsFinite(friction) ? friction : throw new ArgumentException($"friction γ = {friction} must be finite and ≥ 0.", nameof(friction));
 
+    /// <inheritdoc/>
     public override string Name => "heavy-ball";
 
+    /// <summary>dW/dt = V, dV/dt = −γV − ∇L(W) on the state (W, V).</summary>
     public override void Evaluate(double t, double[] y, double[] dydt)
     {
         GradientAt(y);

@@ -10,6 +10,7 @@ public interface IRowSeparableField : IVectorField
 {
     /// <summary>Whether this instance is row-separable (it may depend on the model it was built on).</summary>
     bool IsRowSeparable { get; }
+    /// <summary>The number of state values in one row.</summary>
     int RowLength { get; }
 
     /// <summary>dydt for the rows starting at <paramref name="firstRow"/>; the spans hold whole rows.</summary>

@@ -9,9 +9,11 @@ namespace HeavyTail.Ode.Flows;
 /// </summary>
 public abstract class ModelFlow : IVectorField
 {
+    /// <summary>Scratch for ∇L at the current W (filled by <see cref="GradientAt"/>).</summary>
     protected readonly double[] Grad;
     private readonly double[] _w;
 
+    /// <summary>A flow on <paramref name="model"/>'s W with <paramref name="auxiliaryBlocks"/> further blocks of d·c values of state (momentum, moments).</summary>
     protected ModelFlow(LinearModel model, int auxiliaryBlocks = 0)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
@@ -21,12 +23,16 @@ public abstract class ModelFlow : IVectorField
         _w = new double[P];
     }
 
+    /// <summary>The model whose loss drives the flow.</summary>
     public LinearModel Model { get; }
     /// <summary>Number of parameters d·c.</summary>
     public int P { get; }
+    /// <summary>The state's length, d·c·(1 + auxiliary blocks).</summary>
     public int Dimension { get; }
+    /// <summary>The flow's name as <c>heavytail flow --flow</c> spells it.</summary>
     public abstract string Name { get; }
 
+    /// <summary>Writes dy/dt at the state y = [W, aux…] into <paramref name="dydt"/>.</summary>
     public abstract void Evaluate(double t, double[] y, double[] dydt);
 
     /// <summary>The initial state for W(0) = w0 (auxiliary state zero unless the flow says otherwise).</summary>
@@ -46,6 +52,7 @@ public abstract class ModelFlow : IVectorField
         return Model.LossAndGradient(_w, Grad);
     }
 
+    /// <summary>A copy of the W part (the first d·c values) of the state <paramref name="y"/>.</summary>
     public double[] Weights(double[] y) => y.Length == P ? (double[])y.Clone() : y[..P];
 
     /// <summary>

@@ -9,10 +9,13 @@ namespace HeavyTail.Ode.Flows;
 /// </summary>
 public sealed class ScaledSignFlow(LinearModel model) : ModelFlow(model)
 {
+    /// <inheritdoc/>
     public override string Name => "scaled-sign";
 
+    /// <summary>True: the field jumps where a gradient coordinate crosses 0, so it is integrated with fixed steps.</summary>
     public override bool Discontinuous => true;
 
+    /// <summary>dW/dt = −sign(∇L)·‖∇L‖₁.</summary>
     public override void Evaluate(double t, double[] y, double[] dydt)
     {
         GradientAt(y);
@@ -21,6 +24,7 @@ public sealed class ScaledSignFlow(LinearModel model) : ModelFlow(model)
         for (int i = 0; i < P; i++) dydt[i] = -Math.Sign(Grad[i]) * l1;
     }
 
+    /// <summary>dL/dt = −‖∇L‖₁².</summary>
     public override double PredictedDissipation(double[] g)
     {
         double l1 = 0;
@@ -43,12 +47,16 @@ public sealed class PolarFlow(LinearModel model, double scale = 1) : ModelFlow(m
 {
     private double[]? _polar;
 
+    /// <summary>The scale s of dW/dt = −s·polar(∇L) (muon's max(1, c/d)^½).</summary>
     public double Scale { get; } = scale > 0 && double.IsFinite(scale) ? scale : throw new ArgumentException($"scale s = {scale} must be positive and finite.", nameof(scale));
 
+    /// <inheritdoc/>
     public override string Name => "polar";
 
+    /// <summary>True: the polar factor jumps where the gradient's rank drops, so it is integrated with fixed steps.</summary>
     public override bool Discontinuous => true;
 
+    /// <summary>dW/dt = −s·polar(∇L) = −s·U Vᵀ for ∇L = U Σ Vᵀ.</summary>
     public override void Evaluate(double t, double[] y, double[] dydt)
     {
         GradientAt(y);
@@ -57,5 +65,6 @@ public sealed class PolarFlow(LinearModel model, double scale = 1) : ModelFlow(m
         for (int i = 0; i < P; i++) dydt[i] = -Scale * polar[i];
     }
 
+    /// <summary>dL/dt = −s·‖∇L‖_* (the nuclear norm, the sum of the singular values).</summary>
     public override double PredictedDissipation(double[] g) => -Scale * PolarFactor.NuclearNorm(Model.LinearAlgebra, g, Model.D, Model.C);
 }

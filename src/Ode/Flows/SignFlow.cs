@@ -15,10 +15,13 @@ namespace HeavyTail.Ode.Flows;
 /// </remarks>
 public sealed class SignFlow(LinearModel model, double delta = 0) : ModelFlow(model)
 {
+    /// <summary>The smoothing δ ≥ 0: dW/dt = −g/√(g² + δ²); 0 is the exact sign flow.</summary>
     public double Delta { get; } = delta >= 0 && double.IsFinite(delta) ? delta : throw new ArgumentException($"delta = {delta} must be finite and ≥ 0.", nameof(delta));
 
+    /// <summary>sign, or sign(δ=…) for the smoothed field.</summary>
     public override string Name => Delta == 0 ? "sign" : $"sign(δ={Delta})";
 
+    /// <summary>True for the exact sign field (δ = 0), which jumps where a gradient coordinate crosses 0.</summary>
     public override bool Discontinuous => Delta == 0;
 
     private double[]? _sign, _w;
@@ -46,6 +49,7 @@ public sealed class SignFlow(LinearModel model, double delta = 0) : ModelFlow(mo
     public static double Direction(double g, double delta) =>
         delta == 0 ? Math.Sign(g) : g / Math.Sqrt(g * g + delta * delta);
 
+    /// <summary>dL/dt = −‖∇L‖₁ (δ = 0), or −Σ g²/√(g² + δ²).</summary>
     public override double PredictedDissipation(double[] g)
     {
         double s = 0;

@@ -7,15 +7,19 @@ public sealed class Adagrad : Optimizer
 {
     private Array? _sum;
 
+    /// <summary>Adagrad with learning rate η = <paramref name="lr"/> and ε = <paramref name="eps"/> (PyTorch's default 1e-10).</summary>
     public Adagrad(double lr, double eps = 1e-10) : base(lr)
     {
         if (!(eps >= 0)) throw new ArgumentException($"eps = {eps} must be ≥ 0.", nameof(eps));
         Eps = eps;
     }
 
+    /// <summary>ε, added to √s in the denominator.</summary>
     public double Eps { get; }
+    /// <inheritdoc/>
     public override string Name => "adagrad";
 
+    /// <inheritdoc/>
     protected override void Update<T>(T[] w, T[] g, int t)
     {
         var sum = State<T>(ref _sum, g.Length);

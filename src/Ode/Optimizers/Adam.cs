@@ -9,6 +9,7 @@ public sealed class Adam : Optimizer
 {
     private Array? _m, _v;
 
+    /// <summary>Adam with learning rate η, β₁, β₂ and ε (PyTorch's defaults); <paramref name="name"/> is adam, or adam-nm for β₁ = 0.</summary>
     public Adam(double lr, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, string name = "adam") : base(lr)
     {
         if (!(beta1 >= 0 && beta1 < 1)) throw new ArgumentException($"beta1 = {beta1} must be in [0, 1).", nameof(beta1));
@@ -17,13 +18,20 @@ public sealed class Adam : Optimizer
         Beta1 = beta1; Beta2 = beta2; Eps = eps; Name = name;
     }
 
+    /// <summary>β₁, the decay of the first moment m.</summary>
     public double Beta1 { get; }
+    /// <summary>β₂, the decay of the second moment v.</summary>
     public double Beta2 { get; }
+    /// <summary>ε, added to the bias-corrected √v in the denominator.</summary>
     public double Eps { get; }
+    /// <inheritdoc/>
     public override string Name { get; }
+    /// <summary>The first moment m_t (float64 runs; empty before the first step).</summary>
     public ReadOnlySpan<double> FirstMoment => AsDouble(_m);
+    /// <summary>The second moment v_t (float64 runs; empty before the first step).</summary>
     public ReadOnlySpan<double> SecondMoment => AsDouble(_v);
 
+    /// <inheritdoc/>
     protected override void Update<T>(T[] w, T[] g, int t)
     {
         var m = State<T>(ref _m, g.Length); var v = State<T>(ref _v, g.Length);

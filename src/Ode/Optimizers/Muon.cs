@@ -19,6 +19,7 @@ public sealed class Muon : Optimizer
     private object? _scratch;
     private double[]? _wide, _polar;
 
+    /// <summary>Muon for a <paramref name="rows"/> × <paramref name="cols"/> W (d × c) whose polar factors use <paramref name="provider"/>'s GEMMs; <paramref name="exact"/> takes the SVD polar factor (muon-exact) instead of Newton–Schulz.</summary>
     public Muon(double lr, double momentum, bool nesterov, int rows, int cols, ILinearAlgebraProvider provider, bool exact = false) : base(lr)
     {
         if (!(momentum >= 0 && momentum < 1)) throw new ArgumentException($"momentum μ = {momentum} must be in [0, 1).", nameof(momentum));
@@ -27,19 +28,26 @@ public sealed class Muon : Optimizer
         Momentum = momentum; Nesterov = nesterov; Rows = rows; Cols = cols; Exact = exact;
     }
 
+    /// <summary>μ, the momentum of the buffer b ← μ b + g.</summary>
     public double Momentum { get; }
+    /// <summary>True: u = g + μ b (Nesterov); false: u = b.</summary>
     public bool Nesterov { get; }
     /// <summary>d (inputs) and c (classes): W is Rows × Cols, row-major.</summary>
     public int Rows { get; }
+    /// <summary>c, the number of columns of W.</summary>
     public int Cols { get; }
+    /// <summary>True for muon-exact (polar factor from the SVD), false for muon (five Newton–Schulz iterations).</summary>
     public bool Exact { get; }
+    /// <inheritdoc/>
     public override string Name => Exact ? "muon-exact" : "muon";
 
     /// <summary>s = max(1, c/d)^½.</summary>
     public double Scale => ScaleFor(Rows, Cols);
 
+    /// <summary>s = max(1, c/d)^½ for a d × c weight matrix (torch.optim.Muon's "original" adjustment).</summary>
     public static double ScaleFor(int d, int c) => Math.Sqrt(Math.Max(1.0, (double)c / d));
 
+    /// <inheritdoc/>
     protected override void Update<T>(T[] w, T[] g, int t)
     {
         if (w.Length != Rows * Cols) throw new ArgumentException($"{Name} was built for a {Rows} × {Cols} W, got {w.Length} entries.");
@@ -74,6 +82,7 @@ public sealed class AdamBlocks : Optimizer
 {
     private Array? _m, _v;
 
+    /// <summary>adam-blocks for a <paramref name="rows"/> × <paramref name="cols"/> W (d × c) with η, β₁, β₂ and ε as Adam's.</summary>
     public AdamBlocks(double lr, int rows, int cols, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8) : base(lr)
     {
         if (!(beta1 >= 0 && beta1 < 1)) throw new ArgumentException($"beta1 = {beta1} must be in [0, 1).", nameof(beta1));
@@ -83,15 +92,22 @@ public sealed class AdamBlocks : Optimizer
         Beta1 = beta1; Beta2 = beta2; Eps = eps; Rows = rows; Cols = cols;
     }
 
+    /// <summary>β₁, the decay of the per-coordinate first moment.</summary>
     public double Beta1 { get; }
+    /// <summary>β₂, the decay of the per-block second moment v_k.</summary>
     public double Beta2 { get; }
+    /// <summary>ε, added to the bias-corrected √v_k in the denominator.</summary>
     public double Eps { get; }
+    /// <summary>d, the number of rows of W (the length of each class block).</summary>
     public int Rows { get; }
+    /// <summary>c, the number of columns of W (the number of blocks).</summary>
     public int Cols { get; }
+    /// <inheritdoc/>
     public override string Name => "adam-blocks";
     /// <summary>The c block second moments v_k (float64 runs).</summary>
     public ReadOnlySpan<double> BlockSecondMoment => AsDouble(_v);
 
+    /// <inheritdoc/>
     protected override void Update<T>(T[] w, T[] g, int t)
     {
         if (w.Length != Rows * Cols) throw new ArgumentException($"adam-blocks was built for a {Rows} × {Cols} W, got {w.Length} entries.");

@@ -13,20 +13,27 @@ namespace HeavyTail.Ode.Optimizers;
 /// </remarks>
 public abstract class Optimizer
 {
+    /// <summary>An optimizer with learning rate η = <paramref name="lr"/> (finite, ≥ 0).</summary>
     protected Optimizer(double lr)
     {
         if (!double.IsFinite(lr) || lr < 0) throw new ArgumentException($"learning rate {lr} must be finite and ≥ 0.", nameof(lr));
         LearningRate = lr;
     }
 
+    /// <summary>The learning rate η.</summary>
     public double LearningRate { get; }
+    /// <summary>The number of steps taken (t of the last step).</summary>
     public int StepCount { get; private set; }
+    /// <summary>The optimizer's name as the CLI and run.json spell it (gd, adam, sign, ...).</summary>
     public abstract string Name { get; }
 
+    /// <summary>One float64 step: W updated in place from the gradient g = ∇L(W).</summary>
     public void Step(double[] w, double[] g) => Step<double>(w, g);
 
+    /// <summary>One float32 step: W updated in place from the gradient g = ∇L(W), in float32 arithmetic.</summary>
     public void Step(float[] w, float[] g) => Step<float>(w, g);
 
+    /// <summary>One step in the precision T: counts t up and applies the update rule to W in place from the gradient g at W.</summary>
     public void Step<T>(T[] w, T[] g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (w.Length != g.Length) throw new ArgumentException($"W has {w.Length} entries but the gradient has {g.Length}.");
@@ -34,6 +41,7 @@ public abstract class Optimizer
         Update(w, g, StepCount);
     }
 
+    /// <summary>The update rule of step <paramref name="t"/> (t ≥ 1): W changed in place from the gradient <paramref name="g"/> and the optimizer's state.</summary>
     protected abstract void Update<T>(T[] w, T[] g, int t) where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>A state array of the weights' type, allocated (zeros) on first use.</summary>
@@ -68,18 +76,22 @@ public abstract class MomentumOptimizer : Optimizer
 {
     private Array? _buffer, _d;
 
+    /// <summary>Heavy ball with learning rate η = <paramref name="lr"/> and momentum μ = <paramref name="momentum"/> ∈ [0, 1).</summary>
     protected MomentumOptimizer(double lr, double momentum) : base(lr)
     {
         if (!(momentum >= 0 && momentum < 1)) throw new ArgumentException($"momentum μ = {momentum} must be in [0, 1).", nameof(momentum));
         Momentum = momentum;
     }
 
+    /// <summary>μ, the momentum of the buffer b_t = μ b_{t−1} + d_t.</summary>
     public double Momentum { get; }
+    /// <summary>The momentum buffer b_t (float64 runs; empty before the first step).</summary>
     public ReadOnlySpan<double> Buffer => AsDouble(_buffer);
 
     /// <summary>Writes the direction d_t for gradient g into <paramref name="d"/>.</summary>
     protected abstract void Direction<T>(T[] g, T[] d) where T : unmanaged, IFloatingPointIeee754<T>;
 
+    /// <summary>b_1 = d_1, b_t = μ b_{t−1} + d_t, W −= η b_t with d_t from <see cref="Direction"/>.</summary>
     protected override void Update<T>(T[] w, T[] g, int t)
     {
         var d = State<T>(ref _d, g.Length);

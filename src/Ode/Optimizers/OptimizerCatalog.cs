@@ -4,17 +4,89 @@ using HeavyTail.Ode.Flows;
 namespace HeavyTail.Ode.Optimizers;
 
 /// <summary>Every optimizer the toolkit has; <see cref="OptimizerCatalog"/> holds one <see cref="OptimizerDescriptor"/> per kind.</summary>
-public enum OptimizerKind { Gd, GdMomentum, Adam, AdamNoMomentum, Sign, SignMomentum, Normalized, NormalizedMomentum, Adagrad, Pcngd, Signum, ScaledSign, ScaledSignMomentum, Lion, Muon, MuonExact, AdamBlocks }
+public enum OptimizerKind
+{
+    /// <summary>gd: gradient descent, W −= η g.</summary>
+    Gd,
+    /// <summary>gd-m: heavy ball, b_t = μ b_{t−1} + g_t, W −= η b_t.</summary>
+    GdMomentum,
+    /// <summary>adam: Adam with bias correction.</summary>
+    Adam,
+    /// <summary>adam-nm: Adam with β₁ = 0 (RMSProp with bias correction).</summary>
+    AdamNoMomentum,
+    /// <summary>sign: sign descent, W −= η sign(g).</summary>
+    Sign,
+    /// <summary>sign-m: heavy ball over sign(g).</summary>
+    SignMomentum,
+    /// <summary>normalized: normalized gradient descent, W −= η g/‖g‖.</summary>
+    Normalized,
+    /// <summary>normalized-m: heavy ball over g/‖g‖.</summary>
+    NormalizedMomentum,
+    /// <summary>adagrad: s += g², W −= η g/(√s + ε).</summary>
+    Adagrad,
+    /// <summary>pcngd: per-class normalized gradient descent.</summary>
+    Pcngd,
+    /// <summary>signum: W −= η sign(m), m an exponential average of g.</summary>
+    Signum,
+    /// <summary>scaled-sign: W −= η sign(g)·‖g‖₁.</summary>
+    ScaledSign,
+    /// <summary>scaled-sign-m: heavy ball over sign(g)·‖g‖₁.</summary>
+    ScaledSignMomentum,
+    /// <summary>lion: W −= η sign(β₁ m + (1 − β₁) g), with decoupled weight decay.</summary>
+    Lion,
+    /// <summary>muon: W −= η·s·NS₅(momentum), the Newton–Schulz polar factor.</summary>
+    Muon,
+    /// <summary>muon-exact: muon with the SVD polar factor U Vᵀ.</summary>
+    MuonExact,
+    /// <summary>adam-blocks: Adam with one second moment per class block.</summary>
+    AdamBlocks,
+}
 
 /// <summary>
 /// The element-wise update rule a device applies to a run's d × c block (src/Gpu's update kernel switches on this, and only
 /// on this). Formulas as in src/Ode's optimizers; adam-nm is <see cref="Adam"/> with β₁ = 0.
 /// </summary>
-public enum DeviceUpdateRule { Gd, HeavyBall, Sign, SignMomentum, Adam, Adagrad, Normalized, NormalizedMomentum, Signum, Lion }
+public enum DeviceUpdateRule
+{
+    /// <summary>W −= η g.</summary>
+    Gd,
+    /// <summary>b_t = μ b_{t−1} + g_t, W −= η b_t.</summary>
+    HeavyBall,
+    /// <summary>W −= η sign(g).</summary>
+    Sign,
+    /// <summary>b_t = μ b_{t−1} + sign(g_t), W −= η b_t.</summary>
+    SignMomentum,
+    /// <summary>Adam (adam-nm: β₁ = 0).</summary>
+    Adam,
+    /// <summary>s += g², W −= η g/(√s + ε).</summary>
+    Adagrad,
+    /// <summary>W −= η g/‖g‖ (the norm over the run's whole W).</summary>
+    Normalized,
+    /// <summary>b_t = μ b_{t−1} + g_t/‖g_t‖, W −= η b_t.</summary>
+    NormalizedMomentum,
+    /// <summary>m_t = β m_{t−1} + (1 − β) g_t, W −= η sign(m_t).</summary>
+    Signum,
+    /// <summary>u = sign(β₁ m + (1 − β₁) g), W ← W·(1 − ηλ) − η u, m ← β₂ m + (1 − β₂) g.</summary>
+    Lion,
+}
 
 /// <summary>Which hyper-parameters an optimizer reads (the others are not recorded in run.json).</summary>
 [Flags]
-public enum HyperParameters { None = 0, Momentum = 1, Betas = 2, Eps = 4, Nesterov = 8, WeightDecay = 16 }
+public enum HyperParameters
+{
+    /// <summary>Only the learning rate.</summary>
+    None = 0,
+    /// <summary>The momentum μ.</summary>
+    Momentum = 1,
+    /// <summary>β₁ and β₂.</summary>
+    Betas = 2,
+    /// <summary>ε.</summary>
+    Eps = 4,
+    /// <summary>The Nesterov switch (muon).</summary>
+    Nesterov = 8,
+    /// <summary>The decoupled weight decay λ (lion).</summary>
+    WeightDecay = 16,
+}
 
 /// <summary>The continuous-time flow an optimizer is the limit of, and the time one step advances.</summary>
 /// <param name="Flow">name of the flow (as `heavytail flow --flow`).</param>
@@ -28,6 +100,7 @@ public sealed record FlowLimit(string Flow, Func<OptimizerSettings, LinearModel,
     /// <summary>How step and t relate, for run.json.</summary>
     public string TimeAxis => TimeIsSqrtLr ? "t = sqrt(lr)·step" : "t = lr·step";
 
+    /// <summary>The flow on <paramref name="model"/> and the time one step advances, for the given settings.</summary>
     public (ModelFlow Flow, double TimePerStep) Make(OptimizerSettings s, LinearModel model) => (Field(s, model), TimePerStep(s));
 }
 
@@ -72,6 +145,7 @@ public static class OptimizerCatalog
     /// <summary>Muon's flow: dW/dt = −s·polar(∇L), s = max(1, c/d)^½ (t = η·step).</summary>
     private static readonly FlowLimit PolarLimit = new("polar", (s, m) => new PolarFlow(m, Muon.ScaleFor(m.D, m.C)));
 
+    /// <summary>Every optimizer, in the order the CLI lists them.</summary>
     public static readonly IReadOnlyList<OptimizerDescriptor> All =
     [
         new(OptimizerKind.Gd, "gd", "gradient descent: W −= η g", HyperParameters.None, null, null,
@@ -137,10 +211,13 @@ public static class OptimizerCatalog
         return new Muon(s.Lr, s.Momentum, s.Nesterov, model.D, model.C, model.LinearAlgebra, exact);
     }
 
+    /// <summary>The optimizers' names, as <c>--optimizer</c> accepts them.</summary>
     public static IReadOnlyList<string> Names { get; } = All.Select(d => d.Name).ToArray();
 
+    /// <summary>The optimizer of that name, or null.</summary>
     public static OptimizerDescriptor? Find(string name) => All.FirstOrDefault(d => d.Name == name);
 
+    /// <summary>The optimizer of that name; an unknown name is an <see cref="ArgumentException"/> with a did-you-mean and the list of names.</summary>
     public static OptimizerDescriptor Get(string name) =>
         Find(name) ?? throw new ArgumentException($"unknown optimizer '{name}'{Analytic.Spelling.DidYouMean(name, Names)}; choose one of: {string.Join(", ", Names)}.");
 

@@ -9,15 +9,20 @@ namespace HeavyTail.Ode.Optimizers;
 /// </summary>
 public sealed record OptimizerSettings(string Name, double Lr)
 {
+    /// <summary>Momentum μ (heavy ball, sign-m, normalized-m, scaled-sign-m, signum's β, muon); default 0.9, muon 0.95.</summary>
     public double Momentum { get; init; } = DefaultsOf(Name).Momentum;
+    /// <summary>β₁ (adam, adam-blocks, lion); default 0.9 (adam-nm uses 0).</summary>
     public double Beta1 { get; init; } = DefaultsOf(Name).Beta1;
+    /// <summary>β₂ (adam, adam-nm, adam-blocks, lion); default 0.999, lion 0.99.</summary>
     public double Beta2 { get; init; } = DefaultsOf(Name).Beta2;
+    /// <summary>ε (adam, adagrad); null: the optimizer's own default (<see cref="OptimizerDescriptor.DefaultEps"/>).</summary>
     public double? Eps { get; init; }
     /// <summary>Nesterov momentum (muon).</summary>
     public bool Nesterov { get; init; } = true;
     /// <summary>Decoupled weight decay λ (lion).</summary>
     public double WeightDecay { get; init; }
 
+    /// <summary>Every optimizer name (<see cref="OptimizerCatalog.Names"/>).</summary>
     public static IReadOnlyList<string> Names => OptimizerCatalog.Names;
 
     private static HyperParameterDefaults DefaultsOf(string name) => OptimizerCatalog.Find(name)?.Defaults ?? HyperParameterDefaults.Standard;
@@ -48,5 +53,6 @@ public sealed record OptimizerSettings(string Name, double Lr)
 /// <summary>The defaults of μ, β₁, β₂ for one kind (PyTorch's SGD/Adam values unless the kind's paper says otherwise).</summary>
 public sealed record HyperParameterDefaults(double Momentum = 0.9, double Beta1 = 0.9, double Beta2 = 0.999)
 {
+    /// <summary>μ = 0.9, β₁ = 0.9, β₂ = 0.999 (PyTorch's SGD and Adam defaults).</summary>
     public static readonly HyperParameterDefaults Standard = new();
 }

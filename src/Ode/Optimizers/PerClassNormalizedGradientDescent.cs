@@ -12,8 +12,10 @@ public sealed class PerClassNormalizedGradientDescent(double lr, LinearModel mod
 {
     private double[]? _dir, _w;
 
+    /// <inheritdoc/>
     public override string Name => "pcngd";
 
+    /// <inheritdoc/>
     protected override void Update<T>(T[] w, T[] g, int t)
     {
         var dir = _dir ??= new double[w.Length];

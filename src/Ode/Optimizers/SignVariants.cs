@@ -10,16 +10,21 @@ public sealed class Signum : Optimizer
 {
     private Array? _m;
 
+    /// <summary>Signum with learning rate η and momentum β ∈ [0, 1).</summary>
     public Signum(double lr, double beta) : base(lr)
     {
         if (!(beta >= 0 && beta < 1)) throw new ArgumentException($"momentum β = {beta} must be in [0, 1).", nameof(beta));
         Beta = beta;
     }
 
+    /// <summary>β, the decay of the momentum m_t = β m_{t−1} + (1 − β) g_t.</summary>
     public double Beta { get; }
+    /// <inheritdoc/>
     public override string Name => "signum";
+    /// <summary>The momentum m_t (float64 runs; empty before the first step).</summary>
     public ReadOnlySpan<double> Momentum => AsDouble(_m);
 
+    /// <inheritdoc/>
     protected override void Update<T>(T[] w, T[] g, int t)
     {
         var m = State<T>(ref _m, g.Length);
@@ -41,6 +46,7 @@ public sealed class Lion : Optimizer
 {
     private Array? _m;
 
+    /// <summary>Lion with learning rate η, β₁ (the interpolation of the update), β₂ (the momentum's decay) and decoupled weight decay λ.</summary>
     public Lion(double lr, double beta1 = 0.9, double beta2 = 0.99, double weightDecay = 0) : base(lr)
     {
         if (!(beta1 >= 0 && beta1 <= 1)) throw new ArgumentException($"beta1 = {beta1} must be in [0, 1].", nameof(beta1));
@@ -49,11 +55,16 @@ public sealed class Lion : Optimizer
         Beta1 = beta1; Beta2 = beta2; WeightDecay = weightDecay;
     }
 
+    /// <summary>β₁: u = sign(β₁ m + (1 − β₁) g).</summary>
     public double Beta1 { get; }
+    /// <summary>β₂: m ← β₂ m + (1 − β₂) g.</summary>
     public double Beta2 { get; }
+    /// <summary>λ, the decoupled weight decay: W ← W·(1 − ηλ) before the signed step.</summary>
     public double WeightDecay { get; }
+    /// <inheritdoc/>
     public override string Name => "lion";
 
+    /// <inheritdoc/>
     protected override void Update<T>(T[] w, T[] g, int t)
     {
         var m = State<T>(ref _m, g.Length);
@@ -76,8 +87,10 @@ public sealed class Lion : Optimizer
 /// </summary>
 public sealed class ScaledSignDescent(double lr) : Optimizer(lr)
 {
+    /// <inheritdoc/>
     public override string Name => "scaled-sign";
 
+    /// <inheritdoc/>
     protected override void Update<T>(T[] w, T[] g, int t)
     {
         T step = Cast<T>(LearningRate * L1Norm(g));
@@ -96,8 +109,10 @@ public sealed class ScaledSignDescent(double lr) : Optimizer(lr)
 /// <summary>scaled-sign-m: heavy ball over d_t = sign(g_t)·‖g_t‖₁: b_1 = d_1, b_t = μ b_{t−1} + d_t, W −= η b_t.</summary>
 public sealed class ScaledSignDescentMomentum(double lr, double momentum) : MomentumOptimizer(lr, momentum)
 {
+    /// <inheritdoc/>
     public override string Name => "scaled-sign-m";
 
+    /// <summary>d_t = sign(g_t)·‖g_t‖₁.</summary>
     protected override void Direction<T>(T[] g, T[] d)
     {
         T norm = Cast<T>(ScaledSignDescent.L1Norm(g));

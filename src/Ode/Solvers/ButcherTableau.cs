@@ -8,6 +8,7 @@ namespace HeavyTail.Ode.Solvers;
 /// </summary>
 public sealed class ButcherTableau
 {
+    /// <summary>A tableau from its data; checks that the stage counts agree, A is strictly lower triangular, and dense-output data comes with an FSAL tableau.</summary>
     public ButcherTableau(string name, int order, double[] c, double[][] a, double[] b, double[]? bEmbedded = null, int embeddedOrder = 0,
         DenseOutput? denseOutput = null)
     {
@@ -25,15 +26,25 @@ public sealed class ButcherTableau
             throw new ArgumentException($"tableau {name}: dense-output data needs an FSAL tableau (its last stage is f(t + h, y1)).");
     }
 
+    /// <summary>The solver's name as <c>--solver</c> spells it (euler, heun, rk4, bosh3, dopri5).</summary>
     public string Name { get; }
+    /// <summary>The order p of the main weights b (local error O(h^{p+1})).</summary>
     public int Order { get; }
+    /// <summary>The order of the embedded weights b̂ (0 without them).</summary>
     public int EmbeddedOrder { get; }
+    /// <summary>The nodes c_i: stage i is evaluated at t + c_i·h.</summary>
     public double[] C { get; }
+    /// <summary>The coefficients a_ij (strictly lower triangular): stage i's state is y + h·Σ_j a_ij k_j.</summary>
     public double[][] A { get; }
+    /// <summary>The weights b_j of the step, y₁ = y + h·Σ_j b_j k_j.</summary>
     public double[] B { get; }
+    /// <summary>The embedded weights b̂_j; the error estimate is h·Σ_j (b_j − b̂_j) k_j. Null without one.</summary>
     public double[]? BEmbedded { get; }
+    /// <summary>The number of stages s.</summary>
     public int Stages => B.Length;
+    /// <summary>First same as last: the last stage is f(t + h, y₁), reused as the next step's first.</summary>
     public bool IsFsal { get; }
+    /// <summary>True when the tableau has embedded weights (adaptive step sizes are possible).</summary>
     public bool HasErrorEstimate => BEmbedded != null;
     /// <summary>The continuous extension's data; null: cubic Hermite interpolation from y and f at both ends of a step.</summary>
     public DenseOutput? DenseOutput { get; }

@@ -9,6 +9,7 @@ namespace HeavyTail.Ode.Solvers;
 /// </summary>
 public sealed class ExplicitRungeKutta
 {
+    /// <summary>A solver over <paramref name="tableau"/>, after checking its order conditions (<see cref="ButcherTableau.Check"/>).</summary>
     public ExplicitRungeKutta(ButcherTableau tableau)
     {
         tableau.Check();
@@ -21,16 +22,25 @@ public sealed class ExplicitRungeKutta
         }
     }
 
+    /// <summary>The method's coefficients.</summary>
     public ButcherTableau Tableau { get; }
+    /// <summary>The tableau's order.</summary>
     public int Order => Tableau.Order;
+    /// <summary>The tableau's name (euler, heun, rk4, bosh3, dopri5).</summary>
     public string Name => Tableau.Name;
 
+    /// <summary>Forward Euler, order 1.</summary>
     public static ExplicitRungeKutta Euler { get; } = new(Tableaus.Euler);
+    /// <summary>Heun's method (explicit trapezoid), order 2.</summary>
     public static ExplicitRungeKutta Heun { get; } = new(Tableaus.Heun);
+    /// <summary>The classical Runge–Kutta method, order 4.</summary>
     public static ExplicitRungeKutta Rk4 { get; } = new(Tableaus.Rk4);
+    /// <summary>Bogacki–Shampine 3(2), FSAL, with an embedded error estimate.</summary>
     public static ExplicitRungeKutta BogackiShampine32 { get; } = new(Tableaus.BogackiShampine32);
+    /// <summary>Dormand–Prince 5(4), FSAL, with an embedded error estimate and Hairer's 4th-order dense output.</summary>
     public static ExplicitRungeKutta DormandPrince54 { get; } = new(Tableaus.DormandPrince54);
 
+    /// <summary>The solver of the named tableau (<see cref="Tableaus.ByName"/>).</summary>
     public static ExplicitRungeKutta ByName(string name) => new(Tableaus.ByName(name));
 
     /// <summary>e = b − b̂, the weights of the embedded error estimate h Σ e_j k_j; null without one.</summary>

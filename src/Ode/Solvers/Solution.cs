@@ -1,14 +1,19 @@
 namespace HeavyTail.Ode.Solvers;
 
+/// <summary>How a solve ended.</summary>
 public enum SolveResult
 {
+    /// <summary>The end time t1 was reached.</summary>
     Success,
+    /// <summary>The controller's step limit was reached before t1.</summary>
     MaxStepsReached,
     /// <summary>The state became NaN or ±∞ (a diverging run), or the step size underflowed while rejecting such steps.</summary>
     NonFiniteState,
+    /// <summary>The adaptive step size fell below what t can resolve before t1.</summary>
     StepSizeTooSmall,
 }
 
+/// <summary>Counters of a solve: steps tried, accepted and rejected, and function evaluations f(t, y).</summary>
 public sealed record SolveStats(int Steps, int Accepted, int Rejected, int FunctionEvaluations);
 
 /// <summary>
@@ -19,11 +24,13 @@ public sealed record SolveStats(int Steps, int Accepted, int Rejected, int Funct
 public sealed record Solution(
     IReadOnlyList<double> Ts, IReadOnlyList<double[]> Values, double TFinal, double[] YFinal, SolveStats Stats, SolveResult Result)
 {
+    /// <summary>True when the solve reached t1 (<see cref="SolveResult.Success"/>).</summary>
     public bool Succeeded => Result == SolveResult.Success;
 
     /// <summary>The accepted steps' interpolants; null unless solved with <see cref="SaveAt.Dense"/>.</summary>
     internal DenseTrajectory? Trajectory { get; init; }
 
+    /// <summary>True when the solution keeps its interpolants (solved with <see cref="SaveAt.Dense"/>).</summary>
     public bool IsDense => Trajectory != null;
 
     /// <summary>
@@ -46,7 +53,9 @@ public sealed record Solution(
 /// </summary>
 public sealed record SaveAt(IReadOnlyList<double> Times)
 {
+    /// <summary>Save nothing along the way: only the final state is returned.</summary>
     public static SaveAt None { get; } = new(Array.Empty<double>());
+    /// <summary>Save at the given times (ascending, within [t0, t1]).</summary>
     public static SaveAt Of(params double[] times) => new(times);
 
     /// <summary>Keep the interpolants: per step, the end state and f there plus the interior stages the interpolant reads.</summary>

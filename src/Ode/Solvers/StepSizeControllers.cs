@@ -37,8 +37,10 @@ public interface IStepSizeState
     StepVerdict Adapt(double h, double errorNorm);
 }
 
+/// <summary>A controller's judgement of a step just taken.</summary>
 public enum StepVerdict
 {
+    /// <summary>Keep the step and move on.</summary>
     Accept,
     /// <summary>Retake the step from the same point with the newly proposed size.</summary>
     Reject,
@@ -60,14 +62,18 @@ public readonly record struct ProposedStep(double H, bool Last)
 /// <summary>Fixed steps h = (t1 − t0)/Steps (the last one lands on t1 exactly); a non-finite step ends the solve.</summary>
 public sealed record ConstantStepSize(int Steps) : IStepSizeController
 {
+    /// <summary>Steps + 1 (the fixed steps and one spare).</summary>
     public int MaxSteps => Steps + 1;
+    /// <summary>Null: fixed steps read no error estimate.</summary>
     public ErrorTolerance? Tolerance => null;
 
+    /// <summary>Throws unless <see cref="Steps"/> ≥ 1.</summary>
     public void Validate(ExplicitRungeKutta solver)
     {
         if (Steps < 1) throw new ArgumentException($"steps = {Steps} must be positive.");
     }
 
+    /// <summary>Fixed steps of h = (t1 − t0)/Steps.</summary>
     public IStepSizeState Start(StepSizeStart start, ref int functionEvaluations) => new State((start.T1 - start.T0) / Steps, Steps);
 
     private sealed class State(double h, int steps) : IStepSizeState
@@ -95,9 +101,13 @@ public sealed record ConstantStepSize(int Steps) : IStepSizeController
 /// </summary>
 public sealed record PIController(double Rtol = 1e-6, double Atol = 1e-9, int MaxSteps = 100_000) : IStepSizeController
 {
+    /// <summary>The safety factor of the step-size update (0.9).</summary>
     public double Safety { get; init; } = 0.9;
+    /// <summary>β of the PI controller, the exponent of the previous error (0.04, DOPRI5's).</summary>
     public double Beta { get; init; } = 0.04;
+    /// <summary>The largest shrink per step: h_new ≥ MinShrink·h (0.2).</summary>
     public double MinShrink { get; init; } = 0.2;
+    /// <summary>The largest growth per step: h_new ≤ MaxGrowth·h (10).</summary>
     public double MaxGrowth { get; init; } = 10.0;
     /// <summary>Explicit first step; null for the heuristic.</summary>
     public double? InitialStep { get; init; }
@@ -109,8 +119,10 @@ public sealed record PIController(double Rtol = 1e-6, double Atol = 1e-9, int Ma
     /// <summary>Floor on the error before the power: an exact step (err = 0) gives the largest growth, not 0^(negative) = ∞.</summary>
     public const double ErrorFloor = 1e-300;
 
+    /// <summary>rtol and atol of the error norm.</summary>
     public ErrorTolerance? Tolerance => new ErrorTolerance(Rtol, Atol);
 
+    /// <summary>Throws unless rtol, atol ≥ 0, not both 0, and MaxSteps ≥ 1.</summary>
     public void Validate()
     {
         if (!(Rtol >= 0) || !(Atol >= 0) || Rtol + Atol <= 0)
@@ -118,12 +130,14 @@ public sealed record PIController(double Rtol = 1e-6, double Atol = 1e-9, int Ma
         if (MaxSteps < 1) throw new ArgumentException($"max steps = {MaxSteps} must be positive.");
     }
 
+    /// <summary>As <see cref="Validate()"/>, and throws when the solver has no embedded error estimate.</summary>
     public void Validate(ExplicitRungeKutta solver)
     {
         Validate();
         if (!solver.Tableau.HasErrorEstimate) throw new ArgumentException($"solver {solver.Name} has no embedded error estimate; use a constant step size or bosh3/dopri5.");
     }
 
+    /// <summary>The state of one solve, with the initial step from Hairer's heuristic unless <see cref="InitialStep"/> is set.</summary>
     public IStepSizeState Start(StepSizeStart start, ref int functionEvaluations)
     {
         var tab = start.Solver.Tableau;

@@ -3,10 +3,13 @@ namespace HeavyTail.Ode.Solvers;
 /// <summary>The explicit Runge–Kutta methods shipped with the toolkit.</summary>
 public static class Tableaus
 {
+    /// <summary>Forward Euler: y₁ = y + h f(t, y), order 1.</summary>
     public static readonly ButcherTableau Euler = new("euler", 1, [0.0], [[0.0]], [1.0]);
 
+    /// <summary>Heun's method (explicit trapezoid), order 2.</summary>
     public static readonly ButcherTableau Heun = new("heun", 2, [0.0, 1.0], [[0.0, 0.0], [1.0, 0.0]], [0.5, 0.5]);
 
+    /// <summary>The classical Runge–Kutta method, order 4.</summary>
     public static readonly ButcherTableau Rk4 = new("rk4", 4, [0.0, 0.5, 0.5, 1.0],
         [[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 1, 0]],
         [1.0 / 6, 1.0 / 3, 1.0 / 3, 1.0 / 6]);
@@ -37,8 +40,10 @@ public static class Tableaus
         [5179.0 / 57600, 0, 7571.0 / 16695, 393.0 / 640, -92097.0 / 339200, 187.0 / 2100, 1.0 / 40], 4,
         new DenseOutput(4, DormandPrinceDense));
 
+    /// <summary>Every tableau, in order of increasing cost.</summary>
     public static readonly IReadOnlyList<ButcherTableau> All = [Euler, Heun, Rk4, BogackiShampine32, DormandPrince54];
 
+    /// <summary>The tableau of that name; an unknown name is an <see cref="ArgumentException"/> listing the names.</summary>
     public static ButcherTableau ByName(string name) =>
         All.FirstOrDefault(t => t.Name == name) ?? throw new ArgumentException($"unknown solver '{name}'{Analytic.Spelling.DidYouMean(name, All.Select(t => t.Name))}; choose one of: {string.Join(", ", All.Select(t => t.Name))}.");
 }

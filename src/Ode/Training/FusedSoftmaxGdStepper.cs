@@ -54,9 +54,12 @@ public sealed class FusedSoftmaxGdStepper<T> : IStepper where T : unmanaged, IFl
     /// <summary>W = [W_1 … W_R], d × R·c.</summary>
     public ReadOnlySpan<T> W => _w;
 
+    /// <inheritdoc/>
     public int Runs => _runs;
+    /// <inheritdoc/>
     public int Groups => _groups?.K ?? 0;
 
+    /// <inheritdoc/>
     public ReadOnlySpan<double> Evaluate(bool logged, bool willUpdate)
     {
         int c = _c, wc = _c * _runs, runs = _runs, n = _n;
@@ -76,6 +79,7 @@ public sealed class FusedSoftmaxGdStepper<T> : IStepper where T : unmanaged, IFl
         return _loss;
     }
 
+    /// <inheritdoc/>
     public double[] GroupLosses(int run)
     {
         if (_groups == null) return [];
@@ -84,6 +88,7 @@ public sealed class FusedSoftmaxGdStepper<T> : IStepper where T : unmanaged, IFl
         return Enumerable.Range(0, _groups.K).Select(g => count[g] > 0 ? sum[g] / count[g] : double.NaN).ToArray();
     }
 
+    /// <inheritdoc/>
     public void Update(ReadOnlySpan<bool> active)
     {
         int wc = _c * _runs;
@@ -104,6 +109,7 @@ public sealed class FusedSoftmaxGdStepper<T> : IStepper where T : unmanaged, IFl
     private bool[]? _allActive;
     private bool[] AllActive() => _allActive ??= Enumerable.Repeat(true, _runs).ToArray();
 
+    /// <inheritdoc/>
     public double[] Weights(int run)
     {
         int wc = _c * _runs;

@@ -39,6 +39,7 @@ public sealed class GramStepper : IStepper
     public static readonly IReadOnlyList<OptimizerKind> SupportedKinds =
         [OptimizerKind.Gd, OptimizerKind.GdMomentum, OptimizerKind.Normalized, OptimizerKind.NormalizedMomentum, OptimizerKind.Pcngd];
 
+    /// <summary>True when the optimizer's update stays in the row space of X (gd, gd-m, normalized, normalized-m, pcngd), so the Gram path can run it.</summary>
     public static bool Supports(OptimizerSettings s) => SupportedKinds.Contains(s.Descriptor.Kind);
 
     /// <summary>Names of the supported optimizers, for messages.</summary>
@@ -150,9 +151,12 @@ public sealed class GramStepper : IStepper
 
     private static bool IsMomentum(OptimizerKind k) => k is OptimizerKind.GdMomentum or OptimizerKind.NormalizedMomentum;
 
+    /// <inheritdoc/>
     public int Runs => _runs;
+    /// <inheritdoc/>
     public int Groups => _groups.K;
 
+    /// <inheritdoc/>
     public ReadOnlySpan<double> Evaluate(bool logged, bool willUpdate)
     {
         Array.Copy(_z, _res, _z.Length);
@@ -160,6 +164,7 @@ public sealed class GramStepper : IStepper
         return _loss;
     }
 
+    /// <inheritdoc/>
     public double[] GroupLosses(int run) => _model.PerGroupLossFromSamples(_sampleLosses[run], _groups);
 
     /// <summary>A float32 step forms Z = K·A afresh (see the class remarks) instead of carrying it.</summary>
@@ -168,6 +173,7 @@ public sealed class GramStepper : IStepper
     /// <summary>The runs need Q = K·D this step: always when Z is carried, else only for the normalized runs' ‖G‖.</summary>
     private bool NeedsQ => !FreshLogits || _kind.Any(k => k is OptimizerKind.Normalized or OptimizerKind.NormalizedMomentum);
 
+    /// <inheritdoc/>
     public void Update(ReadOnlySpan<bool> active)
     {
         _version++;

@@ -18,6 +18,7 @@ public sealed class LinearModelStepper : IStepper
     private readonly FrequencyGroups _groups;
     private readonly double[] _w, _g, _losses, _loss = new double[1];
 
+    /// <summary>One run of <paramref name="optimizer"/> on <paramref name="model"/> from <paramref name="w0"/> (zeros when null), with per-group losses for <paramref name="groups"/>.</summary>
     public LinearModelStepper(LinearModel model, Optimizer optimizer, FrequencyGroups groups, double[]? w0 = null)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
@@ -29,23 +30,30 @@ public sealed class LinearModelStepper : IStepper
         _losses = new double[model.N];
     }
 
+    /// <summary>The model being trained.</summary>
     public LinearModel Model => _model;
+    /// <summary>1: one run.</summary>
     public int Runs => 1;
+    /// <inheritdoc/>
     public int Groups => _groups.K;
 
+    /// <inheritdoc/>
     public ReadOnlySpan<double> Evaluate(bool logged, bool willUpdate)
     {
         _loss[0] = Array.TrueForAll(_w, double.IsFinite) ? _model.LossAndGradient(_w, _g, _losses) : double.NaN;
         return _loss;
     }
 
+    /// <inheritdoc/>
     public double[] GroupLosses(int run) => _model.PerGroupLossFromSamples(_losses, _groups);
 
+    /// <inheritdoc/>
     public void Update(ReadOnlySpan<bool> active)
     {
         if (active[0]) _optimizer.Step(_w, _g);
     }
 
+    /// <inheritdoc/>
     public double[] Weights(int run) => (double[])_w.Clone();
 }
 
@@ -71,6 +79,7 @@ public class BatchedLinearStepper<T> : IStepper where T : unmanaged, IFloatingPo
     private readonly double[][] _losses;
     private double[] _loss = [];
 
+    /// <summary>R runs on <paramref name="model"/>, one per optimizer, all from <paramref name="w0"/> rounded to T (zeros when null), with per-group losses for <paramref name="groups"/>.</summary>
     public BatchedLinearStepper(LinearModel model, IReadOnlyList<Optimizer> optimizers, FrequencyGroups groups, double[]? w0 = null)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
@@ -89,15 +98,19 @@ public class BatchedLinearStepper<T> : IStepper where T : unmanaged, IFloatingPo
                     for (int a = 0; a < c; a++) _wWide[j * wc + r * c + a] = _w[r][j * c + a] = T.CreateTruncating(w0[j * c + a]);
     }
 
+    /// <summary>The number of runs R (one per optimizer).</summary>
     public int Runs => _optimizers.Count;
+    /// <inheritdoc/>
     public int Groups => _groups.K;
 
+    /// <inheritdoc/>
     public ReadOnlySpan<double> Evaluate(bool logged, bool willUpdate)
     {
         _loss = _model.LossAndGradientBatched(_wWide, Runs, _gWide, _losses);
         return _loss;
     }
 
+    /// <inheritdoc/>
     public double[] GroupLosses(int run) => _model.PerGroupLossFromSamples(_losses[run], _groups);
 
     /// <remarks>
@@ -120,6 +133,7 @@ public class BatchedLinearStepper<T> : IStepper where T : unmanaged, IFloatingPo
         else Parallel.For(0, Runs, new ParallelOptions { MaxDegreeOfParallelism = threads }, StepRun);
     }
 
+    /// <inheritdoc/>
     public double[] Weights(int run) => _w[run].Select(double.CreateTruncating).ToArray();
 }
 

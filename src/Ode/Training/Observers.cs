@@ -8,6 +8,7 @@ public interface ITableObserver : ITrainingObserver
 {
     /// <summary>Name of the table (a file-name part: lower case, dashes).</summary>
     string Name { get; }
+    /// <summary>The column names; the first is step.</summary>
     IReadOnlyList<string> Header { get; }
     /// <summary>Run r's rows, in step order.</summary>
     IReadOnlyList<double[]> Rows(int run);
@@ -18,8 +19,11 @@ public abstract class TableObserver(int runs) : ITableObserver
 {
     private readonly List<double[]>[] _rows = Enumerable.Range(0, runs).Select(_ => new List<double[]>()).ToArray();
 
+    /// <inheritdoc/>
     public abstract string Name { get; }
+    /// <inheritdoc/>
     public abstract IReadOnlyList<string> Header { get; }
+    /// <inheritdoc/>
     public IReadOnlyList<double[]> Rows(int run) => _rows[run];
 
     /// <summary>A row of the run's measurements; NaN in every column after the step when the run diverged there (its W is not finite).</summary>
@@ -37,14 +41,18 @@ public abstract class TableObserver(int runs) : ITableObserver
 /// </summary>
 public sealed class PerClassStatisticsObserver(LinearModel model, int runs = 1) : TableObserver(runs)
 {
+    /// <summary>The table's name, per-class-stats.</summary>
     public const string TableName = "per-class-stats";
 
+    /// <inheritdoc/>
     public override string Name => TableName;
 
+    /// <summary>step, loss, the Spearman correlations of gradient norm and block trace with class frequency, cv, max_min, then grad_norm_k and trace_k for every class.</summary>
     public override IReadOnlyList<string> Header { get; } =
         ["step", "loss", "spearman_grad_freq", "spearman_trace_freq", "cv", "max_min",
          .. Enumerable.Range(0, model.C).Select(k => $"grad_norm_{k}"), .. Enumerable.Range(0, model.C).Select(k => $"trace_{k}")];
 
+    /// <inheritdoc/>
     protected override double[] Measure(int run, int step, double loss, IStepper stepper)
     {
         var s = PerClassStatistics.Compute(model, stepper.Weights(run));
@@ -56,10 +64,13 @@ public sealed class PerClassStatisticsObserver(LinearModel model, int runs = 1) 
 /// <summary>The loss of each class's samples at each logged W (<see cref="LinearModel.PerClassLoss"/>): the one-hot theory model's curves.</summary>
 public sealed class PerClassLossObserver(LinearModel model, int runs = 1) : TableObserver(runs)
 {
+    /// <inheritdoc/>
     public override string Name => "per-class-loss";
 
+    /// <summary>step, then class_k_loss for every class.</summary>
     public override IReadOnlyList<string> Header { get; } = ["step", .. Enumerable.Range(0, model.C).Select(k => $"class_{k}_loss")];
 
+    /// <inheritdoc/>
     protected override double[] Measure(int run, int step, double loss, IStepper stepper) => model.PerClassLoss(stepper.Weights(run));
 }
 
@@ -70,13 +81,17 @@ public sealed class PerClassLossObserver(LinearModel model, int runs = 1) : Tabl
 /// </summary>
 public sealed class HeterogeneityObserver(LinearModel model, int runs = 1) : TableObserver(runs)
 {
+    /// <summary>The table's name, heterogeneity.</summary>
     public const string TableName = "heterogeneity";
 
     private readonly double[] _g = new double[model.ParameterCount];
 
+    /// <inheritdoc/>
     public override string Name => TableName;
+    /// <summary>step, cv, max_min.</summary>
     public override IReadOnlyList<string> Header { get; } = ["step", "cv", "max_min"];
 
+    /// <inheritdoc/>
     protected override double[] Measure(int run, int step, double loss, IStepper stepper)
     {
         model.LossAndGradient(stepper.Weights(run), _g);
@@ -95,16 +110,20 @@ public sealed class TheoryOverlayObserver(LinearModel model, Func<double, int, d
 {
     private readonly double[] _maxDeviation = new double[runs];
 
+    /// <inheritdoc/>
     public override string Name => "theory-overlay";
 
+    /// <summary>step, t, class_k_loss for every class, then theory_class_k_loss for every class.</summary>
     public override IReadOnlyList<string> Header { get; } =
         ["step", "t", .. Enumerable.Range(0, model.C).Select(k => $"class_{k}_loss"), .. Enumerable.Range(0, model.C).Select(k => $"theory_class_{k}_loss")];
 
+    /// <summary>max_k,rows |ℓ_k − exact_k| / exact_k over the rows of run <paramref name="run"/> so far.</summary>
     public double MaxRelativeDeviation(int run) => _maxDeviation[run];
 
     /// <summary>Run r's per-class losses, one array per logged step.</summary>
     public IReadOnlyList<double[]> PerClassLosses(int run) => Rows(run).Select(r => r[2..(2 + model.C)]).ToList();
 
+    /// <inheritdoc/>
     protected override double[] Measure(int run, int step, double loss, IStepper stepper)
     {
         double t = step * timePerStep;
@@ -125,11 +144,15 @@ public sealed class TheoryOverlayObserver(LinearModel model, Func<double, int, d
 /// </summary>
 public sealed class WeightNormObserver(LinearModel model, int runs = 1) : TableObserver(runs)
 {
+    /// <summary>The table's name, weight-norms.</summary>
     public const string TableName = "weight-norms";
 
+    /// <inheritdoc/>
     public override string Name => TableName;
+    /// <summary>step, frobenius, max_block, mean_block.</summary>
     public override IReadOnlyList<string> Header { get; } = ["step", "frobenius", "max_block", "mean_block"];
 
+    /// <inheritdoc/>
     protected override double[] Measure(int run, int step, double loss, IStepper stepper)
     {
         var w = stepper.Weights(run);

@@ -5,8 +5,10 @@ namespace HeavyTail.Ode.Training;
 /// <summary>One logged row: the loss and per-group losses at W after <c>Step</c> updates.</summary>
 public sealed record TrainingRow(int Step, double Loss, double[] GroupLosses);
 
+/// <summary>The outcome of one run: its logged rows, the final W, whether it diverged, the steps taken and the wall time.</summary>
 public sealed record TrainingResult(IReadOnlyList<TrainingRow> Rows, double[] W, bool Diverged, int StepsDone, double WallSeconds)
 {
+    /// <summary>"diverged" or "finished", as run.json records it.</summary>
     public string Status => Diverged ? "diverged" : "finished";
 }
 
@@ -18,6 +20,7 @@ public sealed class TrainingSchedule
 {
     private readonly HashSet<int>? _at;
 
+    /// <summary>Logs every <paramref name="logEvery"/> steps (and the last) of a run of <paramref name="steps"/> steps.</summary>
     public TrainingSchedule(int steps, int logEvery = 1)
     {
         if (steps < 0) throw new ArgumentException($"steps = {steps} must be ≥ 0.", nameof(steps));
@@ -35,10 +38,14 @@ public sealed class TrainingSchedule
     /// <summary>Logs exactly the given steps and stops at the largest.</summary>
     public static TrainingSchedule AtSteps(IReadOnlyList<int> steps) => new(steps);
 
+    /// <summary>The number of updates; the run stops after it.</summary>
     public int Steps { get; }
+    /// <summary>The logging period in steps (1 with <see cref="At"/>).</summary>
     public int LogEvery { get; }
+    /// <summary>The exact steps logged, or null for every <see cref="LogEvery"/> steps.</summary>
     public IReadOnlyList<int>? At { get; }
 
+    /// <summary>True when row <paramref name="t"/> is logged: t in <see cref="At"/>, or t a multiple of <see cref="LogEvery"/>, or the last step.</summary>
     public bool IsLogged(int t) => _at?.Contains(t) ?? (t % LogEvery == 0 || t == Steps);
 }
 
@@ -49,6 +56,7 @@ public sealed class TrainingSchedule
 /// </summary>
 public interface IStepper
 {
+    /// <summary>The number of runs trained side by side.</summary>
     int Runs { get; }
 
     /// <summary>Frequency groups of the per-group losses.</summary>
@@ -83,6 +91,7 @@ public interface ITrainingObserver
 /// </summary>
 public static class TrainingLoop
 {
+    /// <summary>Trains every run of <paramref name="stepper"/> for the schedule's steps, logging rows and calling the observers at logged steps; <paramref name="progress"/> gets the step count, <paramref name="cancel"/> stops between steps. One result per run.</summary>
     public static IReadOnlyList<TrainingResult> Run(IStepper stepper, TrainingSchedule schedule, IReadOnlyList<ITrainingObserver>? observers = null,
         Action<int>? progress = null, CancellationToken cancel = default)
     {

@@ -11,9 +11,11 @@ namespace HeavyTail.Experiments.Plots;
 /// </summary>
 public sealed class Figure
 {
+    /// <summary>The ScottPlot plot, for what the helpers do not cover.</summary>
     public Plot Plot { get; } = new();
     private readonly bool _logX, _logY;
 
+    /// <summary>An empty figure with its title and axis labels; a log axis plots log10 of the data with decade labels.</summary>
     public Figure(string title, string xLabel, string yLabel, bool logX = false, bool logY = false)
     {
         _logX = logX; _logY = logY;
@@ -22,7 +24,9 @@ public sealed class Figure
         Plot.YLabel(yLabel);
     }
 
+    /// <summary>An x value in plot coordinates: log10(v) on a log axis, v otherwise.</summary>
     public double X(double v) => _logX ? Math.Log10(v) : v;
+    /// <summary>A y value in plot coordinates: log10(v) on a log axis, v otherwise.</summary>
     public double Y(double v) => _logY ? Math.Log10(v) : v;
 
     /// <summary>Adds a line; points that cannot be shown (non-finite, or ≤ 0 on a log axis) are dropped.</summary>
@@ -84,6 +88,7 @@ public sealed class Figure
     /// <summary>Where the legend goes (upper right unless a figure needs the corner for its data).</summary>
     public Alignment LegendAlignment { get; set; } = Alignment.UpperRight;
 
+    /// <summary>Sets <see cref="LegendAlignment"/> and returns this figure.</summary>
     public Figure WithLegendAt(Alignment a) { LegendAlignment = a; return this; }
 
     private void FinishAxes()
@@ -133,6 +138,7 @@ public sealed class Figure
 /// </summary>
 public sealed class PanelFigure(IReadOnlyList<Figure> panels, IReadOnlyList<int>? sharedY = null)
 {
+    /// <summary>Saves the panels side by side as DIR/NAME.png and DIR/NAME.svg, atomically; returns the PNG's path.</summary>
     public string Save(string dir, string name)
     {
         foreach (var p in panels)

@@ -8,6 +8,7 @@ namespace HeavyTail.Experiments.Report;
 /// <summary>DIR/report.md and DIR/report.html (PNG figures embedded) with readings, checks (pass/fail), step sizes, times and machine.</summary>
 public static class ReportWriter
 {
+    /// <summary>Writes DIR/report.md and DIR/report.html for the outcomes of one reproduce at <paramref name="scale"/>, with the total time and the recipes that were skipped (and why).</summary>
     public static void Write(string dir, IReadOnlyList<RecipeOutcome> outcomes, string scale, double totalSeconds, IReadOnlyList<string> skipped)
     {
         var md = new StringBuilder();
