@@ -52,16 +52,29 @@ public sealed class Figure
     public static Color OptimizerColor(string name) =>
         (OptimizerCatalog.Find(name) ?? OptimizerCatalog.ByFlow(name)) is { } o ? Color.FromHex(o.Color) : Colors.DarkCyan;
 
-    /// <summary>Writes NAME.png (1200×800) and NAME.svg into <paramref name="dir"/>; returns the PNG path.</summary>
-    public string Save(string dir, string name)
+    /// <summary>Writes NAME.png (1200×800) and NAME.svg into <paramref name="dir"/>; returns the PNG path. Both are drawn
+    /// into temporary files first and renamed together after a last look at <paramref name="cancel"/>: an interrupt
+    /// leaves neither, never one without the other.</summary>
+    public string Save(string dir, string name, CancellationToken cancel = default)
     {
+        cancel.ThrowIfCancellationRequested();
         Prepare();
         Directory.CreateDirectory(dir);
         string png = Path.Combine(dir, name + ".png"), svg = Path.Combine(dir, name + ".svg");
-        AtomicFile.Write(png, tmp => Plot.SavePng(tmp, 1200, 800));
-        // Skia's SVG canvas has no dash path effect (it prints a warning per line): dashed lines are solid in the SVG.
-        foreach (var s in Plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>()) s.LinePattern = LinePattern.Solid;
-        AtomicFile.Write(svg, tmp => Plot.SaveSvg(tmp, 1200, 800));
+        void Write() => AtomicFile.Write(png, tmpPng =>
+        {
+            Plot.SavePng(tmpPng, 1200, 800);
+            cancel.ThrowIfCancellationRequested();
+            // Skia's SVG canvas has no dash path effect (it prints a warning per line): dashed lines are solid in the SVG.
+            foreach (var s in Plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>()) s.LinePattern = LinePattern.Solid;
+            AtomicFile.Write(svg, tmpSvg => { Plot.SaveSvg(tmpSvg, 1200, 800); cancel.ThrowIfCancellationRequested(); });
+        });
+        if (!cancel.CanBeCanceled) { Write(); return png; }
+        // Skia's drawing cannot be interrupted (millions of points take tens of seconds): it runs on a thread of its own and an
+        // interrupt returns at once; the abandoned drawing finds the token cancelled before each rename and deletes its temporaries
+        var drawing = Task.Factory.StartNew(Write, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try { drawing.Wait(cancel); }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException!).Throw(); }
         return png;
     }
 
