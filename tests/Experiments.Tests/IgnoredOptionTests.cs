@@ -2,6 +2,7 @@ using System.CommandLine;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Experiments.Cli;
 using HeavyTail.Experiments.Runs;
+using HeavyTail.Ode.Optimizers;
 using Spectre.Console;
 
 namespace HeavyTail.Experiments.Tests;
@@ -110,5 +111,94 @@ public class IgnoredOptionTests
         var g = CliHarness.Run("grid", "--problem", "ht-random", "--m", "3", "--seed", "2", "--optimizer", "gd", "--steps", "2", "--lrs", "0.1", "--out", CliHarness.TempDir(), "--quiet");
         Assert.Equal(2, g.Code);
         Assert.StartsWith("error: --seed does nothing for grid", g.Err.Trim());
+    }
+}
+
+/// <summary>
+/// Fault class D beyond the data options: an option that only matters in some mode of its command (an optimizer
+/// hyper-parameter the optimizer does not use, a parameter of another flow, a tolerance of the adaptive control with
+/// --fixed-steps) is refused in one line naming the option and what reads it. The walk takes every command of the real
+/// command tree and every such option it has (<see cref="ModeOptionUse"/>).
+/// </summary>
+public class ModeOptionTests
+{
+    /// <summary>The minimal arguments of every command with mode-dependent options (the walk fails on a new one until it is added here).</summary>
+    private static readonly Dictionary<string, string[]> Base = new()
+    {
+        ["train"] = ["train", "--problem", "ht-random", "--m", "3", "--lr", "0.1", "--steps", "2"],
+        ["compare"] = ["compare", "--problem", "ht-random", "--m", "3", "--lr", "0.1", "--steps", "2"],
+        ["grid"] = ["grid", "--problem", "ht-random", "--m", "3", "--steps", "2", "--lrs", "0.1"],
+        ["flow"] = ["flow", "--problem", "ht-random", "--m", "3", "--t-end", "1"],
+    };
+
+    private static readonly Dictionary<string, string> Value = new()
+    {
+        ["--momentum"] = "0.5", ["--beta1"] = "0.5", ["--beta2"] = "0.5", ["--eps"] = "1e-6", ["--nesterov"] = "true", ["--weight-decay"] = "0.01",
+        ["--delta"] = "0.1", ["--friction"] = "2", ["--adam-a"] = "2", ["--adam-b"] = "2",
+        ["--rtol"] = "1e-6", ["--atol"] = "1e-8", ["--pi-beta"] = "0", ["--max-steps"] = "1000",
+    };
+
+    private static IEnumerable<Command> Tree(Command c) => c.Subcommands.SelectMany(Tree).Prepend(c);
+
+    private static List<Command> AllCommands()
+    {
+        var ctx = new CliContext(AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) }), TextWriter.Null, TextWriter.Null);
+        return Commands.All(ctx).SelectMany(Tree).ToList();
+    }
+
+    /// <summary>(mode option and value, option under test and value): each case of the walk.</summary>
+    private static IEnumerable<(string Command, string[] Mode, string Option, string Readers, string Message)> Refusals()
+    {
+        foreach (var command in AllCommands())
+        {
+            bool optimizer = command.Options.Any(o => o.Name == "--optimizer"), flow = command.Options.Any(o => o.Name == "--flow");
+            foreach (var option in command.Options.Select(o => o.Name))
+            {
+                if (optimizer && ModeOptionUse.OptimizerOptions.ContainsKey(option))
+                {
+                    var readers = ModeOptionUse.OptimizersReading(option);
+                    string other = OptimizerSettings.Names.First(n => !readers.Contains(n));
+                    yield return (command.Name, ["--optimizer", other], option, readers[0],
+                        $"error: {option} does nothing for --optimizer {other} (it is read by {string.Join(", ", readers)}); leave it out.");
+                }
+                if (flow && ModeOptionUse.FlowOptions.TryGetValue(option, out var flows))
+                {
+                    string other = FlowTables.FlowNames.First(n => !flows.Contains(n));
+                    yield return (command.Name, ["--flow", other], option, flows[0],
+                        $"error: {option} does nothing for --flow {other} (it is read by {string.Join(", ", flows)}); leave it out.");
+                }
+                if (flow && ModeOptionUse.AdaptiveOptions.Contains(option))
+                    yield return (command.Name, ["--flow", "gradient", "--fixed-steps", "10"], option, "",
+                        $"error: {option} does nothing with --fixed-steps (it is read by the adaptive step-size control, used without --fixed-steps); leave it out.");
+            }
+        }
+    }
+
+    [Fact]
+    public void Every_option_the_chosen_mode_does_not_read_is_refused_by_every_command()
+    {
+        var cases = Refusals().ToList();
+        Assert.Equal(Base.Keys.Order(), cases.Select(c => c.Command).Distinct().Order());
+        // every optimizer hyper-parameter on each optimizer command, every flow parameter and tolerance on flow
+        Assert.Equal(3 * ModeOptionUse.OptimizerOptions.Count + ModeOptionUse.FlowOptions.Count + ModeOptionUse.AdaptiveOptions.Length, cases.Count);
+        foreach (var (command, mode, option, _, message) in cases)
+        {
+            string dir = CliHarness.TempDir();
+            var r = CliHarness.Run([.. Base[command], .. mode, option, Value[option], "--out", dir, "--quiet"]);
+            Assert.True(r.Code == 2, $"{command} {string.Join(' ', mode)} {option}: exit {r.Code}; {r.Err}");
+            Assert.Equal(message, r.Err.Trim());
+            Assert.Empty(Directory.GetFileSystemEntries(dir));
+        }
+    }
+
+    [Fact]
+    public void The_options_the_chosen_mode_reads_are_accepted()
+    {
+        foreach (var (command, mode, option, reader, _) in Refusals().Where(c => c.Command is "train" or "flow"))
+        {
+            string[] accepted = reader == "" ? ["--flow", "gradient"] : [mode[0], reader];
+            var r = CliHarness.Run([.. Base[command], .. accepted, option, Value[option], "--out", CliHarness.TempDir(), "--quiet"]);
+            Assert.True(r.Code == 0, $"{command} {string.Join(' ', accepted)} {option}: exit {r.Code}; {r.Err}");
+        }
     }
 }

@@ -74,6 +74,60 @@ public class InterruptTests
         t.Start();
     }
 
+    /// <summary>
+    /// bench (issue 25 B): the timing loops, the GEMM and FMA probes and the grid/spectra timings check the token; with
+    /// --reps this large the step's timing runs for ever, so only the interrupt ends it; --out is written by none of them.
+    /// </summary>
+    [Fact]
+    public void Bench_stops_soon_after_the_interrupt_and_writes_no_out()
+    {
+        string dir = CliHarness.TempDir();
+        string json = Path.Combine(dir, "bench.jsonl");
+        foreach (int afterMs in new[] { 0, 700 })
+        {
+            using var cts = new CancellationTokenSource();
+            if (afterMs == 0) cts.Cancel(); else CancelAfter(cts, afterMs);
+            var sw = Stopwatch.StartNew();
+            var r = CliHarness.Run(cts.Token, "bench", "--no-peers", "--sizes", "7", "--backends", "cpu", "--dtype", "float64", "--reps", "100000000", "--out", json, "--quiet");
+            double late = sw.Elapsed.TotalSeconds - afterMs / 1000.0;
+            Assert.True(r.Code == HeavyTailCli.InterruptedExit, $"bench after {afterMs} ms: exit {r.Code}; {r.Err}");
+            Assert.True(late < 5, $"bench stopped {late:F1} s after the interrupt");
+            Assert.StartsWith("interrupted: ", Assert.Single(r.Err.Trim().Split('\n')));
+            Assert.Empty(Directory.GetFiles(dir, "*", SearchOption.AllDirectories));
+        }
+    }
+
+    /// <summary>
+    /// plot of a large CSV (issue 25 B): one million rows take seconds to read (the reader checks the token every 4096
+    /// lines) and tens of seconds to draw (the drawing is abandoned on an interrupt); neither the PNG nor the SVG is written.
+    /// </summary>
+    [Fact]
+    public void Plot_of_a_large_file_stops_soon_after_the_interrupt_and_writes_no_picture()
+    {
+        string dir = CliHarness.TempDir(), csv = Path.Combine(dir, "big.csv"), outDir = Path.Combine(dir, "fig");
+        using (var w = new StreamWriter(csv))
+        {
+            w.Write("step,loss,group_0,group_1\n");
+            for (int i = 0; i < 1_000_000; i++) w.Write($"{i},{1.0 / (i + 1):R},{0.5 / (i + 1):R},{2.0 / (i + 1):R}\n");
+        }
+        try
+        {
+            foreach (int afterMs in new[] { 0, 700 })
+            {
+                using var cts = new CancellationTokenSource();
+                if (afterMs == 0) cts.Cancel(); else CancelAfter(cts, afterMs);
+                var sw = Stopwatch.StartNew();
+                var r = CliHarness.Run(cts.Token, "plot", csv, "--out", Path.Combine(outDir, "big.png"), "--quiet");
+                double late = sw.Elapsed.TotalSeconds - afterMs / 1000.0;
+                Assert.True(r.Code == HeavyTailCli.InterruptedExit, $"plot after {afterMs} ms: exit {r.Code}; {r.Err}");
+                Assert.True(late < 5, $"plot stopped {late:F1} s after the interrupt");
+                Assert.StartsWith("interrupted: ", Assert.Single(r.Err.Trim().Split('\n')));
+                Assert.True(!Directory.Exists(outDir) || Directory.GetFiles(outDir).Length == 0, "a picture or a temporary was left");
+            }
+        }
+        finally { File.Delete(csv); }
+    }
+
     [Fact]
     public void An_interrupted_grid_resumes_to_the_uninterrupted_answer()
     {

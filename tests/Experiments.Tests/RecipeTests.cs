@@ -108,6 +108,62 @@ public class RecipeTests : IClassFixture<RecipeTests.TinyReproduction>
         }
     }
 
+    /// <summary>
+    /// Recipes whose readings are tied to their checks through <see cref="RecipeContext.Holds"/> (issue 25 G). The others
+    /// still build their readings as before (left: heterogeneity, scaling-laws, bigram-closed-form/claim recipes, block-heterogeneity
+    /// and the Torch recipes, whose claim readings are covered by The_reading_states_the_verdict_of_the_recipes_claim);
+    /// each one moved here is then held to the mutation test below.
+    /// </summary>
+    public static TheoryData<string> RecipesWithReadingsTiedToChecks() => new()
+    {
+        "class-distribution", "ht-random-gd-vs-adam", "ht-random-optimizers", "input-distribution", "ht-cube", "ht-identity",
+        "hessian-spectrum", "gradient-hessian", "flows", "rates",
+    };
+
+    /// <summary>
+    /// Issue 25 G, as a mutation test: "a failed check never comes with a reading that states it". Every check of the
+    /// recipe must carry the phrase of the reading that states it (ctx.Holds records it on the check, run.json "says");
+    /// the recipe is then run again from the fixture's cache with every check forced to fail
+    /// (<see cref="RecipeContext.ForcedFailures"/>: the measured numbers are the same, only the verdicts flip), and its
+    /// reading must contain none of those phrases and differ from the reading of the real run. It fails when a reading
+    /// states a prediction in fixed text (the phrase survives the forced failure), when a check has no phrase (a new
+    /// check the reading is not tied to), or when a reading ignores its checks' verdicts (the reading does not change).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(RecipesWithReadingsTiedToChecks))]
+    public void A_failed_check_never_comes_with_a_reading_that_states_it(string recipe)
+    {
+        Assert.True(_r.First.Code == 0, _r.First.Err + _r.First.Out);
+        using var real = JsonDocument.Parse(File.ReadAllText(Path.Combine(_r.Dir, recipe, "run.json")));
+        var says = new List<string>();
+        foreach (var c in real.RootElement.GetProperty("checks").EnumerateArray())
+        {
+            string? phrase = c.TryGetProperty("says", out var p) ? p.GetString() : null;
+            Assert.False(phrase == null, $"{recipe}: the reading is not tied to the check '{c.GetProperty("name").GetString()}' (use ctx.Holds).");
+            if (phrase!.Length > 0) says.Add(phrase);
+        }
+        Assert.NotEmpty(says);
+        // the same runs from a copy of the fixture's cache, every verdict forced to fail
+        string dir = CliHarness.TempDir();
+        Directory.CreateDirectory(Path.Combine(dir, "_cache"));
+        foreach (var f in Directory.GetFiles(Path.Combine(_r.Dir, "_cache"))) File.Copy(f, Path.Combine(dir, "_cache", Path.GetFileName(f)));
+        RecipeContext.ForcedFailures.Value = (_, _) => true;
+        try
+        {
+            var r = CliHarness.Run("run", recipe, "--scale", "tiny", "--out", dir, "--quiet");
+            Assert.True(r.Code is 0 or 1, $"{recipe} with every check failed: exit {r.Code}; {r.Err}");
+        }
+        finally { RecipeContext.ForcedFailures.Value = null; }
+        using var forced = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, recipe, "run.json")));
+        Assert.All(forced.RootElement.GetProperty("checks").EnumerateArray(), c => Assert.False(c.GetProperty("pass").GetBoolean()));
+        string reading = forced.RootElement.GetProperty("reading").GetString()!;
+        // (a recipe whose checks all failed for real already reads as it does here: ht-identity at this scale)
+        if (real.RootElement.GetProperty("checks").EnumerateArray().Any(c => c.GetProperty("pass").GetBoolean()))
+            Assert.NotEqual(real.RootElement.GetProperty("reading").GetString(), reading);
+        foreach (var phrase in says)
+            Assert.True(!reading.Contains(phrase), $"{recipe}: with its checks failed the reading still says \"{phrase}\"");
+    }
+
     /// <summary>Issue 23: a claim recipe's reading is derived from its measured numbers, so it states the claim's verdict as measured.</summary>
     [Theory]
     [InlineData("scaling-laws")]

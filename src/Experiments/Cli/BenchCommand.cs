@@ -54,11 +54,11 @@ public static class BenchCommand
                 foreach (var dt in dts)
                 {
                     if (la is Gpu.IlgpuProvider && dt != "float32") { ctx.Err.WriteLine($"skipping {bk} {dt}: the ILGPU backends run in float32."); continue; }
-                    double peak = GemmPeak(la, dt);
+                    double peak = GemmPeak(la, dt, ctx.Cancel);
                     foreach (int m in ms)
                     {
                         ctx.Cancel.ThrowIfCancellationRequested();
-                        var row = Measure(la, dt, m, n, peak);
+                        var row = Measure(la, dt, m, n, peak, ctx.Cancel);
                         var best = peerRows.Where(p => p.GetProperty("m").GetInt32() == m && p.GetProperty("dtype").GetString() == dt)
                             .OrderBy(p => p.GetProperty("median_s").GetDouble()).FirstOrDefault();
                         var torch = peerRows.Where(p => p.GetProperty("m").GetInt32() == m && p.GetProperty("dtype").GetString() == dt
@@ -75,6 +75,7 @@ public static class BenchCommand
                     }
                 }
             }
+            ctx.Cancel.ThrowIfCancellationRequested();
             Print(ctx, rows);
             // what `--backend auto` picks on this machine, by its GEMM probe, and the kernels OpenBLAS runs here
             using (var auto = HeavyTailCli.Backends.Open("auto", ctx.Threads))
@@ -95,6 +96,7 @@ public static class BenchCommand
                 PrintSpectra(ctx, spectraRows);
                 rows.AddRange(spectraRows);
             }
+            ctx.Cancel.ThrowIfCancellationRequested(); // an interrupt writes no --out
             if (r.GetValue(outJson) is string path)
                 Analytic.IO.AtomicFile.WriteAllText(path, string.Join("\n", rows.Select(JsonOut.Serialize).Select(s => s.ReplaceLineEndings(" "))) + "\n");
             return 0;
@@ -102,7 +104,7 @@ public static class BenchCommand
         return cmd;
     }
 
-    private static Dictionary<string, object?> Measure(ILinearAlgebraProvider la, string dt, int m, int reps, double peak)
+    private static Dictionary<string, object?> Measure(ILinearAlgebraProvider la, string dt, int m, int reps, double peak, CancellationToken cancel)
     {
         int n = m << m, d = (m + 1) << m, c = (1 << m) - 1;
         double flops = 4.0 * n * d * c;
@@ -111,30 +113,30 @@ public static class BenchCommand
         {
             // the ILGPU backends train with everything resident on the device (float32 only): one GD run
             using var trainer = new Gpu.DeviceSoftmaxTrainer(gpu, Problems.HtRandomInputsSingle(m), Problems.HtRandomLabels(m), n, d, c, [new OptimizerSettings("gd", 0.1)]);
-            stepS = Median(() => trainer.Step(), reps);
-            return Row(la, dt, m, n, d, c, stepS, flops, peak);
+            stepS = Median(() => trainer.Step(), reps, cancel);
+            return Row(la, dt, m, n, d, c, stepS, flops, peak, cancel);
         }
         if (dt == "float32")
         {
             // float32 data straight from the generator: at m = 11 the float64 copy alone would be 4.4 GB; the fused float32 GD stepper
             var step = new FusedSoftmaxGdStepper<float>(Problems.HtRandomInputsSingle(m), Problems.HtRandomLabels(m), n, d, c, la, [0.1]);
-            stepS = Median(() => step.Step(), reps);
-            return Row(la, dt, m, n, d, c, stepS, flops, peak);
+            stepS = Median(() => step.Step(), reps, cancel);
+            return Row(la, dt, m, n, d, c, stepS, flops, peak, cancel);
         }
         var p = Problems.HtRandom(m, seed: 0);
         // float64: the stepper the recipes and `train` use (one pass for loss and ∇L, then the optimizer's update)
         var stepModel = new SoftmaxCrossEntropyModel(p.Data, la);
         var stepD = new LinearModelStepper(stepModel, new GradientDescent(0.1), p.Groups);
         bool[] on = [true];
-        stepS = Median(() => { stepD.Evaluate(false, true); stepD.Update(on); }, reps);
-        var row = Row(la, dt, m, n, d, c, stepS, flops, peak);
+        stepS = Median(() => { stepD.Evaluate(false, true); stepD.Update(on); }, reps, cancel);
+        var row = Row(la, dt, m, n, d, c, stepS, flops, peak, cancel);
         {
             var model = new SoftmaxCrossEntropyModel(p.Data, la);
             var w = new double[d * c]; new SeededRandom(1).FillGaussian(w, 0.01);
             var g = new double[d * c]; var diag = new double[d * c]; var traces = new double[c];
-            double grad = Median(() => model.LossAndGradient(w, g), reps);
-            double tr = Median(() => model.Curvature(w, null, traces), reps);
-            double dg = Median(() => model.Curvature(w, diag, null), reps);
+            double grad = Median(() => model.LossAndGradient(w, g), reps, cancel);
+            double tr = Median(() => model.Curvature(w, null, traces), reps, cancel);
+            double dg = Median(() => model.Curvature(w, diag, null), reps, cancel);
             row["gradient_s"] = grad; row["block_traces_s"] = tr; row["hessian_diag_s"] = dg;
             row["block_traces_over_gradient"] = tr / grad; row["hessian_diag_over_gradient"] = dg / grad;
         }
@@ -142,13 +144,13 @@ public static class BenchCommand
         return row;
     }
 
-    private static Dictionary<string, object?> Row(ILinearAlgebraProvider la, string dt, int m, int n, int d, int c, double stepS, double flops, double peak) => new()
+    private static Dictionary<string, object?> Row(ILinearAlgebraProvider la, string dt, int m, int n, int d, int c, double stepS, double flops, double peak, CancellationToken cancel) => new()
     {
         ["backend"] = la.Name, ["blas_core"] = (la as NativeBlasProvider)?.CoreName, ["dtype"] = dt, ["m"] = m, ["n"] = n, ["d"] = d, ["c"] = c,
         ["step_s"] = stepS, ["gflops"] = flops / stepS / 1e9, ["gemm_peak_gflops"] = peak, ["fraction_of_gemm_peak"] = flops / stepS / 1e9 / peak,
         // the CPU's FMA throughput: meaningless for a device backend
-        ["machine_peak_gflops"] = la is Gpu.IlgpuProvider ? null : MachinePeak(dt),
-        ["fraction_of_machine_peak"] = la is Gpu.IlgpuProvider ? null : flops / stepS / 1e9 / MachinePeak(dt),
+        ["machine_peak_gflops"] = la is Gpu.IlgpuProvider ? null : MachinePeak(dt, cancel),
+        ["fraction_of_machine_peak"] = la is Gpu.IlgpuProvider ? null : flops / stepS / 1e9 / MachinePeak(dt, cancel),
         // the process's peak so far: sizes run in increasing order, so each row's value is the peak up to that size
         ["peak_working_set_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0,
     };
@@ -157,13 +159,15 @@ public static class BenchCommand
     /// Median time of <paramref name="a"/> after 2 warm-ups over at least <paramref name="reps"/> runs, more for short
     /// actions (until ≈ 1 s has been timed, at most 200 runs): a 3 ms step timed 5 times is at the mercy of one hiccup.
     /// </summary>
-    private static double Median(Action a, int reps)
+    private static double Median(Action a, int reps, CancellationToken cancel)
     {
-        a(); a();
+        cancel.ThrowIfCancellationRequested(); a();
+        cancel.ThrowIfCancellationRequested(); a();
         var ts = new List<double>();
         double total = 0;
         while (ts.Count < reps || (total < 1.0 && ts.Count < 200))
         {
+            cancel.ThrowIfCancellationRequested();
             var sw = Stopwatch.StartNew(); a();
             ts.Add(sw.Elapsed.TotalSeconds); total += ts[^1];
         }
@@ -178,7 +182,7 @@ public static class BenchCommand
     /// core runs 12 independent chains a ← a·x + y on the widest accelerated vector (12 chains hide a 4-cycle FMA latency
     /// on two pipes), 2 flops per lane per FMA; the best of 3 rounds of 4·10⁶ iterations.
     /// </summary>
-    private static double MachinePeak(string dt)
+    private static double MachinePeak(string dt, CancellationToken cancel)
     {
         lock (MachinePeaks)
         {
@@ -190,6 +194,7 @@ public static class BenchCommand
             double best = 0, sink = 0;
             for (int round = 0; round < 3; round++)
             {
+                cancel.ThrowIfCancellationRequested(); // a round is ≈ 10 ms; an interrupted probe is not cached
                 var sums = new double[threads];
                 var sw = Stopwatch.StartNew();
                 Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t => sums[t] = FmaChains(single, iterations));
@@ -261,7 +266,7 @@ public static class BenchCommand
     };
 
     /// <summary>GFLOP/s of a 2048³ GEMM on this backend and dtype (the "measured peak").</summary>
-    private static double GemmPeak(ILinearAlgebraProvider la, string dt)
+    private static double GemmPeak(ILinearAlgebraProvider la, string dt, CancellationToken cancel)
     {
         // on the device, with the operands resident (the ILGPU CPU accelerator's kernel is slow: a smaller size)
         if (la is Gpu.IlgpuProvider gpu) return gpu.MeasureGemmGflops(gpu.IsCuda ? 4096 : 256, 3);
@@ -271,11 +276,11 @@ public static class BenchCommand
         {
             var a = new float[s * s]; var b = new float[s * s]; var c = new float[s * s];
             for (int i = 0; i < a.Length; i++) { a[i] = (i % 7) * 0.1f; b[i] = (i % 5) * 0.1f; }
-            return flops / Median(() => la.Gemm(false, false, s, s, s, 1f, a, s, b, s, 0f, c, s), 3) / 1e9;
+            return flops / Median(() => la.Gemm(false, false, s, s, s, 1f, a, s, b, s, 0f, c, s), 3, cancel) / 1e9;
         }
         var ad = new double[s * s]; var bd = new double[s * s]; var cd = new double[s * s];
         for (int i = 0; i < ad.Length; i++) { ad[i] = (i % 7) * 0.1; bd[i] = (i % 5) * 0.1; }
-        return flops / Median(() => la.Gemm(false, false, s, s, s, 1.0, ad, s, bd, s, 0.0, cd, s), 3) / 1e9;
+        return flops / Median(() => la.Gemm(false, false, s, s, s, 1.0, ad, s, bd, s, 0.0, cd, s), 3, cancel) / 1e9;
     }
 
     /// <summary>The peers per size, timing as many steps as we do (≈ 1 s worth for small sizes, 7 for the large ones).</summary>
@@ -298,16 +303,28 @@ public static class BenchCommand
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment.Remove("OPENBLAS_CORETYPE");   // the peers at their best: OpenBLAS picks its own kernels for this CPU
         psi.Environment.Remove("OPENBLAS_L2_SIZE");
+        ctx.Cancel.ThrowIfCancellationRequested();
         using var proc = Process.Start(psi)!;
-        string output = proc.StandardOutput.ReadToEnd();
-        string err = proc.StandardError.ReadToEnd();
-        proc.WaitForExit();
-        if (proc.ExitCode != 0)
+        // an interrupt kills the peer (and whatever it started) instead of waiting for its timings
+        using (ctx.Cancel.Register(() => { try { proc.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } }))
         {
-            ctx.Err.WriteLine($"PyTorch/NumPy column skipped: {Path.GetFileName(script)} failed ({err.Split('\n').FirstOrDefault(l => l.Contains("Error")) ?? "exit " + proc.ExitCode}); run bench/setup.sh.");
-            return [];
+            var errTask = proc.StandardError.ReadToEndAsync();
+            string output = proc.StandardOutput.ReadToEnd();
+            string err = errTask.Result;
+            proc.WaitForExit();
+            ctx.Cancel.ThrowIfCancellationRequested();
+            return Parse(output, err);
         }
-        return output.Split('\n').Where(l => l.StartsWith("{\"m\"")).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+
+        List<JsonElement> Parse(string output, string err)
+        {
+            if (proc.ExitCode != 0)
+            {
+                ctx.Err.WriteLine($"PyTorch/NumPy column skipped: {Path.GetFileName(script)} failed ({err.Split('\n').FirstOrDefault(l => l.Contains("Error")) ?? "exit " + proc.ExitCode}); run bench/setup.sh.");
+                return [];
+            }
+            return output.Split('\n').Where(l => l.StartsWith("{\"m\"")).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+        }
     }
 
     /// <summary>
@@ -342,28 +359,28 @@ public static class BenchCommand
                     {
                         var x = Problems.HtRandomInputsSingle(m);
                         var gridRuns = lrs.Select(v => new OptimizerSettings("gd", v)).ToArray();
-                        batched = Time(() => { using var s = new Gpu.DeviceSoftmaxTrainer(gpu, x, y, n, d, c, gridRuns); TrainingLoop.Run(s, schedule); });
-                        sequential = Time(() => { foreach (var run in gridRuns) { using var s = new Gpu.DeviceSoftmaxTrainer(gpu, x, y, n, d, c, [run]); TrainingLoop.Run(s, schedule); } });
+                        batched = Time(() => { using var s = new Gpu.DeviceSoftmaxTrainer(gpu, x, y, n, d, c, gridRuns); TrainingLoop.Run(s, schedule, cancel: ctx.Cancel); }, ctx.Cancel);
+                        sequential = Time(() => { foreach (var run in gridRuns) { using var s = new Gpu.DeviceSoftmaxTrainer(gpu, x, y, n, d, c, [run]); TrainingLoop.Run(s, schedule, cancel: ctx.Cancel); } }, ctx.Cancel);
                     }
                     else if (dt == "float32")
                     {
                         var x = Problems.HtRandomInputsSingle(m);
-                        batched = Time(() => TrainingLoop.Run(new FusedSoftmaxGdStepper<float>(x, y, n, d, c, la, lrs), schedule));
-                        sequential = Time(() => { foreach (var lr in lrs) TrainingLoop.Run(new FusedSoftmaxGdStepper<float>(x, y, n, d, c, la, [lr]), schedule); });
+                        batched = Time(() => TrainingLoop.Run(new FusedSoftmaxGdStepper<float>(x, y, n, d, c, la, lrs), schedule, cancel: ctx.Cancel), ctx.Cancel);
+                        sequential = Time(() => { foreach (var lr in lrs) TrainingLoop.Run(new FusedSoftmaxGdStepper<float>(x, y, n, d, c, la, [lr]), schedule, cancel: ctx.Cancel); }, ctx.Cancel);
                         // the Gram-matrix path in float32 as `grid --dtype float32` trains it (float32 GEMMs and cross-entropy
                         // passes through the float32 provider, A and Z float64); the wrapper is not disposed: it would dispose la
                         var p = Problems.HtRandom(m, seed: 0);
                         var model = new SoftmaxCrossEntropyModel(p.Data, new SinglePrecisionProvider(la));
-                        gram = Time(() => TrainingLoop.Run(new GramStepper(model, lrs.Select(lr => new OptimizerSettings("gd", lr)).ToList(), p.Groups), schedule));
+                        gram = Time(() => TrainingLoop.Run(new GramStepper(model, lrs.Select(lr => new OptimizerSettings("gd", lr)).ToList(), p.Groups), schedule, cancel: ctx.Cancel), ctx.Cancel);
                     }
                     else
                     {
                         var p = Problems.HtRandom(m, seed: 0);
                         var model = new SoftmaxCrossEntropyModel(p.Data, la);
-                        batched = Time(() => TrainingLoop.Run(new BatchedLinearStepper(model, lrs.Select(lr => (Optimizer)new GradientDescent(lr)).ToList(), p.Groups), schedule));
-                        sequential = Time(() => { foreach (var lr in lrs) TrainingLoop.Run(new LinearModelStepper(model, new GradientDescent(lr), p.Groups), schedule); });
+                        batched = Time(() => TrainingLoop.Run(new BatchedLinearStepper(model, lrs.Select(lr => (Optimizer)new GradientDescent(lr)).ToList(), p.Groups), schedule, cancel: ctx.Cancel), ctx.Cancel);
+                        sequential = Time(() => { foreach (var lr in lrs) TrainingLoop.Run(new LinearModelStepper(model, new GradientDescent(lr), p.Groups), schedule, cancel: ctx.Cancel); }, ctx.Cancel);
                         // the Gram-matrix path (K = XXᵀ formed inside the timing), batched as the grid command trains it
-                        gram = Time(() => TrainingLoop.Run(new GramStepper(model, lrs.Select(lr => new OptimizerSettings("gd", lr)).ToList(), p.Groups), schedule));
+                        gram = Time(() => TrainingLoop.Run(new GramStepper(model, lrs.Select(lr => new OptimizerSettings("gd", lr)).ToList(), p.Groups), schedule, cancel: ctx.Cancel), ctx.Cancel);
                     }
                     var row = new Dictionary<string, object?>
                     {
@@ -383,7 +400,7 @@ public static class BenchCommand
         return rows;
     }
 
-    private static double Time(Action a) { var sw = Stopwatch.StartNew(); a(); return sw.Elapsed.TotalSeconds; }
+    private static double Time(Action a, CancellationToken cancel) { cancel.ThrowIfCancellationRequested(); var sw = Stopwatch.StartNew(); a(); return sw.Elapsed.TotalSeconds; }
 
     /// <summary>
     /// Hessian spectra on HT-Random(m) at W = 0 (every eigenvalue c − 1 times) and at the bench's W ~ N(0, 0.01²) (float64): the top-1 and top-5 eigenvalues (block Lanczos to
@@ -406,10 +423,10 @@ public static class BenchCommand
             {
                 var w = new double[model.ParameterCount]; new SeededRandom(1).FillGaussian(w, scale);
                 var g = new double[w.Length];
-                double grad = Median(() => model.LossAndGradient(w, g), 5);
+                double grad = Median(() => model.LossAndGradient(w, g), 5, ctx.Cancel);
                 var op = model.HessianOperator(w);
                 var v = new double[w.Length]; new SeededRandom(2).FillGaussian(v); var hv = new double[w.Length];
-                double hvp = Median(() => op(v, hv), 5);
+                double hvp = Median(() => op(v, hv), 5, ctx.Cancel);
                 var row = new Dictionary<string, object?> { ["kind"] = "spectra", ["backend"] = compute.LinearAlgebra.Name, ["dtype"] = "float64", ["m"] = m, ["state"] = state, ["gradient_s"] = grad, ["hvp_s"] = hvp };
                 void Add(string name, Func<int> run)
                 {
@@ -423,10 +440,10 @@ public static class BenchCommand
                 }
                 foreach (var (tag, tol) in new[] { ("", Lanczos.DefaultTolerance), ("_tol1e-3", 1e-3) })
                 {
-                    Add("top1" + tag, () => { var t = HessianSpectra.Top(model, w, 1, tolerance: tol); row["top1" + tag + "_converged"] = t.Converged; row["lambda_1" + tag] = t.Values[0]; return t.MatVecs; });
-                    Add("top5" + tag, () => { var t = HessianSpectra.Top(model, w, 5, tolerance: tol); row["top5" + tag + "_converged"] = t.Converged; row["lambda_5" + tag] = t.Values[4]; return t.MatVecs; });
+                    Add("top1" + tag, () => { var t = HessianSpectra.Top(model, w, 1, tolerance: tol, cancel: ctx.Cancel); row["top1" + tag + "_converged"] = t.Converged; row["lambda_1" + tag] = t.Values[0]; return t.MatVecs; });
+                    Add("top5" + tag, () => { var t = HessianSpectra.Top(model, w, 5, tolerance: tol, cancel: ctx.Cancel); row["top5" + tag + "_converged"] = t.Converged; row["lambda_5" + tag] = t.Values[4]; return t.MatVecs; });
                 }
-                Add("density", () => HessianSpectra.Density(model, w, HessianSpectra.DefaultDensityRuns, HessianSpectra.DefaultLanczosSteps).MatVecs);
+                Add("density", () => HessianSpectra.Density(model, w, HessianSpectra.DefaultDensityRuns, HessianSpectra.DefaultLanczosSteps, cancel: ctx.Cancel).MatVecs);
                 rows.Add(row);
             }
         }

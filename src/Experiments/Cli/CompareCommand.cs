@@ -31,6 +31,7 @@ public static class CompareCommand
         foreach (Option o in new Option[] { logEvery, rtol, atol, outDir }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            opt.RefuseUnread(r);
             using var claim = ctx.Claim(r.GetValue(outDir)!, "compare");
             string dir = claim.Path;
             var p = src.Load(r);

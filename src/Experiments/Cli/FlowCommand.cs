@@ -35,6 +35,8 @@ public static class FlowCommand
         foreach (Option o in new Option[] { flowName, delta, friction, adamA, adamB, eps, solver, rtol, atol, steps, beta, maxSteps, tEnd, saveAt, outDir }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            ModeOptionUse.CheckFlow(r.GetValue(flowName)!, r.GetValue(steps) != null,
+                new Option[] { delta, friction, adamA, adamB, eps, rtol, atol, beta, maxSteps }.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name));
             using var claim = ctx.Claim(r.GetValue(outDir)!, "flow");
             string dir = claim.Path;
             var p = src.Load(r);

@@ -56,6 +56,7 @@ public static class GridCommand
         cmd.Subcommands.Add(refine);
         cmd.SetAction(r =>
         {
+            opt.RefuseUnread(r);
             using var claim = ctx.Claim(r.GetValue(outDir) ?? throw new UserError("grid needs --out DIR."), "grid");
             string dir = claim.Path;
             ctx.InterruptNote = $"the runs that finished are kept in {Path.Combine(dir, "_cache")}; rerun the same command to resume.";

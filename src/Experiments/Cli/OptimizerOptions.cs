@@ -35,11 +35,16 @@ public sealed class OptimizerOptions
         foreach (Option o in new Option[] { Steps, Momentum, Beta1, Beta2, Eps, Nesterov, WeightDecay }) cmd.Options.Add(o);
     }
 
+    /// <summary>Refuses a hyper-parameter named on the command line that --optimizer does not read (before the command touches its folder).</summary>
+    public void RefuseUnread(ParseResult r) =>
+        ModeOptionUse.CheckOptimizer(r.GetValue(Optimizer)!, new Option[] { Momentum, Beta1, Beta2, Eps, Nesterov, WeightDecay }.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name));
+
     public OptimizerSettings Settings(ParseResult r, double? lr = null)
     {
         string name = r.GetValue(Optimizer)!;
         if (!OptimizerSettings.Names.Contains(name))
             throw new UserError($"unknown optimizer '{name}'{Analytic.Spelling.DidYouMean(name, OptimizerSettings.Names)}; choose one of: {string.Join(", ", OptimizerSettings.Names)}.");
+        RefuseUnread(r);
         double eta = lr ?? r.GetValue(Lr);
         if (!double.IsFinite(eta) || eta < 0) throw new UserError($"--lr {eta} must be finite and ≥ 0.");
         int steps = r.GetValue(Steps);

@@ -27,7 +27,7 @@ public static class PlotCommand
             OutputFolder.PrepareFile(outFile);
             var paths = r.GetValue(files)!;
             var wanted = r.GetValue(columns)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var tables = paths.Select(path => (Path: path, Table: Csv.Read(path))).ToList();
+            var tables = paths.Select(path => (Path: path, Table: Csv.Read(path, ctx.Cancel))).ToList();
             // a trajectory (steps) plotted with a flow (time t): the trajectory goes onto t = η·step (√η·step for heavy ball)
             bool align = r.GetValue(x) == null && tables.Any(t => t.Table.Header[0] == "t") && tables.Any(t => t.Table.Header[0] == "step");
             string xAxis = r.GetValue(x) ?? (align || tables.All(t => t.Table.Header[0] == "t") ? "time t" : tables[0].Table.Header[0]);
@@ -49,6 +49,7 @@ public static class PlotCommand
                 var ys = wanted ?? header.Where(h => h == "loss" || h.StartsWith("group_") || (h.StartsWith("class_") && header.Count(c => c.StartsWith("class_")) <= 20)).ToArray();
                 foreach (var col in ys)
                 {
+                    ctx.Cancel.ThrowIfCancellationRequested();
                     int yi = Array.IndexOf(header, col);
                     if (yi < 0) { if (wanted != null) throw new UserError($"{path} has no column '{col}' (columns: {string.Join(", ", header)})."); continue; }
                     // a point is drawable when x and y are finite, and positive on a log axis
@@ -69,7 +70,7 @@ public static class PlotCommand
             var distinct = yNames.Distinct().ToList();
             fig.Plot.YLabel(distinct.All(n => n == "loss" || n.EndsWith("_loss")) ? "training loss" : string.Join(", ", distinct.Take(3)) + (distinct.Count > 3 ? ", …" : ""));
             string dir = Path.GetDirectoryName(Path.GetFullPath(outFile))!;
-            fig.Save(dir, Path.GetFileNameWithoutExtension(outFile));
+            fig.Save(dir, Path.GetFileNameWithoutExtension(outFile), ctx.Cancel);
             ctx.Out.WriteLine($"wrote {outFile}");
             return 0;
         });

@@ -26,6 +26,7 @@ public static class TrainCommand
         cmd.Options.Add(init); cmd.Options.Add(logEvery); cmd.Options.Add(outDir); cmd.Options.Add(dtype); cmd.Options.Add(pathOption);
         cmd.SetAction(r =>
         {
+            opt.RefuseUnread(r);
             using var claim = ctx.Claim(r.GetValue(outDir)!, "train");
             string dir = claim.Path;
             string initValue = r.GetValue(init)!;

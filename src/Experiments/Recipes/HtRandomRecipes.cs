@@ -27,7 +27,10 @@ public sealed class ClassDistributionRecipe : IRecipe
         bool exact = Enumerable.Range(0, gen.Data.C).All(k => gen.Data.ClassCounts[k] == 1 << (mg - gen.Groups.GroupOf[k]));
         ctx.Check("HT-Random class counts", $"group j: 2^j classes × 2^(m−j) samples (m = {mg})", exact ? "exact" : "mismatch", exact);
         ctx.Check("group mass", "each group holds 1/m of the samples", string.Join(", ", gen.Groups.Mass.Select(v => (v).ToString("G3"))), gen.Groups.Mass.All(v => Math.Abs(v - 1.0 / mg) < 1e-12));
-        ctx.Reading = $"Half of the {counts.Length} classes have only 2 samples, yet every group holds the same share (1/{m}) of the data: most samples belong to rare classes, the heavy tail the paper builds on.";
+        ctx.Reading = ctx.Holds("HT-Random class counts", $"Half of the {counts.Length} classes have only 2 samples, ",
+                          $"The generator's class counts are not 2^(m−j) per class of group j (the check fails); of the {counts.Length} classes, ") +
+                      ctx.Holds("group mass", $"yet every group holds the same share (1/{m}) of the data: most samples belong to rare classes, the heavy tail the paper builds on.",
+                          "but the groups' shares of the data are not equal (the group-mass check fails): the generator does not build the paper's heavy tail.");
     }
 }
 
@@ -62,8 +65,11 @@ public sealed class HtRandomGdVsAdamRecipe : IRecipe
         ctx.Check("GD rarest group after T steps", "stays close to its initial loss (ratio ≥ 0.8)", $"ratio {rg:F3}", rg >= 0.8);
         ctx.Check("Adam rarest group after T steps", "falls well below its initial loss (ratio ≤ 0.5)", $"ratio {ra:F3}", ra <= 0.5);
         ctx.Check("overall loss", "Adam < GD", $"Adam {adam.FinalLoss:G3}, GD {gd.FinalLoss:G3}", adam.FinalLoss < gd.FinalLoss);
-        ctx.Reading = $"GD lowers the loss of the frequent groups but leaves the rarest group at {rg:P0} of its initial loss after {ctx.Steps} steps, " +
-                      $"while Adam fits every group at a similar speed (rarest group at {ra:P0}).";
+        ctx.Reading = $"After {ctx.Steps} steps GD leaves the rarest group at {rg:P0} of its initial loss" +
+                      ctx.Holds("GD rarest group after T steps", ", close to where it started,", " (it fell further than the paper's Figure 2 shows: the check fails),") +
+                      $" and Adam at {ra:P0}" +
+                      ctx.Holds("Adam rarest group after T steps", ": Adam fits the rare groups that GD leaves behind", " (not well below its initial loss: the check fails)") +
+                      ctx.Holds("overall loss", ", and ends with the lower overall loss.", "; Adam does not end with the lower overall loss here (the check fails).");
     }
 }
 
@@ -107,7 +113,14 @@ public sealed class HtRandomOptimizersRecipe : IRecipe
         var ranked = runs.OrderBy(r => rare[r.Item1]).Select(r => $"{r.Item1} {Share(rare[r.Item1] / initial)}").ToList();
         var beatGd = runs.Where(r => r.Item1 != "gd" && rare[r.Item1] < 0.5 * rare["gd"]).Select(r => r.Item1).ToList();
         var notBelowHalf = runs.Where(r => rare[r.Item1] >= 0.5 * initial).Select(r => r.Item1).ToList();
-        ctx.Reading = $"After {ctx.Steps} steps at their selected step sizes the rarest group keeps, from lowest to highest, {string.Join(", ", ranked)} of its initial loss. " +
+        var notFaster = ctx.Checks.Where(c => c.Name.EndsWith(" vs gd, rarest group") && !c.Pass).Select(c => c.Name[..c.Name.IndexOf(" vs gd")]).ToList();
+        string signLike = (notFaster.Count == 0
+            ? "Every sign-like method, and pcngd, leaves the rarest group lower than GD does. "
+            : $"{string.Join(", ", notFaster)} do not leave the rarest group lower than GD does (their checks fail). ");
+        // the sentence stands for each of these checks: recorded on each, so a test that fails any one of them finds it gone
+        foreach (var c in ctx.Checks.Where(c => c.Name.EndsWith(" vs gd, rarest group")).ToList())
+            ctx.Holds(c.Name, "Every sign-like method, and pcngd, leaves the rarest group lower than GD does.", "");
+        ctx.Reading = signLike + $"After {ctx.Steps} steps at their selected step sizes the rarest group keeps, from lowest to highest, {string.Join(", ", ranked)} of its initial loss. " +
                       $"{beatGd.Count} of {runs.Count - 1} optimizers bring it below half of GD's ({string.Join(", ", beatGd)}); " +
                       (notBelowHalf.Count > 0 ? $"{string.Join(", ", notBelowHalf)} leave it above half of its initial loss." : "every optimizer brings it below half of its initial loss.");
     }
@@ -142,7 +155,10 @@ public sealed class InputDistributionRecipe : IRecipe
         }
         ctx.Check("frequency effect: GD − Adam, fraction of the rarest group's loss left", "larger with uniform inputs (shared mean couples the classes) than with Gaussian (near-orthogonal in d > n)",
             $"uniform {ratios["uniform"]:G3} vs gaussian {ratios["gaussian"]:G3}", ratios["uniform"] > ratios["gaussian"]);
-        ctx.Reading = "With uniform inputs all samples share a large common mean direction, so the frequent classes dominate GD's gradient and the rare groups stall; " +
-                      "with Gaussian inputs in d > n the samples are nearly orthogonal, each class is fitted on its own directions and the gap between GD and Adam shrinks.";
+        ctx.Reading = $"The GD − Adam gap in the rarest group's remaining loss is {ratios["uniform"]:G3} with uniform inputs and {ratios["gaussian"]:G3} with Gaussian inputs: " +
+                      ctx.Holds("frequency effect: GD − Adam, fraction of the rarest group's loss left",
+                          "with uniform inputs all samples share a large common mean direction, so the frequent classes dominate GD's gradient and the rare groups stall; " +
+                          "with Gaussian inputs in d > n the samples are nearly orthogonal, each class is fitted on its own directions and the gap between GD and Adam shrinks.",
+                          "the gap is not larger with uniform inputs here (the check fails), so this run does not show the shared mean direction coupling the classes.");
     }
 }

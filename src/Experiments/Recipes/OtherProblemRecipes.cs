@@ -34,7 +34,7 @@ public abstract class GdVsAdamRecipe : IRecipe
         ctx.Check("rarest group, fraction of initial loss left", "Adam < GD", $"Adam {ra:G3}, GD {rg:G3}", ra < rg);
         // the reading follows the measured numbers (issue 25 G): it states the frequency effect only where the check passed
         ctx.Reading = $"On {What} the rarest group keeps {rg:P0} of its initial loss under GD and {ra:P0} under Adam after {ctx.Steps} steps: " +
-                      (ra < rg ? "the same frequency effect as on HT-Random." : "here Adam does not fit the rarest group faster than GD, unlike on HT-Random (the check above fails).");
+                      ctx.Holds("rarest group, fraction of initial loss left", "the same frequency effect as on HT-Random.", "here Adam does not fit the rarest group faster than GD, unlike on HT-Random (the check above fails).");
     }
 }
 

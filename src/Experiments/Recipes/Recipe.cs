@@ -31,6 +31,10 @@ public sealed record Check(string Name, string Predicted, string Measured, bool 
 
     /// <summary>pass or FAIL for a prediction; "claim holds" or "claim does not hold (finding)" for a claim.</summary>
     public string Verdict => Claim ? (Pass ? "claim holds" : "claim does not hold (finding)") : Pass ? "pass" : "FAIL";
+
+    /// <summary>The phrase of the recipe's reading that states this check's prediction (set by <see cref="RecipeContext.Holds"/>):
+    /// the reading contains it only when the check passed (issue 25 G).</summary>
+    public string? Says { get; init; }
 }
 
 /// <summary>An experiment as a cookbook recipe: documentation (Description), code (Run) and its figures at once.</summary>
@@ -128,11 +132,41 @@ public sealed class RecipeContext
     /// <summary>The data seeds at a scale: [0], [0, 1], [0, 1, 2] (tiny, small, paper).</summary>
     public static long[] SeedsAt(Scale s) => s == Scale.Tiny ? [0] : s == Scale.Small ? [0, 1] : [0, 1, 2];
 
-    /// <summary>Records a prediction and whether the measurement meets it (a failed one fails the reproduction).</summary>
-    public void Check(string name, string predicted, string measured, bool pass) => Checks.Add(new Check(name, predicted, measured, pass));
+    /// <summary>Records a check; returns its verdict (the one recorded: see <see cref="ForcedFailures"/>).</summary>
+    public bool Check(string name, string predicted, string measured, bool pass)
+    {
+        pass &= ForcedFailures.Value?.Invoke(Name, name) != true;
+        Checks.Add(new Check(name, predicted, measured, pass));
+        return pass;
+    }
 
     /// <summary>A literature claim measured (see <see cref="Recipes.Check.Claim"/>): <paramref name="holds"/> is reported, never a failure.</summary>
-    public void Claim(string name, string claim, string measured, bool holds) => Checks.Add(new Check(name, claim, measured, holds, Claim: true));
+    public bool Claim(string name, string claim, string measured, bool holds)
+    {
+        holds &= ForcedFailures.Value?.Invoke(Name, name) != true;
+        Checks.Add(new Check(name, claim, measured, holds, Claim: true));
+        return holds;
+    }
+
+    /// <summary>
+    /// The reading's words for a recorded check (issue 25 G: a failed check never comes with a reading that states it):
+    /// <paramref name="says"/> when the check <paramref name="check"/> passed (a claim: held), else <paramref name="otherwise"/>;
+    /// <paramref name="says"/> is recorded on the check (run.json "says"), which lets a test force the check to fail and
+    /// look for the phrase in the reading.
+    /// </summary>
+    public string Holds(string check, string says, string otherwise)
+    {
+        int i = Checks.FindLastIndex(c => c.Name == check);
+        if (i < 0) throw new InvalidOperationException($"{Name}: the reading cites the check '{check}', which was not recorded before it.");
+        Checks[i] = Checks[i] with { Says = says };
+        return Checks[i].Pass ? says : otherwise;
+    }
+
+    /// <summary>
+    /// A test hook (mutation testing of readings): checks and claims for which it returns true, given (recipe, check name),
+    /// are recorded as failed whatever was measured. Flows with the test's async context only; null in every real run.
+    /// </summary>
+    public static readonly AsyncLocal<Func<string, string, bool>?> ForcedFailures = new();
 
     /// <summary>Saves a figure (PNG + SVG) and lists it in the report with its caption (what to see in it).</summary>
     public void Figure(Figure f, string name, string? caption = null) => Add(f.Save(OutDir, name), caption);
@@ -251,7 +285,7 @@ public static class RecipeRunner
             ["best_lr"] = rc.BestLr.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
             ["selected_stable"] = rc.SelectedStable.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
             ["stability"] = StabilityCriterion.Default.ToJson(),
-            ["checks"] = rc.Checks.Select(c => new Dictionary<string, object?> { ["name"] = c.Name, ["predicted"] = c.Predicted, ["measured"] = c.Measured, ["pass"] = c.Pass, ["claim"] = c.Claim, ["verdict"] = c.Verdict }).ToList(),
+            ["checks"] = rc.Checks.Select(c => new Dictionary<string, object?> { ["name"] = c.Name, ["predicted"] = c.Predicted, ["measured"] = c.Measured, ["pass"] = c.Pass, ["claim"] = c.Claim, ["verdict"] = c.Verdict, ["says"] = c.Says }).ToList(),
             ["figures"] = rc.Figures, ["captions"] = rc.Captions, ["notes"] = rc.Notes, ["reading"] = rc.Reading,
         });
         return outcome;

@@ -105,9 +105,14 @@ public sealed class HessianSpectrumRecipe : IRecipe
 
         string Spread(State s) => $"max/min {s.Spread.MaxMinRatio:G3}, CV {s.Spread.CoefficientOfVariation:F2}";
         string direction(State s) => s.Spread.CoefficientOfVariation > w0.Spread.CoefficientOfVariation ? "grows" : "shrinks";
-        ctx.Reading = $"At W = 0 every class block is the same matrix (λ_max(H_kk) = {w0.Blocks.TopEigenvalue[0]:G4} for all {model.C} classes) and the top Hessian eigenvalue " +
-                      $"λ_1 = {w0.Top.Values[0]:G4} comes with c − 1 copies. After GD the spread of the block top eigenvalues {direction(gd)} to {Spread(gd)}, ordered by class " +
-                      $"frequency (Spearman ρ = {gd.Spearman:F2}); after Adam it is {Spread(adam)} (ρ = {adam.Spearman:F2}). λ_1 moves from {w0.Top.Values[0]:G4} to " +
-                      $"{gd.Top.Values[0]:G4} under GD (2/η = {2 / gd.Lr:G3}) and {adam.Top.Values[0]:G4} under Adam; the top {k} took at most {budget} HVPs.";
+        ctx.Reading = ctx.Holds("W = 0: every class block is the same matrix", $"At W = 0 every class block is the same matrix (λ_max(H_kk) = {w0.Blocks.TopEigenvalue[0]:G4} for all {model.C} classes)",
+                          $"At W = 0 the class blocks' top eigenvalues differ ({Spread(w0)}: the check fails)") +
+                      ctx.Holds("W = 0: top eigenvalue repeated", $" and the top Hessian eigenvalue λ_1 = {w0.Top.Values[0]:G4} comes with c − 1 copies.",
+                          $"; the top {k} Hessian eigenvalues found are not all equal to λ_1 = {w0.Top.Values[0]:G4} (the check fails).") +
+                      $" After GD the spread of the block top eigenvalues {direction(gd)} to {Spread(gd)}" +
+                      ctx.Holds("GD: ρ(λ_max(H_kk), π_k)", ", ordered by class frequency", ", not ordered by class frequency (the check fails)") +
+                      $" (Spearman ρ = {gd.Spearman:F2}); after Adam it is {Spread(adam)} (ρ = {adam.Spearman:F2}). λ_1 moves from {w0.Top.Values[0]:G4} to " +
+                      $"{gd.Top.Values[0]:G4} under GD (2/η = {2 / gd.Lr:G3}) and {adam.Top.Values[0]:G4} under Adam; the top {k} took at most {budget} HVPs" +
+                      ctx.Holds($"top-{k} eigenvalues converged", ", every one of them converged.", ", and not all of them converged (the check fails).");
     }
 }

@@ -65,8 +65,12 @@ public sealed class GradientHessianRecipe : IRecipe
             "Spearman correlation of the per-class gradient norms (solid) and Hessian block traces (dashed) with class frequency along training: positive under GD, as in the paper's Figure 10.");
         ctx.Check("GD, end of training: ρ(gradient norm, π)", "positive: rare classes have small gradients", $"{finals["gd"].SpearmanGrad:F3}", finals["gd"].SpearmanGrad > 0);
         ctx.Check("GD, end of training: ρ(Hessian trace, π)", "positive: rare classes have small curvature", $"{finals["gd"].SpearmanTrace:F3}", finals["gd"].SpearmanTrace > 0);
-        ctx.Reading = $"Under GD the per-class gradient norms and Hessian block traces end up ordered by class frequency (Spearman ρ = {finals["gd"].SpearmanGrad:F2} and {finals["gd"].SpearmanTrace:F2}): " +
-                      $"rare classes see both small gradients and small curvature, so no single step size suits all; under Adam the correlations are {finals["adam"].SpearmanGrad:F2} and {finals["adam"].SpearmanTrace:F2}.";
+        string grad = ctx.Holds("GD, end of training: ρ(gradient norm, π)", "small gradients", ""), trace = ctx.Holds("GD, end of training: ρ(Hessian trace, π)", "small curvature", "");
+        ctx.Reading = $"Under GD, at the end of training, the Spearman correlations of the per-class gradient norms and Hessian block traces with class frequency are {finals["gd"].SpearmanGrad:F2} and {finals["gd"].SpearmanTrace:F2}: " +
+                      (grad.Length > 0 && trace.Length > 0 ? $"rare classes see both {grad} and {trace}, so no single step size suits all"
+                       : grad.Length + trace.Length > 0 ? $"rare classes see {grad}{trace}, but not {(grad.Length > 0 ? "small curvature" : "small gradients")} (a check fails)"
+                       : "neither is ordered by class frequency here (both checks fail)") +
+                      $"; under Adam the correlations are {finals["adam"].SpearmanGrad:F2} and {finals["adam"].SpearmanTrace:F2}.";
     }
 }
 

@@ -56,16 +56,40 @@ public sealed class Figure
     public static Color OptimizerColor(string name) =>
         (OptimizerCatalog.Find(name) ?? OptimizerCatalog.ByFlow(name)) is { } o ? Color.FromHex(o.Color) : Colors.DarkCyan;
 
-    /// <summary>Writes NAME.png (1200×800) and NAME.svg into <paramref name="dir"/>; returns the PNG path.</summary>
-    public string Save(string dir, string name)
+    /// <summary>Writes NAME.png (1200×800) and NAME.svg into <paramref name="dir"/>; returns the PNG path. Both are drawn
+    /// into temporary files first and renamed together after a last look at <paramref name="cancel"/>: an interrupt
+    /// leaves neither, never one without the other.</summary>
+    public string Save(string dir, string name, CancellationToken cancel = default)
     {
+        cancel.ThrowIfCancellationRequested();
         Prepare();
         Directory.CreateDirectory(dir);
         string png = Path.Combine(dir, name + ".png"), svg = Path.Combine(dir, name + ".svg");
-        AtomicFile.Write(png, tmp => Plot.SavePng(tmp, 1200, 800));
-        // Skia's SVG canvas has no dash path effect (it prints a warning per line): dashed lines are solid in the SVG.
-        foreach (var s in Plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>()) s.LinePattern = LinePattern.Solid;
-        AtomicFile.Write(svg, tmp => Plot.SaveSvg(tmp, 1200, 800));
+        // drawn into temporaries named here, so an interrupt that abandons the drawing can delete them
+        string tmpPng = Path.Combine(dir, $".{name}.png.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp"), tmpSvg = Path.ChangeExtension(tmpPng, ".svg.tmp");
+        void Write()
+        {
+            try
+            {
+                Plot.SavePng(tmpPng, 1200, 800);
+                cancel.ThrowIfCancellationRequested();
+                // Skia's SVG canvas has no dash path effect (it prints a warning per line): dashed lines are solid in the SVG.
+                foreach (var s in Plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>()) s.LinePattern = LinePattern.Solid;
+                Plot.SaveSvg(tmpSvg, 1200, 800);
+                cancel.ThrowIfCancellationRequested();
+                File.Move(tmpSvg, svg, overwrite: true);
+                File.Move(tmpPng, png, overwrite: true);
+            }
+            finally { Delete(); }
+        }
+        void Delete() { foreach (var t in new[] { tmpPng, tmpSvg }) try { File.Delete(t); } catch (IOException) { } }
+        if (!cancel.CanBeCanceled) { Write(); return png; }
+        // Skia's drawing cannot be interrupted (millions of points take tens of seconds): it runs on a thread of its own and an
+        // interrupt returns at once, deleting the temporaries; the abandoned drawing finds the token cancelled before the renames
+        var drawing = Task.Factory.StartNew(Write, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try { drawing.Wait(cancel); }
+        catch (OperationCanceledException) { Delete(); throw; }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException!).Throw(); }
         return png;
     }
 
