@@ -110,14 +110,14 @@ public class RecipeTests : IClassFixture<RecipeTests.TinyReproduction>
 
     /// <summary>
     /// Recipes whose readings are tied to their checks through <see cref="RecipeContext.Holds"/> (issue 25 G). The others
-    /// still build their readings as before (left: heterogeneity, scaling-laws, block-heterogeneity
+    /// still build their readings as before (left: scaling-laws, block-heterogeneity
     /// and the Torch recipes, whose claim readings are covered by The_reading_states_the_verdict_of_the_recipes_claim);
     /// each one moved here is then held to the mutation test below.
     /// </summary>
     public static TheoryData<string> RecipesWithReadingsTiedToChecks() => new()
     {
         "class-distribution", "ht-random-gd-vs-adam", "ht-random-optimizers", "input-distribution", "ht-cube", "ht-identity",
-        "hessian-spectrum", "gradient-hessian", "flows", "rates",
+        "hessian-spectrum", "gradient-hessian", "flows", "rates", "heterogeneity",
     };
 
     /// <summary>

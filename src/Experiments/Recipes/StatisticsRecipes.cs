@@ -155,14 +155,15 @@ public sealed class HeterogeneityRecipe : IRecipe
         // every coordinate moves by at most η per step under both: the share of the bound η·T·√(dc) says how coherent the steps were
         double bound = eta * ctx.Steps * Math.Sqrt((double)model.D * model.C);
         bool momentumSmaller = finals[0] < finals[1];
-        ctx.Claim("Tomihari & Sato (b), with Signum: momentum limits the growth of the linear head under sign-based optimization",
+        const string claimB = "Tomihari & Sato (b), with Signum: momentum limits the growth of the linear head under sign-based optimization";
+        ctx.Claim(claimB,
             "‖W‖_F after T steps smaller under Signum (β = 0.9) than under sign descent at the same η (T&S's optimizer/signum.py; full batch, linear head alone)",
             $"Signum {finals[0]:G3} vs sign {finals[1]:G3} at η = {eta:G3} ({finals[0] / bound:P0} and {finals[1] / bound:P0} of the bound η·T·√(dc) = {bound:G3}); sign-m (heavy ball over sign) {finals[2]:G3} at η = {gridM.SelectedLr:G3}",
             momentumSmaller);
         double ratio = finals[1] / finals[0];
         return $"Momentum and parameter growth (T&S's second claim, tested with their Signum): after {ctx.Steps} steps at the same η = {eta:G3}, ‖W‖_F is {finals[0]:G3} under Signum and {finals[1]:G3} under sign descent " +
                $"({finals[0] / bound:P0} and {finals[1] / bound:P0} of the η·T·√(dc) that steps all in one direction would reach), " +
-               (momentumSmaller ? $"so momentum keeps W {ratio:G3}× smaller, as the claim says. " : $"so momentum does not keep W smaller here (ratio {ratio:G3}), a finding against the claim in this setting. ") +
+               ctx.Holds(claimB, $"so momentum keeps W {ratio:G3}× smaller, as the claim says. ", $"so momentum does not keep W smaller here (ratio {ratio:G3}), a finding against the claim in this setting. ") +
                "T&S's argument is that sign descent moves every coordinate by η whatever its gradient, so with many classes the head's norm grows with every step whose sign persists, while momentum averages the gradients before the sign is taken; " +
                $"their evidence is mini-batch fine-tuning of transformers, here it is the full-batch linear head alone with c = {model.C} classes, where the gradient's sign changes only through the dynamics, not through sampling noise. " +
                $"sign-m, heavy ball over sign(g) with steps up to η/(1 − μ), is a different method: {finals[2]:G3} at its selected η = {gridM.SelectedLr:G3}.";
@@ -223,12 +224,13 @@ public sealed class HeterogeneityRecipe : IRecipe
         var ok = slow.Where(s => double.IsFinite(s.Slowdown)).ToList();
         double rho = ok.Count >= 3 ? Correlation.Spearman(ok.Select(s => s.Cv).ToArray(), ok.Select(s => s.Slowdown).ToArray()) : double.NaN;
         bool grows = ok.Count >= 3 && rho >= 0.9;
-        ctx.Claim("Tomihari & Sato (a): heterogeneity hinders GD more than sign descent",
+        const string claimA = "Tomihari & Sato (a): heterogeneity hinders GD more than sign descent";
+        ctx.Claim(claimA,
             "GD's slowdown against sign descent grows with the heterogeneity: Spearman ρ(CV, slowdown) ≥ 0.9 over the sweep",
             $"ρ = {rho:F2}; slowdown " + string.Join(", ", slow.Select(s => $"a={s.A:G2}: {(s.Censored ? "≥" : "")}{s.Slowdown:G3}")), grows);
         return $"Sweeping the class imbalance (one-hot model, c = {classes}, a = 0 … 2), the CV at W = 0 goes from {rows[0].Cv:F2} to {rows[^1].Cv:F2} and GD needs " +
                string.Join(", ", slow.Select(s => $"{(s.Censored ? "≥" : "")}{s.Slowdown:G2}×")) + $" the steps of sign descent (ρ = {rho:F2}): " +
-               (grows ? "the slowdown grows with the heterogeneity, as Tomihari & Sato claim." : "the slowdown does not grow monotonically with the heterogeneity here — a finding against the claim at this scale.") +
+               ctx.Holds(claimA, "the slowdown grows with the heterogeneity, as Tomihari & Sato claim.", "the slowdown does not grow monotonically with the heterogeneity here — a finding against the claim at this scale.") +
                (edges.Count > 0 ? $" Caveat: the lowest final loss lies at the grid's edge η = 10 for {string.Join(", ", edges)}; with larger steps allowed GD would be faster, so the slowdowns are upper bounds for GD's best." : "");
     }
 }
