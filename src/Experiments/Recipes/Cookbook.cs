@@ -18,5 +18,7 @@ public static class Cookbook
         new HessianSpectrumRecipe(),
         new ScalingLawsRecipe(),
         new BlockHeterogeneityRecipe(),
+        new MuonTailRecipe(),
+        new RotationRecipe(),
     ];
 }
