@@ -112,7 +112,7 @@ public sealed class RotationRecipe : IRecipe
 
         // figures: overall loss and the rarest group's loss fraction, original (solid) and rotated (dashed)
         var overall = new Figure($"(a) Overall training loss, HT-Random m = {ctx.HtRandomM}", "step", "training loss (nats)", logY: true);
-        var rare = new Figure("(b) Rarest group: fraction of its initial loss left", "step", "ℓ_rarest(t) / ℓ_rarest(0)", logY: true);
+        var rare = new Figure("(b) Rarest group: fraction of its initial loss left", "step", "L_rarest(t) / L_rarest(0) (rarest group's loss, fraction)", logY: true);
         var rows = new List<IReadOnlyList<double>>();
         foreach (var p in pairs)
             foreach (var (rec, isRot) in new[] { (p.Original, false), (p.Rotated, true) })
@@ -157,7 +157,7 @@ public sealed class RotationRecipe : IRecipe
                       $"from {adam.RarestOriginal:P1} to {adam.RarestRotated:P1}, while GD's trajectory is the same to {gdDiff:G2} relative, " +
                       (holds ? "so the claim holds: Adam's advantage is tied to the coordinate basis and GD's progress is not. "
                              : "so the claim does not hold here: " + (adamHurt ? "GD's final loss changed. " : "the rotation does not raise both Adam's final loss and its rarest group's fraction. ")) +
-                      $"Sign descent: {Others("sign")}; {Others("adam-blocks")}, " + (sameLr ? $"unchanged to {blocksDiff:G2} relative, since it is" : "at another η on the rotated problem, though it is") + $" as equivariant as GD under a rotation of the inputs (its one second moment per class column is a column norm of the gradient, which Qᵀ keeps); the Hessian's ℓ(1,1) norm at W_0 goes from {h0:G4} to {h1:G4} " +
+                      $"{Others("sign")}; {Others("adam-blocks")}, " + (sameLr ? $"unchanged to {blocksDiff:G2} relative, since it is" : "at another η on the rotated problem, though it is") + $" as equivariant as GD under a rotation of the inputs (its one second moment per class column is a column norm of the gradient, which Qᵀ keeps); the Hessian's ℓ(1,1) norm at W_0 goes from {h0:G4} to {h1:G4} " +
                       (Math.Sign(h1 - h0) == Math.Sign(adam.Rotated.FinalLoss - adam.Original.FinalLoss)
                           ? $"({(h1 > h0 ? "larger" : "smaller")} in the rotated basis, and Adam's loss moves the same way, as Xie et al.'s ℓ∞-smoothness bound, which grows with it, expects" +
                             (h1 < h0 ? ": in the original basis the uniform inputs' shared mean, ½ on every coordinate, is a dense direction of XᵀX/n, which the rotation turns into one of uneven coordinates)." : ").")
