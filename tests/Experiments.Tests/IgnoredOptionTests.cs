@@ -28,12 +28,13 @@ public class IgnoredOptionTests
     {
         ["ht-random"] = ["--m", "3"], ["ht-cube"] = ["--samples", "40", "--classes", "4"], ["ht-identity"] = ["--k", "1"],
         ["zipf"] = ["--classes", "4", "--samples", "40", "--dim", "4"], ["one-hot"] = ["--classes", "4"],
+        ["bigram"] = ["--vocab", "8"],
     };
 
     private static readonly Dictionary<string, string> Value = new()
     {
         ["--m"] = "3", ["--inputs"] = "gaussian", ["--samples"] = "40", ["--classes"] = "4", ["--dim"] = "4",
-        ["--zipf-exponent"] = "1.5", ["--k"] = "1", ["--seed"] = "1",
+        ["--zipf-exponent"] = "1.5", ["--k"] = "1", ["--seed"] = "1", ["--rotate-seed"] = "1",
     };
 
     private static IEnumerable<Command> Tree(Command c) => c.Subcommands.SelectMany(Tree).Prepend(c);

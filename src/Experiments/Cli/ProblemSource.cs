@@ -40,7 +40,7 @@ public sealed class ProblemSource
 
     /// <summary>The data options named on the command line (not defaults).</summary>
     public IEnumerable<string> Given(ParseResult r) =>
-        new Option[] { M, Samples, Classes, Dim, Zipf, K, Inputs, Seed, Targets, LossOption }.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name);
+        new Option[] { M, Samples, Classes, Dim, Zipf, K, Inputs, RotateSeed, Seed, Targets, LossOption }.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name);
 
     /// <summary>The generator options named on the command line (problem name given); those the problem does not read are refused.</summary>
     public ProblemOptions GeneratorOptions(ParseResult r, string name)

@@ -137,11 +137,17 @@ public sealed class RotationRecipe : IRecipe
         ctx.Notes.Add("rotation.csv, summary.csv: optimizer 0 = gd, 1 = adam, 2 = sign, 3 = adam-blocks; rotated 1 = inputs X·Q (Q seeded, Haar); " +
                       "hessian_one_one = ‖H(W_0)‖_{1,1} = Σ|H_ij| (exact, by the Kronecker form of H at W = 0).");
 
-        var bars = RecipePlots.LogBars("Final loss after the rotation relative to before", "optimizer (each at its selected step size)", "L_rotated(T) / L_original(T) (log scale)",
-            pairs.Select(p => (p.Optimizer, p.Rotated.FinalLoss / p.Original.FinalLoss)).ToList());
+        var bars = new Figure("Final loss after the rotation relative to before", "optimizer (each at its selected step size)", "L_rotated(T) / L_original(T)");
+        bars.Plot.Add.Bars(pairs.Select((p, i) => new ScottPlot.Bar
+        {
+            Position = i, ValueBase = 0, Value = p.Rotated.FinalLoss / p.Original.FinalLoss, FillColor = Figure.OptimizerColor(p.Optimizer),
+        }).ToList());
+        bars.Plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            Enumerable.Range(0, pairs.Count).Select(i => (double)i).ToArray(), pairs.Select(p => p.Optimizer).ToArray());
+        bars.YLimits = (0, 1.3 * Math.Max(1, pairs.Max(p => p.Rotated.FinalLoss / p.Original.FinalLoss)));
         bars.Line([-0.5, pairs.Count - 0.5], [1, 1], ScottPlot.Colors.Gray, "no change", dashed: true, width: 1);
         bars.LegendAlignment = ScottPlot.Alignment.UpperLeft;
-        ctx.Figure(bars, "final_loss_ratio", "How much the rotation multiplies each optimizer's final loss (bars from a common floor; the dashed line is 1 = unchanged, where GD's bar ends). " +
+        ctx.Figure(bars, "final_loss_ratio", "How much the rotation multiplies each optimizer's final loss (the dashed line is 1 = unchanged: GD's bar ends on it). " +
             $"‖H(W_0)‖_{{1,1}} goes from {h0:G4} to {h1:G4} under the same rotation.");
 
         var adam = pairs.First(p => p.Optimizer == "adam");

@@ -16,9 +16,9 @@ public static class ProblemOptionUse
         ["--samples"] = ["ht-cube", "zipf"],
         ["--classes"] = ["ht-cube", "zipf", "one-hot"],
         ["--dim"] = ["zipf"],
-        ["--zipf-exponent"] = ["zipf", "one-hot"],
+        ["--zipf-exponent"] = ["zipf", "one-hot", "bigram"],
         ["--k"] = ["ht-identity"],
-        ["--seed"] = ["ht-random", "ht-cube", "zipf"],
+        ["--seed"] = ["ht-random", "ht-cube", "zipf", "bigram"],
     };
 
     /// <summary>The options read only with the user's arrays (--x/--y).</summary>
