@@ -35,7 +35,7 @@ public class IgnoredOptionTests
     private static readonly Dictionary<string, string> Value = new()
     {
         ["--m"] = "3", ["--inputs"] = "gaussian", ["--samples"] = "40", ["--classes"] = "4", ["--dim"] = "4",
-        ["--zipf-exponent"] = "1.5", ["--k"] = "1", ["--seed"] = "1", ["--vocab"] = "8",
+        ["--zipf-exponent"] = "1.5", ["--k"] = "1", ["--seed"] = "1", ["--vocab"] = "8", ["--rotate-seed"] = "1",
     };
 
     private static IEnumerable<Command> Tree(Command c) => c.Subcommands.SelectMany(Tree).Prepend(c);

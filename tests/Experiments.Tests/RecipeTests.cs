@@ -168,6 +168,8 @@ public class RecipeTests : IClassFixture<RecipeTests.TinyReproduction>
     [Theory]
     [InlineData("scaling-laws")]
     [InlineData("block-heterogeneity")]
+    [InlineData("muon-tail")]
+    [InlineData("rotation")]
     public void The_reading_states_the_verdict_of_the_recipes_claim(string recipe)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_r.Dir, recipe, "run.json")));
@@ -206,6 +208,31 @@ public class RecipeTests : IClassFixture<RecipeTests.TinyReproduction>
             Assert.Equal(BlockHeterogeneityRecipe.CheckpointsAt(Scale.Tiny).Length * 5, rows.Count(r => r[1] == opt));
         // at W = 0 every class block is the same matrix: JS⁰ = 0 up to rounding
         Assert.All(rows.Where(r => r[3] == 0), r => Assert.True(r[5] <= 1e-10, $"JS⁰(W_0) = {r[5]}"));
+    }
+
+    [Fact]
+    public void Muon_tail_writes_the_spread_of_every_optimizer_on_both_embeddings_and_the_polar_flow()
+    {
+        var (header, rows) = Csv.Read(Path.Combine(_r.Dir, "muon-tail", "spread.csv"));
+        Assert.Equal(["embedding", "optimizer", "lr", "final_loss", "spread"], header.Take(5));
+        Assert.Equal(MuonTailRecipe.Embeddings.Length * MuonTailRecipe.Optimizers.Length, rows.Count);
+        Assert.All(rows, r => Assert.True(r[4] >= 1 && r[4] <= 1 / MuonTailRecipe.LearnedFraction, $"spread {r[4]}"));
+        var (flowHeader, flow) = Csv.Read(Path.Combine(_r.Dir, "muon-tail", "polar_flow.csv"));
+        Assert.Equal("t", flowHeader[0]);
+        Assert.Equal(Math.Log(15), flow[0][2], 12);   // the flow starts at W = 0: loss log c
+        Assert.True(File.Exists(Path.Combine(_r.Dir, "muon-tail", "spread.png")));
+    }
+
+    [Fact]
+    public void Rotation_leaves_gd_unchanged_and_reports_the_hessian_norm_before_and_after()
+    {
+        var (header, rows) = Csv.Read(Path.Combine(_r.Dir, "rotation", "summary.csv"));
+        Assert.Equal("final_loss_original", header[3]);
+        Assert.Equal(RotationRecipe.Optimizers.Length, rows.Count);
+        var gd = rows.Single(r => r[0] == 0);
+        Assert.Equal(gd[3], gd[4], 10);
+        Assert.Equal(gd[5], gd[6], 10);
+        Assert.All(rows, r => Assert.True(r[7] > 0 && r[8] > 0 && r[7] != r[8]));
     }
 
     /// <summary>The bigram problem from the CLI: GD's logged losses are the closed form ½ Σ_i π_i (1 − ηπ_i)^{2t} S.</summary>

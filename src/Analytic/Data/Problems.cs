@@ -23,6 +23,11 @@ public sealed record ProblemOptions
     public string Inputs { get; init; } = "uniform";
     /// <summary>Seed of the generator (inputs and, where random, labels); the same seed gives the same problem on every platform.</summary>
     public long Seed { get; init; } = 0;
+    /// <summary>
+    /// ht-random: when set, the inputs are rotated by the seeded random orthogonal Q = <see cref="Problems.RandomOrthogonal"/>(d, seed),
+    /// X → XQ (so W → QᵀW gives the same logits); null (the default) leaves them as generated.
+    /// </summary>
+    public long? RotateSeed { get; init; }
 }
 
 /// <summary>A generated problem: its data, loss and its own frequency groups.</summary>
@@ -45,7 +50,7 @@ public static class Problems
     /// <summary>Generates the problem <see cref="ProblemOptions.Name"/> from the options it reads; an unknown name is an <see cref="ArgumentException"/> that lists the names.</summary>
     public static Problem Create(ProblemOptions o) => o.Name switch
     {
-        "ht-random" => HtRandom(o.M, o.Inputs, o.Seed),
+        "ht-random" => HtRandom(o.M, o.Inputs, o.Seed, o.RotateSeed),
         "ht-cube" => HtCube(o.Samples ?? 5000, o.Classes ?? 64, o.Seed),
         "ht-identity" => HtIdentity(o.K),
         "zipf" => Zipf(o.Classes ?? 100, o.Samples ?? 2000, o.Dimension ?? 32, o.ZipfExponent, o.Seed),
@@ -58,7 +63,9 @@ public static class Problems
     /// HT-Random(m): group j = 0..m−1 holds 2^j classes with 2^(m−j) samples each (2^m samples per group),
     /// c = 2^m − 1, n = m·2^m, d = (m+1)·2^m; inputs independent of the labels, U[0,1)^d (the paper's code) or N(0, I).
     /// </summary>
-    public static Problem HtRandom(int m, string inputs = "uniform", long seed = 0)
+    /// <param name="rotateSeed">when set, X → XQ with Q = <see cref="RandomOrthogonal"/>(d, rotateSeed) (Xie et al., arXiv 2410.08198:
+    /// the same problem in a rotated parameter basis, W → QᵀW).</param>
+    public static Problem HtRandom(int m, string inputs = "uniform", long seed = 0, long? rotateSeed = null)
     {
         if (m < MinM || m > MaxM) throw new ArgumentException($"--m {m} is out of range; ht-random accepts {MinM} ≤ m ≤ {MaxM} (the paper's Figure 2 uses m = 11).", nameof(m));
         bool gaussian = inputs switch
@@ -75,9 +82,43 @@ public static class Problems
         var rng = new SeededRandom(seed);
         var x = new double[(long)n * d > int.MaxValue ? throw new ArgumentException($"m = {m} is too large for one array (n·d = {(long)n * d}).") : n * d];
         if (gaussian) rng.FillGaussian(x); else rng.FillUniform(x);
+        if (rotateSeed is long rs) x = RotateRows(x, n, d, RandomOrthogonal(d, rs));
         var data = new Dataset(x, labels, n, d, c);
-        return new Problem("ht-random", data, LossKind.CrossEntropy, FrequencyGroups.FromAssignment(groupOf, data.ClassMass),
-            new Dictionary<string, object> { ["m"] = m, ["inputs"] = inputs, ["seed"] = seed });
+        var info = new Dictionary<string, object> { ["m"] = m, ["inputs"] = inputs, ["seed"] = seed };
+        if (rotateSeed is long r) info["rotate_seed"] = r;
+        return new Problem("ht-random", data, LossKind.CrossEntropy, FrequencyGroups.FromAssignment(groupOf, data.ClassMass), info);
+    }
+
+    /// <summary>
+    /// A seeded Haar-random d × d orthogonal matrix (row-major): Q of the QR factorisation of a d × d matrix of independent
+    /// N(0, 1) entries, with the signs of its columns set so that diag(R) &gt; 0 (Mezzadri 2007, "How to generate random
+    /// matrices from the classical compact groups").
+    /// </summary>
+    public static double[] RandomOrthogonal(int d, long seed)
+    {
+        Guard.Positive(d, "d");
+        var g = new double[d * d];
+        new SeededRandom(seed).FillGaussian(g);
+        var qr = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(d, d, (i, j) => g[i * d + j]).QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Full);
+        var q = qr.Q; var rm = qr.R;
+        var o = new double[d * d];
+        for (int j = 0; j < d; j++)
+        {
+            double sign = rm[j, j] < 0 ? -1 : 1;
+            for (int i = 0; i < d; i++) o[i * d + j] = sign * q[i, j];
+        }
+        return o;
+    }
+
+    /// <summary>X·Q for row-major X (n × d) and Q (d × d).</summary>
+    public static double[] RotateRows(double[] x, int n, int d, double[] q)
+    {
+        var xm = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(n, d, (i, j) => x[i * d + j]);
+        var qm = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(d, d, (i, j) => q[i * d + j]);
+        var y = xm * qm;
+        var o = new double[n * d];
+        for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) o[i * d + j] = y[i, j];
+        return o;
     }
 
     /// <summary>

@@ -23,6 +23,7 @@ public sealed class ProblemSource
     public readonly Option<double> Zipf = new("--zipf-exponent") { Description = "a in p_k ∝ (k+1)^(−a) (zipf, one-hot, bigram)", DefaultValueFactory = _ => 1.0 };
     public readonly Option<int> K = new("--k") { Description = "ht-identity: largest class has 10^k samples", DefaultValueFactory = _ => 3 };
     public readonly Option<string> Inputs = new("--inputs") { Description = "ht-random inputs: uniform (the paper's code) or gaussian", DefaultValueFactory = _ => "uniform" };
+    public readonly Option<long?> RotateSeed = new("--rotate-seed") { Description = "ht-random: rotate the inputs by a seeded random orthogonal Q (X → XQ, W → QᵀW; Xie et al., arXiv 2410.08198)" };
     public readonly Option<long> Seed = new("--seed") { Description = "random seed of the data generator", DefaultValueFactory = _ => 0 };
     public readonly Option<string?> X = new("--x") { Description = "features X.npy (n×d, float32/float64)" };
     public readonly Option<string?> Y = new("--y") { Description = "labels y.npy (n, integers 0..c−1)" };
@@ -33,13 +34,13 @@ public sealed class ProblemSource
 
     public void AddTo(Command cmd)
     {
-        foreach (Option o in new Option[] { Problem, M, Samples, Classes, Dim, Vocab, Zipf, K, Inputs, Seed, X, Y, Targets, LossOption, Bias, Groups })
+        foreach (Option o in new Option[] { Problem, M, Samples, Classes, Dim, Vocab, Zipf, K, Inputs, RotateSeed, Seed, X, Y, Targets, LossOption, Bias, Groups })
             cmd.Options.Add(o);
     }
 
     /// <summary>The data options named on the command line (not defaults).</summary>
     public IEnumerable<string> Given(ParseResult r) =>
-        new Option[] { M, Samples, Classes, Dim, Vocab, Zipf, K, Inputs, Seed, Targets, LossOption }.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name);
+        new Option[] { M, Samples, Classes, Dim, Vocab, Zipf, K, Inputs, RotateSeed, Seed, Targets, LossOption }.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name);
 
     /// <summary>The generator options named on the command line (problem name given); those the problem does not read are refused.</summary>
     public ProblemOptions GeneratorOptions(ParseResult r, string name)
@@ -51,7 +52,7 @@ public sealed class ProblemSource
     private ProblemOptions Options(ParseResult r, string name) => new()
     {
         Name = name, M = r.GetValue(M), Samples = r.GetValue(Samples), Classes = r.GetValue(Classes), Dimension = r.GetValue(Dim), Vocab = r.GetValue(Vocab),
-        ZipfExponent = r.GetValue(Zipf), K = r.GetValue(K), Inputs = r.GetValue(Inputs)!, Seed = r.GetValue(Seed),
+        ZipfExponent = r.GetValue(Zipf), K = r.GetValue(K), Inputs = r.GetValue(Inputs)!, Seed = r.GetValue(Seed), RotateSeed = r.GetValue(RotateSeed),
     };
 
     /// <param name="classesHint">c from a given W (its column count), when the data is the user's.</param>

@@ -90,7 +90,7 @@ public static class ReproduceDryRun
 
     private static string Problem(Analytic.Data.ProblemOptions p) => p.Name switch
     {
-        "ht-random" => $"ht-random m={p.M}" + (p.Inputs != "uniform" ? $" {p.Inputs}" : ""),
+        "ht-random" => $"ht-random m={p.M}" + (p.Inputs != "uniform" ? $" {p.Inputs}" : "") + (p.RotateSeed is long rs ? $" rotated({rs})" : ""),
         "ht-identity" => $"ht-identity k={p.K}",
         "one-hot" => $"one-hot a={p.ZipfExponent.ToString("G3", CultureInfo.InvariantCulture)}",
         "bigram" => $"bigram d={p.Vocab ?? 64} a={p.ZipfExponent.ToString("G3", CultureInfo.InvariantCulture)}",

@@ -19,5 +19,7 @@ public static class Cookbook
         new HessianSpectrumRecipe(),
         new ScalingLawsRecipe(),
         new BlockHeterogeneityRecipe(),
+        new MuonTailRecipe(),
+        new RotationRecipe(),
     ];
 }

@@ -111,6 +111,17 @@ public static class ReproducePlan
                 Grid("block-heterogeneity", p, o, s: 1);
                 Add("block-heterogeneity", p, o, 1, 1, steps, "retrained for W at 0, T/4, T/2, T (not cached)", cached: false);
             }
+        // muon-tail: the correlated embedding's grids are ht-random-optimizers' (cache hits); the orthogonal one's on its one data set
+        foreach (var o in MuonTailRecipe.Optimizers) Grid("muon-tail", MuonTailRecipe.OrthogonalAt(scale), o, s: 1);
+        foreach (var o in MuonTailRecipe.Optimizers) Grid("muon-tail", MuonTailRecipe.CorrelatedAt(scale), o);
+        // rotation: the original problem's grids are ht-random-optimizers' (cache hits); on the rotated problem GD runs once
+        // at the original's η and the others choose among five half-powers around theirs, on data seed 0
+        foreach (var o in RotationRecipe.Optimizers)
+        {
+            Grid("rotation", RotationRecipe.ProblemAt(scale, rotated: false), o);
+            if (o == "gd") Add("rotation", RotationRecipe.ProblemAt(scale, rotated: true), o, 1, 1, steps, "at the original's η (GD is rotation-equivariant)");
+            else Add("rotation", RotationRecipe.ProblemAt(scale, rotated: true), o, RotationRecipe.RotatedOffsets.Length, 1, steps, "grid of 5 half-powers around the original's η");
+        }
         return rows;
     }
 }

@@ -12,6 +12,7 @@ public static class ProblemOptionUse
     {
         ["--m"] = ["ht-random"],
         ["--inputs"] = ["ht-random"],
+        ["--rotate-seed"] = ["ht-random"],
         ["--samples"] = ["ht-cube", "zipf"],
         ["--classes"] = ["ht-cube", "zipf", "one-hot"],
         ["--dim"] = ["zipf"],

@@ -46,7 +46,7 @@ public sealed record RunSpec(ProblemOptions Problem, OptimizerSettings Optimizer
     {
         string N(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         var p = Problem; var o = Optimizer;
-        return $"problem={p.Name};m={p.M};samples={p.Samples};classes={p.Classes};dim={p.Dimension};a={N(p.ZipfExponent)};k={p.K};inputs={p.Inputs};seed={p.Seed};" + (p.Vocab is int v ? $"vocab={v};" : "") +
+        return $"problem={p.Name};m={p.M};samples={p.Samples};classes={p.Classes};dim={p.Dimension};a={N(p.ZipfExponent)};k={p.K};inputs={p.Inputs};seed={p.Seed};" + (p.Vocab is int v ? $"vocab={v};" : "") + (p.RotateSeed is long rs ? $"rotate={rs};" : "") +
                OptimizerCanonical(o) +
                $"steps={Steps};log={LogEvery};v=1" + (Precision == Precision.Float64 ? "" : ";precision=float32") +
                (Observe is { } obs ? $";observe={obs}" : "");
