@@ -120,13 +120,7 @@ public static class BlockHeterogeneity
     private static (double[] Nodes, double[] Weights) Tridiagonal(List<double> alpha, List<double> beta)
     {
         int s = alpha.Count;
-        var t = Matrix<double>.Build.Dense(s, s);
-        for (int i = 0; i < s; i++)
-        {
-            t[i, i] = alpha[i];
-            if (i + 1 < s) { t[i, i + 1] = beta[i]; t[i + 1, i] = beta[i]; }
-        }
-        var evd = t.Evd(Symmetricity.Symmetric);
+        var evd = Lanczos.TridiagonalEvd(alpha, beta);
         var nodes = new double[s]; var weights = new double[s];
         for (int j = 0; j < s; j++) { nodes[j] = evd.EigenValues[j].Real; weights[j] = evd.EigenVectors[0, j] * evd.EigenVectors[0, j]; }
         return (nodes, weights);

@@ -147,8 +147,8 @@ public static class Lanczos
         return new BlockTopEigenvalues(value, residual, products, converged);
     }
 
-    /// <summary>λ_max of the symmetric tridiagonal T (diagonal α, off-diagonal β) and the last component of its unit eigenvector.</summary>
-    private static (double Theta, double LastComponent) TridiagonalTop(List<double> alpha, List<double> beta)
+    /// <summary>The eigendecomposition of the symmetric tridiagonal T with diagonal α and off-diagonal β.</summary>
+    internal static MathNet.Numerics.LinearAlgebra.Factorization.Evd<double> TridiagonalEvd(List<double> alpha, List<double> beta)
     {
         int s = alpha.Count;
         var t = Matrix<double>.Build.Dense(s, s);
@@ -157,7 +157,14 @@ public static class Lanczos
             t[i, i] = alpha[i];
             if (i + 1 < s) { t[i, i + 1] = beta[i]; t[i + 1, i] = beta[i]; }
         }
-        var evd = t.Evd(Symmetricity.Symmetric);
+        return t.Evd(Symmetricity.Symmetric);
+    }
+
+    /// <summary>λ_max of the symmetric tridiagonal T (diagonal α, off-diagonal β) and the last component of its unit eigenvector.</summary>
+    private static (double Theta, double LastComponent) TridiagonalTop(List<double> alpha, List<double> beta)
+    {
+        int s = alpha.Count;
+        var evd = TridiagonalEvd(alpha, beta);
         int top = 0;
         for (int j = 1; j < s; j++) if (evd.EigenValues[j].Real > evd.EigenValues[top].Real) top = j;
         return (evd.EigenValues[top].Real, evd.EigenVectors[s - 1, top]);
