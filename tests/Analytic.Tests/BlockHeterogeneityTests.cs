@@ -1,6 +1,6 @@
 using HeavyTail.Tests.Shared;
 using HeavyTail.Analytic.Models;
-using HeavyTail.Analytic.Properties;
+using HeavyTail.Analytic.Testing;
 using HeavyTail.Analytic.Statistics;
 using MathNet.Numerics.LinearAlgebra;
 

@@ -1,7 +1,7 @@
 using HeavyTail.Tests.Shared;
 using FsCheck.Xunit;
 using HeavyTail.Analytic.Models;
-using HeavyTail.Analytic.Properties;
+using HeavyTail.Analytic.Testing;
 
 namespace HeavyTail.Analytic.Tests;
 

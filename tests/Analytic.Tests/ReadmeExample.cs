@@ -1,5 +1,5 @@
 using FsCheck.Xunit;
-using HeavyTail.Analytic.Properties;
+using HeavyTail.Analytic.Testing;
 
 namespace HeavyTail.Analytic.Tests;
 

@@ -3,7 +3,7 @@ using FsCheck;
 using FsCheck.Xunit;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.Models;
-using HeavyTail.Analytic.Properties;
+using HeavyTail.Analytic.Testing;
 using HeavyTail.Analytic.Statistics;
 using MathNet.Numerics.LinearAlgebra;
 

@@ -2,7 +2,7 @@ using HeavyTail.Tests.Shared;
 using FsCheck.Xunit;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.Models;
-using HeavyTail.Analytic.Properties;
+using HeavyTail.Analytic.Testing;
 using HeavyTail.Analytic.Statistics;
 
 namespace HeavyTail.Analytic.Tests;

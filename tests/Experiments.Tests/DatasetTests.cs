@@ -1,6 +1,6 @@
 using HeavyTail.Ode.Training;
 using HeavyTail.Experiments.Runs;
-using HeavyTail.Experiments.Datasets;
+using HeavyTail.Experiments.Torch.Datasets;
 
 namespace HeavyTail.Experiments.Tests;
 

@@ -12,7 +12,7 @@ public class LayeringTests
 {
     private static readonly Assembly[] Src =
     [
-        typeof(Analytic.Softmax).Assembly, typeof(Analytic.Properties.ProblemCase).Assembly, typeof(Ode.Flows.ModelFlow).Assembly,
+        typeof(Analytic.Softmax).Assembly, typeof(Analytic.Testing.ProblemCase).Assembly, typeof(Ode.Flows.ModelFlow).Assembly,
         typeof(Gpu.IlgpuProvider).Assembly, typeof(Runs.RunCache).Assembly, typeof(Recipes.Cookbook).Assembly,
         typeof(HeavyTail.Experiments.Torch.TorchCookbook).Assembly, typeof(Cli.HeavyTailCli).Assembly,
     ];
@@ -44,10 +44,10 @@ public class LayeringTests
     [Theory]
     [InlineData("HeavyTail.Experiments.Runs", "HeavyTail.Experiments.Recipes")]
     [InlineData("HeavyTail.Experiments.Runs", "HeavyTail.Experiments.Cli")]
-    [InlineData("HeavyTail.Experiments.Runs", "HeavyTail.Experiments.Plots")]
+    [InlineData("HeavyTail.Experiments.Runs", "HeavyTail.Experiments.Recipes.Plots")]
     [InlineData("HeavyTail.Experiments.Recipes", "HeavyTail.Experiments.Cli")]
-    [InlineData("HeavyTail.Experiments.Report", "HeavyTail.Experiments.Cli")]
-    [InlineData("HeavyTail.Experiments.Plots", "HeavyTail.Experiments.Cli")]
+    [InlineData("HeavyTail.Experiments.Recipes.Report", "HeavyTail.Experiments.Cli")]
+    [InlineData("HeavyTail.Experiments.Recipes.Plots", "HeavyTail.Experiments.Cli")]
     [InlineData("HeavyTail.Experiments.Torch", "HeavyTail.Experiments.Cli")]
     [InlineData("HeavyTail.Experiments.Recipes", "HeavyTail.Experiments.Torch")]
     [InlineData("HeavyTail.Experiments.Runs", "HeavyTail.Experiments.Torch")]
@@ -77,7 +77,32 @@ public class LayeringTests
     {
         foreach (var a in new[] { typeof(Analytic.Softmax).Assembly, typeof(Ode.Flows.ModelFlow).Assembly, typeof(Gpu.IlgpuProvider).Assembly })
             Assert.DoesNotContain(a.GetReferencedAssemblies(), r => r.Name!.StartsWith("FsCheck"));
-        Assert.Contains(typeof(Analytic.Properties.ProblemCase).Assembly.GetReferencedAssemblies(), r => r.Name!.StartsWith("FsCheck"));
+        Assert.Contains(typeof(Analytic.Testing.ProblemCase).Assembly.GetReferencedAssemblies(), r => r.Name!.StartsWith("FsCheck"));
+    }
+
+    /// <summary>Folder = namespace: a file under src/&lt;A&gt;/&lt;B&gt;/… declares HeavyTail.&lt;A&gt;.&lt;B&gt;…
+    /// (the folder src/Analytic/Testing is HeavyTail.Analytic.Testing, src/Experiments/Recipes/Plots is HeavyTail.Experiments.Recipes.Plots).</summary>
+    [Fact]
+    public void Every_source_file_declares_the_namespace_of_its_folder()
+    {
+        string src = Path.GetDirectoryName(CliHarness.RepoFile("src/Analytic/Softmax.cs"))!;
+        src = Path.GetDirectoryName(src)!;
+        var wrong = new List<string>();
+        int read = 0;
+        foreach (var file in Directory.EnumerateFiles(src, "*.cs", SearchOption.AllDirectories))
+        {
+            string rel = Path.GetRelativePath(src, file);
+            var parts = rel.Split(Path.DirectorySeparatorChar);
+            if (parts.Any(p => p is "obj" or "bin")) continue;
+            var line = File.ReadLines(file).FirstOrDefault(l => l.StartsWith("namespace "));
+            if (line is null) continue; // top-level statements (Program.cs)
+            read++;
+            string declared = line["namespace ".Length..].TrimEnd(';', ' ');
+            string expected = "HeavyTail." + string.Join('.', parts[..^1]);
+            if (declared != expected) wrong.Add($"{rel}: {declared} (expected {expected})");
+        }
+        Assert.True(read > 100, $"only {read} files were read");
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
     }
 
     private static string Edges(Dictionary<string, HashSet<string>> g, List<string> cycles) =>

@@ -81,7 +81,7 @@ public class StatsCommandTests
         var prob = HeavyTail.Analytic.Data.Problems.HtRandom(3);
         var model = HeavyTail.Analytic.Models.LinearModel.Create(prob.Loss, prob.Data, Reference.Managed);
         var w = new double[model.ParameterCount];
-        var dense = HeavyTail.Analytic.Properties.HessianProperties.Eigenvalues(model.DenseHessian(w)).OrderByDescending(x => x).ToArray();
+        var dense = HeavyTail.Analytic.Testing.HessianProperties.Eigenvalues(model.DenseHessian(w)).OrderByDescending(x => x).ToArray();
         var top = root.GetProperty("top_eigenvalues").EnumerateArray().Select(e => e.GetDouble()).ToArray();
         Assert.Equal(4, top.Length);
         // Lanczos stops at residual ≤ 1e-10·θ_1, which bounds each error by that (see SpectrumTests): 1e-8 leaves room.
@@ -108,7 +108,7 @@ public class StatsCommandTests
         for (int k = 0; k < 7; k++)
         {
             var cols = blocks[k + 1].Split(',').Select(x => double.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-            double blockMax = HeavyTail.Analytic.Properties.HessianProperties.Eigenvalues(model.DenseHessianBlock(w, k, k)).Max();
+            double blockMax = HeavyTail.Analytic.Testing.HessianProperties.Eigenvalues(model.DenseHessianBlock(w, k, k)).Max();
             Assert.True(Math.Abs(cols[2] - blockMax) <= 1e-8 * blockMax, $"block {k}: {cols[2]:R} vs {blockMax:R}");
             Assert.Equal(traces[k], cols[3]);
         }
@@ -128,7 +128,7 @@ public class StatsCommandTests
         Assert.True(r.Code == 0, r.Err);
         var data = new HeavyTail.Analytic.Data.Dataset(Npy.Read(Path.Combine(dir, "X.npy")).Values, Npy.Read(Path.Combine(dir, "y.npy")).ToInt32("y"), 60, 8, 5);
         var model = new HeavyTail.Analytic.Models.SoftmaxCrossEntropyModel(data, Reference.Managed);
-        var dense = HeavyTail.Analytic.Properties.HessianProperties.Eigenvalues(model.DenseHessian(w)).OrderByDescending(x => x).ToArray();
+        var dense = HeavyTail.Analytic.Testing.HessianProperties.Eigenvalues(model.DenseHessian(w)).OrderByDescending(x => x).ToArray();
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(od, "stats.json")));
         var top = doc.RootElement.GetProperty("top_eigenvalues").EnumerateArray().Select(e => e.GetDouble()).ToArray();
         for (int i = 0; i < 3; i++) Assert.True(Math.Abs(top[i] - dense[i]) <= 1e-8 * dense[0], $"λ_{i + 1} {top[i]:R} vs {dense[i]:R}");

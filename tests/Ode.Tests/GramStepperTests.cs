@@ -1,7 +1,7 @@
 using HeavyTail.Analytic.LinearAlgebra;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.Models;
-using HeavyTail.Analytic.Properties;
+using HeavyTail.Analytic.Testing;
 using HeavyTail.Ode.Optimizers;
 using HeavyTail.Ode.Training;
 using HeavyTail.Tests.Shared;

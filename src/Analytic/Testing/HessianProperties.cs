@@ -2,7 +2,7 @@ using HeavyTail.Analytic.Models;
 using HeavyTail.Analytic.Statistics;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace HeavyTail.Analytic.Properties;
+namespace HeavyTail.Analytic.Testing;
 
 /// <summary>
 /// Reusable predicates on the structure of the Hessian of a <see cref="LinearModel"/>, for property tests of one's own

@@ -4,7 +4,7 @@ using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.LinearAlgebra;
 using HeavyTail.Analytic.Models;
 
-namespace HeavyTail.Analytic.Properties;
+namespace HeavyTail.Analytic.Testing;
 
 /// <summary>
 /// A small random instance of the linear model, described by bounded integers and a seed so FsCheck can generate,

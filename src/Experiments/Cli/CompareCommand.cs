@@ -1,4 +1,4 @@
-using HeavyTail.Experiments.Plots;
+using HeavyTail.Experiments.Recipes.Plots;
 using HeavyTail.Analytic.Data;
 using System.CommandLine;
 using HeavyTail.Analytic.Models;
@@ -108,7 +108,7 @@ public static class CompareCommand
         }
         for (int g = 0; g < k; g++)
         {
-            var color = Plots.Figure.GroupColor(g, k);
+            var color = Recipes.Plots.Figure.GroupColor(g, k);
             string label = g == 0 ? "group 0 (frequent)" : g == k - 1 ? $"group {g} (rare)" : $"group {g}";
             f.Line(ts, table.Rows.Select(r => GroupOfFlow(r, g)[0]).ToArray(), color, label);
             f.Line(tShown, At(r => r.GroupLosses[g]), color, markers: true);

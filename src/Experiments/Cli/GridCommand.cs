@@ -3,7 +3,7 @@ using System.Text.Json;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.Models;
 using HeavyTail.Analytic.LinearAlgebra;
-using HeavyTail.Experiments.Plots;
+using HeavyTail.Experiments.Recipes.Plots;
 using HeavyTail.Experiments.Runs;
 using HeavyTail.Ode.Optimizers;
 using Spectre.Console;

@@ -1,6 +1,6 @@
 using HeavyTail.Ode.Optimizers;
 using System.CommandLine;
-using HeavyTail.Experiments.Plots;
+using HeavyTail.Experiments.Recipes.Plots;
 
 using HeavyTail.Experiments.Runs;
 

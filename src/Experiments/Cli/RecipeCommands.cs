@@ -2,7 +2,7 @@ using HeavyTail.Experiments.Torch;
 using System.CommandLine;
 using System.Diagnostics;
 using HeavyTail.Experiments.Recipes;
-using HeavyTail.Experiments.Report;
+using HeavyTail.Experiments.Recipes.Report;
 using Spectre.Console;
 
 using HeavyTail.Experiments.Runs;

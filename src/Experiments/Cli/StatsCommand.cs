@@ -3,7 +3,7 @@ using HeavyTail.Analytic.IO;
 using HeavyTail.Analytic.LinearAlgebra;
 using HeavyTail.Analytic.Models;
 using HeavyTail.Analytic.Statistics;
-using HeavyTail.Experiments.Plots;
+using HeavyTail.Experiments.Recipes.Plots;
 using Spectre.Console;
 
 using HeavyTail.Experiments.Runs;

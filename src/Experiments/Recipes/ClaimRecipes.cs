@@ -2,7 +2,7 @@ using System.Globalization;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.Statistics;
 using HeavyTail.Analytic.Theory;
-using HeavyTail.Experiments.Plots;
+using HeavyTail.Experiments.Recipes.Plots;
 using HeavyTail.Experiments.Runs;
 using HeavyTail.Ode.Optimizers;
 

@@ -1,5 +1,5 @@
 using HeavyTail.Analytic.Data;
-using HeavyTail.Experiments.Plots;
+using HeavyTail.Experiments.Recipes.Plots;
 using HeavyTail.Experiments.Runs;
 
 namespace HeavyTail.Experiments.Recipes;

@@ -1,5 +1,5 @@
 using HeavyTail.Analytic.Data;
-using HeavyTail.Experiments.Plots;
+using HeavyTail.Experiments.Recipes.Plots;
 using HeavyTail.Experiments.Runs;
 using HeavyTail.Ode.Flows;
 using HeavyTail.Ode.Optimizers;

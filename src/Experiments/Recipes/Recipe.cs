@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.LinearAlgebra;
-using HeavyTail.Experiments.Plots;
+using HeavyTail.Experiments.Recipes.Plots;
 using HeavyTail.Experiments.Runs;
 using HeavyTail.Ode.Optimizers;
 

@@ -1,6 +1,6 @@
 using ScottPlot;
 using HeavyTail.Analytic.Data;
-using HeavyTail.Experiments.Plots;
+using HeavyTail.Experiments.Recipes.Plots;
 using HeavyTail.Experiments.Runs;
 
 namespace HeavyTail.Experiments.Recipes;

@@ -1,6 +1,6 @@
 using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.Statistics;
-using HeavyTail.Experiments.Plots;
+using HeavyTail.Experiments.Recipes.Plots;
 using HeavyTail.Experiments.Runs;
 using HeavyTail.Ode.Optimizers;
 

@@ -2,7 +2,7 @@ using HeavyTail.Analytic.Data;
 using HeavyTail.Analytic.Models;
 using HeavyTail.Analytic.Theory;
 using HeavyTail.Experiments.Runs;
-using HeavyTail.Experiments.Plots;
+using HeavyTail.Experiments.Recipes.Plots;
 using HeavyTail.Ode.Flows;
 using HeavyTail.Ode.Optimizers;
 using HeavyTail.Ode.Solvers;

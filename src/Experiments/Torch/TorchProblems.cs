@@ -1,6 +1,6 @@
 using HeavyTail.Analytic.Data;
 using HeavyTail.Experiments.Runs;
-using HeavyTail.Experiments.Datasets;
+using HeavyTail.Experiments.Torch.Datasets;
 using static TorchSharp.torch;
 
 namespace HeavyTail.Experiments.Torch;

@@ -2,7 +2,7 @@ using HeavyTail.Ode.Optimizers;
 using HeavyTail.Analytic.IO;
 using ScottPlot;
 
-namespace HeavyTail.Experiments.Plots;
+namespace HeavyTail.Experiments.Recipes.Plots;
 
 /// <summary>
 /// ScottPlot 5 figures with the toolkit's conventions: log axes as log10 data with decade labels and minor ticks at

@@ -1,7 +1,7 @@
 using HeavyTail.Analytic.Statistics;
 using ScottPlot;
 
-namespace HeavyTail.Experiments.Plots;
+namespace HeavyTail.Experiments.Recipes.Plots;
 
 /// <summary>Figures of Hessian spectra: the SLQ density on a log scale, as PyHessian draws it.</summary>
 public static class SpectrumPlots

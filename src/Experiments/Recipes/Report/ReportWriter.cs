@@ -3,7 +3,7 @@ using System.Text;
 using HeavyTail.Analytic.IO;
 using HeavyTail.Experiments.Recipes;
 
-namespace HeavyTail.Experiments.Report;
+namespace HeavyTail.Experiments.Recipes.Report;
 
 /// <summary>DIR/report.md and DIR/report.html (PNG figures embedded) with readings, checks (pass/fail), step sizes, times and machine.</summary>
 public static class ReportWriter

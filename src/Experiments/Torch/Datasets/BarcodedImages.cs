@@ -1,7 +1,7 @@
 using HeavyTail.Analytic;
 using HeavyTail.Analytic.Data;
 
-namespace HeavyTail.Experiments.Datasets;
+namespace HeavyTail.Experiments.Torch.Datasets;
 
 /// <summary>
 /// The paper's "Barcode MNIST" construction (Kunstner et al. 2024, Figure 3), on Fashion-MNIST: the first

