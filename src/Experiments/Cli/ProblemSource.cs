@@ -14,17 +14,17 @@ namespace HeavyTail.Experiments.Cli;
 /// </summary>
 public sealed class ProblemSource
 {
-    public readonly Option<string?> Problem = new("--problem") { Description = $"generated problem: {string.Join(", ", Problems.Names)}" };
-    public readonly Option<int> M = new("--m") { Description = $"ht-random size m, {Problems.MinM}–{Problems.MaxM} (c = 2^m − 1, n = m·2^m, d = (m+1)·2^m)", DefaultValueFactory = _ => 7 };
-    public readonly Option<int?> Samples = new("--samples") { Description = "sample count n (ht-cube, zipf)" };
-    public readonly Option<int?> Classes = new("--classes") { Description = "class count c (ht-cube, zipf, one-hot)" };
-    public readonly Option<int?> Dim = new("--dim") { Description = "input dimension d (zipf)" };
-    public readonly Option<int?> Vocab = new("--vocab") { Description = "vocabulary size d of the bigram problem (W is d×d; default 64)" };
-    public readonly Option<double> Zipf = new("--zipf-exponent") { Description = "a in p_k ∝ (k+1)^(−a) (zipf, one-hot, bigram)", DefaultValueFactory = _ => 1.0 };
-    public readonly Option<int> K = new("--k") { Description = "ht-identity: largest class has 10^k samples", DefaultValueFactory = _ => 3 };
-    public readonly Option<string> Inputs = new("--inputs") { Description = "ht-random inputs: uniform (the paper's code) or gaussian", DefaultValueFactory = _ => "uniform" };
-    public readonly Option<long?> RotateSeed = new("--rotate-seed") { Description = "ht-random: rotate the inputs by a seeded random orthogonal Q (X → XQ, W → QᵀW; Xie et al., arXiv 2410.08198)" };
-    public readonly Option<long> Seed = new("--seed") { Description = "random seed of the data generator", DefaultValueFactory = _ => 0 };
+    public readonly Option<string?> Problem = new("--problem") { Description = $"generated problem: {string.Join(", ", ProblemCatalog.Names)}" };
+    public readonly Option<int> M = new("--m") { Description = ProblemCatalog.Help("--m"), DefaultValueFactory = _ => 7 };
+    public readonly Option<int?> Samples = new("--samples") { Description = ProblemCatalog.Help("--samples") };
+    public readonly Option<int?> Classes = new("--classes") { Description = ProblemCatalog.Help("--classes") };
+    public readonly Option<int?> Dim = new("--dim") { Description = ProblemCatalog.Help("--dim") };
+    public readonly Option<int?> Vocab = new("--vocab") { Description = ProblemCatalog.Help("--vocab") };
+    public readonly Option<double> Zipf = new("--zipf-exponent") { Description = ProblemCatalog.Help("--zipf-exponent"), DefaultValueFactory = _ => 1.0 };
+    public readonly Option<int> K = new("--k") { Description = ProblemCatalog.Help("--k"), DefaultValueFactory = _ => 3 };
+    public readonly Option<string> Inputs = new("--inputs") { Description = ProblemCatalog.Help("--inputs"), DefaultValueFactory = _ => "uniform" };
+    public readonly Option<long?> RotateSeed = new("--rotate-seed") { Description = ProblemCatalog.Help("--rotate-seed") };
+    public readonly Option<long> Seed = new("--seed") { Description = ProblemCatalog.Help("--seed"), DefaultValueFactory = _ => 0 };
     public readonly Option<string?> X = new("--x") { Description = "features X.npy (n×d, float32/float64)" };
     public readonly Option<string?> Y = new("--y") { Description = "labels y.npy (n, integers 0..c−1)" };
     public readonly Option<string?> Targets = new("--targets") { Description = "regression targets Y.npy (n×c); selects squared loss" };
@@ -81,7 +81,7 @@ public sealed class ProblemSource
             loaded = ProblemFiles.LoadArrays(xPath, yPath, r.GetValue(Targets), r.GetValue(LossOption)!, classesHint, precision);
             settings = new Dictionary<string, object>(loaded.Info);
         }
-        else throw new UserError("no data: give --problem NAME (one of " + string.Join(", ", Problems.Names) + ") or --x X.npy --y y.npy.");
+        else throw new UserError("no data: give --problem NAME (one of " + string.Join(", ", ProblemCatalog.Names) + ") or --x X.npy --y y.npy.");
         return WithBiasAndGroups(loaded, settings, bias, groups);
     }
 
