@@ -22,7 +22,7 @@ public static class GridCommand
 {
     public static Command Create(CliContext ctx)
     {
-        var src = new ProblemSource();
+        var src = new ProblemSource(ctx.Err.WriteLine);
         var opt = new OptimizerOptions();
         var seeds = new Option<int>("--seeds") { Description = "number of data seeds (0..S−1); the worst final loss over seeds counts", DefaultValueFactory = _ => 1 };
         var lrs = new Option<string?>("--lrs") { Description = "explicit comma-separated step sizes instead of the paper's grid" };

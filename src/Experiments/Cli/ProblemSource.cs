@@ -12,8 +12,13 @@ namespace HeavyTail.Experiments.Cli;
 /// The options every command shares to name its data: a generated problem (--problem NAME and its options) or
 /// the user's own arrays (--x X.npy --y y.npy), plus --bias and --groups.
 /// </summary>
-public sealed class ProblemSource
+/// <param name="waiting">where a "waiting for input" line goes when a file is a pipe nobody writes to (the command's stderr).</param>
+public sealed class ProblemSource(Action<string>? waiting = null)
 {
+    /// <summary>Where a "waiting for input" line goes (<see cref="Analytic.IO.InputFile.OpenRead"/>).</summary>
+    public Action<string>? Waiting { get; } = waiting;
+
+
     public readonly Option<string?> Problem = new("--problem") { Description = $"generated problem: {string.Join(", ", ProblemCatalog.Names)}" };
     public readonly Option<int> M = new("--m") { Description = ProblemCatalog.Help("--m"), DefaultValueFactory = _ => 7 };
     public readonly Option<int?> Samples = new("--samples") { Description = ProblemCatalog.Help("--samples") };
@@ -78,7 +83,7 @@ public sealed class ProblemSource
         else if (xPath != null && yPath != null)
         {
             ProblemOptionUse.Check(null, Given(r));
-            loaded = ProblemFiles.LoadArrays(xPath, yPath, r.GetValue(Targets), r.GetValue(LossOption)!, classesHint, precision);
+            loaded = ProblemFiles.LoadArrays(xPath, yPath, r.GetValue(Targets), r.GetValue(LossOption)!, classesHint, precision, Waiting);
             settings = new Dictionary<string, object>(loaded.Info);
         }
         else throw new UserError("no data: give --problem NAME (one of " + string.Join(", ", ProblemCatalog.Names) + ") or --x X.npy --y y.npy.");

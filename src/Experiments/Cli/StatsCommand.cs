@@ -20,7 +20,7 @@ public static class StatsCommand
 {
     public static Command Create(CliContext ctx)
     {
-        var src = new ProblemSource();
+        var src = new ProblemSource(ctx.Err.WriteLine);
         var w = new Option<string?>("--w") { Description = "weights W.npy (d×c; zeros when omitted)" };
         var v = new Option<string?>("--v") { Description = "direction V.npy (d×c) for a Hessian-vector product" };
         var outDir = new Option<string?>("--out") { Description = "write stats.json, grad.npy, hessian_diag.npy (and hvp.npy) here" };
@@ -41,7 +41,7 @@ public static class StatsCommand
         cmd.SetAction(r =>
         {
             using var claim = r.GetValue(outDir) is string outPath ? ctx.Claim(outPath, "stats") : null;
-            var p = src.Load(r, ProblemFiles.ColumnsOf(r.GetValue(w)), ctx.Precision ?? Precision.Float64);
+            var p = src.Load(r, ProblemFiles.ColumnsOf(r.GetValue(w), src.Waiting), ctx.Precision ?? Precision.Float64);
             var data = p.Data;
             long parameters = (long)data.D * data.C;
             int? k = r.GetValue(topK), samples = r.GetValue(traceSamples);
@@ -67,14 +67,14 @@ public static class StatsCommand
             if ((wantDensity || wantBlocks) && od == null)
                 throw new UserError($"{(wantDensity ? "--density" : "--block-spectra")} writes CSV files: give --out DIR.");
             var model = LinearModel.Create(p.Loss, data, ctx.Compute);
-            var weights = ProblemFiles.LoadWeights(r.GetValue(w), data.D, data.C, data.HasBias);
+            var weights = ProblemFiles.LoadWeights(r.GetValue(w), data.D, data.C, data.HasBias, waiting: src.Waiting);
             var s = PerClassStatistics.Compute(model, weights);
             var diag = new double[data.D * data.C];
             model.Curvature(weights, diag, null);
             double[]? hv = null;
             if (r.GetValue(v) is string vPath)
             {
-                var dir = ProblemFiles.LoadWeights(vPath, data.D, data.C, data.HasBias, "V");
+                var dir = ProblemFiles.LoadWeights(vPath, data.D, data.C, data.HasBias, "V", src.Waiting);
                 hv = new double[dir.Length];
                 model.HessianVectorProduct(weights, dir, hv);
             }
