@@ -87,21 +87,6 @@ public sealed class ProblemSource(Action<string>? waiting = null)
             settings = new Dictionary<string, object>(loaded.Info);
         }
         else throw new UserError("no data: give --problem NAME (one of " + string.Join(", ", ProblemCatalog.Names) + ") or --x X.npy --y y.npy.");
-        return WithBiasAndGroups(loaded, settings, bias, groups);
-    }
-
-    /// <summary>The problem with --bias (a constant-1 feature) and --groups K applied, both recorded in its description.</summary>
-    public static Problem WithBiasAndGroups(Problem loaded, Dictionary<string, object> settings, bool bias, int? groups)
-    {
-        var data = bias ? loaded.Data.WithBias() : loaded.Data;
-        var fg = loaded.Groups;
-        if (groups is int kGroups)
-        {
-            if (kGroups < 1) throw new UserError($"--groups {kGroups} must be at least 1.");
-            fg = FrequencyGroups.FromMass(data.GroupingMass(), kGroups);
-        }
-        settings["bias"] = bias;
-        settings["groups"] = fg.K;
-        return loaded with { Data = data, Groups = fg, Info = settings };
+        return ProblemFiles.WithBiasAndGroups(loaded, settings, bias, groups);
     }
 }

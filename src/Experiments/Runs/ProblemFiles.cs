@@ -86,4 +86,19 @@ public static class ProblemFiles
 
     /// <summary>Column count of a .npy matrix, to size c from a given W.</summary>
     public static int? ColumnsOf(string? path, Action<string>? waiting = null) => path == null ? null : Npy.ReadMatrix(path, "W", waiting).Cols;
+
+    /// <summary>The problem with --bias (a constant-1 feature) and --groups K applied, both recorded in its description.</summary>
+    public static Problem WithBiasAndGroups(Problem loaded, Dictionary<string, object> settings, bool bias, int? groups)
+    {
+        var data = bias ? loaded.Data.WithBias() : loaded.Data;
+        var fg = loaded.Groups;
+        if (groups is int kGroups)
+        {
+            if (kGroups < 1) throw new UserError($"--groups {kGroups} must be at least 1.");
+            fg = FrequencyGroups.FromMass(data.GroupingMass(), kGroups);
+        }
+        settings["bias"] = bias;
+        settings["groups"] = fg.K;
+        return loaded with { Data = data, Groups = fg, Info = settings };
+    }
 }
