@@ -18,6 +18,19 @@ public enum Scale
     Paper,
 }
 
+/// <summary>Names of a <see cref="Scale"/> as the command line writes them: tiny, small, paper.</summary>
+public static class Scales
+{
+    /// <summary>tiny, small or paper; anything else is one <see cref="UserError"/> line that says what to write.</summary>
+    public static Scale Parse(string s) => s switch
+    {
+        "small" => Scale.Small,
+        "paper" => Scale.Paper,
+        "tiny" => Scale.Tiny,
+        _ => throw new UserError($"unknown --scale '{s}'{Analytic.Spelling.DidYouMean(s, ["small", "paper", "tiny"])}; choose small, paper or tiny."),
+    };
+}
+
 /// <summary>One row of a report's table: a prediction and what was measured.</summary>
 /// <summary>
 /// A prediction and what was measured. <see cref="Claim"/>: a claim from the literature under test (Tomihari &amp; Sato's),
