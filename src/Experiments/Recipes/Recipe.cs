@@ -259,6 +259,12 @@ public sealed record RecipeOutcome(string Name, string Description, string Readi
 
     /// <summary>The failure was the input's (a missing or corrupt data set: an IO or data-format error), not the computation's.</summary>
     public bool InputError { get; init; }
+
+    /// <summary>
+    /// Set when this execution only read its runs from the cache (<see cref="RunCache.OnlyRead"/>): its own time, while
+    /// <see cref="WallSeconds"/> keeps the wall time of the execution that computed them (from the recipe's earlier run.json).
+    /// </summary>
+    public double? CachedReadSeconds { get; init; }
 }
 
 /// <summary>Runs recipes into a folder: DIR/NAME/ with the figures, CSVs and run.json.</summary>
@@ -280,14 +286,19 @@ public static class RecipeRunner
             inputError = true;
         }
         catch (Exception e) when (e is not UserError) { error = $"{e.GetType().Name}: {e.Message}".ReplaceLineEndings(" ").Trim(); }
-        var outcome = new RecipeOutcome(recipe.Name, recipe.Description, rc.Reading, rc.Figures, rc.Checks, rc.SelectedLr, rc.Notes, sw.Elapsed.TotalSeconds, error)
+        // a rerun that only read its runs from the cache keeps the wall time of the run that computed them, and records its own apart
+        string runJson = Path.Combine(rc.OutDir, "run.json"), scaleName = scale.ToString().ToLowerInvariant(), dtype = env.Compute.Precision.Name();
+        double wall = sw.Elapsed.TotalSeconds;
+        double? cachedRead = null;
+        if (error == null && rc.Cache.OnlyRead && FirstWallSeconds(runJson, recipe.Name, scaleName, dtype) is { } first) (wall, cachedRead) = (first, wall);
+        var outcome = new RecipeOutcome(recipe.Name, recipe.Description, rc.Reading, rc.Figures, rc.Checks, rc.SelectedLr, rc.Notes, wall, error)
         {
-            BestLr = rc.BestLr, Captions = rc.Captions, InputError = inputError,
+            BestLr = rc.BestLr, Captions = rc.Captions, InputError = inputError, CachedReadSeconds = cachedRead,
         };
-        JsonOut.Write(Path.Combine(rc.OutDir, "run.json"), new Dictionary<string, object?>
+        JsonOut.Write(runJson, new Dictionary<string, object?>
         {
-            ["recipe"] = recipe.Name, ["scale"] = scale.ToString().ToLowerInvariant(), ["dtype"] = env.Compute.Precision.Name(), ["status"] = error == null ? "finished" : "failed", ["error"] = error,
-            ["wall_seconds"] = outcome.WallSeconds, ["steps"] = rc.Steps, ["ht_random_m"] = rc.HtRandomM, ["seeds"] = rc.Seeds,
+            ["recipe"] = recipe.Name, ["scale"] = scaleName, ["dtype"] = dtype, ["status"] = error == null ? "finished" : "failed", ["error"] = error,
+            ["wall_seconds"] = outcome.WallSeconds, ["cached_read_seconds"] = cachedRead, ["steps"] = rc.Steps, ["ht_random_m"] = rc.HtRandomM, ["seeds"] = rc.Seeds,
             ["selected_lr"] = rc.SelectedLr.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
             ["best_lr"] = rc.BestLr.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
             ["selected_stable"] = rc.SelectedStable.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
@@ -296,5 +307,25 @@ public static class RecipeRunner
             ["figures"] = rc.Figures, ["captions"] = rc.Captions, ["notes"] = rc.Notes, ["reading"] = rc.Reading,
         });
         return outcome;
+    }
+
+    /// <summary>
+    /// The wall_seconds of the recipe's earlier run.json in this folder when it finished at the same scale and dtype (the
+    /// computing run's, carried over by every cached rerun since); null when there is none or it is unreadable.
+    /// </summary>
+    private static double? FirstWallSeconds(string runJson, string recipe, string scale, string dtype)
+    {
+        try
+        {
+            if (!File.Exists(runJson)) return null;
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(runJson));
+            var root = doc.RootElement;
+            string? Text(string name) => root.ValueKind == System.Text.Json.JsonValueKind.Object && root.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
+            if (Text("recipe") != recipe || Text("scale") != scale || Text("dtype") != dtype || Text("status") != "finished") return null;
+            if (!root.TryGetProperty("wall_seconds", out var w) || w.ValueKind != System.Text.Json.JsonValueKind.Number) return null;
+            double seconds = w.GetDouble();
+            return double.IsFinite(seconds) && seconds >= 0 ? seconds : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException) { return null; }
     }
 }
