@@ -35,7 +35,7 @@ public sealed class ProblemSource(Action<string>? waiting = null)
     public readonly Option<string?> Targets = new("--targets") { Description = "regression targets Y.npy (n×c); selects squared loss" };
     public readonly Option<string> LossOption = new("--loss") { Description = "loss for --x/--y data: ce (softmax cross-entropy) or squared", DefaultValueFactory = _ => "ce" };
     public readonly Option<bool> Bias = new("--bias") { Description = "add a bias (a constant-1 feature; the last row of W)" };
-    public readonly Option<int?> Groups = new("--groups") { Description = "number of frequency groups (default: the problem's own, else 10)" };
+    public readonly Option<int?> Groups = new("--groups") { Description = "number of frequency groups (default: the problem's own, else the largest K ≤ 10 with no empty group)" };
 
     public void AddTo(Command cmd)
     {

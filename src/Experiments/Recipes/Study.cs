@@ -50,7 +50,8 @@ public static class Study
             var grid = GridJob.Run(request.Grid with { Optimizer = optimizer }, dir, env, loaded: request.Problem, progress: progress)!;
             string own = Path.Combine(dir, optimizer.Name);
             Directory.CreateDirectory(own);
-            log?.Invoke(GridFiles.Write(grid, own, env.Compute.Precision, request.Grid.Data));
+            string written = GridFiles.Write(grid, own, env.Compute.Precision, request.Grid.Data);
+            log?.Invoke(written);
             var selected = grid.Selected.Runs[0];
             Trajectory.Write(Path.Combine(own, "trajectory.csv"), selected.Rows, request.Problem.Groups.K);
             runs.Add(new StudyRun(optimizer.Name, grid, selected));
@@ -71,13 +72,13 @@ public static class Study
         var checks = new List<Check>();
         var gd = runs.FirstOrDefault(r => r.Optimizer == "gd");
         if (gd != null)
-            checks.Add(new Check("GD rarest group", "stays close to its initial loss (fraction ≥ 0.8)", $"fraction {gd.RarestFraction:F3}", gd.RarestFraction >= 0.8));
+            checks.Add(new Check("GD rarest group", "stays close to its initial loss (fraction ≥ 0.8)", $"fraction {gd.RarestFraction:G3}", gd.RarestFraction >= 0.8));
         foreach (var r in runs.Where(r => IsSignLike(OptimizerCatalog.Get(r.Optimizer).Kind)))
         {
-            checks.Add(new Check($"{r.Optimizer} rarest group", "falls well below its initial loss (fraction ≤ 0.5)", $"fraction {r.RarestFraction:F3}", r.RarestFraction <= 0.5));
+            checks.Add(new Check($"{r.Optimizer} rarest group", "falls well below its initial loss (fraction ≤ 0.5)", $"fraction {r.RarestFraction:G3}", r.RarestFraction <= 0.5));
             if (gd != null)
                 checks.Add(new Check($"{r.Optimizer} vs GD", "fits the rarest group further than GD (smaller fraction)",
-                    $"{r.RarestFraction:F3} vs GD {gd.RarestFraction:F3}", r.RarestFraction < gd.RarestFraction));
+                    $"{r.RarestFraction:G3} vs GD {gd.RarestFraction:G3}", r.RarestFraction < gd.RarestFraction));
         }
         return (checks, Reading(runs, checks, steps));
     }
@@ -85,7 +86,7 @@ public static class Study
     private static string Reading(IReadOnlyList<StudyRun> runs, IReadOnlyList<Check> checks, int steps)
     {
         var sb = new StringBuilder($"After {steps} steps at the selected step sizes the rarest group keeps ");
-        sb.Append(string.Join(", ", runs.Select(r => $"{r.RarestFraction:P0} of its initial loss under {r.Optimizer}"))).Append(". ");
+        sb.Append(string.Join(", ", runs.Select(r => $"{r.RarestFraction:G3} of its initial loss under {r.Optimizer}"))).Append(". ");
         var versus = checks.Where(c => c.Name.EndsWith(" vs GD")).ToList();
         if (versus.Count == 0) sb.Append("No sign-like optimizer was compared with GD, so the paper's contrast is not tested here.");
         else if (versus.All(c => c.Pass)) sb.Append("Every sign-like optimizer fits the rare classes further than GD: the paper's Figure 2 reappears on this data.");
@@ -94,20 +95,33 @@ public static class Study
                        $"{string.Join(", ", versus.Where(c => !c.Pass).Select(c => c.Name[..^6]))} do not.");
         var gdCheck = checks.FirstOrDefault(c => c.Name == "GD rarest group");
         if (gdCheck != null) sb.Append(gdCheck.Pass ? " GD leaves the rarest group near where it started, as in the paper." : " GD itself fits the rarest group (its fraction is below 0.8): the imbalance of this data does not stall GD in this step budget.");
+        var edge = runs.Where(r => r.Grid.AtEdge).Select(r => r.Optimizer).ToList();
+        if (edge.Count > 0)
+            sb.Append($" The lowest final loss of {string.Join(", ", edge)} lies at the edge of the grid [1e-6, 1e1]: there the comparison may measure the step budget rather than the optimizer.");
         return sb.ToString();
     }
 
     private static void WriteFigures(StudyResult result, string dir)
     {
         var p = result.Request.Problem;
-        var panels = new List<Figure> { RecipePlots.ClassHistogram(p, $"(a) {p.Name}: c = {p.Data.C} classes, n = {p.Data.N}") };
+        string data = result.Request.Grid.Data is { } own ? Path.GetFileName(own.X) : p.Name;
+        var panels = new List<Figure> { RecipePlots.ClassHistogram(p, $"(a) {data}: c = {p.Data.C}, n = {p.Data.N}") };
         for (int i = 0; i < result.Runs.Count; i++)
         {
             var r = result.Runs[i];
-            panels.Add(RecipePlots.PerGroup(r.Selected, $"({(char)('b' + i)}) {r.Optimizer}, η = {r.Grid.SelectedLr:G3}", legend: i == 0));
+            var f = RecipePlots.PerGroup(r.Selected, $"({(char)('b' + i)}) {r.Optimizer}, η = {r.Grid.SelectedLr:G3}", legend: i == 0);
+            if (p.Groups.K > 6) LabelEndGroupsOnly(f); // a legend of ≤ 4 entries stays inside a third of the width
+            panels.Add(f);
         }
         new PanelFigure(panels, sharedY: Enumerable.Range(1, result.Runs.Count).ToArray()).Save(dir, "figure2");
-        RecipePlots.Overall(result.Runs.Select(r => (r.Optimizer, r.Selected)), $"{p.Name}: overall training loss").Save(dir, "overall");
+        RecipePlots.Overall(result.Runs.Select(r => (r.Optimizer, r.Selected)), $"{data}: overall training loss").Save(dir, "overall");
+    }
+
+    /// <summary>Keeps the legend entries of the first and last group and the overall line (the colour ramp says the rest).</summary>
+    private static void LabelEndGroupsOnly(Figure f)
+    {
+        foreach (var line in f.Plot.GetPlottables<ScottPlot.Plottables.Scatter>())
+            if (line.LegendText is { } text && text.StartsWith("group ") && !text.Contains('(')) line.LegendText = "";
     }
 
     private static void WriteRecords(StudyResult result, string dir, Precision precision)
