@@ -48,7 +48,7 @@ public static class GridCommand
             ctx.InterruptNote = $"the runs that finished are kept in {System.IO.Path.Combine(dir, "_cache")}; rerun the same command to resume.";
             var (spec, loaded) = Spec(r, o, ctx);
             JsonOut.Write(System.IO.Path.Combine(dir, "grid.json"), spec.ToJson());
-            var shard = ParseShard(r.GetValue(o.Shard));
+            var shard = GridArguments.Shard(r.GetValue(o.Shard));
             var env = ctx.Environment.WithPath(TrainingPaths.Parse(r.GetValue(o.Path)!));
             var result = Run(ctx, spec, dir, env, shard, loaded);
             ctx.Out.WriteLine(result == null
@@ -76,7 +76,7 @@ public static class GridCommand
             "off" => null,
             var v => throw new UserError($"--stability '{v}' must be on or off."),
         };
-        var spec = new GridSpec(po, o.Opt.Settings(r, lr: 1.0), steps, every, Enumerable.Range(0, s).Select(i => (long)i).ToArray(), Lrs(ctx, r.GetValue(o.Lrs)))
+        var spec = new GridSpec(po, o.Opt.Settings(r, lr: 1.0), steps, every, Enumerable.Range(0, s).Select(i => (long)i).ToArray(), GridArguments.Lrs(ctx, r.GetValue(o.Lrs)))
         { Stability = criterion, Data = data, Precision = ctx.Compute.Precision };
         return (spec, loaded);
     }
@@ -134,25 +134,5 @@ public static class GridCommand
             task.Value = task.MaxValue;
             return result;
         });
-    }
-
-    private static double[]? Lrs(CliContext ctx, string? text)
-    {
-        if (string.IsNullOrWhiteSpace(text)) return null;
-        var lrs = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s =>
-            Numbers.TryParseDouble(s, out var v) && v > 0 && double.IsFinite(v) ? v : throw new UserError($"--lrs: '{s}' is not a positive step size.")).ToArray();
-        if (lrs.Distinct().Count() == lrs.Length) return lrs;
-        var twice = lrs.GroupBy(v => v).Where(g => g.Count() > 1).Select(g => JsonOut.Number(g.Key));
-        ctx.Err.WriteLine($"note: --lrs repeats {string.Join(", ", twice)}; each step size is trained once.");
-        return lrs.Distinct().ToArray();
-    }
-
-    /// <summary>K/N with 0 ≤ K &lt; N; anything else is one <see cref="UserError"/> line.</summary>
-    public static (int K, int N)? ParseShard(string? text)
-    {
-        if (text == null) return null;
-        var parts = text.Split('/');
-        if (parts.Length == 2 && Numbers.TryParseInt(parts[0], out int k) && Numbers.TryParseInt(parts[1], out int n) && n >= 1 && k >= 0 && k < n) return (k, n);
-        throw new UserError($"--shard '{text}' must be K/N with 0 ≤ K < N, e.g. 0/4.");
     }
 }

@@ -33,7 +33,7 @@ public static class GridShardCommands
         refine.Options.Add(shard);
         refine.Options.Add(outDir);
         refine.SetAction(r => RunRefine(ctx, r.GetValue(dirs)!, r.GetValue(outDir) ?? throw new UserError("grid refine needs --out DIR (one folder per shard)."),
-            GridCommand.ParseShard(r.GetValue(shard))!.Value));
+            GridArguments.Shard(r.GetValue(shard))!.Value));
         return refine;
     }
 

@@ -37,14 +37,7 @@ public static class HeavyTailCli
 
     private static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool terminal, CancellationToken cancel, Func<string, string, bool>? forcedFailures)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(stdout),
-            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
-        });
-        if (!console.Profile.Capabilities.Interactive) console.Profile.Width = 160; // tables in logs and pipes are not squeezed to 80 columns
+        var console = CreateConsole(stdout, terminal);
         var ctx = new CliContext(console, stdout, stderr) { Cancel = cancel };
         var root = new RootCommand("HeavyTail.Theory: heavy-tailed class imbalance and why Adam beats gradient descent (Kunstner et al. 2024).");
         var quiet = new Option<bool>("--quiet") { Description = "no progress output", Recursive = true };
@@ -95,6 +88,20 @@ public static class HeavyTailCli
             stderr.WriteLine($"error: internal failure ({e.GetType().Name}: {UserError.OneLine(e)}); please report it with the command line.");
             return InternalErrorExit;
         }
+    }
+
+    /// <summary>The console for tables and progress: ANSI, colours and live displays only on an interactive terminal; 160 columns in logs and pipes.</summary>
+    private static IAnsiConsole CreateConsole(TextWriter stdout, bool terminal)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(stdout),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+        if (!console.Profile.Capabilities.Interactive) console.Profile.Width = 160; // tables in logs and pipes are not squeezed to 80 columns
+        return console;
     }
 
     private static bool IsUserError(Exception e) => e is UserError or ArgumentException or InvalidDataException
