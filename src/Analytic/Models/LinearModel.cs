@@ -110,16 +110,24 @@ public abstract class LinearModel
 
     /// <summary>
     /// X rounded to float32 as the left operands of the float32 passes, X (for X·W) and Xᵀ (for Xᵀ·R), made on first use and
-    /// kept: on a packing backend two packed copies (8·n·d bytes; the float32 copy they are packed from, 4·n·d, is dropped),
-    /// otherwise the float32 copy (4·n·d).
+    /// kept: on a packing backend two packed copies (8·n·d bytes; the float32 copy they are packed from, 4·n·d, is dropped
+    /// unless the data set holds it, <see cref="Dataset.SingleInputs"/>), otherwise the float32 copy (4·n·d).
     /// </summary>
     private (SharedLeftOperand<float> X, SharedLeftOperand<float> Xt) SingleInputs()
     {
         if (_xSingle is { } known) return known;
-        var x = Data.X;
-        var s = GC.AllocateUninitializedArray<float>(x.Length);
-        System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(x, s);
+        var s = RoundedInputs(Data);
         return (_xSingle = (new SharedLeftOperand<float>(La, false, N, D, s, D), new SharedLeftOperand<float>(La, true, D, N, s, D))).Value;
+    }
+
+    /// <summary>X in float32: the data set's own float32 inputs when it holds them (no copy), else X rounded to float32 (a new array).</summary>
+    public static float[] RoundedInputs(Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.SingleInputs is { } held) return held;
+        var s = GC.AllocateUninitializedArray<float>(data.X.Length);
+        System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(data.X, s);
+        return s;
     }
 
     /// <summary>

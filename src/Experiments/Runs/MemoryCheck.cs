@@ -13,10 +13,13 @@ public static class MemoryCheck
     /// Bytes a linear-model run on n×d inputs with c classes holds, all float64: X (n·d), the logits/residuals and their
     /// per-row copy (2·n·c), W, ∇L and two optimizer states (4·d·c), labels, weights and per-sample losses (3·n); float32
     /// adds X rounded to float32 and, on the managed backend, X and Xᵀ packed from it for the GEMMs (12·n·d while packing, 8
-    /// after; its other arrays are half the float64 ones counted here).
+    /// after; its other arrays are half the float64 ones counted here). With <paramref name="singleInputs"/> (a float32 run on
+    /// inputs generated in float32, <see cref="ProblemOptions.SingleInputs"/>) X is held in float32 only: 4·n·d plus the two
+    /// packed copies, 12·n·d in all.
     /// </summary>
-    public static double ProblemBytes(long n, long d, long c, Precision precision = Precision.Float64) =>
-        8.0 * ((double)n * d + 2.0 * n * c + 4.0 * d * c + 3.0 * n) + (precision == Precision.Float32 ? 12.0 * n * d : 0);
+    public static double ProblemBytes(long n, long d, long c, Precision precision = Precision.Float64, bool singleInputs = false) =>
+        8.0 * (2.0 * n * c + 4.0 * d * c + 3.0 * n) + (precision == Precision.Float32 ? 12.0 * n * d : 0)
+        + (precision == Precision.Float32 && singleInputs ? 0 : 8.0 * n * d);
 
     /// <summary>Free memory: /proc/meminfo's MemAvailable where there is one, capped by the runtime's limit (a container's) less what the heap holds.</summary>
     public static double AvailableBytes()
@@ -38,9 +41,9 @@ public static class MemoryCheck
         bytes >= 1 << 30 ? $"{bytes / (1 << 30):F1} GiB" : bytes >= 1 << 20 ? $"{bytes / (1 << 20):F1} MiB" : $"{bytes / 1024:F0} KiB";
 
     /// <summary>Refuses (one <see cref="UserError"/> line) a problem of n samples, d features and c classes that cannot be held.</summary>
-    public static void Check(string what, long n, long d, long c, Precision precision = Precision.Float64)
+    public static void Check(string what, long n, long d, long c, Precision precision = Precision.Float64, bool singleInputs = false)
     {
-        double need = ProblemBytes(n, d, c, precision), free = AvailableBytes();
+        double need = ProblemBytes(n, d, c, precision, singleInputs), free = AvailableBytes();
         if (need > free)
             throw new UserError($"{what} (n = {n}, d = {d}, c = {c}) needs about {Format(need)} of memory but {Format(free)} is available; choose smaller sizes.");
         foreach (var (name, count) in new[] { ("n·d (X)", n * d), ("n·c (logits)", n * c), ("d·c (W)", d * c) })
@@ -90,6 +93,6 @@ public static class MemoryCheck
         if (n < 1 || d < 1 || c < 1) return; // the generator says which one is not positive
         if (o.Name is "ht-cube" or "zipf" && c > n)
             throw new UserError($"--classes {c} is more than --samples {n}: {o.Name} would leave classes without samples; use at most n classes.");
-        Check($"{o.Name}", n, d, c, precision);
+        Check($"{o.Name}", n, d, c, precision, o.SingleInputs && o.Name == "ht-random" && o.RotateSeed == null);
     }
 }
