@@ -77,9 +77,10 @@ public abstract class LinearModel
     /// <remarks>
     /// T = float: both GEMMs in float32 on X rounded to float32 once (<see cref="SingleInputs"/>, kept with the model), the
     /// residual pass in float32 (see the float32 <see cref="ResidualRuns(float[], int, double[][])"/>), the per-sample losses
-    /// and their sum in float64. T = double: everything in float64.
+    /// and their sum in float64. T = double: everything in float64. With <paramref name="gradient"/> false (an evaluation no
+    /// update follows, such as a run's last) G_wide is left as it was and the second GEMM is skipped.
     /// </remarks>
-    public double[] LossAndGradientBatched<T>(T[] wWide, int runs, T[] gradWide, double[][] sampleLosses) where T : unmanaged, IFloatingPointIeee754<T>
+    public double[] LossAndGradientBatched<T>(T[] wWide, int runs, T[] gradWide, double[][] sampleLosses, bool gradient = true) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.Positive(runs, nameof(runs));
         int wc = runs * C;
@@ -100,7 +101,8 @@ public abstract class LinearModel
         else La.Gemm(false, false, N, wc, D, T.One, (T[])(object)Data.X, D, wWide, wc, T.Zero, z, wc);
         if (z is double[] zd) ResidualRuns(zd, runs, sampleLosses);
         else ResidualRuns((float[])(object)z, runs, sampleLosses);
-        if (Data.IdentityInputs) Array.Copy(z, gradWide, N * wc);
+        if (!gradient) { }
+        else if (Data.IdentityInputs) Array.Copy(z, gradWide, N * wc);
         else if (typeof(T) == typeof(float)) SingleInputs().Xt.Gemm(wc, 1f, (float[])(object)z, wc, 0f, (float[])(object)gradWide, wc);
         else La.Gemm(true, false, D, wc, N, T.One, (T[])(object)Data.X, D, z, wc, T.Zero, gradWide, wc);
         var loss = new double[runs];

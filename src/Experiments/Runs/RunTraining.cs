@@ -142,8 +142,22 @@ public static class RunTraining
             return (TrainingLoop.Run(device, schedule, observers, progress, env.Cancel), TrainingPath.Primal);
         }
         var path = ChoosePath(env.Path, model, optimizers, schedule.Steps, observed, HostPrecision(env));
-        IStepper stepper = path == TrainingPath.Gram ? new GramStepper(model, optimizers, problem.Groups)
-            : LinearSteppers.Create(model, optimizers.Select(o => o.Create(model)).ToList(), problem.Groups, HostPrecision(env));
+        var stepper = CreateStepper(path, model, optimizers, problem.Groups, HostPrecision(env));
         return (TrainingLoop.Run(stepper, schedule, observers, progress, env.Cancel), path);
+    }
+
+    /// <summary>
+    /// The host stepper of a path that is not auto: a <see cref="GramStepper"/> batch (from W = 0), or the
+    /// <see cref="LinearSteppers"/> stepper of <paramref name="precision"/> from <paramref name="w0"/> (zeros when null).
+    /// </summary>
+    public static IStepper CreateStepper(TrainingPath path, LinearModel model, IReadOnlyList<OptimizerSettings> optimizers, FrequencyGroups groups,
+        Precision precision, double[]? w0 = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizers);
+        if (path == TrainingPath.Auto) throw new ArgumentException("choose the path first (ChoosePath).", nameof(path));
+        if (path == TrainingPath.Gram && w0 != null) throw new ArgumentException("the Gram path starts from W = 0.", nameof(w0));
+        return path == TrainingPath.Gram ? new GramStepper(model, optimizers, groups)
+            : LinearSteppers.Create(model, optimizers.Select(o => o.Create(model)).ToList(), groups, precision, w0);
     }
 }
