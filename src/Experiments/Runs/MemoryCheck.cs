@@ -14,12 +14,11 @@ public static class MemoryCheck
     /// per-row copy (2·n·c), W, ∇L and two optimizer states (4·d·c), labels, weights and per-sample losses (3·n); float32
     /// adds X rounded to float32 and, on the managed backend, X and Xᵀ packed from it for the GEMMs (12·n·d while packing, 8
     /// after; its other arrays are half the float64 ones counted here). With <paramref name="singleInputs"/> (a float32 run on
-    /// inputs generated in float32, <see cref="ProblemOptions.SingleInputs"/>) X is held in float32 only: 4·n·d plus the two
-    /// packed copies, 12·n·d in all.
+    /// inputs generated in float32, <see cref="ProblemOptions.SingleInputs"/>) X is held in float32 only, and only Xᵀ is
+    /// packed: 8·n·d in all.
     /// </summary>
     public static double ProblemBytes(long n, long d, long c, Precision precision = Precision.Float64, bool singleInputs = false) =>
-        8.0 * (2.0 * n * c + 4.0 * d * c + 3.0 * n) + (precision == Precision.Float32 ? 12.0 * n * d : 0)
-        + (precision == Precision.Float32 && singleInputs ? 0 : 8.0 * n * d);
+        8.0 * (2.0 * n * c + 4.0 * d * c + 3.0 * n) + (precision != Precision.Float32 ? 8.0 * n * d : singleInputs ? 8.0 * n * d : 20.0 * n * d);
 
     /// <summary>Free memory: /proc/meminfo's MemAvailable where there is one, capped by the runtime's limit (a container's) less what the heap holds.</summary>
     public static double AvailableBytes()
