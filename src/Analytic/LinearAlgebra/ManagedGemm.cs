@@ -258,32 +258,7 @@ public static unsafe class ManagedGemm
                                 T* ablock = ap;
                                 if (ipa != 0) ablock = (T*)ipa + (nint)p0 * mPad + (nint)i0 * kb;
                                 else PackA((T*)ia, lda, transA, i0, rows, p0, kb, mr, ap);
-                                for (int jr = 0; jr < panels; jr++)
-                                {
-                                    int j = jr * nr, cols = Math.Min(nr, n - j);
-                                    T* bpanel = (T*)ibp + (nint)jr * nr * k + (nint)p0 * nr;
-                                    for (int ir = 0; ir * mr < rows; ir++)
-                                    {
-                                        int i = i0 + ir * mr, rr = Math.Min(mr, m - i);
-                                        T* apanel = ablock + (nint)ir * mr * kb;
-                                        T* cij = (T*)ic + (nint)i * ldc + j;
-                                        // the streams that would arrive cold: the next B micro-panel (on the block's first MR
-                                        // panel) and the next A micro-panel (on the first NR panel)
-                                        byte* nextB = prefetch && ir == 0 && jr + 1 < panels ? (byte*)(bpanel + (nint)nr * k) : null;
-                                        byte* nextA = prefetch && jr == 0 && (ir + 1) * mr < rows ? (byte*)(apanel + (nint)mr * kb) : null;
-                                        if (rr == mr && cols == nr) MicroKernel(wide, apanel, bpanel, kb, cij, ldc, alpha, store, nextA, nextB);
-                                        else
-                                        {
-                                            MicroKernel(wide, apanel, bpanel, kb, tile, nr, alpha, true, nextA, nextB);
-                                            for (int r = 0; r < rr; r++)
-                                                for (int q = 0; q < cols; q++)
-                                                {
-                                                    ref T cell = ref cij[(nint)r * ldc + q];
-                                                    cell = store ? tile[r * nr + q] : cell + tile[r * nr + q];
-                                                }
-                                        }
-                                    }
-                                }
+                                KBlock(wide, prefetch, ablock, (T*)ibp + (nint)p0 * nr, k, kb, panels, nr, mr, i0, rows, m, n, (T*)ic, ldc, alpha, store, tile);
                             }
                         }
                     }
@@ -294,6 +269,42 @@ public static unsafe class ManagedGemm
             }
         }
         finally { ArrayPool<T>.Shared.Return(bPacked); }
+    }
+
+    /// <summary>
+    /// One k-block of a row block: every (NR panel, MR panel) pair of the packed A block <paramref name="ablock"/> (rows
+    /// i0..i0+rows, kb deep) and the packed B panels from <paramref name="bpanels"/> (panel jr at jr·nr·k), into C.
+    /// <paramref name="store"/>: the first k-block of an overwritten C stores instead of adding.
+    /// </summary>
+    private static void KBlock<T>(bool wide, bool prefetch, T* ablock, T* bpanels, int k, int kb, int panels, int nr, int mr, int i0, int rows,
+        int m, int n, T* c, int ldc, T alpha, bool store, T* tile) where T : unmanaged, INumber<T>
+    {
+        for (int jr = 0; jr < panels; jr++)
+        {
+            int j = jr * nr, cols = Math.Min(nr, n - j);
+            T* bpanel = bpanels + (nint)jr * nr * k;
+            for (int ir = 0; ir * mr < rows; ir++)
+            {
+                int i = i0 + ir * mr, rr = Math.Min(mr, m - i);
+                T* apanel = ablock + (nint)ir * mr * kb;
+                T* cij = c + (nint)i * ldc + j;
+                // the streams that would arrive cold: the next B micro-panel (on the block's first MR panel) and the next A
+                // micro-panel (on the first NR panel)
+                byte* nextB = prefetch && ir == 0 && jr + 1 < panels ? (byte*)(bpanel + (nint)nr * k) : null;
+                byte* nextA = prefetch && jr == 0 && (ir + 1) * mr < rows ? (byte*)(apanel + (nint)mr * kb) : null;
+                if (rr == mr && cols == nr) MicroKernel(wide, apanel, bpanel, kb, cij, ldc, alpha, store, nextA, nextB);
+                else
+                {
+                    MicroKernel(wide, apanel, bpanel, kb, tile, nr, alpha, true, nextA, nextB);
+                    for (int r = 0; r < rr; r++)
+                        for (int q = 0; q < cols; q++)
+                        {
+                            ref T cell = ref cij[(nint)r * ldc + q];
+                            cell = store ? tile[r * nr + q] : cell + tile[r * nr + q];
+                        }
+                }
+            }
+        }
     }
 
     /// <summary>Checks sizes and that every matrix's array is long enough for its shape and leading dimension (shared by all backends).</summary>

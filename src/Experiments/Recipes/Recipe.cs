@@ -18,6 +18,19 @@ public enum Scale
     Paper,
 }
 
+/// <summary>Names of a <see cref="Scale"/> as the command line writes them: tiny, small, paper.</summary>
+public static class Scales
+{
+    /// <summary>tiny, small or paper; anything else is one <see cref="UserError"/> line that says what to write.</summary>
+    public static Scale Parse(string s) => s switch
+    {
+        "small" => Scale.Small,
+        "paper" => Scale.Paper,
+        "tiny" => Scale.Tiny,
+        _ => throw new UserError($"unknown --scale '{s}'{Analytic.Spelling.DidYouMean(s, ["small", "paper", "tiny"])}; choose small, paper or tiny."),
+    };
+}
+
 /// <summary>One row of a report's table: a prediction and what was measured.</summary>
 /// <summary>
 /// A prediction and what was measured. <see cref="Claim"/>: a claim from the literature under test (Tomihari &amp; Sato's),
@@ -132,10 +145,10 @@ public sealed class RecipeContext
     /// <summary>The data seeds at a scale: [0], [0, 1], [0, 1, 2] (tiny, small, paper).</summary>
     public static long[] SeedsAt(Scale s) => s == Scale.Tiny ? [0] : s == Scale.Small ? [0, 1] : [0, 1, 2];
 
-    /// <summary>Records a check; returns its verdict (the one recorded: see <see cref="ForcedFailures"/>).</summary>
+    /// <summary>Records a check; returns its verdict (the one recorded: see <see cref="RunEnvironment.ForcedFailures"/>).</summary>
     public bool Check(string name, string predicted, string measured, bool pass)
     {
-        pass &= ForcedFailures.Value?.Invoke(Name, name) != true;
+        pass &= Env.ForcedFailures?.Invoke(Name, name) != true;
         Checks.Add(new Check(name, predicted, measured, pass));
         return pass;
     }
@@ -143,7 +156,7 @@ public sealed class RecipeContext
     /// <summary>A literature claim measured (see <see cref="Recipes.Check.Claim"/>): <paramref name="holds"/> is reported, never a failure.</summary>
     public bool Claim(string name, string claim, string measured, bool holds)
     {
-        holds &= ForcedFailures.Value?.Invoke(Name, name) != true;
+        holds &= Env.ForcedFailures?.Invoke(Name, name) != true;
         Checks.Add(new Check(name, claim, measured, holds, Claim: true));
         return holds;
     }
@@ -161,12 +174,6 @@ public sealed class RecipeContext
         Checks[i] = Checks[i] with { Says = says };
         return Checks[i].Pass ? says : otherwise;
     }
-
-    /// <summary>
-    /// A test hook (mutation testing of readings): checks and claims for which it returns true, given (recipe, check name),
-    /// are recorded as failed whatever was measured. Flows with the test's async context only; null in every real run.
-    /// </summary>
-    public static readonly AsyncLocal<Func<string, string, bool>?> ForcedFailures = new();
 
     /// <summary>Saves a figure (PNG + SVG) and lists it in the report with its caption (what to see in it).</summary>
     public void Figure(Figure f, string name, string? caption = null) => Add(f.Save(OutDir, name), caption);
