@@ -23,7 +23,7 @@ public static class BenchCommand
         var outJson = new Option<string?>("--out") { Description = "also write the rows as JSON lines here" };
         var paths = new Option<string?>("--paths") { Description = "also time one GD step and the setup (K = XXᵀ on the Gram path) on these training paths: primal, gram or both, on the steppers `train` uses" };
         var train = new Option<bool>("--train") { Description = "also time the training loop of `train` per --paths path: setup before the first step and the steady-state seconds per step" };
-        var trainSteps = new Option<int>("--train-steps") { Description = "steps of each --train row (the first carries the setup)", DefaultValueFactory = _ => 3 };
+        var trainSteps = new Option<int>("--train-steps") { Description = "steps of each --train row (the first carries the setup)", DefaultValueFactory = _ => 4 };
         var gridRuns = new Option<int>("--grid") { Description = "also time a step-size grid of R GD runs (100 steps, same data): one batched run vs R runs one after another here and in PyTorch/NumPy (bench/peers.py grid); 0 = off", DefaultValueFactory = _ => 0 };
         var spectra = new Option<bool>("--spectra") { Description = "also time Hessian spectra (float64, first backend): top-1 and top-5 eigenvalues (block Lanczos) and the SLQ density, in HVPs and seconds, against PyHessian's cost model (one HVP ≈ 2 gradients)" };
         var cmd = new Command("bench", "Time a full-batch step, the Hessian diagonal and block traces per backend, against PyTorch and NumPy.");

@@ -21,7 +21,7 @@ public sealed record BenchRequest
     /// <summary>Also time the training loop `train` runs, per path in <see cref="Paths"/>: setup before the first step and seconds per step.</summary>
     public bool Train { get; init; }
     /// <summary>Steps of each train row (the first carries the setup; the others give the steady-state step).</summary>
-    public int TrainSteps { get; init; } = 3;
+    public int TrainSteps { get; init; } = 4;
     /// <summary>R &gt; 0: also time a step-size grid of R GD runs of 100 steps, batched and one after another.</summary>
     public int GridRuns { get; init; }
     /// <summary>Also time Hessian spectra (float64, first backend).</summary>

@@ -36,7 +36,8 @@ public static class TrainBenchmark
         TrainingLoop.RunOne(stepper, new TrainingSchedule(steps, 1), progress: _ => stamps.Add(sw.Elapsed.TotalSeconds), cancel: cancel);
         double total = sw.Elapsed.TotalSeconds;
         var gaps = stamps.Skip(1).Zip(stamps, (b, a) => b - a).Order().ToList();
-        double step = gaps[gaps.Count / 2], firstStep = stamps[0] - built;
+        // the median (the middle pair's mean for an even count: the upper one alone would be the larger of two)
+        double step = gaps.Count % 2 == 1 ? gaps[gaps.Count / 2] : (gaps[gaps.Count / 2 - 1] + gaps[gaps.Count / 2]) / 2, firstStep = stamps[0] - built;
         double bench = (double)pathRow["step_s"]!;
         var row = new Dictionary<string, object?>
         {
