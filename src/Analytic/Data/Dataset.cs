@@ -27,8 +27,33 @@ public sealed class Dataset
     public int D { get; }
     /// <summary>Number of classes c (columns of W and of the logits).</summary>
     public int C { get; }
-    /// <summary>The inputs X, n×d row-major: X[i·d + j] is feature j of sample i.</summary>
-    public double[] X { get; }
+    /// <summary>
+    /// The inputs X, n×d row-major: X[i·d + j] is feature j of sample i. A data set made from float32 inputs
+    /// (<see cref="SingleInputs"/>) widens them here on first use and keeps the float64 copy from then on.
+    /// </summary>
+    public double[] X
+    {
+        get
+        {
+            if (_x is { } x) return x;
+            lock (_widen)
+            {
+                if (_x != null) return _x;
+                var wide = GC.AllocateUninitializedArray<double>(SingleInputs!.Length);
+                System.Numerics.Tensors.TensorPrimitives.ConvertChecked<float, double>(SingleInputs, wide);
+                return _x = wide;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The inputs in float32 (n×d row-major) when the data set was made from them (a float32 run's data: X of HT-Random
+    /// m = 11 takes 2.2 GB instead of 4.4 GB); null for a data set made from float64 inputs.
+    /// </summary>
+    public float[]? SingleInputs { get; }
+
+    private double[]? _x;
+    private readonly object _widen = new();
     /// <summary>The labels y_i ∈ {0..c−1}, one per sample.</summary>
     public int[] Labels { get; }
     /// <summary>The sample weights w_i of the loss L = Σ_i w_i ℓ_i (1/n each unless given).</summary>
@@ -50,18 +75,28 @@ public sealed class Dataset
     /// <summary>Σ of the sample weights of each class (the class frequency π_k; sums to 1 for default weights).</summary>
     public double[] ClassMass { get; }
 
+    /// <summary>
+    /// Wraps float32 inputs (not copied; see <see cref="SingleInputs"/>) with the other arrays, checked as by the float64
+    /// constructor; <see cref="X"/> is widened from them only when a float64 pass asks for it.
+    /// </summary>
+    public Dataset(float[] singleInputs, int[] labels, int n, int d, int c, double[]? weights = null, double[]? targets = null)
+        : this(null, singleInputs ?? throw new ArgumentNullException(nameof(singleInputs)), labels, n, d, c, weights, targets, false) { }
+
     /// <summary>Wraps the arrays (not copied) and checks their shapes, the label range and that X is finite.</summary>
     /// <param name="weights">sample weights w (length n; default 1/n each, so the loss is the empirical mean).</param>
     /// <param name="targets">squared-loss targets Y (n×c); null: the one-hot encoding of the labels.</param>
     /// <param name="hasBias">the last column of X is the constant-1 bias feature.</param>
     public Dataset(double[] x, int[] labels, int n, int d, int c, double[]? weights = null, double[]? targets = null, bool hasBias = false)
+        : this(x ?? throw new ArgumentNullException(nameof(x)), null, labels, n, d, c, weights, targets, hasBias) { }
+
+    private Dataset(double[]? x, float[]? single, int[] labels, int n, int d, int c, double[]? weights, double[]? targets, bool hasBias)
     {
-        ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(labels);
         Guard.Positive(n, nameof(n)); Guard.Positive(d, nameof(d)); Guard.Positive(c, nameof(c));
-        Guard.Length(x.Length, n * d, "X", $"n×d = {n}×{d}");
+        Guard.Length(x?.Length ?? single!.Length, n * d, "X", $"n×d = {n}×{d}");
         Guard.Length(labels.Length, n, "y", $"one label per row of X, n = {n}");
-        Guard.Finite(x, "X");
+        if (x != null) Guard.Finite(x, "X");
+        else if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(single)) throw new ArgumentException("X has a non-finite entry.", "X");
         Guard.Labels(labels, c, "y");
         if (weights != null)
         {
@@ -75,20 +110,20 @@ public sealed class Dataset
             Guard.Length(targets.Length, n * c, "Y", $"n×c = {n}×{c}");
             Guard.Finite(targets, "Y");
         }
-        N = n; D = d; C = c; X = x; Labels = labels; Targets = targets; HasBias = hasBias;
+        N = n; D = d; C = c; _x = x; SingleInputs = single; Labels = labels; Targets = targets; HasBias = hasBias;
         Weights = weights ?? Enumerable.Repeat(1.0 / n, n).ToArray();
         UniformWeights = Weights.All(v => v == Weights[0]);
-        IdentityInputs = n == d && IsIdentity(x, n);
+        IdentityInputs = n == d && (x != null ? IsIdentity(x, n) : IsIdentity(single!, n));
         ClassCounts = new int[c];
         ClassMass = new double[c];
         for (int i = 0; i < n; i++) { ClassCounts[labels[i]]++; ClassMass[labels[i]] += Weights[i]; }
     }
 
-    private static bool IsIdentity(double[] x, int n)
+    private static bool IsIdentity<T>(T[] x, int n) where T : System.Numerics.INumber<T>
     {
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++)
-                if (x[(long)i * n + j] != (i == j ? 1.0 : 0.0)) return false;
+                if (x[(long)i * n + j] != (i == j ? T.One : T.Zero)) return false;
         return true;
     }
 

@@ -53,7 +53,7 @@ public static class ProblemCatalog
                 new("--rotate-seed", "none", "any integer", "rotate the inputs by a seeded random orthogonal Q (X → XQ; Xie et al., arXiv 2410.08198)"),
                 Seed("inputs"),
             ],
-            o => Problems.HtRandom(o.M, o.Inputs, o.Seed, o.RotateSeed),
+            o => Problems.HtRandom(o.M, o.Inputs, o.Seed, o.RotateSeed, o.SingleInputs && o.RotateSeed == null),
             o => o.M < Problems.MinM || o.M > Problems.MaxM ? null : ((long)o.M << o.M, (long)(o.M + 1) << o.M, (1L << o.M) - 1)),
         new("ht-cube", "HT-Cube: p(class i) ∝ 1/(e + i), x ~ N(μ_y, I) with μ_y a random corner of {0,1}^50 (d = 50)",
             LossKind.CrossEntropy,
@@ -128,7 +128,9 @@ public static class ProblemCatalog
     /// All float64: X (n·d), the logits/residuals and their per-row copy (2·n·c), W, ∇L and two optimizer states (4·d·c),
     /// labels, weights and per-sample losses (3·n); float32 adds X rounded to float32 and, on the managed backend, X and Xᵀ
     /// packed from it for the GEMMs (12·n·d while packing, 8 after; its other arrays are half the float64 ones counted here).
+    /// With <paramref name="singleInputs"/> (a float32 run on inputs generated in float32, <see cref="ProblemOptions.SingleInputs"/>)
+    /// X is held in float32 only and only Xᵀ is packed: 8·n·d for X in all.
     /// </remarks>
-    public static double ModelBytes(long n, long d, long c, Precision precision = Precision.Float64) =>
-        8.0 * ((double)n * d + 2.0 * n * c + 4.0 * d * c + 3.0 * n) + (precision == Precision.Float32 ? 12.0 * n * d : 0);
+    public static double ModelBytes(long n, long d, long c, Precision precision = Precision.Float64, bool singleInputs = false) =>
+        8.0 * (2.0 * n * c + 4.0 * d * c + 3.0 * n) + (precision != Precision.Float32 || singleInputs ? 8.0 * n * d : 20.0 * n * d);
 }

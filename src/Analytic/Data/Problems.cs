@@ -28,6 +28,11 @@ public sealed record ProblemOptions
     /// X → XQ (so W → QᵀW gives the same logits); null (the default) leaves them as generated.
     /// </summary>
     public long? RotateSeed { get; init; }
+    /// <summary>
+    /// ht-random without rotation: generate the inputs in float32 (<see cref="Dataset.SingleInputs"/>, equal to the float64
+    /// inputs rounded), for a float32 run that need not hold the float64 X; other problems ignore it.
+    /// </summary>
+    public bool SingleInputs { get; init; }
 }
 
 /// <summary>A generated problem: its data, loss and its own frequency groups.</summary>
@@ -56,7 +61,9 @@ public static class Problems
     /// </summary>
     /// <param name="rotateSeed">when set, X → XQ with Q = <see cref="RandomOrthogonal"/>(d, rotateSeed) (Xie et al., arXiv 2410.08198:
     /// the same problem in a rotated parameter basis, W → QᵀW).</param>
-    public static Problem HtRandom(int m, string inputs = "uniform", long seed = 0, long? rotateSeed = null)
+    /// <param name="singleInputs">generate X in float32 (<see cref="HtRandomInputsSingle"/>: the float64 inputs rounded, without
+    /// the float64 array); not with <paramref name="rotateSeed"/>.</param>
+    public static Problem HtRandom(int m, string inputs = "uniform", long seed = 0, long? rotateSeed = null, bool singleInputs = false)
     {
         if (m < MinM || m > MaxM) throw new ArgumentException($"--m {m} is out of range; ht-random accepts {MinM} ≤ m ≤ {MaxM} (the paper's Figure 2 uses m = 11).", nameof(m));
         bool gaussian = inputs switch
@@ -70,11 +77,17 @@ public static class Problems
         var groupOf = new int[c];
         for (int j = 0, cls = 0; j < m; j++)
             for (int q = 0; q < (1 << j); q++) groupOf[cls++] = j;
-        var rng = new SeededRandom(seed);
-        var x = new double[(long)n * d > int.MaxValue ? throw new ArgumentException($"m = {m} is too large for one array (n·d = {(long)n * d}).") : n * d];
-        if (gaussian) rng.FillGaussian(x); else rng.FillUniform(x);
-        if (rotateSeed is long rs) x = RotateRows(x, n, d, RandomOrthogonal(d, rs));
-        var data = new Dataset(x, labels, n, d, c);
+        if (singleInputs && rotateSeed != null) throw new ArgumentException("float32 inputs are generated unrotated; rotate float64 inputs.", nameof(singleInputs));
+        Dataset data;
+        if (singleInputs) data = new Dataset(HtRandomInputsSingle(m, inputs, seed), labels, n, d, c);
+        else
+        {
+            var rng = new SeededRandom(seed);
+            var x = new double[(long)n * d > int.MaxValue ? throw new ArgumentException($"m = {m} is too large for one array (n·d = {(long)n * d}).") : n * d];
+            if (gaussian) rng.FillGaussian(x); else rng.FillUniform(x);
+            if (rotateSeed is long rs) x = RotateRows(x, n, d, RandomOrthogonal(d, rs));
+            data = new Dataset(x, labels, n, d, c);
+        }
         var info = new Dictionary<string, object> { ["m"] = m, ["inputs"] = inputs, ["seed"] = seed };
         if (rotateSeed is long r) info["rotate_seed"] = r;
         return new Problem("ht-random", data, LossKind.CrossEntropy, FrequencyGroups.FromAssignment(groupOf, data.ClassMass), info);

@@ -37,6 +37,16 @@ public interface ILinearAlgebraProvider : IDisposable
     void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda,
         float[] b, int ldb, float beta, float[] c, int ldc);
 
+    /// <summary>
+    /// The Gram matrix C ← A·Aᵀ (A n × k row-major, leading dimension lda; C n × n, leading dimension ldc, not read), in
+    /// float32: by default the full GEMM; a backend with a symmetric rank-k update forms the lower half and mirrors it
+    /// (<see cref="ManagedGemm.SymmetricRankK{T}"/>), with the same entries.
+    /// </summary>
+    void SymmetricRankK(int n, int k, float[] a, int lda, float[] c, int ldc) => Gemm(false, true, n, n, k, 1f, a, lda, a, lda, 0f, c, ldc);
+
+    /// <summary>The float64 <see cref="SymmetricRankK(int, int, float[], int, float[], int)"/>.</summary>
+    void SymmetricRankK(int n, int k, double[] a, int lda, double[] c, int ldc) => Gemm(false, true, n, n, k, 1.0, a, lda, a, lda, 0.0, c, ldc);
+
     /// <summary>output[i, :] = z[i, :] − logsumexp(z[i, :]) for a rows×cols matrix (may alias z).</summary>
     void LogSoftmaxRows(double[] z, int rows, int cols, double[] output);
 

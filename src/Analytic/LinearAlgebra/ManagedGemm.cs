@@ -95,8 +95,8 @@ public static unsafe class ManagedGemm
         if (k == 0 || alpha == T.Zero) return;
         bool wide = Wide<T>(kernel, n);
         var bl = blocking ?? GemmBlocking.Default;
-        fixed (T* pa = a)
-            Multiply(pa, lda, transA, null, 0, wide, Math.Min(k, KcMax<T>(bl)), bl.Mc, transB, m, n, k, alpha, b, ldb, overwrite, c, ldc, threads);
+        fixed (T* pa = a, pb = b, pc = c)
+            Multiply(pa, lda, transA, null, 0, wide, Math.Min(k, KcMax<T>(bl)), bl.Mc, transB, m, n, k, alpha, pb, ldb, overwrite, pc, ldc, threads);
     }
 
     /// <summary>
@@ -148,8 +148,60 @@ public static unsafe class ManagedGemm
         bool overwrite = beta == T.Zero && k > 0 && alpha != T.Zero;
         if (!overwrite) ScaleC(m, n, beta, c, ldc);
         if (k == 0 || alpha == T.Zero) return;
-        fixed (T* pp = a.Data)
-            Multiply<T>(null, 0, a.TransA, pp, a.MPad, a.Wide, a.Kc, (blocking ?? GemmBlocking.Default).Mc, transB, m, n, k, alpha, b, ldb, overwrite, c, ldc, threads);
+        fixed (T* pp = a.Data, pb = b, pc = c)
+            Multiply<T>(null, 0, a.TransA, pp, a.MPad, a.Wide, a.Kc, (blocking ?? GemmBlocking.Default).Mc, transB, m, n, k, alpha, pb, ldb, overwrite, pc, ldc, threads);
+    }
+
+    /// <summary>
+    /// The symmetric rank-k update C ← A·Aᵀ (A n × k row-major with leading dimension lda, C n × n with leading dimension
+    /// ldc; C is not read): the lower triangle is formed by column blocks of <paramref name="block"/> columns, block J as
+    /// one GEMM C[J.., J] = A[J.., :]·A[J, :]ᵀ with this class's kernels (about half the multiply-adds of the full GEMM,
+    /// n²k/2 + n·block·k/2), and then mirrored into the upper one, so C is exactly symmetric. Each entry is the same dot
+    /// product, in the same order, as the full GEMM's (k-blocks of KC, fused multiply-adds within a block).
+    /// </summary>
+    /// <param name="threads">worker threads of each block's GEMM (0: every core).</param>
+    /// <param name="blocking">cache blocking (default <see cref="GemmBlocking.Default"/>).</param>
+    /// <param name="block">columns of C per block GEMM.</param>
+    public static void SymmetricRankK<T>(int n, int k, T[] a, int lda, T[] c, int ldc, int threads = 0, GemmBlocking? blocking = null, int block = 512)
+        where T : unmanaged, INumber<T>
+    {
+        if (n < 0 || k < 0) throw new ArgumentException($"negative SYRK size n={n}, k={k}.");
+        Guard.Positive(block, nameof(block));
+        CheckMatrix(a, n, k, lda, "a");
+        CheckMatrix(c, n, n, ldc, "c");
+        if (n == 0) return;
+        if (k == 0) { ScaleC(n, n, T.Zero, c, ldc); return; }
+        var bl = blocking ?? GemmBlocking.Default;
+        int kc = Math.Min(k, KcMax<T>(bl));
+        fixed (T* pa = a, pc = c)
+            for (int j0 = 0; j0 < n; j0 += block)
+            {
+                int cols = Math.Min(block, n - j0);
+                T* rows = pa + (nint)j0 * lda;
+                // rows j0..n of A times the block's rows of A, transposed: C[j0.., j0..j0+cols]
+                Multiply(rows, lda, false, null, 0, Wide<T>(GemmKernel.Auto, cols), kc, bl.Mc, true, n - j0, cols, k, T.One,
+                    rows, lda, true, pc + (nint)j0 * ldc + j0, ldc, threads);
+            }
+        MirrorLower(n, c, ldc, threads);
+    }
+
+    /// <summary>C's upper triangle ← its lower one (C[i, j] = C[j, i] for j &gt; i), in row strips on up to <paramref name="threads"/> cores.</summary>
+    private static void MirrorLower<T>(int n, T[] c, int ldc, int threads) where T : unmanaged
+    {
+        const int tile = 64;
+        int strips = (n + tile - 1) / tile;
+        void Strip(int s)
+        {
+            int i0 = s * tile, i1 = Math.Min(n, i0 + tile);
+            // tiles of the upper triangle in strip s: rows i0..i1, columns from i0 on, read from the transposed lower tiles
+            for (int j0 = i0; j0 < n; j0 += tile)
+                for (int i = i0; i < i1; i++)
+                    for (int j = Math.Max(j0, i + 1), j1 = Math.Min(n, j0 + tile); j < j1; j++)
+                        c[(long)i * ldc + j] = c[(long)j * ldc + i];
+        }
+        if (threads <= 0) threads = Environment.ProcessorCount;
+        if (threads > 1 && strips > 1) Parallel.For(0, strips, new ParallelOptions { MaxDegreeOfParallelism = threads }, Strip);
+        else for (int s = 0; s < strips; s++) Strip(s);
     }
 
     private static bool Wide<T>(GemmKernel kernel, int n) where T : unmanaged => kernel switch
@@ -167,7 +219,7 @@ public static unsafe class ManagedGemm
     /// <paramref name="overwrite"/>: C was not scaled (β = 0), so the first k-block stores its α·Σ in place of adding it.
     /// </summary>
     private static void Multiply<T>(T* a, int lda, bool transA, T* packedA, int mPad, bool wide, int kc, int mcCap,
-        bool transB, int m, int n, int k, T alpha, T[] b, int ldb, bool overwrite, T[] c, int ldc, int threads) where T : unmanaged, INumber<T>
+        bool transB, int m, int n, int k, T alpha, T* pb, int ldb, bool overwrite, T* pc, int ldc, int threads) where T : unmanaged, INumber<T>
     {
         int mr = wide ? 12 : 6, nr = 2 * (wide ? Vector512<T>.Count : Vector<T>.Count);
         int panels = (n + nr - 1) / nr;
@@ -183,7 +235,7 @@ public static unsafe class ManagedGemm
         T[] bPacked = ArrayPool<T>.Shared.Rent(panels * nr * k);
         try
         {
-            fixed (T* pb = b, pbp = bPacked, pc = c)
+            fixed (T* pbp = bPacked)
             {
                 nint ia = (nint)a, ipa = (nint)packedA, ib = (nint)pb, ibp = (nint)pbp, ic = (nint)pc;
                 void PackPanel(int jr) => PackB((T*)ib, ldb, transB, k, n, jr * nr, nr, (T*)ibp + (nint)jr * nr * k);
@@ -206,32 +258,7 @@ public static unsafe class ManagedGemm
                                 T* ablock = ap;
                                 if (ipa != 0) ablock = (T*)ipa + (nint)p0 * mPad + (nint)i0 * kb;
                                 else PackA((T*)ia, lda, transA, i0, rows, p0, kb, mr, ap);
-                                for (int jr = 0; jr < panels; jr++)
-                                {
-                                    int j = jr * nr, cols = Math.Min(nr, n - j);
-                                    T* bpanel = (T*)ibp + (nint)jr * nr * k + (nint)p0 * nr;
-                                    for (int ir = 0; ir * mr < rows; ir++)
-                                    {
-                                        int i = i0 + ir * mr, rr = Math.Min(mr, m - i);
-                                        T* apanel = ablock + (nint)ir * mr * kb;
-                                        T* cij = (T*)ic + (nint)i * ldc + j;
-                                        // the streams that would arrive cold: the next B micro-panel (on the block's first MR
-                                        // panel) and the next A micro-panel (on the first NR panel)
-                                        byte* nextB = prefetch && ir == 0 && jr + 1 < panels ? (byte*)(bpanel + (nint)nr * k) : null;
-                                        byte* nextA = prefetch && jr == 0 && (ir + 1) * mr < rows ? (byte*)(apanel + (nint)mr * kb) : null;
-                                        if (rr == mr && cols == nr) MicroKernel(wide, apanel, bpanel, kb, cij, ldc, alpha, store, nextA, nextB);
-                                        else
-                                        {
-                                            MicroKernel(wide, apanel, bpanel, kb, tile, nr, alpha, true, nextA, nextB);
-                                            for (int r = 0; r < rr; r++)
-                                                for (int q = 0; q < cols; q++)
-                                                {
-                                                    ref T cell = ref cij[(nint)r * ldc + q];
-                                                    cell = store ? tile[r * nr + q] : cell + tile[r * nr + q];
-                                                }
-                                        }
-                                    }
-                                }
+                                KBlock(wide, prefetch, ablock, (T*)ibp + (nint)p0 * nr, k, kb, panels, nr, mr, i0, rows, m, n, (T*)ic, ldc, alpha, store, tile);
                             }
                         }
                     }
@@ -242,6 +269,42 @@ public static unsafe class ManagedGemm
             }
         }
         finally { ArrayPool<T>.Shared.Return(bPacked); }
+    }
+
+    /// <summary>
+    /// One k-block of a row block: every (NR panel, MR panel) pair of the packed A block <paramref name="ablock"/> (rows
+    /// i0..i0+rows, kb deep) and the packed B panels from <paramref name="bpanels"/> (panel jr at jr·nr·k), into C.
+    /// <paramref name="store"/>: the first k-block of an overwritten C stores instead of adding.
+    /// </summary>
+    private static void KBlock<T>(bool wide, bool prefetch, T* ablock, T* bpanels, int k, int kb, int panels, int nr, int mr, int i0, int rows,
+        int m, int n, T* c, int ldc, T alpha, bool store, T* tile) where T : unmanaged, INumber<T>
+    {
+        for (int jr = 0; jr < panels; jr++)
+        {
+            int j = jr * nr, cols = Math.Min(nr, n - j);
+            T* bpanel = bpanels + (nint)jr * nr * k;
+            for (int ir = 0; ir * mr < rows; ir++)
+            {
+                int i = i0 + ir * mr, rr = Math.Min(mr, m - i);
+                T* apanel = ablock + (nint)ir * mr * kb;
+                T* cij = c + (nint)i * ldc + j;
+                // the streams that would arrive cold: the next B micro-panel (on the block's first MR panel) and the next A
+                // micro-panel (on the first NR panel)
+                byte* nextB = prefetch && ir == 0 && jr + 1 < panels ? (byte*)(bpanel + (nint)nr * k) : null;
+                byte* nextA = prefetch && jr == 0 && (ir + 1) * mr < rows ? (byte*)(apanel + (nint)mr * kb) : null;
+                if (rr == mr && cols == nr) MicroKernel(wide, apanel, bpanel, kb, cij, ldc, alpha, store, nextA, nextB);
+                else
+                {
+                    MicroKernel(wide, apanel, bpanel, kb, tile, nr, alpha, true, nextA, nextB);
+                    for (int r = 0; r < rr; r++)
+                        for (int q = 0; q < cols; q++)
+                        {
+                            ref T cell = ref cij[(nint)r * ldc + q];
+                            cell = store ? tile[r * nr + q] : cell + tile[r * nr + q];
+                        }
+                }
+            }
+        }
     }
 
     /// <summary>Checks sizes and that every matrix's array is long enough for its shape and leading dimension (shared by all backends).</summary>

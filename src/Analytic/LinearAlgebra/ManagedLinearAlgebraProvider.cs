@@ -29,6 +29,12 @@ public sealed class ManagedLinearAlgebraProvider : ILinearAlgebraProvider, IGemm
         float[] b, int ldb, float beta, float[] c, int ldc) =>
         ManagedGemm.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, GemmKernel.Auto, Blocking, Threads);
 
+    /// <summary>C ← A·Aᵀ by <see cref="ManagedGemm.SymmetricRankK{T}"/>: the lower half by blocks, mirrored.</summary>
+    public void SymmetricRankK(int n, int k, float[] a, int lda, float[] c, int ldc) => ManagedGemm.SymmetricRankK(n, k, a, lda, c, ldc, Threads, Blocking);
+
+    /// <summary>C ← A·Aᵀ by <see cref="ManagedGemm.SymmetricRankK{T}"/> in float64.</summary>
+    public void SymmetricRankK(int n, int k, double[] a, int lda, double[] c, int ldc) => ManagedGemm.SymmetricRankK(n, k, a, lda, c, ldc, Threads, Blocking);
+
     /// <summary>This backend packs shared left operands (<see cref="ManagedGemm.Pack{T}"/>).</summary>
     public IGemmPacking Packing => this;
 

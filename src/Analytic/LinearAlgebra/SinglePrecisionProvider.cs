@@ -45,6 +45,9 @@ public sealed class SinglePrecisionProvider : ILinearAlgebraProvider
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) =>
         _inner.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 
+    /// <summary>The wrapped backend's float32 <see cref="ILinearAlgebraProvider.SymmetricRankK(int, int, float[], int, float[], int)"/>.</summary>
+    public void SymmetricRankK(int n, int k, float[] a, int lda, float[] c, int ldc) => _inner.SymmetricRankK(n, k, a, lda, c, ldc);
+
     /// <summary>GEMM in float32 on float64 arrays: op(A), op(B), C (when β ≠ 0), α and β rounded to float32, the float32 GEMM, C widened.</summary>
     public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc)
     {

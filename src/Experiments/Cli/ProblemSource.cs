@@ -74,7 +74,8 @@ public sealed class ProblemSource(Action<string>? waiting = null)
         Dictionary<string, object> settings;
         if (name != null)
         {
-            var options = GeneratorOptions(r, name);
+            // a float32 run's generated inputs in float32 (HT-Random: the float64 X is never formed on the float32 path)
+            var options = GeneratorOptions(r, name) with { SingleInputs = precision == Precision.Float32 };
             MemoryCheck.Check(options, precision);
             loaded = Problems.Create(options);
             settings = new Dictionary<string, object> { ["problem"] = loaded.Name };

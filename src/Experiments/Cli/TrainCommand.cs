@@ -39,11 +39,11 @@ public static class TrainCommand
             var requested = TrainingPaths.Parse(r.GetValue(pathOption)!);
             if (requested == TrainingPath.Gram && initValue != "zeros")
                 throw new UserError("--path gram starts from W = 0 (W stays XᵀA in the row space of X); use --init zeros or --path primal.");
-            var w0 = ProblemFiles.LoadWeights(initValue == "zeros" ? null : initValue, p.Data.D, p.Data.C, p.Data.HasBias, waiting: src.Waiting);
+            // zeros: no d×c array here (0.4 GB at m = 11); the stepper starts from W = 0
+            var w0 = initValue == "zeros" ? null : ProblemFiles.LoadWeights(initValue, p.Data.D, p.Data.C, p.Data.HasBias, waiting: src.Waiting);
             var precision = RunTraining.HostPrecision(ctx.Environment);
             var path = initValue == "zeros" ? RunTraining.ChoosePath(requested, model, [settings], steps, precision: precision) : TrainingPath.Primal;
-            IStepper stepper = path == TrainingPath.Gram ? new GramStepper(model, [settings], p.Groups)
-                : LinearSteppers.Create(model, [settings.Create(model)], p.Groups, precision, w0);
+            var stepper = RunTraining.CreateStepper(path, model, [settings], p.Groups, precision, w0);
             var result = ProgressDisplay.Run(ctx, $"{settings.Name} η={settings.Lr:G4}", steps,
                 report => TrainingLoop.RunOne(stepper, new TrainingSchedule(steps, every), null, report, ctx.Cancel));
             Trajectory.Write(Path.Combine(dir, "trajectory.csv"), result.Rows, p.Groups.K);

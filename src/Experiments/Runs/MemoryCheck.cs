@@ -9,8 +9,12 @@ namespace HeavyTail.Experiments.Runs;
 /// </summary>
 public static class MemoryCheck
 {
-    /// <summary>Bytes a linear-model run on n×d inputs with c classes holds (<see cref="ProblemCatalog.ModelBytes"/>).</summary>
-    public static double ProblemBytes(long n, long d, long c, Precision precision = Precision.Float64) => ProblemCatalog.ModelBytes(n, d, c, precision);
+    /// <summary>
+    /// Bytes a linear-model run on n×d inputs with c classes holds (<see cref="ProblemCatalog.ModelBytes"/>; with
+    /// <paramref name="singleInputs"/> a float32 run on inputs generated in float32, <see cref="ProblemOptions.SingleInputs"/>).
+    /// </summary>
+    public static double ProblemBytes(long n, long d, long c, Precision precision = Precision.Float64, bool singleInputs = false) =>
+        ProblemCatalog.ModelBytes(n, d, c, precision, singleInputs);
 
     /// <summary>Free memory: /proc/meminfo's MemAvailable where there is one, capped by the runtime's limit (a container's) less what the heap holds.</summary>
     public static double AvailableBytes()
@@ -32,9 +36,9 @@ public static class MemoryCheck
         bytes >= 1 << 30 ? $"{bytes / (1 << 30):F1} GiB" : bytes >= 1 << 20 ? $"{bytes / (1 << 20):F1} MiB" : $"{bytes / 1024:F0} KiB";
 
     /// <summary>Refuses (one <see cref="UserError"/> line) a problem of n samples, d features and c classes that cannot be held.</summary>
-    public static void Check(string what, long n, long d, long c, Precision precision = Precision.Float64)
+    public static void Check(string what, long n, long d, long c, Precision precision = Precision.Float64, bool singleInputs = false)
     {
-        double need = ProblemBytes(n, d, c, precision), free = AvailableBytes();
+        double need = ProblemBytes(n, d, c, precision, singleInputs), free = AvailableBytes();
         if (need > free)
             throw new UserError($"{what} (n = {n}, d = {d}, c = {c}) needs about {Format(need)} of memory but {Format(free)} is available; choose smaller sizes.");
         foreach (var (name, count) in new[] { ("n·d (X)", n * d), ("n·c (logits)", n * c), ("d·c (W)", d * c) })
@@ -67,6 +71,6 @@ public static class MemoryCheck
         if (n < 1 || d < 1 || c < 1) return; // the generator says which one is not positive
         if (o.Name is "ht-cube" or "zipf" && c > n)
             throw new UserError($"--classes {c} is more than --samples {n}: {o.Name} would leave classes without samples; use at most n classes.");
-        Check($"{o.Name}", n, d, c, precision);
+        Check($"{o.Name}", n, d, c, precision, o.SingleInputs && o.Name == "ht-random" && o.RotateSeed == null);
     }
 }

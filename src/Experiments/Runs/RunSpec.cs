@@ -125,7 +125,8 @@ public sealed class ProblemCache(ComputeContext compute)
         lock (_cache)
         {
             if (_cache.TryGetValue(o, out var hit)) return hit;
-            var p = Problems.Create(o);
+            // a float32 context's data in float32 (no float64 X; the float32 passes read it as is, a float64 pass widens it)
+            var p = Problems.Create(o with { SingleInputs = compute.LinearAlgebra is SinglePrecisionProvider });
             var entry = (p, LinearModel.Create(p.Loss, p.Data, compute));
             if (_cache.Count >= Capacity) _cache.Clear();
             _cache[o] = entry;

@@ -101,10 +101,20 @@ public static class RunTraining
     public static TrainingPath ChoosePath(TrainingPath requested, LinearModel model, IReadOnlyList<OptimizerSettings> optimizers, int steps, bool observed = false,
         Precision precision = Precision.Float64)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        return ChoosePathForSizes(requested, model.N, model.D, model.C, model.Data.IdentityInputs, optimizers, steps, observed, precision, MemoryCheck.AvailableBytes());
+    }
+
+    /// <summary>
+    /// <see cref="ChoosePath"/> from the sizes alone (no data needed: the planner prices runs it does not generate), with <paramref name="freeBytes"/> of memory.
+    /// </summary>
+    public static TrainingPath ChoosePathForSizes(TrainingPath requested, long n, long d, long c, bool identityInputs, IReadOnlyList<OptimizerSettings> optimizers,
+        int steps, bool observed, Precision precision, double freeBytes)
+    {
+        ArgumentNullException.ThrowIfNull(optimizers);
         if (requested == TrainingPath.Primal) return TrainingPath.Primal;
-        long n = model.N, d = model.D, c = model.C;
         int runs = optimizers.Count, momentumRuns = optimizers.Count(o => o.Descriptor.Kind is OptimizerKind.GdMomentum or OptimizerKind.NormalizedMomentum);
-        double bytes = GramStepper.Bytes(n, d, c, runs, momentumRuns), free = MemoryCheck.AvailableBytes();
+        double bytes = GramStepper.Bytes(n, d, c, runs, momentumRuns), free = freeBytes;
         bool fits = n * n <= Array.MaxLength && n * c * runs <= Array.MaxLength;
         if (requested == TrainingPath.Gram)
         {
@@ -114,7 +124,7 @@ public static class RunTraining
                 throw new UserError($"--path gram: the Gram matrix of n = {n} samples and its buffers need about {MemoryCheck.Format(bytes)} but {MemoryCheck.Format(free)} is available; use --path primal.");
             return TrainingPath.Gram;
         }
-        bool pays = optimizers.All(GramStepper.Supports) && !model.Data.IdentityInputs && !observed && fits && bytes <= GramMemoryFraction * free
+        bool pays = optimizers.All(GramStepper.Supports) && !identityInputs && !observed && fits && bytes <= GramMemoryFraction * free
             && GramStepper.GramMultiplyAdds(n, d, c, runs, steps, GramStepper.GemmsPerStep(optimizers, precision == Precision.Float32))
                <= GramCostFraction * GramStepper.PrimalMultiplyAdds(n, d, c, runs, steps);
         return pays ? TrainingPath.Gram : TrainingPath.Primal;
@@ -142,8 +152,22 @@ public static class RunTraining
             return (TrainingLoop.Run(device, schedule, observers, progress, env.Cancel), TrainingPath.Primal);
         }
         var path = ChoosePath(env.Path, model, optimizers, schedule.Steps, observed, HostPrecision(env));
-        IStepper stepper = path == TrainingPath.Gram ? new GramStepper(model, optimizers, problem.Groups)
-            : LinearSteppers.Create(model, optimizers.Select(o => o.Create(model)).ToList(), problem.Groups, HostPrecision(env));
+        var stepper = CreateStepper(path, model, optimizers, problem.Groups, HostPrecision(env));
         return (TrainingLoop.Run(stepper, schedule, observers, progress, env.Cancel), path);
+    }
+
+    /// <summary>
+    /// The host stepper of a path that is not auto: a <see cref="GramStepper"/> batch (from W = 0), or the
+    /// <see cref="LinearSteppers"/> stepper of <paramref name="precision"/> from <paramref name="w0"/> (zeros when null).
+    /// </summary>
+    public static IStepper CreateStepper(TrainingPath path, LinearModel model, IReadOnlyList<OptimizerSettings> optimizers, FrequencyGroups groups,
+        Precision precision, double[]? w0 = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizers);
+        if (path == TrainingPath.Auto) throw new ArgumentException("choose the path first (ChoosePath).", nameof(path));
+        if (path == TrainingPath.Gram && w0 != null) throw new ArgumentException("the Gram path starts from W = 0.", nameof(w0));
+        return path == TrainingPath.Gram ? new GramStepper(model, optimizers, groups)
+            : LinearSteppers.Create(model, optimizers.Select(o => o.Create(model)).ToList(), groups, precision, w0);
     }
 }

@@ -84,6 +84,8 @@ public sealed class GramStepper : IStepper
     private readonly SharedLeftOperand<double>? _kOperand;
     private readonly SharedLeftOperand<float>? _kOperandSingle;
     private readonly float[]? _dSingle, _qSingle;
+    // X in float32 when the data set holds it (a float32 run's W = XᵀA reads it instead of rounding X again)
+    private readonly float[]? _xSingle;
     private readonly double[]?[] _b, _kb;
     private readonly int[] _stepCount;
     private readonly double[][] _sampleLosses;
@@ -122,17 +124,23 @@ public sealed class GramStepper : IStepper
         }
 
         var la = model.LinearAlgebra;
-        var k = new double[(long)_n * _n];
-        la.Gemm(false, true, _n, _n, _d, 1.0, model.Data.X, _d, model.Data.X, _d, 0.0, k, _n);
+        bool pcngd = _kind.Contains(OptimizerKind.Pcngd);
         if (la.SinglePrecision)
         {
-            var kSingle = GC.AllocateUninitializedArray<float>(k.Length);
-            TensorPrimitives.ConvertTruncating<double, float>(k, kSingle);
+            // K = XXᵀ in float32 from X in float32 (the data set's own float32 inputs when it holds them), half formed and mirrored
+            _xSingle = model.Data.SingleInputs;
+            var kSingle = FormGramSingle(la, model.Data, _n, _d);
+            _k = pcngd ? Array.ConvertAll(kSingle, v => (double)v) : null;
             _kOperandSingle = new SharedLeftOperand<float>(la, false, _n, _n, kSingle, _n);
             _dSingle = new float[_n * _wc]; _qSingle = new float[_n * _wc];
         }
-        else _kOperand = new SharedLeftOperand<double>(la, false, _n, _n, k, _n);
-        _k = _kind.Contains(OptimizerKind.Pcngd) ? k : null;
+        else
+        {
+            var k = new double[(long)_n * _n];
+            la.SymmetricRankK(_n, _d, model.Data.X, _d, k, _n);
+            _kOperand = new SharedLeftOperand<double>(la, false, _n, _n, k, _n);
+            _k = pcngd ? k : null;
+        }
         _a = new double[_n * _wc]; _z = new double[_n * _wc]; _res = new double[_n * _wc]; _q = new double[_n * _wc];
         _b = new double[]?[_runs]; _kb = new double[]?[_runs];
         _stepCount = new int[_runs];
@@ -147,6 +155,18 @@ public sealed class GramStepper : IStepper
             for (int i = 0; i < _n; i++) (lists[data.Labels[i]] ??= []).Add(i);
             _classRows = Enumerable.Range(0, _c).Where(k => lists[k] != null && data.ClassMass[k] > 0).Select(k => lists[k]!.ToArray()).ToArray();
         }
+    }
+
+    /// <summary>
+    /// K = XXᵀ (n × n) in float32 on a float32 backend: X rounded to float32 (<see cref="LinearModel.RoundedInputs"/>) and the
+    /// backend's symmetric rank-k update (<see cref="ILinearAlgebraProvider.SymmetricRankK(int, int, float[], int, float[], int)"/>).
+    /// </summary>
+    public static float[] FormGramSingle(ILinearAlgebraProvider la, Dataset data, int n, int d)
+    {
+        ArgumentNullException.ThrowIfNull(la);
+        var k = GC.AllocateUninitializedArray<float>(checked(n * n));
+        la.SymmetricRankK(n, d, LinearModel.RoundedInputs(data), d, k, n);
+        return k;
     }
 
     private static bool IsMomentum(OptimizerKind k) => k is OptimizerKind.GdMomentum or OptimizerKind.NormalizedMomentum;
@@ -336,7 +356,16 @@ public sealed class GramStepper : IStepper
         var wWide = _wWide ??= new double[d * wc];
         if (_wVersion != _version)
         {
-            _model.LinearAlgebra.Gemm(true, false, d, wc, _n, 1.0, _model.Data.X, d, _a, wc, 0.0, wWide, wc);
+            if (_xSingle != null)
+            {
+                // the float32 GEMM on the held float32 X (the float64 entry point would round X again), A rounded once
+                var aSingle = GC.AllocateUninitializedArray<float>(_a.Length);
+                var wSingle = GC.AllocateUninitializedArray<float>(wWide.Length);
+                TensorPrimitives.ConvertTruncating<double, float>(_a, aSingle);
+                _model.LinearAlgebra.Gemm(true, false, d, wc, _n, 1f, _xSingle, d, aSingle, wc, 0f, wSingle, wc);
+                TensorPrimitives.ConvertTruncating<float, double>(wSingle, wWide);
+            }
+            else _model.LinearAlgebra.Gemm(true, false, d, wc, _n, 1.0, _model.Data.X, d, _a, wc, 0.0, wWide, wc);
             _wVersion = _version;
         }
         var w = new double[d * c];

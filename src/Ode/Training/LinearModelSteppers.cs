@@ -106,7 +106,8 @@ public class BatchedLinearStepper<T> : IStepper where T : unmanaged, IFloatingPo
     /// <inheritdoc/>
     public ReadOnlySpan<double> Evaluate(bool logged, bool willUpdate)
     {
-        _loss = _model.LossAndGradientBatched(_wWide, Runs, _gWide, _losses);
+        // the last evaluation (no update follows) skips the gradient's GEMM
+        _loss = _model.LossAndGradientBatched(_wWide, Runs, _gWide, _losses, willUpdate);
         return _loss;
     }
 
