@@ -21,7 +21,7 @@ public class SmallFaultTests
         Assert.StartsWith($"error: --m {m} is out of range; ht-random accepts {Problems.MinM} ≤ m ≤ {Problems.MaxM}", r.Err);
         Assert.Single(r.Err.Trim().Split('\n'));
         var help = CliHarness.Run("stats", "--help");
-        Assert.Contains($"ht-random size m, {Problems.MinM}–{Problems.MaxM}", help.Out);
+        Assert.Contains($"{Problems.MinM} ≤ m ≤ {Problems.MaxM}", help.Out); // the --m help states the range (ProblemCatalog)
     }
 
     [Theory]

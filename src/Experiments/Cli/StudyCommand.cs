@@ -84,13 +84,15 @@ public static class StudyCommand
     private static int DryRun(CliContext ctx, ParseResult r, ProblemSource src, string[] names, int steps, int seeds)
     {
         var p = src.Load(r, precision: ctx.Precision ?? Precision.Float64);
-        var (n, d, c) = ((long)p.Data.N, (long)p.Data.D, (long)p.Data.C);
-        double perStep = ReproducePlan.FlopsPerStep(new ProblemOptions { Name = p.Name }, (n, d, c));
-        int runs = names.Length * ReproducePlan.GridStepSizes * (r.GetValue(src.Problem) == null ? 1 : seeds);
-        double flops = runs * steps * perStep, rate = ReproduceDryRun.MeasureGemmRate(ctx.Compute.LinearAlgebra);
-        ctx.Out.WriteLine($"study of {string.Join(", ", names)} on {p.Name} (n = {n}, d = {d}, c = {c}): {runs} runs × {steps} steps " +
-                          $"(≈ {ReproducePlan.GridStepSizes} step sizes per optimizer{(seeds > 1 ? $" × {seeds} seeds" : "")}; the stability ladder may add a few), " +
-                          $"{flops:G3} FLOP, ≈ {TimeSpan.FromSeconds(flops / rate):g} here at {rate / 1e9:F1} GFLOP/s (the backend's GEMM rate); nothing trained or written.");
+        var sizes = ((long)p.Data.N, (long)p.Data.D, (long)p.Data.C);
+        int dataSeeds = r.GetValue(src.Problem) == null ? 1 : seeds;
+        var rates = PlanRates.LoadOrMeasure(ctx.Compute, cancel: ctx.Cancel);
+        var rows = names.Select(o => (Name: o, Estimate: ReproduceEstimate.Runs(o, sizes, p.Data.IdentityInputs, grid: true, ReproducePlan.GridStepSizes, dataSeeds, steps,
+            observed: false, rates, MemoryCheck.AvailableBytes()))).ToList();
+        foreach (var (name, (path, seconds, flops)) in rows)
+            ctx.Out.WriteLine($"{name}: {ReproducePlan.GridStepSizes} step sizes × {dataSeeds} seed(s) × {steps} steps on the {path} path: {flops:G3} FLOP, ≈ {TimeSpan.FromSeconds(seconds):g}");
+        ctx.Out.WriteLine($"study of {string.Join(", ", names)} on {p.Name} (n = {sizes.Item1}, d = {sizes.Item2}, c = {sizes.Item3}): {rows.Count * ReproducePlan.GridStepSizes * dataSeeds} runs × {steps} steps " +
+                          $"(the stability ladder may add a few), ≈ {TimeSpan.FromSeconds(rows.Sum(x => x.Estimate.Seconds)):g} here ({rates.Backend}, {rates.Precision.Name()}, rates of {rates.Source}); nothing trained or written.");
         return 0;
     }
 

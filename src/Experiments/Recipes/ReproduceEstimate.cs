@@ -36,27 +36,34 @@ public static class ReproduceEstimate
     public static RowEstimate Row(PlannedRuns row, PlanRates rates, double freeBytes)
     {
         ArgumentNullException.ThrowIfNull(row);
+        var (path, seconds, flops) = Runs(row.Optimizer, row.Sizes, row.Problem.Name is "one-hot" or "bigram", row.What == "grid", row.StepSizes, row.Seeds,
+            row.Steps, row.Observe != null, rates, freeBytes);
+        return row.CachedBy != null ? new RowEstimate(row, path, 0, 0) : new RowEstimate(row, path, seconds, flops);
+    }
+
+    /// <summary>
+    /// Seconds and FLOPs of <paramref name="stepSizes"/> × <paramref name="seeds"/> runs of one optimizer on n×d×c data, and
+    /// the path(s) auto takes for them: a grid trains its coarse step sizes together, then the refinement pair.
+    /// </summary>
+    public static (string Path, double Seconds, double Flops) Runs(string optimizer, (long N, long D, long C) sizes, bool identityInputs, bool grid,
+        int stepSizes, int seeds, int steps, bool observed, PlanRates rates, double freeBytes)
+    {
         ArgumentNullException.ThrowIfNull(rates);
-        var (n, d, c) = row.Sizes;
-        bool identity = row.Problem.Name is "one-hot" or "bigram";
-        bool observed = row.Observe != null;
-        var batches = row.What == "grid" ? new[] { GridSearch.Coarse().Length, row.StepSizes - GridSearch.Coarse().Length } : [row.StepSizes];
+        var (n, d, c) = sizes;
+        var batches = grid ? new[] { GridSearch.Coarse().Length, stepSizes - GridSearch.Coarse().Length } : [stepSizes];
         var paths = new HashSet<TrainingPath>();
         double seconds = 0, flops = 0;
         foreach (int runs in batches.Where(b => b > 0))
         {
-            var optimizers = Enumerable.Range(0, runs).Select(k => new OptimizerSettings(row.Optimizer, 1e-3 * (k + 1))).ToList();
-            var path = identity ? TrainingPath.Primal
-                : RunTraining.ChoosePathForSizes(TrainingPath.Auto, n, d, c, false, optimizers, row.Steps, observed, rates.Precision, freeBytes);
+            var optimizers = Enumerable.Range(0, runs).Select(k => new OptimizerSettings(optimizer, 1e-3 * (k + 1))).ToList();
+            var path = identityInputs ? TrainingPath.Primal
+                : RunTraining.ChoosePathForSizes(TrainingPath.Auto, n, d, c, false, optimizers, steps, observed, rates.Precision, freeBytes);
             paths.Add(path);
-            var (s, f) = Batch(path, identity, n, d, c, runs, row.Steps, GramStepper.GemmsPerStep(optimizers, rates.Precision == Precision.Float32), rates);
+            var (s, f) = Batch(path, identityInputs, n, d, c, runs, steps, GramStepper.GemmsPerStep(optimizers, rates.Precision == Precision.Float32), rates);
             seconds += s; flops += f;
         }
-        double perSeed = identity ? 0 : n * d * (rates.DataSecondsPerElement + (paths.Contains(TrainingPath.Primal) ? rates.PackSecondsPerElement : 0));
-        seconds = row.Seeds * (seconds + perSeed);
-        flops *= row.Seeds;
-        string name = string.Join("+", paths.Order().Select(TrainingPaths.Name));
-        return row.CachedBy != null ? new RowEstimate(row, name, 0, 0) : new RowEstimate(row, name, seconds, flops);
+        double perSeed = identityInputs ? 0 : n * d * (rates.DataSecondsPerElement + (paths.Contains(TrainingPath.Primal) ? rates.PackSecondsPerElement : 0));
+        return (string.Join("+", paths.Order().Select(TrainingPaths.Name)), seeds * (seconds + perSeed), flops * seeds);
     }
 
     /// <summary>Seconds and FLOPs of one batch of <paramref name="runs"/> runs of <paramref name="steps"/> steps on a path (see the class remarks).</summary>
