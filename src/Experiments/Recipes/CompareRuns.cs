@@ -100,8 +100,8 @@ public static class CompareRuns
         return flowRequest with
         {
             What = $"{q.Optimizer.Name} run (η = {q.Optimizer.Lr:G4}) on the flow's time axis", Times = times, Series = series,
-            Tolerance = theory ? DiscreteTolerance : flowRequest.Tolerance,
-            ToleranceReason = theory ? $"the optimizer follows its flow up to O(η) in time; ±{DiscreteTolerance} on the rate" : flowRequest.ToleranceReason,
+            Tolerance = theory ? DiscreteTolerance : flowRequest.Tolerance, PrefactorTolerance = theory ? DiscreteTolerance : flowRequest.PrefactorTolerance,
+            ToleranceReason = theory ? $"the optimizer follows its flow up to O(η) in time; ±{DiscreteTolerance} on the rate and {DiscreteTolerance:P0} on the prefactor" : flowRequest.ToleranceReason,
             // a group of several classes is not one curve of Theorem 3: its crossing times are compared only without a verdict
             ThresholdSlope = null,
         };

@@ -24,7 +24,11 @@ public sealed record RateSeries(string Name, double Frequency, IReadOnlyList<dou
 /// </summary>
 public sealed record RateRequest(string What, DecayLaw Law, IReadOnlyList<double> Times, IReadOnlyList<RateSeries> Series,
     double AsymptoticRate, Func<double, double>? AsymptoticPrefactor, double Tolerance, string ToleranceReason,
-    double Threshold, double? ThresholdSlope, double ThresholdTolerance, string ThresholdReason);
+    double Threshold, double? ThresholdSlope, double ThresholdTolerance, string ThresholdReason)
+{
+    /// <summary>Relative tolerance on the prefactor at the window's end (default <see cref="FlowRates.PrefactorTolerance"/>).</summary>
+    public double PrefactorTolerance { get; init; } = FlowRates.PrefactorTolerance;
+}
 
 /// <summary>
 /// The fit of one curve over its tail window [From, To] (Points saved times): the rate the closed form has over that same
@@ -76,13 +80,13 @@ public static class FlowRates
         double prefFitted = t.Length > 0 ? PrefactorOf(s.Loss[idx[^1]]) : double.NaN;
         double? prefPredicted = s.Exact == null || t.Length == 0 ? null : PrefactorOf(s.Exact(end));
         bool? pass = predicted is double p && prefPredicted is double pp
-            ? Math.Abs(fitted - p) <= q.Tolerance && Math.Abs(prefFitted - pp) <= PrefactorTolerance * Math.Abs(pp)
+            ? Math.Abs(fitted - p) <= q.Tolerance && Math.Abs(prefFitted - pp) <= q.PrefactorTolerance * Math.Abs(pp)
             : null;
         return new RateRow(s.Name, s.Frequency, t.Length > 0 ? t[0] : double.NaN, end, t.Length, predicted, q.AsymptoticRate,
             fitted, prefPredicted, q.AsymptoticPrefactor?.Invoke(s.Frequency) ?? double.NaN, prefFitted, pass);
     }
 
-    /// <summary>Relative tolerance on the prefactor at the window's end (the loss itself, scaled: the solver's error is far below it).</summary>
+    /// <summary>Default relative tolerance on the prefactor at the window's end (the loss itself, scaled: a flow solver's error is far below it).</summary>
     public const double PrefactorTolerance = 0.01;
 
     /// <summary>
@@ -192,7 +196,7 @@ public static class OneHotRates
         ["law"] = r.Request.Law == DecayLaw.PowerLaw ? "power law: slope of log loss against log t" : "exponential: slope of log loss against t",
         ["window"] = r.Request.Law == DecayLaw.PowerLaw ? "last decade [T/10, T] of the curve's points with loss > 1e-12" : "last half [T/2, T] of the curve's points with loss > 1e-12",
         ["asymptotic_rate"] = r.Request.AsymptoticRate,
-        ["tolerance"] = r.Request.Tolerance, ["prefactor_relative_tolerance"] = FlowRates.PrefactorTolerance, ["tolerance_reason"] = r.Request.ToleranceReason,
+        ["tolerance"] = r.Request.Tolerance, ["prefactor_relative_tolerance"] = r.Request.PrefactorTolerance, ["tolerance_reason"] = r.Request.ToleranceReason,
         ["curves"] = r.Rows.Select(w => new Dictionary<string, object?>
         {
             ["name"] = w.Name, ["frequency"] = w.Frequency, ["window"] = new[] { w.From, w.To }, ["points"] = w.Points,
@@ -218,7 +222,7 @@ public static class OneHotRates
     {
         bool power = r.Request.Law == DecayLaw.PowerLaw;
         string unit = power ? "exponent of t" : "rate r in e^(r t)";
-        yield return $"rates of the {r.Request.What} ({unit}; window {(power ? "[T/10, T]" : "[T/2, T]")} per curve; tolerance ±{r.Request.Tolerance} on the rate, {FlowRates.PrefactorTolerance:P0} on the prefactor):";
+        yield return $"rates of the {r.Request.What} ({unit}; window {(power ? "[T/10, T]" : "[T/2, T]")} per curve; tolerance ±{r.Request.Tolerance} on the rate, {r.Request.PrefactorTolerance:P0} on the prefactor):";
         var shown = r.Rows.Count <= max ? r.Rows : Enumerable.Range(0, max).Select(i => r.Rows[(int)Math.Round((double)i * (r.Rows.Count - 1) / (max - 1))]).Distinct().ToList();
         foreach (var w in shown)
             yield return $"  {w.Name} (π = {w.Frequency:G3}), t ∈ [{Short(w.From)}, {Short(w.To)}]: fitted {w.Fitted:F4}" +

@@ -71,11 +71,12 @@ public sealed class Figure
         {
             try
             {
-                Plot.SavePng(tmpPng, 1200, 800);
+                Plot.SavePng(tmpPng, Width, Height);
                 cancel.ThrowIfCancellationRequested();
                 // Skia's SVG canvas has no dash path effect (it prints a warning per line): dashed lines are solid in the SVG.
                 foreach (var s in Plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>()) s.LinePattern = LinePattern.Solid;
-                Plot.SaveSvg(tmpSvg, 1200, 800);
+                Plot.SaveSvg(tmpSvg, Width, Height);
+                Rendered.Value?.Invoke(this, png);
                 cancel.ThrowIfCancellationRequested();
                 File.Move(tmpSvg, svg, overwrite: true);
                 File.Move(tmpPng, png, overwrite: true);
@@ -93,29 +94,73 @@ public sealed class Figure
         return png;
     }
 
+    /// <summary>
+    /// A test hook: called with each figure (each panel of a <see cref="PanelFigure"/>) right after it was rendered to its
+    /// PNG and SVG, with the PNG's path; the plot's last render is then the saved one. Flows with the async context; null in real runs.
+    /// </summary>
+    public static readonly AsyncLocal<Action<Figure, string>?> Rendered = new();
+
     /// <summary>Fixed y range (in data units, before any log transform), e.g. to keep a loss spike from flattening the curves.</summary>
     public (double Min, double Max)? YLimits { get; set; }
 
-    /// <summary>Axes, ticks and legend as saved (also used by <see cref="PanelFigure"/> for each panel).</summary>
-    internal void Prepare()
+    /// <summary>Axes, ticks and legend as saved at <paramref name="width"/>×<paramref name="height"/> pixels.</summary>
+    internal void Prepare(int width = Width, int height = Height)
     {
         FinishAxes();
-        int entries = Plot.GetPlottables().Count(p => p is IHasLegendText l && !string.IsNullOrEmpty(l.LegendText));
-        // a legend of many entries would cover the curves in any corner: it goes beside the plot area instead
-        if (entries > LegendInsideMax) Plot.ShowLegend(Edge.Right);
-        else if (entries > 0) Plot.ShowLegend(LegendAlignment);
+        PlaceLegend(width, height);
     }
+
+    /// <summary>Pixel size of a saved figure.</summary>
+    public const int Width = 1200, Height = 800;
 
     /// <summary>Legends with more entries than this are drawn outside the plot area, on the right.</summary>
     public const int LegendInsideMax = 10;
 
-    /// <summary>Where the legend goes (upper right unless a figure needs the corner for its data).</summary>
+    /// <summary>The corner tried first for the legend (upper right unless a figure prefers another); a corner with data under it is never used.</summary>
     public Alignment LegendAlignment { get; set; } = Alignment.UpperRight;
 
     /// <summary>Sets <see cref="LegendAlignment"/> and returns this figure.</summary>
     public Figure WithLegendAt(Alignment a) { LegendAlignment = a; return this; }
 
-    private void FinishAxes()
+    /// <summary>Where the legend went when the figure was last prepared: an alignment inside the data area, or null (beside it, on the right).</summary>
+    public Alignment? LegendInside { get; private set; }
+
+    /// <summary>
+    /// Puts the legend where it covers no data: the first of <see cref="LegendAlignment"/>, the four corners, the middles
+    /// of the edges whose box (the legend's size at its margin inside the data area, rendered at this size) holds no data
+    /// point and crosses no line segment or bar; beside the plot area on the right when every one does, or when the
+    /// legend has more than <see cref="LegendInsideMax"/> entries.
+    /// </summary>
+    internal void PlaceLegend(int width, int height)
+    {
+        LegendInside = null;
+        int entries = Plot.GetPlottables().Count(p => p is IHasLegendText l && !string.IsNullOrEmpty(l.LegendText));
+        if (entries == 0) return;
+        if (entries <= LegendInsideMax)
+        {
+            Plot.ShowLegend(LegendAlignment);
+            Plot.RenderInMemory(width, height);
+            var box = LegendGeometry.Size(Plot);
+            var marks = LegendGeometry.Marks(Plot);
+            foreach (var a in Candidates.Prepend(LegendAlignment))
+                if (!LegendGeometry.Covers(LegendGeometry.Box(Plot, box, a), marks))
+                {
+                    Plot.Legend.Alignment = a;
+                    LegendInside = a;
+                    return;
+                }
+            Plot.HideLegend();
+        }
+        Plot.ShowLegend(Edge.Right);
+    }
+
+    private static readonly Alignment[] Candidates =
+    [
+        Alignment.UpperRight, Alignment.UpperLeft, Alignment.LowerLeft, Alignment.LowerRight,
+        Alignment.UpperCenter, Alignment.LowerCenter, Alignment.MiddleRight, Alignment.MiddleLeft,
+    ];
+
+    internal void FinishAxes()
     {
         Plot.Axes.AutoScale();
         if (YLimits is (double lo, double hi)) Plot.Axes.SetLimitsY(Y(lo), Y(hi));
@@ -167,7 +212,7 @@ public sealed class PanelFigure(IReadOnlyList<Figure> panels, IReadOnlyList<int>
     {
         foreach (var p in panels)
         {
-            p.Prepare();
+            p.FinishAxes();
             p.Plot.Axes.Title.Label.FontSize = 13;   // a third of the width each: titles and labels one size down
             p.Plot.Axes.Left.Label.FontSize = 13;
             p.Plot.Axes.Bottom.Label.FontSize = 13;
@@ -177,13 +222,16 @@ public sealed class PanelFigure(IReadOnlyList<Figure> panels, IReadOnlyList<int>
             double lo = sharedY.Min(i => panels[i].Plot.Axes.GetLimits().Bottom), hi = sharedY.Max(i => panels[i].Plot.Axes.GetLimits().Top);
             foreach (int i in sharedY) panels[i].Plot.Axes.SetLimitsY(lo, hi);
         }
+        // the legends are placed once the panels' limits are final, at a panel's size (the columns share the width)
+        foreach (var p in panels) p.PlaceLegend(Figure.Width / panels.Count, Figure.Height);
         var multi = new Multiplot();
         multi.Reset(panels[0].Plot);   // a new Multiplot holds one empty plot: the first panel replaces it
         foreach (var p in panels.Skip(1)) multi.AddPlot(p.Plot);
         multi.Layout = new ScottPlot.MultiplotLayouts.Columns();
         Directory.CreateDirectory(dir);
         string png = Path.Combine(dir, name + ".png"), svg = Path.Combine(dir, name + ".svg");
-        AtomicFile.Write(png, tmp => multi.SavePng(tmp, 1200, 800));
+        AtomicFile.Write(png, tmp => multi.SavePng(tmp, Figure.Width, Figure.Height));
+        foreach (var p in panels) Figure.Rendered.Value?.Invoke(p, png);
         foreach (var s in panels.SelectMany(p => p.Plot.GetPlottables()).OfType<ScottPlot.Plottables.Scatter>()) s.LinePattern = LinePattern.Solid;
         AtomicFile.Write(svg, tmp =>
         {
