@@ -87,7 +87,20 @@ public class FigureLegendTests : IClassFixture<FigureLegendTests.Rendering>
                 if (In(top)) problems.Add($"the legend covers the bar at {b.Position}");
             }
         }
+        var limits = plot.Axes.GetLimits();
+        if (f.LogX) problems.AddRange(DecadeLabels("x", plot.Axes.Bottom.TickGenerator, limits.Left, limits.Right));
+        if (f.LogY) problems.AddRange(DecadeLabels("y", plot.Axes.Left.TickGenerator, limits.Bottom, limits.Top));
         return new Seen(png, plot.Axes.Title.Label.Text, problems, inside, hasLegend);
+    }
+
+    /// <summary>A log axis (log10 units [lo, hi]) shows at least two labels, and one at every decade in view when it spans ten or fewer.</summary>
+    private static IEnumerable<string> DecadeLabels(string axis, ITickGenerator ticks, double lo, double hi)
+    {
+        var labelled = ticks.Ticks.Where(t => t.IsMajor && !string.IsNullOrEmpty(t.Label) && t.Position >= lo - 1e-9 && t.Position <= hi + 1e-9).ToList();
+        if (labelled.Count < 2) yield return $"log {axis} axis over [{lo:F2}, {hi:F2}] has {labelled.Count} tick label(s)";
+        if (hi - lo > 10) yield break;
+        for (int k = (int)Math.Ceiling(lo - 1e-9); k <= hi + 1e-9; k++)
+            if (!labelled.Any(t => Math.Abs(t.Position - k) < 1e-9)) yield return $"log {axis} axis: no label at 10^{k}";
     }
 
     private static IEnumerable<Pixel> Sample((Pixel A, Pixel B) s)

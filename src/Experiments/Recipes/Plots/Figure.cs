@@ -24,6 +24,11 @@ public sealed class Figure
         Plot.YLabel(yLabel);
     }
 
+    /// <summary>Whether the x axis is logarithmic (log10 of the data, decade labels).</summary>
+    public bool LogX => _logX;
+    /// <summary>Whether the y axis is logarithmic.</summary>
+    public bool LogY => _logY;
+
     /// <summary>An x value in plot coordinates: log10(v) on a log axis, v otherwise.</summary>
     public double X(double v) => _logX ? Math.Log10(v) : v;
     /// <summary>A y value in plot coordinates: log10(v) on a log axis, v otherwise.</summary>
@@ -168,10 +173,10 @@ public sealed class Figure
         if (_logY) Plot.Axes.Left.TickGenerator = LogTicks(Plot.Axes.GetLimits().Bottom, Plot.Axes.GetLimits().Top);
     }
 
-    /// <summary>Decade labels 10^k and minor ticks at log10(m·10^k), m = 2..9, over [lo, hi] in log10 units.</summary>
     /// <summary>A log axis showing fewer decades than this labels its 2..9×10^k ticks too.</summary>
     private const double NarrowLogRange = 1.3;
 
+    /// <summary>Decade labels 10^k (every one up to ten decades in view) and minor ticks at log10(m·10^k), m = 2..9, over [lo, hi] in log10 units.</summary>
     private static ScottPlot.TickGenerators.NumericManual LogTicks(double lo, double hi)
     {
         var t = new ScottPlot.TickGenerators.NumericManual();
@@ -189,10 +194,18 @@ public sealed class Figure
             return t;
         }
         int stride = Math.Max(1, (b - a) / 10);
+        // fewer than three decades in view: 2·10^k and 5·10^k are labelled too, so the axis reads with more than one or two labels
+        bool few = Enumerable.Range(a, b - a + 1).Count(k => k >= lo && k <= hi) < 3;
         for (int k = a; k <= b; k++)
         {
             if ((k - a) % stride == 0) t.AddMajor(k, Label(k));
-            if (stride == 1) for (int m = 2; m <= 9; m++) t.AddMinor(k + Math.Log10(m));
+            if (stride > 1) continue;
+            for (int m = 2; m <= 9; m++)
+            {
+                double at = k + Math.Log10(m);
+                if (few && m is 2 or 5 && at >= lo && at <= hi) t.AddMajor(at, (m * Math.Pow(10, k)).ToString("G3", System.Globalization.CultureInfo.InvariantCulture));
+                else t.AddMinor(at);
+            }
         }
         return t;
     }
