@@ -57,7 +57,7 @@ public sealed class FlowsRecipe : IRecipe
         double tg = ctx.Small ? 2000 : 20000;
         var times = OneHotRuns.LogTimes(0.01, tg, 80);
         var gf = OneHotRuns.Flow(new GradientFlow(m), m, times, ctx.Cancel);
-        var f = new Figure($"Gradient flow, one-hot model (c = {c}, π_k ∝ 1/(k+1))", "time t", "per-class loss", logX: true, logY: true);
+        var f = new Figure($"Gradient flow, one-hot model (c = {c}, π_k ∝ 1/(k+1))", "time t", "per-class loss (nats)", logX: true, logY: true);
         foreach (int k in shown)
         {
             var col = Figure.GroupColor(Array.IndexOf(shown, k), shown.Length);
@@ -91,7 +91,7 @@ public sealed class FlowsRecipe : IRecipe
         double ts = 6;
         var stimes = Enumerable.Range(0, 61).Select(i => ts * i / 60).ToArray();
         var sf = OneHotRuns.Flow(new SignFlow(m), m, stimes, ctx.Cancel);
-        var fs = new Figure("Sign flow: every class at the same speed", "time t", "per-class loss", logY: true);
+        var fs = new Figure("Sign flow: every class at the same speed", "time t", "per-class loss (nats)", logY: true);
         var ssteps = Enumerable.Range(0, 13).Select(i => i * 50).ToArray();
         var sruns = OneHotRuns.Discrete(ctx, p, new SignDescent(0.01), m, ssteps);
         foreach (int k in shown)
@@ -118,7 +118,7 @@ public sealed class FlowsRecipe : IRecipe
             var sol = OneHotRuns.Flow(flow, m, tt, ctx.Cancel);
             var dsteps = Enumerable.Range(0, 13).Select(i => (int)Math.Round(i * tEnd / eta / 12)).ToArray();
             var druns = OneHotRuns.Discrete(ctx, p, opt, m, dsteps);
-            var fig = new Figure(name == "adam" ? "Adam flow (a = b = 10) and Adam (η = 0.01, β1 = β2 = 0.9)" : "Normalized flow and normalized GD (η = 0.01)", "time t", "per-class loss", logY: true);
+            var fig = new Figure(name == "adam" ? "Adam flow (a = b = 10) and Adam (η = 0.01, β1 = β2 = 0.9)" : "Normalized flow and normalized GD (η = 0.01)", "time t", "per-class loss (nats)", logY: true);
             foreach (int k in shown)
             {
                 var col = Figure.GroupColor(Array.IndexOf(shown, k), shown.Length);

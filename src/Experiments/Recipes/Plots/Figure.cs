@@ -54,6 +54,24 @@ public sealed class Figure
         return s;
     }
 
+    /// <summary>
+    /// Writes each label next to its point (a sweep's parameter beside the marker it made), just above and to the right of it;
+    /// points that cannot be shown are skipped as in <see cref="Line"/>.
+    /// </summary>
+    public void LabelPoints(IReadOnlyList<double> xs, IReadOnlyList<double> ys, IReadOnlyList<string> labels)
+    {
+        for (int i = 0; i < xs.Count; i++)
+        {
+            double x = X(xs[i]), y = Y(ys[i]);
+            if (!double.IsFinite(x) || !double.IsFinite(y)) continue;
+            var t = Plot.Add.Text(labels[i], x, y);
+            t.LabelFontSize = 15;
+            t.LabelAlignment = Alignment.LowerLeft;
+            t.OffsetX = 7;
+            t.OffsetY = -7;
+        }
+    }
+
     /// <summary>Colour of group g of K: dark (frequent, g = 0) to light (rare).</summary>
     public static Color GroupColor(int g, int k) => new ScottPlot.Colormaps.Viridis().GetColor(k <= 1 ? 0.0 : 0.9 * g / (k - 1));
 
