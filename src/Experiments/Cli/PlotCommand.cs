@@ -15,7 +15,7 @@ public static class PlotCommand
         var columns = new Option<string?>("--columns") { Description = "comma-separated y columns (default: loss and every group_*/class_* column)" };
         var logX = new Option<bool>("--log-x"); var logY = new Option<bool>("--log-y");
         var title = new Option<string?>("--title");
-        var label = new Option<string[]>("--label") { Description = "legend name of an input, once for all or once per input in order (default: optimizer and η, or the flow, from the run.json beside the CSV; else the file name)", AllowMultipleArgumentsPerToken = false };
+        var label = new Option<string[]>("--label") { Description = "legend name of an input, once per input in order (default: optimizer and η, or the flow, from the run.json beside the CSV; else the file name)", AllowMultipleArgumentsPerToken = false };
         var style = new Option<string[]>("--style") { Description = "lines|markers, once for all or once per input in order (default: lines; group columns of later inputs dashed)", AllowMultipleArgumentsPerToken = false };
         var cmd = new Command("plot", "Plot columns of one or more CSVs into one figure.");
         cmd.Arguments.Add(files);

@@ -231,7 +231,7 @@ public sealed class RatesRecipe : IRecipe
         {
             var row = rates.Rows[k];
             f.Line(ts, gf.Values.Skip(1).Select(v => v[k]).ToArray(), Figure.GroupColor(Array.IndexOf(shown, k), shown.Length),
-                $"class {k} (π = {row.Frequency:G2}): slope {row.Fitted:F3} over [{row.From:G2}, {row.To:G2}]");
+                $"class {k} (π = {row.Frequency:G2}): slope {row.Fitted:F3} over [{OneHotRates.Short(row.From)}, {OneHotRates.Short(row.To)}]");
         }
         ctx.Figure(f, "loss_vs_time", "Per-class loss under gradient flow on log-log axes: every class decays as 1/t eventually (slope −1, fitted over the last decade), later for rarer classes.");
         ctx.Csv("exponents.csv", ["class", "pi", "window_from", "window_to", "fitted_exponent", "predicted_exponent", "asymptotic_exponent"],
@@ -256,12 +256,12 @@ public sealed class RatesRecipe : IRecipe
         foreach (int k in shown)
         {
             var r = gf.Rows[k];
-            ctx.Check($"gradient flow, class {k}: exponent of t over [{r.From:G2}, {r.To:G2}]", "−1", $"{r.Fitted:F4}", Math.Abs(r.Fitted + 1) <= 0.05);
+            ctx.Check($"gradient flow, class {k}: exponent of t over [{OneHotRates.Short(r.From)}, {OneHotRates.Short(r.To)}]", "−1", $"{r.Fitted:F4}", Math.Abs(r.Fitted + 1) <= 0.05);
         }
         ctx.Check($"time to threshold vs π_k, gradient flow", "slope −1 in log-log (t ∝ 1/π_k)", $"{gf.Threshold.Fitted:F4}", Math.Abs(gf.Threshold.Fitted + 1) <= 0.05);
         ctx.Check("time to threshold vs π_k, sign flow", "slope 0 (independent of π_k)", $"{sf.Threshold.Fitted:F4}", Math.Abs(sf.Threshold.Fitted) <= 0.05);
         var last = sf.Rows[^1];
-        ctx.Check("sign flow, exponential rate of ℓ_k", $"−2 (ℓ = log1p((c−1)e^(−2t)), over [{last.From:G2}, {last.To:G2}])", $"{last.Fitted:F4}", Math.Abs(last.Fitted + 2) <= 0.01);
+        ctx.Check("sign flow, exponential rate of ℓ_k", $"−2 (ℓ = log1p((c−1)e^(−2t)), over [{OneHotRates.Short(last.From)}, {OneHotRates.Short(last.To)}])", $"{last.Fitted:F4}", Math.Abs(last.Fitted + 2) <= 0.01);
         bool separated = ctx.Checks.Where(q => q.Name.StartsWith("time to threshold vs π_k")).All(q => q.Pass);
         foreach (var name in new[] { "time to threshold vs π_k, gradient flow", "time to threshold vs π_k, sign flow" })
             ctx.Holds(name, ", the separation of Theorem 3", "");

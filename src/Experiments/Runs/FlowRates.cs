@@ -234,7 +234,8 @@ public static class OneHotRates
         yield return $"verdict: {Verdict(r.Pass)}" + (r.Pass == null ? $" ({r.Request.ToleranceReason})" : "");
     }
 
-    private static string Short(double v) => Math.Abs(v) >= 1e4 || (v != 0 && Math.Abs(v) < 1e-3)
+    /// <summary>A time for a label: 4 significant digits, or 1.5e+06-style beyond 1e4 and below 1e-3.</summary>
+    public static string Short(double v) => Math.Abs(v) >= 1e4 || (v != 0 && Math.Abs(v) < 1e-3)
         ? v.ToString("0.##e+0", System.Globalization.CultureInfo.InvariantCulture) : v.ToString("G4", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Evaluates the request, writes DIR/rates.json atomically and returns the report.</summary>

@@ -6,7 +6,7 @@ namespace HeavyTail.Experiments.Recipes.Plots;
 
 /// <summary>
 /// <c>heavytail plot</c>'s request: the CSVs, the PNG to write, the x column and y columns (null: defaults), log axes, a
-/// title, and per input a label and a style ("lines" or "markers"); a label or style list holds one entry (for every input)
+/// title, and per input a label and a style ("lines" or "markers"); labels are one per input, styles one (for every input)
 /// or one per input.
 /// </summary>
 public sealed record PlotRequest(IReadOnlyList<string> Paths, string OutFile, string? X = null, IReadOnlyList<string>? Columns = null,
@@ -30,6 +30,8 @@ public static class CsvPlots
     public static PlotResult Draw(PlotRequest q, CancellationToken cancel = default)
     {
         if (!q.OutFile.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new UserError($"--out {q.OutFile} must end in .png.");
+        if (q.Labels is { Count: > 0 } given && given.Count != q.Paths.Count)
+            throw new UserError($"--label was given {given.Count} times for {q.Paths.Count} inputs: give one per input, in the inputs' order.");
         var labels = PerInput(q.Labels, q.Paths.Count, "--label", null);
         var styles = PerInput(q.Styles, q.Paths.Count, "--style", "lines");
         foreach (var s in styles) if (!StyleNames.Contains(s)) throw new UserError($"--style '{s}' must be lines or markers{Analytic.Spelling.DidYouMean(s!, StyleNames)}.");
@@ -37,12 +39,12 @@ public static class CsvPlots
         var tables = q.Paths.Select(path => (Path: path, Table: Csv.Read(path, cancel))).ToList();
         bool align = q.X == null && tables.Any(t => t.Table.Header[0] == "t") && tables.Any(t => t.Table.Header[0] == "step");
         string xAxis = q.X ?? (align || tables.All(t => t.Table.Header[0] == "t") ? "time t" : tables[0].Table.Header[0]);
-        var fig = new Figure(q.Title ?? string.Join(" vs ", q.Paths.Select(Path.GetFileName)), xAxis, "", q.LogX, q.LogY);
         var notes = new List<string>();
         var problems = q.Paths.Select(RunJson.ProblemBeside).ToList();
         bool mixed = problems.Where(d => d != null).Distinct().Count() > 1;
         if (mixed) notes.Add($"note: these files come from different problems ({string.Join("; ", q.Paths.Zip(problems, (f, d) => $"{f}: {d ?? "no run.json"}"))}); the legend names each one's problem.");
         var names = Names(q.Paths, tables.Select(t => t.Table.Header[0]).ToList(), labels);
+        var fig = new Figure(q.Title ?? string.Join(" vs ", names), xAxis, "", q.LogX, q.LogY);
         var drawn = new Drawn(fig, notes);
         for (int i = 0; i < tables.Count; i++)
             DrawInput(q, drawn, tables[i].Path, tables[i].Table, names[i] + (mixed ? $" ({problems[i] ?? "problem unknown"})" : ""),
@@ -101,11 +103,11 @@ public static class CsvPlots
     /// <summary>Each input's name: its --label, else from its run.json, else its file name; equal names get their folder's name added.</summary>
     private static string[] Names(IReadOnlyList<string> paths, IReadOnlyList<string> firstColumns, IReadOnlyList<string?> labels)
     {
-        var names = paths.Select((p, i) => labels[i] ?? FromRunJson(p, firstColumns[i] == "t") ?? Path.GetFileNameWithoutExtension(p)).ToArray();
-        for (int i = 0; i < names.Length; i++)
-            if (labels[i] == null && names.Count(n => n == names[i]) > 1)
-                names[i] = $"{names[i]} ({Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(paths[i])))}/{Path.GetFileNameWithoutExtension(paths[i])})";
-        return names;
+        var first = paths.Select((p, i) => labels[i] ?? FromRunJson(p, firstColumns[i] == "t") ?? Path.GetFileNameWithoutExtension(p)).ToArray();
+        string Where(int i, bool full) => full ? Path.GetFullPath(paths[i]) : $"{Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(paths[i])))}/{Path.GetFileNameWithoutExtension(paths[i])}";
+        var names = first.Select((n, i) => labels[i] == null && first.Count(m => m == n) > 1 ? $"{n} ({Where(i, false)})" : n).ToArray();
+        // still equal (two folders of the same name): the whole path
+        return names.Select((n, i) => labels[i] == null && names.Count(m => m == n) > 1 ? $"{first[i]} ({Where(i, true)})" : n).ToArray();
     }
 
     /// <summary>"gd, η = 0.5" for a run's trajectory, "gradient flow" for a flow table, from the run.json beside the CSV; null without one.</summary>

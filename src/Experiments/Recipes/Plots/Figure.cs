@@ -60,14 +60,17 @@ public sealed class Figure
     /// </summary>
     public void LabelPoints(IReadOnlyList<double> xs, IReadOnlyList<double> ys, IReadOnlyList<string> labels)
     {
-        for (int i = 0; i < xs.Count; i++)
+        var shown = Enumerable.Range(0, xs.Count).Where(i => double.IsFinite(X(xs[i])) && double.IsFinite(Y(ys[i]))).ToList();
+        if (shown.Count == 0) return;
+        double lo = shown.Min(i => X(xs[i])), hi = shown.Max(i => X(xs[i]));
+        foreach (int i in shown)
         {
-            double x = X(xs[i]), y = Y(ys[i]);
-            if (!double.IsFinite(x) || !double.IsFinite(y)) continue;
-            var t = Plot.Add.Text(labels[i], x, y);
+            // a point in the right fifth of the range gets its label on its left, so the label stays inside the plot
+            bool left = hi > lo && X(xs[i]) > lo + 0.8 * (hi - lo);
+            var t = Plot.Add.Text(labels[i], X(xs[i]), Y(ys[i]));
             t.LabelFontSize = 15;
-            t.LabelAlignment = Alignment.LowerLeft;
-            t.OffsetX = 7;
+            t.LabelAlignment = left ? Alignment.LowerRight : Alignment.LowerLeft;
+            t.OffsetX = left ? -7 : 7;
             t.OffsetY = -7;
         }
     }

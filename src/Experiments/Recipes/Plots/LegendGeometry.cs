@@ -44,6 +44,15 @@ internal static class LegendGeometry
                     if (s.LineWidth > 0 && i > 0) segments.Add((px[i - 1], px[i], s.LineWidth / 2));
                 }
             }
+            else if (p is ScottPlot.Plottables.Text t)
+            {
+                // a label's extent, estimated from its font size (a glyph ≈ 0.6 em wide) and its alignment to the anchor
+                var at = plot.GetPixel(t.Location);
+                float w = 0.6f * t.LabelFontSize * t.LabelText.Length, h = 1.3f * t.LabelFontSize;
+                float x0 = at.X + t.OffsetX - (t.LabelAlignment is Alignment.LowerRight or Alignment.UpperRight or Alignment.MiddleRight ? w : 0);
+                float y1 = at.Y + t.OffsetY;
+                bars.Add(new PixelRect(x0, x0 + w, y1, y1 - h));
+            }
             else if (p is ScottPlot.Plottables.BarPlot b)
                 foreach (var bar in b.Bars)
                 {
