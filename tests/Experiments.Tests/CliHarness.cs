@@ -9,10 +9,13 @@ public static class CliHarness
 {
     public static (int Code, string Out, string Err) Run(params string[] args) => Run(CancellationToken.None, args);
 
-    public static (int Code, string Out, string Err) Run(CancellationToken cancel, params string[] args)
+    public static (int Code, string Out, string Err) Run(CancellationToken cancel, params string[] args) => Run(cancel, null, args);
+
+    /// <summary>Runs the CLI with the recipes' forced-failure hook (<see cref="RunEnvironment.ForcedFailures"/>).</summary>
+    public static (int Code, string Out, string Err) Run(CancellationToken cancel, Func<string, string, bool>? forcedFailures, params string[] args)
     {
         var o = new StringWriter(); var e = new StringWriter();
-        int code = HeavyTailCli.Run(args, o, e, cancel);
+        int code = HeavyTailCli.Run(args, o, e, cancel, forcedFailures);
         return (code, o.ToString(), e.ToString());
     }
 

@@ -80,6 +80,31 @@ public class LayeringTests
         Assert.Contains(typeof(Analytic.Testing.ProblemCase).Assembly.GetReferencedAssemblies(), r => r.Name!.StartsWith("FsCheck"));
     }
 
+    /// <summary>
+    /// No mutable static state in src/ (issue 22): every static field is readonly (or a constant), and none holds a mutable
+    /// collection (a cache belongs to a value owned by a context or passed down). Compiler-generated fields (lambda caches) are left out.
+    /// </summary>
+    [Fact]
+    public void No_mutable_static_state_in_src()
+    {
+        var mutableCollections = new[] { typeof(Dictionary<,>), typeof(List<>), typeof(HashSet<>), typeof(System.Collections.Concurrent.ConcurrentDictionary<,>),
+            typeof(System.Collections.Concurrent.ConcurrentBag<>), typeof(Queue<>), typeof(Stack<>), typeof(AsyncLocal<>), typeof(ThreadLocal<>) };
+        var found = new List<string>();
+        int fields = 0;
+        foreach (var asm in Src)
+            foreach (var t in asm.GetTypes().Where(t => !t.Name.Contains('<') && !t.IsDefined(typeof(System.Runtime.CompilerServices.CompilerGeneratedAttribute))))
+                foreach (var f in t.GetFields(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+                {
+                    if (f.IsLiteral) continue;
+                    fields++;
+                    var ft = f.FieldType.IsGenericType ? f.FieldType.GetGenericTypeDefinition() : f.FieldType;
+                    if (!f.IsInitOnly) found.Add($"{t.FullName}.{f.Name} (not readonly)");
+                    else if (mutableCollections.Contains(ft)) found.Add($"{t.FullName}.{f.Name} ({ft.Name})");
+                }
+        Assert.True(fields > 20, $"only {fields} static fields were read");
+        Assert.True(found.Count == 0, "mutable static state: " + string.Join("; ", found));
+    }
+
     /// <summary>Folder = namespace: a file under src/&lt;A&gt;/&lt;B&gt;/… declares HeavyTail.&lt;A&gt;.&lt;B&gt;…
     /// (the folder src/Analytic/Testing is HeavyTail.Analytic.Testing, src/Experiments/Recipes/Plots is HeavyTail.Experiments.Recipes.Plots).</summary>
     [Fact]

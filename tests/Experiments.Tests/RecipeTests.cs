@@ -124,7 +124,7 @@ public class RecipeTests : IClassFixture<RecipeTests.TinyReproduction>
     /// Issue 25 G, as a mutation test: "a failed check never comes with a reading that states it". Every check of the
     /// recipe must carry the phrase of the reading that states it (ctx.Holds records it on the check, run.json "says");
     /// the recipe is then run again from the fixture's cache with every check forced to fail
-    /// (<see cref="RecipeContext.ForcedFailures"/>: the measured numbers are the same, only the verdicts flip), and its
+    /// (<see cref="Runs.RunEnvironment.ForcedFailures"/>: the measured numbers are the same, only the verdicts flip), and its
     /// reading must contain none of those phrases and differ from the reading of the real run. It fails when a reading
     /// states a prediction in fixed text (the phrase survives the forced failure), when a check has no phrase (a new
     /// check the reading is not tied to), or when a reading ignores its checks' verdicts (the reading does not change).
@@ -147,13 +147,8 @@ public class RecipeTests : IClassFixture<RecipeTests.TinyReproduction>
         string dir = CliHarness.TempDir();
         Directory.CreateDirectory(Path.Combine(dir, "_cache"));
         foreach (var f in Directory.GetFiles(Path.Combine(_r.Dir, "_cache"))) File.Copy(f, Path.Combine(dir, "_cache", Path.GetFileName(f)));
-        RecipeContext.ForcedFailures.Value = (_, _) => true;
-        try
-        {
-            var r = CliHarness.Run("run", recipe, "--scale", "tiny", "--out", dir, "--quiet");
-            Assert.True(r.Code is 0 or 1, $"{recipe} with every check failed: exit {r.Code}; {r.Err}");
-        }
-        finally { RecipeContext.ForcedFailures.Value = null; }
+        var r = CliHarness.Run(CancellationToken.None, (_, _) => true, "run", recipe, "--scale", "tiny", "--out", dir, "--quiet");
+        Assert.True(r.Code is 0 or 1, $"{recipe} with every check failed: exit {r.Code}; {r.Err}");
         using var forced = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, recipe, "run.json")));
         Assert.All(forced.RootElement.GetProperty("checks").EnumerateArray(), c => Assert.False(c.GetProperty("pass").GetBoolean()));
         string reading = forced.RootElement.GetProperty("reading").GetString()!;

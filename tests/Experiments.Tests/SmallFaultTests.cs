@@ -38,7 +38,7 @@ public class SmallFaultTests
         Assert.Equal("nan", Csv.Format(double.NaN));
         Assert.Equal("inf", Csv.Format(double.PositiveInfinity));
         Assert.Equal("-inf", Csv.Format(double.NegativeInfinity));
-        string readme = File.ReadAllText(CliHarness.RepoFile("README.md"));
+        string readme = File.ReadAllText(CliHarness.RepoFile("docs/articles/conventions.md"));
         Assert.Contains("written as `null` in JSON and as `nan` in CSV", readme);
         string path = Path.Combine(CliHarness.TempDir(), "a.csv");
         Csv.Write(path, ["a", "b", "c"], [[double.NaN, double.PositiveInfinity, -1.5]]);

@@ -114,6 +114,48 @@ public class StatsCommandTests
         }
     }
 
+    /// <summary>
+    /// Issue 26 §3: a Lanczos run the default budget leaves unconverged finishes with --max-hvps; residuals are reported
+    /// relative to λ₁ (as the tolerance is); --block-spectra draws λ_max(H_kk) against π_k; a correlation that cannot be
+    /// formed (every block equal at W = 0) says why.
+    /// </summary>
+    [Fact]
+    public void Spectra_can_be_finished_and_say_why_a_correlation_is_undefined()
+    {
+        // after GD the top eigenvalues cluster; 12 HVPs cannot converge 4 of them, 224 (= d·c, a full Krylov space) must
+        string trained = CliHarness.TempDir();
+        Assert.Equal(0, CliHarness.Run("train", "--problem", "ht-random", "--m", "3", "--optimizer", "gd", "--lr", "1", "--steps", "20", "--out", trained, "--quiet").Code);
+        string w = Path.Combine(trained, "W.npy");
+        var few = CliHarness.Run("stats", "--problem", "ht-random", "--m", "3", "--w", w, "--top-eigenvalues", "4", "--max-hvps", "12");
+        Assert.True(few.Code == 0, few.Err);
+        Assert.Contains("NOT converged: raise --max-hvps (now 12)", few.Out);
+        string od = CliHarness.TempDir();
+        var full = CliHarness.Run("stats", "--problem", "ht-random", "--m", "3", "--w", w, "--top-eigenvalues", "4", "--max-hvps", "224", "--out", od);
+        Assert.True(full.Code == 0, full.Err);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(od, "stats.json")));
+        var method = doc.RootElement.GetProperty("top_eigenvalues_method");
+        Assert.True(method.GetProperty("converged").GetBoolean());
+        double lambda1 = doc.RootElement.GetProperty("top_eigenvalues")[0].GetDouble();
+        var abs = method.GetProperty("residual_norms").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var rel = method.GetProperty("relative_residuals").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(abs[i] / lambda1, rel[i], 15);
+            Assert.True(rel[i] <= method.GetProperty("tolerance").GetDouble(), $"relative residual {rel[i]:G3} above the tolerance");
+        }
+
+        string zero = CliHarness.TempDir();
+        var atZero = CliHarness.Run("stats", "--problem", "ht-random", "--m", "3", "--block-spectra", "--out", zero);
+        Assert.True(atZero.Code == 0, atZero.Err);
+        Assert.Contains("every block λ_max(H_kk) is the same", atZero.Out);
+        Assert.True(PngTests.IsPng(Path.Combine(zero, "block_top_eigenvalue.png"), out _, out _));
+        using var z = JsonDocument.Parse(File.ReadAllText(Path.Combine(zero, "stats.json")));
+        Assert.Contains("no ranking", z.RootElement.GetProperty("block_spectra").GetProperty("spearman_undefined").GetString());
+        Assert.Contains("no ranking", z.RootElement.GetProperty("correlation_with_frequency").GetProperty("spearman_hessian_trace_undefined").GetString());
+        var after = CliHarness.Run("stats", "--problem", "ht-random", "--m", "3", "--w", w, "--block-spectra", "--out", CliHarness.TempDir());
+        Assert.DoesNotContain("no ranking", after.Out);
+    }
+
     [Fact]
     public void Spectra_of_user_data_at_a_given_W()
     {

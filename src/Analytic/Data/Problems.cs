@@ -38,8 +38,8 @@ public sealed record Problem(string Name, Dataset Data, LossKind Loss, Frequency
 /// </summary>
 public static class Problems
 {
-    /// <summary>The problem names <see cref="Create"/> accepts: ht-random, ht-cube, ht-identity, zipf, one-hot, bigram.</summary>
-    public static readonly string[] Names = ["ht-random", "ht-cube", "ht-identity", "zipf", "one-hot", "bigram"];
+    /// <summary>The problem names <see cref="Create"/> accepts (<see cref="ProblemCatalog.Names"/>).</summary>
+    public static IReadOnlyList<string> Names => ProblemCatalog.Names;
 
     /// <summary>
     /// The accepted HT-Random sizes: m = 1 has a single class (c = 2¹ − 1), which no softmax model can learn; m = 12 has
@@ -47,17 +47,8 @@ public static class Problems
     /// </summary>
     public const int MinM = 2, MaxM = 11;
 
-    /// <summary>Generates the problem <see cref="ProblemOptions.Name"/> from the options it reads; an unknown name is an <see cref="ArgumentException"/> that lists the names.</summary>
-    public static Problem Create(ProblemOptions o) => o.Name switch
-    {
-        "ht-random" => HtRandom(o.M, o.Inputs, o.Seed, o.RotateSeed),
-        "ht-cube" => HtCube(o.Samples ?? 5000, o.Classes ?? 64, o.Seed),
-        "ht-identity" => HtIdentity(o.K),
-        "zipf" => Zipf(o.Classes ?? 100, o.Samples ?? 2000, o.Dimension ?? 32, o.ZipfExponent, o.Seed),
-        "one-hot" => OneHot(o.Classes ?? 50, o.ZipfExponent),
-        "bigram" => Bigram(o.Vocab ?? 64, o.ZipfExponent, o.Seed),
-        _ => throw new ArgumentException($"unknown problem '{o.Name}'{Spelling.DidYouMean(o.Name, Names)}; choose one of: {string.Join(", ", Names)}."),
-    };
+    /// <summary>Generates the problem <see cref="ProblemOptions.Name"/> from the options it reads (<see cref="ProblemCatalog.Create"/>); an unknown name is an <see cref="ArgumentException"/> that lists the names.</summary>
+    public static Problem Create(ProblemOptions o) => ProblemCatalog.Create(o);
 
     /// <summary>
     /// HT-Random(m): group j = 0..m−1 holds 2^j classes with 2^(m−j) samples each (2^m samples per group),

@@ -50,11 +50,13 @@ public static class Npy
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     /// <summary>Reads a .npy file (format 1–3, little-endian float32, float64, int32 or int64, C order, 1-D or 2-D); errors name the file and the fix.</summary>
-    public static NpyArray Read(string path)
+    /// <param name="path">the file.</param>
+    /// <param name="waiting">told when the open blocks for 2 s (a FIFO nobody writes to; <see cref="InputFile.OpenRead"/>).</param>
+    public static NpyArray Read(string path, Action<string>? waiting = null)
     {
         if (Directory.Exists(path)) throw new InvalidDataException($"{path} is a folder, not a .npy file; name the file inside it (e.g. {Path.Combine(path, "X.npy")}).");
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found.", path);
-        using var s = InputFile.OpenRead(path);
+        using var s = InputFile.OpenRead(path, waiting);
         return Read(s, path);
     }
 
@@ -140,9 +142,12 @@ public static class Npy
     }
 
     /// <summary>Reads a 2-D float array, checking its shape; returns (values, rows, cols).</summary>
-    public static (double[] Values, int Rows, int Cols) ReadMatrix(string path, string what)
+    /// <param name="path">the file.</param>
+    /// <param name="what">the array's name in error messages (X, W, …).</param>
+    /// <param name="waiting">told when the open blocks (<see cref="InputFile.OpenRead"/>).</param>
+    public static (double[] Values, int Rows, int Cols) ReadMatrix(string path, string what, Action<string>? waiting = null)
     {
-        var a = Read(path);
+        var a = Read(path, waiting);
         if (a.Shape.Length != 2)
             throw new InvalidDataException($"{path}: {what} must be a 2-D array, got shape ({string.Join(", ", a.Shape)}).");
         return (a.Values, a.Shape[0], a.Shape[1]);

@@ -156,7 +156,7 @@ public sealed class BackendCatalog(IReadOnlyList<LinearAlgebraBackend> backends)
 /// machine hits both), median of 5 after a warm-up. A backend other than the managed one (the reference, bit-identical
 /// everywhere) must be at least <see cref="RequiredSpeedup"/> faster to be chosen.
 /// The verdict is kept per machine in $XDG_CACHE_HOME/heavytail (or ~/.cache/heavytail), keyed by what changes it: CPU
-/// model, cores, threads, the OpenBLAS library and the kernels it runs, and the OPENBLAS_* variables; and per process.
+/// model, cores, threads, the OpenBLAS library and the kernels it runs, and the OPENBLAS_* variables (no process-wide state: a second open reads the file).
 /// </remarks>
 public static class BackendProbe
 {
@@ -164,8 +164,6 @@ public static class BackendProbe
 
     /// <summary>A native backend must beat the managed one by this factor: within timing noise the managed reference is kept.</summary>
     public const double RequiredSpeedup = 1.1;
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<string>> Verdicts = new();
 
     /// <summary>The context of the fastest available candidate; <see cref="ComputeContext.Choice"/> says why.</summary>
     /// <param name="cacheFile">where verdicts are kept (default: the per-user cache); one file per machine.</param>
@@ -176,7 +174,7 @@ public static class BackendProbe
         if (open.Count == 1) return new ComputeContext(open[0].Provider!, choice: $"auto: {open[0].Provider!.Name} (the only backend available)");
         string file = cacheFile ?? CachePath();
         string key = MachineKey(open.Select(o => o.Provider!), threads);
-        string verdict = Verdicts.GetOrAdd(file + "|" + key, _ => new Lazy<string>(() => ReadCache(file, key) ?? Measure(open.Select(o => o.Provider!).ToList(), file, key))).Value;
+        string verdict = ReadCache(file, key) ?? Measure(open.Select(o => o.Provider!).ToList(), file, key);
         string winner = verdict.Split(' ')[0];
         var chosen = open.FirstOrDefault(o => o.Provider!.Name == winner).Provider ?? open[0].Provider!;
         foreach (var o in open) if (!ReferenceEquals(o.Provider, chosen)) o.Provider!.Dispose();

@@ -17,6 +17,7 @@ public static class Commands
         RecipeCommands.Run(ctx),
         RecipeCommands.Reproduce(ctx),
         GridCommand.Create(ctx),
+        StudyCommand.Create(ctx),
         PlotCommand.Create(ctx),
         BenchCommand.Create(ctx),
         TorchCommand.Create(ctx),

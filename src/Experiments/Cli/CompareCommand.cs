@@ -13,7 +13,7 @@ public static class CompareCommand
     /// <summary>The command and its options.</summary>
     public static Command Create(CliContext ctx)
     {
-        var src = new ProblemSource();
+        var src = new ProblemSource(ctx.Err.WriteLine);
         var opt = new OptimizerOptions();
         var logEvery = new Option<int>("--log-every") { Description = "log every N steps", DefaultValueFactory = _ => 1 };
         var rtol = new Option<double>("--rtol") { DefaultValueFactory = _ => 1e-10 };

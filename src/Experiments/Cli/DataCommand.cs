@@ -10,7 +10,7 @@ public static class DataCommand
 {
     public static Command Create(CliContext ctx)
     {
-        var src = new ProblemSource();
+        var src = new ProblemSource(ctx.Err.WriteLine);
         var outDir = new Option<string>("--out") { Description = "output folder", Required = true };
         var cmd = new Command("data", "Generate a problem and write X.npy, y.npy (and Y.npy, weights.npy) and problem.json.");
         src.AddTo(cmd);

@@ -14,7 +14,7 @@ public static class FlowCommand
 {
     public static Command Create(CliContext ctx)
     {
-        var src = new ProblemSource();
+        var src = new ProblemSource(ctx.Err.WriteLine);
         var flowName = new Option<string>("--flow") { Description = string.Join("|", FlowTables.FlowNames), Required = true };
         var delta = new Option<double>("--delta") { Description = "sign flow smoothing δ: −g/√(g² + δ²) (0 = exact sign)", DefaultValueFactory = _ => 0 };
         var friction = new Option<double>("--friction") { Description = "heavy-ball friction γ (W'' + γW' + ∇L = 0)", DefaultValueFactory = _ => 1.0 };

@@ -21,30 +21,24 @@ public static class HeavyTailCli
     /// <summary>The backends the CLI offers: cpu, native, gpu, ilgpu-cpu, auto.</summary>
     public static BackendCatalog Backends => Gpu.IlgpuProvider.Catalog;
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel = default)
+    /// <summary>Runs the command line <paramref name="args"/>; returns the exit code.</summary>
+    /// <param name="forcedFailures">a test hook passed down to the recipes (<see cref="RunEnvironment.ForcedFailures"/>); null in every real run.</param>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel = default, Func<string, string, bool>? forcedFailures = null)
     {
         // output that cannot be written (stdout closed, on a full disk, a broken pipe) does not stop the command (issue 25 C)
         bool terminal = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
         var safeOut = new SafeWriter(stdout, "stdout");
         var safeErr = new SafeWriter(stderr, "stderr");
-        int code = Run(args, safeOut, safeErr, terminal, cancel);
+        int code = Run(args, safeOut, safeErr, terminal, cancel, forcedFailures);
         if (safeOut.Failure != null)
             safeErr.WriteLine($"note: stdout could not be written ({safeOut.Failure}); its lines were dropped and the command went on (its files are written as usual).");
         return code;
     }
 
-    private static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool terminal, CancellationToken cancel)
+    private static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool terminal, CancellationToken cancel, Func<string, string, bool>? forcedFailures)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(stdout),
-            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
-        });
-        if (!console.Profile.Capabilities.Interactive) console.Profile.Width = 160; // tables in logs and pipes are not squeezed to 80 columns
+        var console = CreateConsole(stdout, terminal);
         var ctx = new CliContext(console, stdout, stderr) { Cancel = cancel };
-        Analytic.IO.InputFile.Waiting = stderr.WriteLine;
         var root = new RootCommand("HeavyTail.Theory: heavy-tailed class imbalance and why Adam beats gradient descent (Kunstner et al. 2024).");
         var quiet = new Option<bool>("--quiet") { Description = "no progress output", Recursive = true };
         var backend = new Option<string>("--backend") { Description = "linear algebra: auto (the faster of native and cpu, measured once per machine), cpu (managed), native (OpenBLAS), gpu (ILGPU), ilgpu-cpu", DefaultValueFactory = _ => "auto", Recursive = true };
@@ -74,7 +68,7 @@ public static class HeavyTailCli
             // opened when a command first needs it (list, plot and bench's own backends do not), disposed after the command;
             // in the precision of --dtype, or of the command's own record (grid merge: grid.json's), when it sets one first
             RunEnvironment? environment = null;
-            ctx.OpenEnvironment = () => environment ??= new RunEnvironment(Backends.Open(backendName, threadCount, ctx.Precision), cancel, ctx.Quiet ? null : stderr.WriteLine);
+            ctx.OpenEnvironment = () => environment ??= new RunEnvironment(Backends.Open(backendName, threadCount, ctx.Precision), cancel, ctx.Quiet ? null : stderr.WriteLine) { ForcedFailures = forcedFailures };
             try { return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = stdout, Error = stderr }); }
             finally { environment?.Compute.Dispose(); }
         }
@@ -94,6 +88,20 @@ public static class HeavyTailCli
             stderr.WriteLine($"error: internal failure ({e.GetType().Name}: {UserError.OneLine(e)}); please report it with the command line.");
             return InternalErrorExit;
         }
+    }
+
+    /// <summary>The console for tables and progress: ANSI, colours and live displays only on an interactive terminal; 160 columns in logs and pipes.</summary>
+    private static IAnsiConsole CreateConsole(TextWriter stdout, bool terminal)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(stdout),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+        if (!console.Profile.Capabilities.Interactive) console.Profile.Width = 160; // tables in logs and pipes are not squeezed to 80 columns
+        return console;
     }
 
     private static bool IsUserError(Exception e) => e is UserError or ArgumentException or InvalidDataException

@@ -12,25 +12,30 @@ namespace HeavyTail.Experiments.Cli;
 /// The options every command shares to name its data: a generated problem (--problem NAME and its options) or
 /// the user's own arrays (--x X.npy --y y.npy), plus --bias and --groups.
 /// </summary>
-public sealed class ProblemSource
+/// <param name="waiting">where a "waiting for input" line goes when a file is a pipe nobody writes to (the command's stderr).</param>
+public sealed class ProblemSource(Action<string>? waiting = null)
 {
-    public readonly Option<string?> Problem = new("--problem") { Description = $"generated problem: {string.Join(", ", Problems.Names)}" };
-    public readonly Option<int> M = new("--m") { Description = $"ht-random size m, {Problems.MinM}–{Problems.MaxM} (c = 2^m − 1, n = m·2^m, d = (m+1)·2^m)", DefaultValueFactory = _ => 7 };
-    public readonly Option<int?> Samples = new("--samples") { Description = "sample count n (ht-cube, zipf)" };
-    public readonly Option<int?> Classes = new("--classes") { Description = "class count c (ht-cube, zipf, one-hot)" };
-    public readonly Option<int?> Dim = new("--dim") { Description = "input dimension d (zipf)" };
-    public readonly Option<int?> Vocab = new("--vocab") { Description = "vocabulary size d of the bigram problem (W is d×d; default 64)" };
-    public readonly Option<double> Zipf = new("--zipf-exponent") { Description = "a in p_k ∝ (k+1)^(−a) (zipf, one-hot, bigram)", DefaultValueFactory = _ => 1.0 };
-    public readonly Option<int> K = new("--k") { Description = "ht-identity: largest class has 10^k samples", DefaultValueFactory = _ => 3 };
-    public readonly Option<string> Inputs = new("--inputs") { Description = "ht-random inputs: uniform (the paper's code) or gaussian", DefaultValueFactory = _ => "uniform" };
-    public readonly Option<long?> RotateSeed = new("--rotate-seed") { Description = "ht-random: rotate the inputs by a seeded random orthogonal Q (X → XQ, W → QᵀW; Xie et al., arXiv 2410.08198)" };
-    public readonly Option<long> Seed = new("--seed") { Description = "random seed of the data generator", DefaultValueFactory = _ => 0 };
+    /// <summary>Where a "waiting for input" line goes (<see cref="Analytic.IO.InputFile.OpenRead"/>).</summary>
+    public Action<string>? Waiting { get; } = waiting;
+
+
+    public readonly Option<string?> Problem = new("--problem") { Description = $"generated problem: {string.Join(", ", ProblemCatalog.Names)}" };
+    public readonly Option<int> M = new("--m") { Description = ProblemCatalog.Help("--m"), DefaultValueFactory = _ => 7 };
+    public readonly Option<int?> Samples = new("--samples") { Description = ProblemCatalog.Help("--samples") };
+    public readonly Option<int?> Classes = new("--classes") { Description = ProblemCatalog.Help("--classes") };
+    public readonly Option<int?> Dim = new("--dim") { Description = ProblemCatalog.Help("--dim") };
+    public readonly Option<int?> Vocab = new("--vocab") { Description = ProblemCatalog.Help("--vocab") };
+    public readonly Option<double> Zipf = new("--zipf-exponent") { Description = ProblemCatalog.Help("--zipf-exponent"), DefaultValueFactory = _ => 1.0 };
+    public readonly Option<int> K = new("--k") { Description = ProblemCatalog.Help("--k"), DefaultValueFactory = _ => 3 };
+    public readonly Option<string> Inputs = new("--inputs") { Description = ProblemCatalog.Help("--inputs"), DefaultValueFactory = _ => "uniform" };
+    public readonly Option<long?> RotateSeed = new("--rotate-seed") { Description = ProblemCatalog.Help("--rotate-seed") };
+    public readonly Option<long> Seed = new("--seed") { Description = ProblemCatalog.Help("--seed"), DefaultValueFactory = _ => 0 };
     public readonly Option<string?> X = new("--x") { Description = "features X.npy (n×d, float32/float64)" };
     public readonly Option<string?> Y = new("--y") { Description = "labels y.npy (n, integers 0..c−1)" };
     public readonly Option<string?> Targets = new("--targets") { Description = "regression targets Y.npy (n×c); selects squared loss" };
     public readonly Option<string> LossOption = new("--loss") { Description = "loss for --x/--y data: ce (softmax cross-entropy) or squared", DefaultValueFactory = _ => "ce" };
     public readonly Option<bool> Bias = new("--bias") { Description = "add a bias (a constant-1 feature; the last row of W)" };
-    public readonly Option<int?> Groups = new("--groups") { Description = "number of frequency groups (default: the problem's own, else 10)" };
+    public readonly Option<int?> Groups = new("--groups") { Description = "number of frequency groups (default: the problem's own, else the largest K ≤ 10 with no empty group)" };
 
     public void AddTo(Command cmd)
     {
@@ -78,25 +83,10 @@ public sealed class ProblemSource
         else if (xPath != null && yPath != null)
         {
             ProblemOptionUse.Check(null, Given(r));
-            loaded = ProblemFiles.LoadArrays(xPath, yPath, r.GetValue(Targets), r.GetValue(LossOption)!, classesHint, precision);
+            loaded = ProblemFiles.LoadArrays(xPath, yPath, r.GetValue(Targets), r.GetValue(LossOption)!, classesHint, precision, Waiting);
             settings = new Dictionary<string, object>(loaded.Info);
         }
-        else throw new UserError("no data: give --problem NAME (one of " + string.Join(", ", Problems.Names) + ") or --x X.npy --y y.npy.");
-        return WithBiasAndGroups(loaded, settings, bias, groups);
-    }
-
-    /// <summary>The problem with --bias (a constant-1 feature) and --groups K applied, both recorded in its description.</summary>
-    public static Problem WithBiasAndGroups(Problem loaded, Dictionary<string, object> settings, bool bias, int? groups)
-    {
-        var data = bias ? loaded.Data.WithBias() : loaded.Data;
-        var fg = loaded.Groups;
-        if (groups is int kGroups)
-        {
-            if (kGroups < 1) throw new UserError($"--groups {kGroups} must be at least 1.");
-            fg = FrequencyGroups.FromMass(data.GroupingMass(), kGroups);
-        }
-        settings["bias"] = bias;
-        settings["groups"] = fg.K;
-        return loaded with { Data = data, Groups = fg, Info = settings };
+        else throw new UserError("no data: give --problem NAME (one of " + string.Join(", ", ProblemCatalog.Names) + ") or --x X.npy --y y.npy.");
+        return ProblemFiles.WithBiasAndGroups(loaded, settings, bias, groups);
     }
 }

@@ -1,8 +1,6 @@
 using HeavyTail.Experiments.Torch;
 using System.CommandLine;
-using System.Diagnostics;
 using HeavyTail.Experiments.Recipes;
-using HeavyTail.Experiments.Recipes.Report;
 using Spectre.Console;
 
 using HeavyTail.Experiments.Runs;
@@ -18,7 +16,7 @@ public static class RecipeCommands
         cmd.SetAction(_ =>
         {
             var t = new Table().AddColumn("name").AddColumn("description");
-            foreach (var r in Everything)
+            foreach (var r in Reproduction.Everything)
                 t.AddRow(Markup.Escape(r.Name), Markup.Escape(r is TorchRecipe ? $"[torch] {r.Description}" : r.Description));
             ctx.Console.Write(t);
             return 0;
@@ -26,22 +24,8 @@ public static class RecipeCommands
         return cmd;
     }
 
-    /// <summary>Every recipe: the linear and theory ones, then the TorchSharp ones.</summary>
-    public static IEnumerable<IRecipe> Everything => Cookbook.All.Concat(TorchCookbook.All);
-
-    public static IRecipe Find(string name) => Everything.FirstOrDefault(r => r.Name == name)
-        ?? throw new UserError($"unknown recipe '{name}'{Analytic.Spelling.DidYouMean(name, Everything.Select(r => r.Name))}; `heavytail list` shows them: {string.Join(", ", Everything.Select(r => r.Name))}.");
-
     private static Option<string> ScaleOption() => new("--scale") { Description = "small (minutes on 2 cores), paper (the paper's sizes) or tiny (a smoke test in seconds)", DefaultValueFactory = _ => "small" };
     private static Option<string> OutOption() => new("--out") { Description = "output folder", DefaultValueFactory = _ => "runs" };
-
-    private static Scale ParseScale(string s) => s switch
-    {
-        "small" => Scale.Small,
-        "paper" => Scale.Paper,
-        "tiny" => Scale.Tiny,
-        _ => throw new UserError($"unknown --scale '{s}'{Analytic.Spelling.DidYouMean(s, ["small", "paper", "tiny"])}; choose small, paper or tiny."),
-    };
 
     public static Command Run(CliContext ctx)
     {
@@ -51,9 +35,9 @@ public static class RecipeCommands
         cmd.Arguments.Add(name); cmd.Options.Add(scale); cmd.Options.Add(outDir); cmd.Options.Add(new DtypeOption());
         cmd.SetAction(r =>
         {
-            var recipe = Find(r.GetValue(name)!);
+            var recipe = Reproduction.Find(r.GetValue(name)!);
             if (recipe is TorchRecipe tr && tr.Unavailable() is { } why) throw new UserError(why);
-            var sc = ParseScale(r.GetValue(scale)!);
+            var sc = Scales.Parse(r.GetValue(scale)!);
             using var claim = ctx.Claim(r.GetValue(outDir)!, "run");
             string root = claim.Path;
             ctx.InterruptNote = $"the training runs that finished are kept in {Path.Combine(root, "_cache")}; rerun the same command to resume.";
@@ -80,47 +64,31 @@ public static class RecipeCommands
         cmd.Options.Add(scale); cmd.Options.Add(outDir); cmd.Options.Add(withTorch); cmd.Options.Add(dryRun); cmd.Options.Add(shards); cmd.Options.Add(new DtypeOption());
         cmd.SetAction(r =>
         {
-            var sc = ParseScale(r.GetValue(scale)!);
+            var sc = Scales.Parse(r.GetValue(scale)!);
             if (r.GetValue(dryRun)) return ReproduceDryRun.Run(ctx, sc, r.GetValue(shards));
             if (r.GetResult(shards) is { Implicit: false })
                 throw new UserError("--shards only sizes the sharded estimate of --dry-run; add --dry-run, or leave out --shards (a reproduce runs every recipe here).");
             using var claim = ctx.Claim(r.GetValue(outDir)!, "reproduce");
             string dir = claim.Path;
             ctx.InterruptNote = $"the recipes' training runs that finished are kept in {Path.Combine(dir, "_cache")}; rerun the same command to resume.";
-            var sw = Stopwatch.StartNew();
-            var outcomes = new List<RecipeOutcome>();
-            var skipped = new List<string>();
-            var recipes = Cookbook.All.ToList();
-            foreach (var t in TorchCookbook.All)
-            {
-                if (!r.GetValue(withTorch)) skipped.Add($"{t.Name}: TorchSharp recipe on real data, run only with --with-torch (it needs `scripts/get-data.sh` and ≈ 5–12 min at small scale).");
-                else if (t.Unavailable() is { } why) skipped.Add($"{t.Name}: {why}.");
-                else recipes.Add(t);
-            }
-            if (ProgressDisplay.IsLive(ctx)) outcomes.AddRange(ExecuteLive(ctx, recipes, dir, sc));
-            else ProgressDisplay.Run(ctx, "reproduce", recipes.Count, report =>
-            {
-                int i = 0;
-                foreach (var recipe in recipes)
-                {
-                    outcomes.Add(Execute(ctx, recipe, dir, sc));
-                    report(++i);
-                }
-                return 0;
-            });
-            ReportWriter.Write(dir, outcomes, sc.ToString().ToLowerInvariant(), sw.Elapsed.TotalSeconds, skipped);
-            Summarize(ctx, outcomes);
-            ctx.Out.WriteLine($"report: {Path.Combine(dir, "report.md")} and report.html ({sw.Elapsed.TotalSeconds:F1} s)");
-            return outcomes.All(o => o.Error == null) ? 0 : 1;
+            var (recipes, skipped) = Reproduction.Select(r.GetValue(withTorch));
+            var result = ProgressDisplay.IsLive(ctx) ? ReproduceLive(ctx, recipes, skipped, dir, sc)
+                : ProgressDisplay.Run(ctx, "reproduce", recipes.Count, report => Reproduction.Run(recipes, skipped, dir, sc, recipe => Environment(ctx, recipe), (i, _) => report(i + 1)));
+            Summarize(ctx, result.Outcomes);
+            ctx.Out.WriteLine($"report: {Path.Combine(dir, "report.md")} and report.html ({result.WallSeconds:F1} s)");
+            return result.AllFinished ? 0 : 1;
         });
         return cmd;
     }
 
     /// <summary>Runs one recipe with this command's environment (its progress lines on stderr unless --quiet).</summary>
-    public static RecipeOutcome Execute(CliContext ctx, IRecipe recipe, string root, Scale scale)
+    public static RecipeOutcome Execute(CliContext ctx, IRecipe recipe, string root, Scale scale) => RecipeRunner.Execute(recipe, root, scale, Environment(ctx, recipe));
+
+    /// <summary>The command's environment for one recipe: announced on stdout, its progress lines on stderr (nothing with --quiet).</summary>
+    private static RunEnvironment Environment(CliContext ctx, IRecipe recipe)
     {
         if (!ctx.Quiet) ctx.Out.WriteLine($"[{recipe.Name}] {recipe.Description}");
-        return RecipeRunner.Execute(recipe, root, scale, ctx.Environment.WithLog(ctx.Quiet ? null : msg => ctx.Err.WriteLine($"  {recipe.Name}: {msg}")));
+        return ctx.Environment.WithLog(ctx.Quiet ? null : msg => ctx.Err.WriteLine($"  {recipe.Name}: {msg}"));
     }
 
     /// <summary>"3/3 pass", and for recipes that measure literature claims "…, 1 of 2 claims hold".</summary>
@@ -140,33 +108,30 @@ public static class RecipeCommands
     /// finished (trained or read from the cache) of those <see cref="ReproducePlan"/> lists, with the ETA; other log lines
     /// print above the display.
     /// </summary>
-    private static List<RecipeOutcome> ExecuteLive(CliContext ctx, IReadOnlyList<IRecipe> recipes, string root, Scale scale)
+    private static ReproduceResult ReproduceLive(CliContext ctx, IReadOnlyList<IRecipe> recipes, IReadOnlyList<string> skipped, string root, Scale scale)
     {
         int planned = ReproducePlan.For(scale).Where(r => r.What == "grid").Sum(r => r.Runs);
         return ProgressDisplay.Live(ctx, p =>
         {
             var recipeTask = p.AddTask("recipes", maxValue: recipes.Count);
             var runTask = p.AddTask("grid runs", maxValue: Math.Max(1, planned));
-            int runs = 0;
-            var outcomes = new List<RecipeOutcome>();
-            for (int i = 0; i < recipes.Count; i++)
+            int runs = 0, started = 0;
+            RunEnvironment EnvironmentFor(IRecipe recipe)
             {
-                recipeTask.Description = Markup.Escape($"recipe {i + 1}/{recipes.Count}: {recipes[i].Name}");
-                string name = recipes[i].Name;
-                var env = ctx.Environment.WithLog(msg =>
+                recipeTask.Description = Markup.Escape($"recipe {++started}/{recipes.Count}: {recipe.Name}");
+                return ctx.Environment.WithLog(msg =>
                 {
-                    if (!GridRunLine.IsMatch(msg)) { ctx.Console.WriteLine($"  {name}: {msg}"); return; }
+                    if (!GridRunLine.IsMatch(msg)) { ctx.Console.WriteLine($"  {recipe.Name}: {msg}"); return; }
                     runs++;
                     if (runs > runTask.MaxValue) runTask.MaxValue = runs;
                     runTask.Value = runs;
                     runTask.Description = Markup.Escape($"grid runs {runs}/{Math.Max(planned, runs)} · {msg}");
                 });
-                outcomes.Add(RecipeRunner.Execute(recipes[i], root, scale, env));
-                recipeTask.Increment(1);
             }
+            var result = Reproduction.Run(recipes, skipped, root, scale, EnvironmentFor, (_, _) => recipeTask.Increment(1));
             recipeTask.Description = Markup.Escape($"recipes {recipes.Count}/{recipes.Count}");
             runTask.Value = runTask.MaxValue;
-            return outcomes;
+            return result;
         });
     }
 

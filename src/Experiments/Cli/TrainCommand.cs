@@ -14,7 +14,7 @@ public static class TrainCommand
 {
     public static Command Create(CliContext ctx)
     {
-        var src = new ProblemSource();
+        var src = new ProblemSource(ctx.Err.WriteLine);
         var opt = new OptimizerOptions();
         var init = new Option<string>("--init") { Description = "zeros or a W.npy file (d×c)", DefaultValueFactory = _ => "zeros" };
         var logEvery = new Option<int>("--log-every") { Description = "log every N steps (and the last)", DefaultValueFactory = _ => 1 };
@@ -30,7 +30,7 @@ public static class TrainCommand
             using var claim = ctx.Claim(r.GetValue(outDir)!, "train");
             string dir = claim.Path;
             string initValue = r.GetValue(init)!;
-            var p = src.Load(r, initValue == "zeros" ? null : ProblemFiles.ColumnsOf(initValue), ctx.Precision ?? Precision.Float64);
+            var p = src.Load(r, initValue == "zeros" ? null : ProblemFiles.ColumnsOf(initValue, src.Waiting), ctx.Precision ?? Precision.Float64);
             var settings = opt.Settings(r);
             int steps = r.GetValue(opt.Steps), every = r.GetValue(logEvery);
             if (every < 1) throw new UserError($"--log-every {every} must be at least 1.");
@@ -39,7 +39,7 @@ public static class TrainCommand
             var requested = TrainingPaths.Parse(r.GetValue(pathOption)!);
             if (requested == TrainingPath.Gram && initValue != "zeros")
                 throw new UserError("--path gram starts from W = 0 (W stays XᵀA in the row space of X); use --init zeros or --path primal.");
-            var w0 = ProblemFiles.LoadWeights(initValue == "zeros" ? null : initValue, p.Data.D, p.Data.C, p.Data.HasBias);
+            var w0 = ProblemFiles.LoadWeights(initValue == "zeros" ? null : initValue, p.Data.D, p.Data.C, p.Data.HasBias, waiting: src.Waiting);
             var precision = RunTraining.HostPrecision(ctx.Environment);
             var path = initValue == "zeros" ? RunTraining.ChoosePath(requested, model, [settings], steps, precision: precision) : TrainingPath.Primal;
             IStepper stepper = path == TrainingPath.Gram ? new GramStepper(model, [settings], p.Groups)

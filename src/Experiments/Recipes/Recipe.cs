@@ -18,6 +18,19 @@ public enum Scale
     Paper,
 }
 
+/// <summary>Names of a <see cref="Scale"/> as the command line writes them: tiny, small, paper.</summary>
+public static class Scales
+{
+    /// <summary>tiny, small or paper; anything else is one <see cref="UserError"/> line that says what to write.</summary>
+    public static Scale Parse(string s) => s switch
+    {
+        "small" => Scale.Small,
+        "paper" => Scale.Paper,
+        "tiny" => Scale.Tiny,
+        _ => throw new UserError($"unknown --scale '{s}'{Analytic.Spelling.DidYouMean(s, ["small", "paper", "tiny"])}; choose small, paper or tiny."),
+    };
+}
+
 /// <summary>One row of a report's table: a prediction and what was measured.</summary>
 /// <summary>
 /// A prediction and what was measured. <see cref="Claim"/>: a claim from the literature under test (Tomihari &amp; Sato's),
@@ -132,10 +145,10 @@ public sealed class RecipeContext
     /// <summary>The data seeds at a scale: [0], [0, 1], [0, 1, 2] (tiny, small, paper).</summary>
     public static long[] SeedsAt(Scale s) => s == Scale.Tiny ? [0] : s == Scale.Small ? [0, 1] : [0, 1, 2];
 
-    /// <summary>Records a check; returns its verdict (the one recorded: see <see cref="ForcedFailures"/>).</summary>
+    /// <summary>Records a check; returns its verdict (the one recorded: see <see cref="RunEnvironment.ForcedFailures"/>).</summary>
     public bool Check(string name, string predicted, string measured, bool pass)
     {
-        pass &= ForcedFailures.Value?.Invoke(Name, name) != true;
+        pass &= Env.ForcedFailures?.Invoke(Name, name) != true;
         Checks.Add(new Check(name, predicted, measured, pass));
         return pass;
     }
@@ -143,7 +156,7 @@ public sealed class RecipeContext
     /// <summary>A literature claim measured (see <see cref="Recipes.Check.Claim"/>): <paramref name="holds"/> is reported, never a failure.</summary>
     public bool Claim(string name, string claim, string measured, bool holds)
     {
-        holds &= ForcedFailures.Value?.Invoke(Name, name) != true;
+        holds &= Env.ForcedFailures?.Invoke(Name, name) != true;
         Checks.Add(new Check(name, claim, measured, holds, Claim: true));
         return holds;
     }
@@ -161,12 +174,6 @@ public sealed class RecipeContext
         Checks[i] = Checks[i] with { Says = says };
         return Checks[i].Pass ? says : otherwise;
     }
-
-    /// <summary>
-    /// A test hook (mutation testing of readings): checks and claims for which it returns true, given (recipe, check name),
-    /// are recorded as failed whatever was measured. Flows with the test's async context only; null in every real run.
-    /// </summary>
-    public static readonly AsyncLocal<Func<string, string, bool>?> ForcedFailures = new();
 
     /// <summary>Saves a figure (PNG + SVG) and lists it in the report with its caption (what to see in it).</summary>
     public void Figure(Figure f, string name, string? caption = null) => Add(f.Save(OutDir, name), caption);
@@ -252,6 +259,12 @@ public sealed record RecipeOutcome(string Name, string Description, string Readi
 
     /// <summary>The failure was the input's (a missing or corrupt data set: an IO or data-format error), not the computation's.</summary>
     public bool InputError { get; init; }
+
+    /// <summary>
+    /// Set when this execution only read its runs from the cache (<see cref="RunCache.OnlyRead"/>): its own time, while
+    /// <see cref="WallSeconds"/> keeps the wall time of the execution that computed them (from the recipe's earlier run.json).
+    /// </summary>
+    public double? CachedReadSeconds { get; init; }
 }
 
 /// <summary>Runs recipes into a folder: DIR/NAME/ with the figures, CSVs and run.json.</summary>
@@ -273,14 +286,19 @@ public static class RecipeRunner
             inputError = true;
         }
         catch (Exception e) when (e is not UserError) { error = $"{e.GetType().Name}: {e.Message}".ReplaceLineEndings(" ").Trim(); }
-        var outcome = new RecipeOutcome(recipe.Name, recipe.Description, rc.Reading, rc.Figures, rc.Checks, rc.SelectedLr, rc.Notes, sw.Elapsed.TotalSeconds, error)
+        // a rerun that only read its runs from the cache keeps the wall time of the run that computed them, and records its own apart
+        string runJson = Path.Combine(rc.OutDir, "run.json"), scaleName = scale.ToString().ToLowerInvariant(), dtype = env.Compute.Precision.Name();
+        double wall = sw.Elapsed.TotalSeconds;
+        double? cachedRead = null;
+        if (error == null && rc.Cache.OnlyRead && FirstWallSeconds(runJson, recipe.Name, scaleName, dtype) is { } first) (wall, cachedRead) = (first, wall);
+        var outcome = new RecipeOutcome(recipe.Name, recipe.Description, rc.Reading, rc.Figures, rc.Checks, rc.SelectedLr, rc.Notes, wall, error)
         {
-            BestLr = rc.BestLr, Captions = rc.Captions, InputError = inputError,
+            BestLr = rc.BestLr, Captions = rc.Captions, InputError = inputError, CachedReadSeconds = cachedRead,
         };
-        JsonOut.Write(Path.Combine(rc.OutDir, "run.json"), new Dictionary<string, object?>
+        JsonOut.Write(runJson, new Dictionary<string, object?>
         {
-            ["recipe"] = recipe.Name, ["scale"] = scale.ToString().ToLowerInvariant(), ["dtype"] = env.Compute.Precision.Name(), ["status"] = error == null ? "finished" : "failed", ["error"] = error,
-            ["wall_seconds"] = outcome.WallSeconds, ["steps"] = rc.Steps, ["ht_random_m"] = rc.HtRandomM, ["seeds"] = rc.Seeds,
+            ["recipe"] = recipe.Name, ["scale"] = scaleName, ["dtype"] = dtype, ["status"] = error == null ? "finished" : "failed", ["error"] = error,
+            ["wall_seconds"] = outcome.WallSeconds, ["cached_read_seconds"] = cachedRead, ["steps"] = rc.Steps, ["ht_random_m"] = rc.HtRandomM, ["seeds"] = rc.Seeds,
             ["selected_lr"] = rc.SelectedLr.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
             ["best_lr"] = rc.BestLr.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
             ["selected_stable"] = rc.SelectedStable.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
@@ -289,5 +307,25 @@ public static class RecipeRunner
             ["figures"] = rc.Figures, ["captions"] = rc.Captions, ["notes"] = rc.Notes, ["reading"] = rc.Reading,
         });
         return outcome;
+    }
+
+    /// <summary>
+    /// The wall_seconds of the recipe's earlier run.json in this folder when it finished at the same scale and dtype (the
+    /// computing run's, carried over by every cached rerun since); null when there is none or it is unreadable.
+    /// </summary>
+    private static double? FirstWallSeconds(string runJson, string recipe, string scale, string dtype)
+    {
+        try
+        {
+            if (!File.Exists(runJson)) return null;
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(runJson));
+            var root = doc.RootElement;
+            string? Text(string name) => root.ValueKind == System.Text.Json.JsonValueKind.Object && root.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
+            if (Text("recipe") != recipe || Text("scale") != scale || Text("dtype") != dtype || Text("status") != "finished") return null;
+            if (!root.TryGetProperty("wall_seconds", out var w) || w.ValueKind != System.Text.Json.JsonValueKind.Number) return null;
+            double seconds = w.GetDouble();
+            return double.IsFinite(seconds) && seconds >= 0 ? seconds : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException) { return null; }
     }
 }

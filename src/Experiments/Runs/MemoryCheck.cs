@@ -9,14 +9,8 @@ namespace HeavyTail.Experiments.Runs;
 /// </summary>
 public static class MemoryCheck
 {
-    /// <summary>
-    /// Bytes a linear-model run on n×d inputs with c classes holds, all float64: X (n·d), the logits/residuals and their
-    /// per-row copy (2·n·c), W, ∇L and two optimizer states (4·d·c), labels, weights and per-sample losses (3·n); float32
-    /// adds X rounded to float32 and, on the managed backend, X and Xᵀ packed from it for the GEMMs (12·n·d while packing, 8
-    /// after; its other arrays are half the float64 ones counted here).
-    /// </summary>
-    public static double ProblemBytes(long n, long d, long c, Precision precision = Precision.Float64) =>
-        8.0 * ((double)n * d + 2.0 * n * c + 4.0 * d * c + 3.0 * n) + (precision == Precision.Float32 ? 12.0 * n * d : 0);
+    /// <summary>Bytes a linear-model run on n×d inputs with c classes holds (<see cref="ProblemCatalog.ModelBytes"/>).</summary>
+    public static double ProblemBytes(long n, long d, long c, Precision precision = Precision.Float64) => ProblemCatalog.ModelBytes(n, d, c, precision);
 
     /// <summary>Free memory: /proc/meminfo's MemAvailable where there is one, capped by the runtime's limit (a container's) less what the heap holds.</summary>
     public static double AvailableBytes()
@@ -63,25 +57,8 @@ public static class MemoryCheck
         }
     }
 
-    /// <summary>(n, d, c) of a generated problem, from its options alone (the generators' own formulas; see <see cref="Problems"/>).</summary>
-    public static (long N, long D, long C)? Sizes(ProblemOptions o)
-    {
-        switch (o.Name)
-        {
-            case "ht-random":
-                if (o.M < Problems.MinM || o.M > Problems.MaxM) return null; // the generator's own range message
-                return ((long)o.M << o.M, (long)(o.M + 1) << o.M, (1L << o.M) - 1);
-            case "ht-cube": return (o.Samples ?? 5000, 50, o.Classes ?? 64);
-            case "ht-identity":
-                if (o.K is < 0 or > 4) return null;
-                long cI = Enumerable.Range(0, o.K + 1).Sum(j => (long)Math.Pow(10, j));
-                return ((o.K + 1) * (long)Math.Pow(10, o.K), cI, cI);
-            case "zipf": return (o.Samples ?? 2000, o.Dimension ?? 32, o.Classes ?? 100);
-            case "one-hot": return (o.Classes ?? 50, o.Classes ?? 50, o.Classes ?? 50);
-            case "bigram": return (o.Vocab ?? 64, o.Vocab ?? 64, o.Vocab ?? 64);
-            default: return null;
-        }
-    }
+    /// <summary>(n, d, c) of a generated problem, from its options alone (<see cref="ProblemCatalog.Sizes"/>).</summary>
+    public static (long N, long D, long C)? Sizes(ProblemOptions o) => ProblemCatalog.Sizes(o);
 
     /// <summary>Checks a generated problem's options before it is generated: positive sizes, c ≤ n where samples are drawn per class, memory.</summary>
     public static void Check(ProblemOptions o, Precision precision = Precision.Float64)

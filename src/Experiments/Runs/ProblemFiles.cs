@@ -8,10 +8,11 @@ namespace HeavyTail.Experiments.Runs;
 public static class ProblemFiles
 {
     /// <summary>The user's arrays as a problem: X.npy (n×d), y.npy (n labels), optional targets Y.npy (then squared loss).</summary>
-    public static Problem LoadArrays(string xPath, string yPath, string? targetsPath, string loss, int? classesHint, Precision precision = Precision.Float64)
+    public static Problem LoadArrays(string xPath, string yPath, string? targetsPath, string loss, int? classesHint, Precision precision = Precision.Float64,
+        Action<string>? waiting = null)
     {
-        var (x, n, d) = Npy.ReadMatrix(xPath, "X");
-        var ya = Npy.Read(yPath);
+        var (x, n, d) = Npy.ReadMatrix(xPath, "X", waiting);
+        var ya = Npy.Read(yPath, waiting);
         if (ya.Shape.Length != 1) throw new UserError($"{yPath}: labels must be a 1-D array of n = {n} integers, got shape ({string.Join(", ", ya.Shape)}).");
         if (ya.Shape[0] != n) throw new UserError($"{yPath} has {ya.Shape[0]} labels but {xPath} has {n} rows; they must match.");
         var labels = ya.ToInt32(yPath);
@@ -40,7 +41,7 @@ public static class ProblemFiles
         };
         if (targetsPath != null)
         {
-            var (t, tn, tc) = Npy.ReadMatrix(targetsPath, "Y");
+            var (t, tn, tc) = Npy.ReadMatrix(targetsPath, "Y", waiting);
             if (tn != n || tc != c) throw new UserError($"{targetsPath} is {tn}×{tc}, expected n×c = {n}×{c}.");
             targets = t; kind = LossKind.Squared;
         }
@@ -71,10 +72,10 @@ public static class ProblemFiles
     }
 
     /// <summary>Reads a d×c weight matrix (or returns zeros), checking it against the data.</summary>
-    public static double[] LoadWeights(string? path, int d, int c, bool bias, string what = "W")
+    public static double[] LoadWeights(string? path, int d, int c, bool bias, string what = "W", Action<string>? waiting = null)
     {
         if (path == null) return new double[d * c];
-        var (w, rows, cols) = Npy.ReadMatrix(path, what);
+        var (w, rows, cols) = Npy.ReadMatrix(path, what, waiting);
         if (cols != c) throw new UserError($"{path}: {what} has {cols} columns but the data has c = {c} classes.");
         if (rows == d - 1 && bias) throw new UserError($"{path}: {what} has {rows} rows but with --bias it needs d + 1 = {d} (the last row is the bias).");
         if (rows != d) throw new UserError($"{path}: {what} is {rows}×{cols}, expected d×c = {d}×{c}.");
@@ -84,5 +85,20 @@ public static class ProblemFiles
     }
 
     /// <summary>Column count of a .npy matrix, to size c from a given W.</summary>
-    public static int? ColumnsOf(string? path) => path == null ? null : Npy.ReadMatrix(path, "W").Cols;
+    public static int? ColumnsOf(string? path, Action<string>? waiting = null) => path == null ? null : Npy.ReadMatrix(path, "W", waiting).Cols;
+
+    /// <summary>The problem with --bias (a constant-1 feature) and --groups K applied, both recorded in its description.</summary>
+    public static Problem WithBiasAndGroups(Problem loaded, Dictionary<string, object> settings, bool bias, int? groups)
+    {
+        var data = bias ? loaded.Data.WithBias() : loaded.Data;
+        var fg = loaded.Groups;
+        if (groups is int kGroups)
+        {
+            if (kGroups < 1) throw new UserError($"--groups {kGroups} must be at least 1.");
+            fg = FrequencyGroups.FromMass(data.GroupingMass(), kGroups);
+        }
+        settings["bias"] = bias;
+        settings["groups"] = fg.K;
+        return loaded with { Data = data, Groups = fg, Info = settings };
+    }
 }

@@ -7,20 +7,9 @@ namespace HeavyTail.Experiments.Runs;
 /// </summary>
 public static class ProblemOptionUse
 {
-    /// <summary>The generator options and the problems that read them.</summary>
-    public static readonly IReadOnlyDictionary<string, string[]> GeneratorOptions = new Dictionary<string, string[]>
-    {
-        ["--m"] = ["ht-random"],
-        ["--inputs"] = ["ht-random"],
-        ["--rotate-seed"] = ["ht-random"],
-        ["--samples"] = ["ht-cube", "zipf"],
-        ["--classes"] = ["ht-cube", "zipf", "one-hot"],
-        ["--dim"] = ["zipf"],
-        ["--zipf-exponent"] = ["zipf", "one-hot", "bigram"],
-        ["--vocab"] = ["bigram"],
-        ["--k"] = ["ht-identity"],
-        ["--seed"] = ["ht-random", "ht-cube", "zipf", "bigram"],
-    };
+    /// <summary>The generator options and the problems that read them (from <see cref="Analytic.Data.ProblemCatalog"/>).</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> GeneratorOptions =
+        Analytic.Data.ProblemCatalog.Options.ToDictionary(o => o, o => Analytic.Data.ProblemCatalog.Readers(o).ToArray());
 
     /// <summary>The options read only with the user's arrays (--x/--y).</summary>
     public static readonly string[] ArrayOptions = ["--targets", "--loss"];
@@ -37,7 +26,7 @@ public static class ProblemOptionUse
             {
                 if (problem == null)
                     throw new UserError($"{option} sets up a generated problem ({string.Join(", ", readers)}) and does nothing with --x/--y data; leave it out.");
-                if (!readers.Contains(problem) && Analytic.Data.Problems.Names.Contains(problem))
+                if (!readers.Contains(problem) && Analytic.Data.ProblemCatalog.Names.Contains(problem))
                     throw new UserError($"{option} does nothing for --problem {problem} (it is read by {string.Join(", ", readers)}); leave it out.");
             }
             else if (problem != null && ArrayOptions.Contains(option))

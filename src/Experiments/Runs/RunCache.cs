@@ -25,6 +25,20 @@ public sealed class RunCache(string directory, RunEnvironment env)
     /// <summary>Runs trained (not read from disk) by this instance.</summary>
     public int Trained { get; private set; }
 
+    /// <summary>Entries written by this instance (<see cref="Store"/>): runs trained here or by a caller that stores its own (the TorchSharp recipes).</summary>
+    public int Stored => _stored;
+    private int _stored;
+
+    /// <summary>Valid entries read by this instance (<see cref="Load"/>, <see cref="TryLoad"/> and every GetOrRun that finds its run).</summary>
+    public int Read => _read;
+    private int _read;
+
+    /// <summary>
+    /// True when this instance read runs from disk and wrote none: the work it stood for was done by an earlier call, so
+    /// a caller timing itself measured a cached read, not the computation (a recipe then keeps its first wall time).
+    /// </summary>
+    public bool OnlyRead => Stored == 0 && Read > 0;
+
     /// <summary>
     /// Which missing runs this cache may train (null: every one). A call that needs runs it may not train trains the
     /// allowed ones and then throws <see cref="RunsNotTrainedException"/> listing the others: `grid merge --no-train`
@@ -61,7 +75,12 @@ public sealed class RunCache(string directory, RunEnvironment env)
         foreach (var path in new[] { json, csv })
             if (System.IO.Directory.Exists(path)) { invalid = $"{Path.GetFileName(path)} is a folder"; return null; }
         if (!File.Exists(json) || !File.Exists(csv)) return null;
-        try { return Validate(spec, key, json, csv, out invalid); }
+        try
+        {
+            var rec = Validate(spec, key, json, csv, out invalid);
+            if (rec != null) Interlocked.Increment(ref _read);
+            return rec;
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             invalid = UserError.OneLine(e);
@@ -172,6 +191,7 @@ public sealed class RunCache(string directory, RunEnvironment env)
         // the path (primal or gram) is informational: not in the key (same numbers up to rounding) nor in the entry checksum
         if (r.Path != null) entry["path"] = r.Path;
         JsonOut.Write(json, entry);
+        Interlocked.Increment(ref _stored);
     }
 
     /// <summary>The stored run, or null; an invalid entry is noted in the log (one line) and counts as absent.</summary>

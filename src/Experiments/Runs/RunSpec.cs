@@ -152,15 +152,21 @@ public sealed class RunEnvironment(ComputeContext compute, CancellationToken can
     /// <summary>Primal, Gram or auto (<see cref="RunTraining.ChoosePath"/>) for the runs trained here; not part of their cache keys.</summary>
     public TrainingPath Path { get; init; } = TrainingPath.Auto;
 
+    /// <summary>
+    /// A test hook (mutation testing of recipe readings): checks and claims for which it returns true, given (recipe, check
+    /// name), are recorded as failed whatever was measured. Null in every real run.
+    /// </summary>
+    public Func<string, string, bool>? ForcedFailures { get; init; }
+
     /// <summary>The same environment (context, problems, log) training on <paramref name="path"/>.</summary>
-    public RunEnvironment WithPath(TrainingPath path) => new(Compute, Cancel, Log, Problems) { Path = path };
+    public RunEnvironment WithPath(TrainingPath path) => new(Compute, Cancel, Log, Problems) { Path = path, ForcedFailures = ForcedFailures };
 
     /// <summary>A run spec in this environment's precision.</summary>
     public RunSpec Spec(ProblemOptions problem, OptimizerSettings optimizer, int steps, int logEvery, string? observe = null) =>
         new(problem, optimizer, steps, logEvery) { Precision = Compute.Precision, Observe = observe };
 
     /// <summary>The same environment with another log.</summary>
-    public RunEnvironment WithLog(Action<string>? log) => new(Compute, Cancel, log, Problems) { Path = Path };
+    public RunEnvironment WithLog(Action<string>? log) => new(Compute, Cancel, log, Problems) { Path = Path, ForcedFailures = ForcedFailures };
 
     private RunEnvironment(ComputeContext compute, CancellationToken cancel, Action<string>? log, ProblemCache problems) : this(compute, cancel, log) =>
         Problems = problems;

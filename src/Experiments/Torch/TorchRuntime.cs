@@ -26,7 +26,6 @@ public static class TorchRuntime
 {
     public const string LibraryName = "libLibTorchSharp.so";
     private static readonly Lock Gate = new();
-    private static TorchRuntimeStatus? _status;
 
     /// <summary>The project's copy of the native library, or null when this build has none (not linux-x64).</summary>
     public static string? LocateLibrary(string? baseDir = null)
@@ -73,22 +72,21 @@ public static class TorchRuntime
 
     /// <summary>
     /// Checks the library against the system libstdc++ and applies the weak-version fix when it is needed and safe.
-    /// Idempotent and cheap after the first call in a process. Throws <see cref="UserError"/> when TorchSharp cannot run here.
+    /// Idempotent (a second call finds the fix in place and reads one ELF file again; no state is kept). Throws <see cref="UserError"/> when TorchSharp cannot run here.
     /// </summary>
     public static TorchRuntimeStatus Prepare(Action<string>? log = null)
     {
         lock (Gate)
         {
-            if (_status != null) return _status;
             var lib = LocateLibrary();
             if (lib == null || !OperatingSystem.IsLinux())
-                return _status = new TorchRuntimeStatus(lib ?? LibraryName, null, [], false, "no linux-x64 native library in this build; TorchSharp loads as packaged.");
+                return new TorchRuntimeStatus(lib ?? LibraryName, null, [], false, "no linux-x64 native library in this build; TorchSharp loads as packaged.");
             var stdcxx = LocateStdCxx();
             if (stdcxx == null)
-                return _status = new TorchRuntimeStatus(lib, null, [], false, "libstdc++.so.6 not found; TorchSharp loads as packaged.");
-            _status = Apply(lib, ElfVersionNeeds.Read(stdcxx).Definitions(), stdcxx);
-            if (_status.Patched) log?.Invoke(_status.Message);
-            return _status;
+                return new TorchRuntimeStatus(lib, null, [], false, "libstdc++.so.6 not found; TorchSharp loads as packaged.");
+            var status = Apply(lib, ElfVersionNeeds.Read(stdcxx).Definitions(), stdcxx);
+            if (status.Patched) log?.Invoke(status.Message);
+            return status;
         }
     }
 
@@ -123,8 +121,7 @@ public static class TorchRuntime
     {
         libraryPath ??= LocateLibrary();
         if (libraryPath == null || !File.Exists(libraryPath + ".orig")) return false;
-        File.Move(libraryPath + ".orig", libraryPath, overwrite: true);
-        lock (Gate) _status = null;
+        lock (Gate) File.Move(libraryPath + ".orig", libraryPath, overwrite: true);
         return true;
     }
 

@@ -3,11 +3,13 @@ using TorchSharp;
 
 namespace HeavyTail.Experiments.Torch;
 
-/// <summary>The one entry to TorchSharp: prepares the native library (<see cref="TorchRuntime"/>), then loads libtorch once.</summary>
+/// <summary>
+/// The one entry to TorchSharp: prepares the native library (<see cref="TorchRuntime"/>), then loads libtorch. Holds no state
+/// of its own: both steps are idempotent (a second call finds the fix in place and libtorch loaded), so each call does them again.
+/// </summary>
 public static class TorchSession
 {
     private static readonly Lock Gate = new();
-    private static bool _ready;
 
     /// <summary>
     /// Loads libtorch (CPU) with as many intra-op threads as cores, or <paramref name="threads"/> (the run's compute context;
@@ -17,11 +19,6 @@ public static class TorchSession
     {
         lock (Gate)
         {
-            if (_ready)
-            {
-                if (threads is int t) torch.set_num_threads(t);
-                return;
-            }
             TorchRuntime.Prepare(log);
             if (TorchRuntime.LibTorchHint() is { } missing) throw new UserError(missing);   // before TorchSharp prints its own 30-line trace
             try
@@ -35,7 +32,6 @@ public static class TorchSession
                 if (TorchRuntime.LibTorchHint(probeSystem: false) is { } hint) throw new UserError(hint);
                 throw new UserError($"TorchSharp could not load libtorch: {UserError.OneLine(inner)} (`heavytail torch` shows the native-library check; a rebuild restores the packaged files).");
             }
-            _ready = true;
         }
     }
 

@@ -10,6 +10,12 @@ public interface IVectorField
     int Dimension { get; }
     /// <summary>Writes f(t, y) into <paramref name="dydt"/> (same length as y).</summary>
     void Evaluate(double t, double[] y, double[] dydt);
+
+    /// <summary>
+    /// Worker threads the solver's own vector passes may use on this field's state (a model's flow: its compute context's,
+    /// so `--threads` holds there too); every core by default.
+    /// </summary>
+    int Threads => Environment.ProcessorCount;
 }
 
 /// <summary>A vector field given by a delegate (for tests and ad-hoc problems).</summary>

@@ -32,6 +32,9 @@ public abstract class ModelFlow : IVectorField
     /// <summary>The flow's name as <c>heavytail flow --flow</c> spells it.</summary>
     public abstract string Name { get; }
 
+    /// <summary>The model's compute context's thread count (<see cref="Analytic.LinearAlgebra.ILinearAlgebraProvider.Threads"/>).</summary>
+    public int Threads => Model.LinearAlgebra.Threads;
+
     /// <summary>Writes dy/dt at the state y = [W, aux…] into <paramref name="dydt"/>.</summary>
     public abstract void Evaluate(double t, double[] y, double[] dydt);
 

@@ -78,16 +78,16 @@ public sealed class ExplicitRungeKutta
                 StageCombination.ApplyAndEvaluate(y, h, tab.A[i], k, i, rows, t + tab.C[i] * h, k[i]);
                 continue;
             }
-            StageCombination.Apply(y, h, tab.A[i], k, i, tmp);
+            StageCombination.Apply(y, h, tab.A[i], k, i, tmp, f.Threads);
             f.Evaluate(t + tab.C[i] * h, tmp, k[i]);
         }
         state.FunctionEvaluations += tab.Stages - 1;
         if (tolerance is { } tol)
         {
             var e = _errorWeights ?? throw new InvalidOperationException($"{Name} has no embedded error estimate.");
-            return StageCombination.FinalizeWithError(y, h, tab.B, e, k, tab.Stages, yNew, tol.Rtol, tol.Atol);
+            return StageCombination.FinalizeWithError(y, h, tab.B, e, k, tab.Stages, yNew, tol.Rtol, tol.Atol, f.Threads);
         }
-        StageCombination.Apply(y, h, tab.B, k, tab.Stages, yNew);
+        StageCombination.Apply(y, h, tab.B, k, tab.Stages, yNew, f.Threads);
         return Analytic.VectorMath.AllFinite(yNew) ? 0 : double.NaN;
     }
 

@@ -6,18 +6,24 @@ namespace HeavyTail.Ode.Solvers;
 /// <summary>
 /// output = y + h·Σ_{j&lt;count} a_j k_j (y = null: 0 + …), the one vector operation of an explicit Runge–Kutta step.
 /// Blocked so each block of every k_j is read once from memory while the output block stays in cache, vectorised,
-/// and parallel over blocks for large states.
+/// and parallel over blocks for large states, on at most the field's <see cref="Flows.IVectorField.Threads"/> threads.
 /// </summary>
 internal static class StageCombination
 {
     private const int Block = 8192;
 
-    public static void Apply(double[]? y, double h, double[] a, double[][] k, int count, double[] output)
+    /// <summary>Runs <paramref name="body"/> for blocks 0..blocks−1: in order on this thread for small states or one thread, else in parallel on at most <paramref name="threads"/>.</summary>
+    private static void ForBlocks(int blocks, int n, int threads, Action<int> body)
+    {
+        if (blocks == 1 || n < 1 << 16 || threads <= 1) { for (int b = 0; b < blocks; b++) body(b); }
+        else Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+    }
+
+    public static void Apply(double[]? y, double h, double[] a, double[][] k, int count, double[] output, int threads)
     {
         int n = output.Length;
         int blocks = (n + Block - 1) / Block;
-        if (blocks == 1 || n < 1 << 16) { for (int b = 0; b < blocks; b++) Run(b); }
-        else Parallel.For(0, blocks, Run);
+        ForBlocks(blocks, n, threads, Run);
 
         void Run(int b)
         {
@@ -38,8 +44,7 @@ internal static class StageCombination
         int n = y.Length, c = field.RowLength;
         int rowsPerBlock = Math.Max(1, Block / c), blockLen = rowsPerBlock * c;
         int blocks = (n + blockLen - 1) / blockLen;
-        if (blocks == 1 || n < 1 << 16) { for (int b = 0; b < blocks; b++) Run(b); }
-        else Parallel.For(0, blocks, Run);
+        ForBlocks(blocks, n, field.Threads, Run);
 
         void Run(int b)
         {
@@ -56,14 +61,13 @@ internal static class StageCombination
     /// The last combination of an adaptive step in one pass over the stages: yNew = y + h Σ b_j k_j, and the error norm
     /// RMS_i( h Σ e_j k_{j,i} / (atol + rtol·max(|y_i|, |yNew_i|)) ) with e = b − b̂, without storing the error vector.
     /// </summary>
-    public static double FinalizeWithError(double[] y, double h, double[] b, double[] e, double[][] k, int count, double[] yNew, double rtol, double atol)
+    public static double FinalizeWithError(double[] y, double h, double[] b, double[] e, double[][] k, int count, double[] yNew, double rtol, double atol, int threads)
     {
         int n = y.Length, blocks = (n + Block - 1) / Block;
         var partial = System.Buffers.ArrayPool<double>.Shared.Rent(blocks);
         try
         {
-            if (blocks == 1 || n < 1 << 16) { for (int q = 0; q < blocks; q++) Run(q); }
-            else Parallel.For(0, blocks, Run);
+            ForBlocks(blocks, n, threads, Run);
             double total = 0;
             for (int q = 0; q < blocks; q++) total += partial[q];
             return Math.Sqrt(total / n);

@@ -17,7 +17,9 @@ public static class ReportWriter
         int pass = outcomes.Sum(o => o.Checks.Count(c => !c.Claim && c.Pass)), total = outcomes.Sum(o => o.Checks.Count(c => !c.Claim));
         int claims = outcomes.Sum(o => o.Checks.Count(c => c.Claim)), hold = outcomes.Sum(o => o.Checks.Count(c => c.Claim && c.Pass));
         string claimLine = claims == 0 ? "" : $" Claims from the literature measured: **{hold} of {claims} hold** (one that does not is a finding, reported, not a failure).";
-        md.AppendLine($"Checks: **{pass} of {total} pass**.{claimLine} Wall time {totalSeconds:F1} s on {Environment.ProcessorCount} cores ({Environment.MachineName}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}).").AppendLine();
+        var fromCache = outcomes.Where(o => o.CachedReadSeconds != null).ToList();
+        string cacheLine = fromCache.Count == 0 ? "" : $" ({fromCache.Count} of {outcomes.Count} recipes read their runs from the cache; computing them took {fromCache.Sum(o => o.WallSeconds):F1} s)";
+        md.AppendLine($"Checks: **{pass} of {total} pass**.{claimLine} Wall time {totalSeconds:F1} s{cacheLine} on {Environment.ProcessorCount} cores ({Environment.MachineName}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}).").AppendLine();
         md.AppendLine("| check | recipe | predicted | measured | result |").AppendLine("|---|---|---|---|---|");
         foreach (var o in outcomes) foreach (var c in o.Checks)
             md.AppendLine($"| {Esc(c.Name)} | {o.Name} | {Esc(c.Predicted)} | {Esc(c.Measured)} | {(c.Failed ? "**FAIL**" : c.Claim && !c.Pass ? $"**{c.Verdict}**" : c.Verdict)} |");
@@ -44,7 +46,9 @@ public static class ReportWriter
                 md.AppendLine($"![{Path.GetFileNameWithoutExtension(f)}]({f.Replace('\\', '/')})").AppendLine();
                 if (o.Captions.TryGetValue(f, out var caption)) md.AppendLine($"*{Path.GetFileNameWithoutExtension(f)}:* {caption}").AppendLine();
             }
-            md.AppendLine($"Wall time: {o.WallSeconds:F1} s.").AppendLine();
+            md.AppendLine(o.CachedReadSeconds is { } read
+                ? $"Wall time: {o.WallSeconds:F1} s (the run that computed it; this rerun read its runs from the cache in {read:F1} s)."
+                : $"Wall time: {o.WallSeconds:F1} s.").AppendLine();
         }
         if (skipped.Count > 0)
         {
