@@ -13,22 +13,18 @@ public class PlotOptionTests
         return Path.Combine(dir, "trajectory.csv");
     }
 
-    /// <summary>Runs plot with the figure hook on; returns the exit code, stderr and the saved figure's curves (legend, drawn as markers).</summary>
-    private static (int Code, string Err, List<(string Label, bool Markers)> Curves, string YLabel) Plot(params string[] args)
+    /// <summary>Draws through the library (<see cref="CsvPlots.Draw"/>, what `plot` calls); returns the curves (legend, drawn as markers) and the y label.</summary>
+    private static (List<(string Label, bool Markers)> Curves, string YLabel) Draw(IReadOnlyList<string> paths, string png, IReadOnlyList<string>? labels = null, IReadOnlyList<string>? styles = null)
     {
-        var curves = new List<(string, bool)>();
-        string yLabel = "";
-        Figure.Rendered.Value = (f, _) =>
-        {
-            curves.AddRange(f.Plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>().Select(s => (s.LegendText, s.LineWidth == 0 && s.MarkerSize > 0)));
-            yLabel = f.Plot.Axes.Left.Label.Text;
-        };
-        try
-        {
-            var r = CliHarness.Run(["plot", .. args]);
-            return (r.Code, r.Err, curves, yLabel);
-        }
-        finally { Figure.Rendered.Value = null; }
+        var f = CsvPlots.Draw(new PlotRequest(paths, png, Columns: ["loss"], Labels: labels, Styles: styles)).Figure;
+        var curves = f.Plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>().Select(s => (s.LegendText, s.LineWidth == 0 && s.MarkerSize > 0)).ToList();
+        return (curves, f.Plot.Axes.Left.Label.Text);
+    }
+
+    private static (int Code, string Err) Plot(params string[] args)
+    {
+        var r = CliHarness.Run(["plot", .. args]);
+        return (r.Code, r.Err);
     }
 
     [Fact]
@@ -36,23 +32,22 @@ public class PlotOptionTests
     {
         string gd = Train("gd", "0.5"), adam = Train("adam", "0.01");
         string png = Path.Combine(CliHarness.TempDir(), "p.png");
-        var r = Plot(gd, adam, "--columns", "loss", "--out", png);
-        Assert.Equal(0, r.Code);
+        var r = Draw([gd, adam], png);
         Assert.Equal([("gd, η = 0.5: loss", false), ("adam, η = 0.01: loss", false)], r.Curves);
         Assert.Equal("training loss (nats)", r.YLabel);
-        var styled = Plot(gd, adam, "--columns", "loss", "--style", "markers", "--style", "lines", "--label", "GD", "--label", "Adam", "--out", png);
-        Assert.Equal(0, styled.Code);
+        var styled = Draw([gd, adam], png, ["GD", "Adam"], ["markers", "lines"]);
         Assert.Equal([("GD: loss", true), ("Adam: loss", false)], styled.Curves);
-        var all = Plot(gd, adam, "--columns", "loss", "--style", "markers", "--out", png);
-        Assert.All(all.Curves, c => Assert.True(c.Markers));
+        Assert.All(Draw([gd, adam], png, styles: ["markers"]).Curves, c => Assert.True(c.Markers));
+        // the command passes its options through
+        Assert.Equal(0, Plot(gd, adam, "--columns", "loss", "--style", "markers", "--style", "lines", "--label", "GD", "--label", "Adam", "--out", png).Code);
+        Assert.True(File.Exists(png));
     }
 
     [Fact]
     public void Two_runs_with_the_same_settings_are_told_apart_by_their_folders()
     {
         string a = Train("gd", "0.5"), b = Train("gd", "0.5");
-        var r = Plot(a, b, "--columns", "loss", "--out", Path.Combine(CliHarness.TempDir(), "p.png"));
-        Assert.Equal(0, r.Code);
+        var r = Draw([a, b], Path.Combine(CliHarness.TempDir(), "p.png"));
         Assert.Equal(2, r.Curves.Select(c => c.Label).Distinct().Count());
         // both folders are called run: the labels name the whole paths
         Assert.Equal($"gd, η = 0.5 ({Path.GetFullPath(a)}): loss", r.Curves[0].Label);

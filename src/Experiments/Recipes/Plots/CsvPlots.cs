@@ -12,8 +12,8 @@ namespace HeavyTail.Experiments.Recipes.Plots;
 public sealed record PlotRequest(IReadOnlyList<string> Paths, string OutFile, string? X = null, IReadOnlyList<string>? Columns = null,
     bool LogX = false, bool LogY = false, string? Title = null, IReadOnlyList<string>? Labels = null, IReadOnlyList<string>? Styles = null);
 
-/// <summary>What a plot wrote: the PNG and the notes for stderr (points a log axis left out, inputs from different problems).</summary>
-public sealed record PlotResult(string Png, IReadOnlyList<string> Notes);
+/// <summary>What a plot wrote: the PNG, the notes for stderr (points a log axis left out, inputs from different problems) and the figure as saved.</summary>
+public sealed record PlotResult(string Png, IReadOnlyList<string> Notes, Figure Figure);
 
 /// <summary>Replots trajectory / flow / compare / recipe CSVs, overlaid in one figure.</summary>
 public static class CsvPlots
@@ -56,7 +56,7 @@ public static class CsvPlots
         bool nats = problems.All(d => d == null || !d.StartsWith("bigram", StringComparison.Ordinal));   // cross-entropy losses; the bigram model's is squared
         fig.Plot.YLabel(distinct.All(n => n == "loss" || n.EndsWith("_loss")) ? nats ? "training loss (nats)" : "training loss" : string.Join(", ", distinct.Take(3)) + (distinct.Count > 3 ? ", …" : ""));
         fig.Save(Path.GetDirectoryName(Path.GetFullPath(q.OutFile))!, Path.GetFileNameWithoutExtension(q.OutFile), cancel);
-        return new PlotResult(q.OutFile, notes);
+        return new PlotResult(q.OutFile, notes, fig);
     }
 
     private sealed class Drawn(Figure fig, List<string> notes)

@@ -102,7 +102,6 @@ public sealed class Figure
                 // Skia's SVG canvas has no dash path effect (it prints a warning per line): dashed lines are solid in the SVG.
                 foreach (var s in Plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>()) s.LinePattern = LinePattern.Solid;
                 Plot.SaveSvg(tmpSvg, Width, Height);
-                Rendered.Value?.Invoke(this, png);
                 cancel.ThrowIfCancellationRequested();
                 File.Move(tmpSvg, svg, overwrite: true);
                 File.Move(tmpPng, png, overwrite: true);
@@ -119,12 +118,6 @@ public sealed class Figure
         catch (AggregateException e) when (e.InnerExceptions.Count == 1) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException!).Throw(); }
         return png;
     }
-
-    /// <summary>
-    /// A test hook: called with each figure (each panel of a <see cref="PanelFigure"/>) right after it was rendered to its
-    /// PNG and SVG, with the PNG's path; the plot's last render is then the saved one. Flows with the async context; null in real runs.
-    /// </summary>
-    public static readonly AsyncLocal<Action<Figure, string>?> Rendered = new();
 
     /// <summary>Fixed y range (in data units, before any log transform), e.g. to keep a loss spike from flattening the curves.</summary>
     public (double Min, double Max)? YLimits { get; set; }
@@ -241,6 +234,9 @@ public sealed class Figure
 /// </summary>
 public sealed class PanelFigure(IReadOnlyList<Figure> panels, IReadOnlyList<int>? sharedY = null)
 {
+    /// <summary>The panels, left to right.</summary>
+    public IReadOnlyList<Figure> Panels => panels;
+
     /// <summary>Saves the panels side by side as DIR/NAME.png and DIR/NAME.svg, atomically; returns the PNG's path.</summary>
     public string Save(string dir, string name)
     {
@@ -265,7 +261,6 @@ public sealed class PanelFigure(IReadOnlyList<Figure> panels, IReadOnlyList<int>
         Directory.CreateDirectory(dir);
         string png = Path.Combine(dir, name + ".png"), svg = Path.Combine(dir, name + ".svg");
         AtomicFile.Write(png, tmp => multi.SavePng(tmp, Figure.Width, Figure.Height));
-        foreach (var p in panels) Figure.Rendered.Value?.Invoke(p, png);
         foreach (var s in panels.SelectMany(p => p.Plot.GetPlottables()).OfType<ScottPlot.Plottables.Scatter>()) s.LinePattern = LinePattern.Solid;
         AtomicFile.Write(svg, tmp =>
         {
