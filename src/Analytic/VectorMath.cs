@@ -73,67 +73,86 @@ public static class VectorMath
         if (width is not (512 or 256 or 128 or 0)) throw new ArgumentOutOfRangeException(nameof(width), width, "width must be 512, 256, 128 or 0.");
         int n = x.Length, i = 0;
         double s = 0;
-        if (width == 512 && n >= 8)
-        {
-            var xs = MemoryMarshal.Cast<double, Vector512<double>>(x);
-            var lo = Vector512.Create(MinNormalArg); var hi = Vector512.Create(MaxArg); var sh = Vector512.Create(shift);
-            var acc = Vector512<double>.Zero;
-            for (int v = 0; v < xs.Length; v++)
-            {
-                var xv = xs[v] - sh;
-                if (Vector512.LessThanAny(xv, lo) || Vector512.GreaterThanAny(xv, hi) || !Vector512.EqualsAll(xv, xv))
-                {
-                    for (int q = v * 8; q < (v + 1) * 8; q++) { x[q] = Math.Exp(x[q] - shift); s += x[q]; }
-                    continue;
-                }
-                var e = ExpCore(xv);
-                xs[v] = e;
-                acc += e;
-            }
-            s += Vector512.Sum(acc);
-            i = xs.Length * 8;
-        }
-        else if (width == 256 && n >= 4)
-        {
-            var xs = MemoryMarshal.Cast<double, Vector256<double>>(x);
-            var lo = Vector256.Create(MinNormalArg); var hi = Vector256.Create(MaxArg); var sh = Vector256.Create(shift);
-            var acc = Vector256<double>.Zero;
-            for (int v = 0; v < xs.Length; v++)
-            {
-                var xv = xs[v] - sh;
-                if (Vector256.LessThanAny(xv, lo) || Vector256.GreaterThanAny(xv, hi) || !Vector256.EqualsAll(xv, xv))
-                {
-                    for (int q = v * 4; q < (v + 1) * 4; q++) { x[q] = Math.Exp(x[q] - shift); s += x[q]; }
-                    continue;
-                }
-                var e = ExpCore(xv);
-                xs[v] = e;
-                acc += e;
-            }
-            s += Vector256.Sum(acc);
-            i = xs.Length * 4;
-        }
-        else if (width == 128 && n >= 2)
-        {
-            var xs = MemoryMarshal.Cast<double, Vector128<double>>(x);
-            var lo = Vector128.Create(MinNormalArg); var hi = Vector128.Create(MaxArg); var sh = Vector128.Create(shift);
-            var acc = Vector128<double>.Zero;
-            for (int v = 0; v < xs.Length; v++)
-            {
-                var xv = xs[v] - sh;
-                if (Vector128.LessThanAny(xv, lo) || Vector128.GreaterThanAny(xv, hi) || !Vector128.EqualsAll(xv, xv))
-                {
-                    for (int q = v * 2; q < (v + 1) * 2; q++) { x[q] = Math.Exp(x[q] - shift); s += x[q]; }
-                    continue;
-                }
-                var e = ExpCore(xv);
-                xs[v] = e;
-                acc += e;
-            }
-            s += Vector128.Sum(acc);
-            i = xs.Length * 2;
-        }
+        // each vector path sums its own terms from 0 (s is still 0 here), so the order of additions is the one-loop kernel's
+        if (width == 512 && n >= 8) s = ExpShiftSum512(x, shift, out i);
+        else if (width == 256 && n >= 4) s = ExpShiftSum256(x, shift, out i);
+        else if (width == 128 && n >= 2) s = ExpShiftSum128(x, shift, out i);
         for (; i < n; i++) { x[i] = Math.Exp(x[i] - shift); s += x[i]; }
+        return s;
+    }
+
+    /// <summary>The 512-bit path of <see cref="ExpShiftSum(Span{double}, double, int)"/> over the whole vectors of <paramref name="x"/>; <paramref name="done"/> is the count of elements it did.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double ExpShiftSum512(Span<double> x, double shift, out int done)
+    {
+        double s = 0;
+        var xs = MemoryMarshal.Cast<double, Vector512<double>>(x);
+        var lo = Vector512.Create(MinNormalArg); var hi = Vector512.Create(MaxArg); var sh = Vector512.Create(shift);
+        var acc = Vector512<double>.Zero;
+        for (int v = 0; v < xs.Length; v++)
+        {
+            var xv = xs[v] - sh;
+            if (Vector512.LessThanAny(xv, lo) || Vector512.GreaterThanAny(xv, hi) || !Vector512.EqualsAll(xv, xv))
+            {
+                for (int q = v * 8; q < (v + 1) * 8; q++) { x[q] = Math.Exp(x[q] - shift); s += x[q]; }
+                continue;
+            }
+            var e = ExpCore(xv);
+            xs[v] = e;
+            acc += e;
+        }
+        s += Vector512.Sum(acc);
+        done = xs.Length * 8;
+        return s;
+    }
+
+    /// <summary>The 256-bit path of <see cref="ExpShiftSum(Span{double}, double, int)"/> over the whole vectors of <paramref name="x"/>; <paramref name="done"/> is the count of elements it did.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double ExpShiftSum256(Span<double> x, double shift, out int done)
+    {
+        double s = 0;
+        var xs = MemoryMarshal.Cast<double, Vector256<double>>(x);
+        var lo = Vector256.Create(MinNormalArg); var hi = Vector256.Create(MaxArg); var sh = Vector256.Create(shift);
+        var acc = Vector256<double>.Zero;
+        for (int v = 0; v < xs.Length; v++)
+        {
+            var xv = xs[v] - sh;
+            if (Vector256.LessThanAny(xv, lo) || Vector256.GreaterThanAny(xv, hi) || !Vector256.EqualsAll(xv, xv))
+            {
+                for (int q = v * 4; q < (v + 1) * 4; q++) { x[q] = Math.Exp(x[q] - shift); s += x[q]; }
+                continue;
+            }
+            var e = ExpCore(xv);
+            xs[v] = e;
+            acc += e;
+        }
+        s += Vector256.Sum(acc);
+        done = xs.Length * 4;
+        return s;
+    }
+
+    /// <summary>The 128-bit path of <see cref="ExpShiftSum(Span{double}, double, int)"/> over the whole vectors of <paramref name="x"/>; <paramref name="done"/> is the count of elements it did.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double ExpShiftSum128(Span<double> x, double shift, out int done)
+    {
+        double s = 0;
+        var xs = MemoryMarshal.Cast<double, Vector128<double>>(x);
+        var lo = Vector128.Create(MinNormalArg); var hi = Vector128.Create(MaxArg); var sh = Vector128.Create(shift);
+        var acc = Vector128<double>.Zero;
+        for (int v = 0; v < xs.Length; v++)
+        {
+            var xv = xs[v] - sh;
+            if (Vector128.LessThanAny(xv, lo) || Vector128.GreaterThanAny(xv, hi) || !Vector128.EqualsAll(xv, xv))
+            {
+                for (int q = v * 2; q < (v + 1) * 2; q++) { x[q] = Math.Exp(x[q] - shift); s += x[q]; }
+                continue;
+            }
+            var e = ExpCore(xv);
+            xs[v] = e;
+            acc += e;
+        }
+        s += Vector128.Sum(acc);
+        done = xs.Length * 2;
         return s;
     }
 

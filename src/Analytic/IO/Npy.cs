@@ -63,6 +63,17 @@ public static class Npy
     /// <summary>Reads a .npy array from a stream; <paramref name="name"/> is used in error messages.</summary>
     public static NpyArray Read(Stream s, string name)
     {
+        string header = ReadHeaderText(s, name);
+        var (type, shape, count) = ParseDescription(header, name);
+        var values = ReadValues(s, name, type, count);
+        if (s.ReadByte() >= 0)
+            throw new InvalidDataException($"{name}: {TrailingBytes(s)} after the {count} values the header promises; the file is corrupt or its header is wrong (rewrite it with numpy.save).");
+        return new NpyArray(shape, type, values);
+    }
+
+    /// <summary>Reads the magic, the version and the header length, then the header's text (Latin-1; UTF-8 in version 3).</summary>
+    private static string ReadHeaderText(Stream s, string name)
+    {
         Span<byte> pre = stackalloc byte[10];
         if (ReadFully(s, pre) < 10 || !pre[..6].SequenceEqual(Magic))
             throw new InvalidDataException($"{name}: not a .npy file (missing the \\x93NUMPY magic); save arrays with numpy.save.");
@@ -81,8 +92,12 @@ public static class Npy
         if (headerLen <= 0 || headerLen > 1 << 20) throw new InvalidDataException($"{name}: corrupt .npy header length {headerLen}.");
         var hb = new byte[headerLen];
         if (ReadFully(s, hb) < headerLen) throw Truncated(name);
-        string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(hb);
+        return (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(hb);
+    }
 
+    /// <summary>The dtype, shape and element count the header describes; fails on Fortran order, other dtypes and shapes that are not 1-D or 2-D.</summary>
+    private static (NpyType Type, int[] Shape, long Count) ParseDescription(string header, string name)
+    {
         var entries = ParseHeader(header, name);
         string descr = Entry(entries, "descr", name);
         string fortran = Entry(entries, "fortran_order", name);
@@ -112,6 +127,12 @@ public static class Npy
             count *= shape[i];
         }
         if (count > Array.MaxLength) throw new InvalidDataException($"{name}: {count} elements is more than one array can hold.");
+        return (type, shape, count);
+    }
+
+    /// <summary>Reads <paramref name="count"/> little-endian values of <paramref name="type"/>, widened to double, in chunks of at most 1 MiB.</summary>
+    private static double[] ReadValues(Stream s, string name, NpyType type, long count)
+    {
         int size = type is NpyType.Float64 or NpyType.Int64 ? 8 : 4;
         // the bytes must be there before the array is allocated: a corrupt shape must not ask for gigabytes
         if (s.CanSeek && s.Length - s.Position < count * size) throw Truncated(name, count, (s.Length - s.Position) / size);
@@ -136,9 +157,7 @@ public static class Npy
             }
             done += want;
         }
-        if (s.ReadByte() >= 0)
-            throw new InvalidDataException($"{name}: {TrailingBytes(s)} after the {count} values the header promises; the file is corrupt or its header is wrong (rewrite it with numpy.save).");
-        return new NpyArray(shape, type, values);
+        return values;
     }
 
     /// <summary>Reads a 2-D float array, checking its shape; returns (values, rows, cols).</summary>

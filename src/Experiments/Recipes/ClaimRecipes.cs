@@ -78,6 +78,20 @@ public sealed class ScalingLawsRecipe : IRecipe
     {
         var vocabs = VocabsAt(ctx.Scale);
         ctx.Settings["epsilon"] = Epsilon; ctx.Settings["vocabs"] = vocabs; ctx.Settings["alphas"] = Alphas;
+        var points = Points(ctx, vocabs);
+        PointTable(ctx, points);
+        var slopes = Slopes(points);
+        ScalingFigure(ctx, points, slopes);
+        ctx.Csv("slopes.csv", ["alpha", "optimizer", "slope"], slopes.Select(kv => (IReadOnlyList<double>)[kv.Key.Item1, Code(kv.Key.Item2), kv.Value]));
+
+        Overlay(ctx);
+
+        ClaimAndReading(ctx, vocabs, points, slopes);
+    }
+
+    /// <summary>GD's and sign descent's (stay below ε, first hit of ε) best step sizes and iterations for every (α, d), from the closed forms.</summary>
+    private static List<Point> Points(RecipeContext ctx, int[] vocabs)
+    {
         var points = new List<Point>();
         foreach (double a in Alphas)
             foreach (int d in vocabs)
@@ -92,6 +106,12 @@ public sealed class ScalingLawsRecipe : IRecipe
                 points.Add(new Point(a, d, "sign-first", first.Eta, first.Steps, first.AtEdge));
                 ctx.Log($"α={a:G2} d={d}: gd {gd.Steps} steps (η = {gd.Eta:G3}), sign {sign.Steps} steps to stay below ε (η = {sign.Eta:G3}), {first.Steps} to first reach it (η = {first.Eta:G3})");
             }
+        return points;
+    }
+
+    /// <summary>scaling.csv and its notes (step sizes at the edge of their grid included).</summary>
+    private static void PointTable(RecipeContext ctx, List<Point> points)
+    {
         ctx.Csv("scaling.csv", ["alpha", "d", "optimizer", "lr", "epsilon", "iterations"],
             points.Select(q => (IReadOnlyList<double>)[q.Alpha, q.D, Code(q.Optimizer), q.Lr, Epsilon, q.Iterations]));
         ctx.Notes.Add("scaling.csv: optimizer 0 = gd, 1 = sign descent (iterations after which the relative error stays ≤ ε: the claim's count), " +
@@ -99,16 +119,31 @@ public sealed class ScalingLawsRecipe : IRecipe
                       "For GD (monotone) the two counts coincide.");
         foreach (var q in points.Where(q => q.AtEdge))
             ctx.Notes.Add($"{q.Optimizer} at α = {q.Alpha:G2}, d = {q.D}: the best step size η = {q.Lr:G3} is at the edge of its grid.");
+    }
 
+    /// <summary>The least-squares slope of log₂ iterations on log₂ d for every (α, count: gd, sign, sign-first).</summary>
+    private static Dictionary<(double, string), double> Slopes(List<Point> points)
+    {
         var slopes = new Dictionary<(double, string), double>();
+        for (int ai = 0; ai < Alphas.Length; ai++)
+            foreach (var opt in new[] { "gd", "sign", "sign-first" })
+            {
+                var q = points.Where(x => x.Alpha == Alphas[ai] && x.Optimizer == opt).OrderBy(x => x.D).ToList();
+                slopes[(Alphas[ai], opt)] = Slope(q.Select(x => (double)x.D).ToArray(), q.Select(x => (double)x.Iterations).ToArray());
+            }
+        return slopes;
+    }
+
+    /// <summary>Iterations against d (log-log), one colour per α, each line labelled with its slope.</summary>
+    private static void ScalingFigure(RecipeContext ctx, List<Point> points, Dictionary<(double, string), double> slopes)
+    {
         var fig = new Figure($"Iterations to relative error ε = {Epsilon:G2} on the linear bigram model (closed forms, best constant step sizes)",
             "vocabulary size d (tokens)", "iterations until (L_t − L*)/(L_0 − L*) stays ≤ ε", logX: true, logY: true);
         for (int ai = 0; ai < Alphas.Length; ai++)
             foreach (var opt in new[] { "gd", "sign", "sign-first" })
             {
                 var q = points.Where(x => x.Alpha == Alphas[ai] && x.Optimizer == opt).OrderBy(x => x.D).ToList();
-                double s = Slope(q.Select(x => (double)x.D).ToArray(), q.Select(x => (double)x.Iterations).ToArray());
-                slopes[(Alphas[ai], opt)] = s;
+                double s = slopes[(Alphas[ai], opt)];
                 var color = Figure.GroupColor(ai, Alphas.Length);
                 var xs = q.Select(x => (double)x.D).ToArray(); var ys = q.Select(x => (double)x.Iterations).ToArray();
                 if (opt == "sign-first")
@@ -123,10 +158,11 @@ public sealed class ScalingLawsRecipe : IRecipe
         fig.LegendAlignment = ScottPlot.Alignment.UpperLeft;
         ctx.Figure(fig, "scaling", $"Iterations GD (solid) and sign descent (dashed) need to bring the relative error below ε = {Epsilon:G2} for good, against the vocabulary size (log-log; " +
             "colour = Zipf exponent α, markers = measured d); the legend gives each line's least-squares slope, the exponent of the scaling law. Grey markers: the first step at which sign descent touches ε at α = 1.");
-        ctx.Csv("slopes.csv", ["alpha", "optimizer", "slope"], slopes.Select(kv => (IReadOnlyList<double>)[kv.Key.Item1, Code(kv.Key.Item2), kv.Value]));
+    }
 
-        Overlay(ctx);
-
+    /// <summary>The check at the largest d, the claim on the α = 1 slopes and the reading.</summary>
+    private static void ClaimAndReading(RecipeContext ctx, int[] vocabs, List<Point> points, Dictionary<(double, string), double> slopes)
+    {
         int dMax = vocabs[^1];
         var atMax = points.Where(q => q.Alpha == 1 && q.D == dMax).ToDictionary(q => q.Optimizer);
         ctx.Check($"α = 1, d = {dMax}: sign descent needs fewer iterations than GD", "sign < GD (the paper's large-vocabulary advantage)",
@@ -257,6 +293,18 @@ public sealed class BlockHeterogeneityRecipe : IRecipe
     /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
+        var rows = Sweep(ctx);
+        int c = ClassesAt(ctx.Scale);
+        Tables(ctx, rows);
+        AlongTrainingFigure(ctx, rows, c);
+        GapFigure(ctx, rows);
+        BlockDensities(ctx, rows, c);
+        ClaimsAndReading(ctx, rows);
+    }
+
+    /// <summary>For every exponent a: GD and Adam at their grid-selected step sizes, retrained with a JS⁰ observer at the checkpoints.</summary>
+    private static List<SweepRow> Sweep(RecipeContext ctx)
+    {
         var (runs, steps) = SlqAt(ctx.Scale);
         var checkpoints = CheckpointsAt(ctx.Scale);
         ctx.Settings["slq_runs"] = runs; ctx.Settings["slq_steps"] = steps; ctx.Settings["sigma"] = Analytic.Statistics.BlockHeterogeneity.PaperSigma;
@@ -283,8 +331,12 @@ public sealed class BlockHeterogeneityRecipe : IRecipe
             }
             rows.Add(new SweepRow(a, traces["gd"].Lr, traces["adam"].Lr, traces["gd"].Final, traces["adam"].Final, Math.Log(problem.Data.C), traces["gd"].Rows, traces["adam"].Rows));
         }
-        int c = ClassesAt(ctx.Scale);
+        return rows;
+    }
 
+    /// <summary>js0.csv (JS⁰ along every selected run) and sweep.csv (one row per exponent), with their note.</summary>
+    private static void Tables(RecipeContext ctx, List<SweepRow> rows)
+    {
         ctx.Csv("js0.csv", ["zipf_exponent", "optimizer", "lr", "step", "loss", "js0", "js0_relative_sigma"],
             rows.SelectMany(r => new[] { (0, r.GdLr, r.Gd), (1, r.AdamLr, r.Adam) }.SelectMany(o => o.Item3.Select(x => (IReadOnlyList<double>)[r.A, o.Item1, o.Item2, x.Step, x.Loss, x.Js0, x.RelativeJs0]))));
         ctx.Csv("sweep.csv", ["zipf_exponent", "gd_lr", "adam_lr", "gd_final_loss", "adam_final_loss", "gap", "relative_gap", "js0_w0", "js0_gd_end", "js0_adam_end",
@@ -293,7 +345,11 @@ public sealed class BlockHeterogeneityRecipe : IRecipe
                 r.Gd[0].RelativeJs0, r.Gd[^1].RelativeJs0, r.Adam[^1].RelativeJs0]));
         ctx.Notes.Add("js0.csv: optimizer 0 = gd, 1 = adam (each at its grid-selected step size); js0 at the logged steps 0, T/4, T/2, T with the paper's σ = √1e-5; " +
                       "js0_relative_sigma with σ = 1 % of the span of the state's Ritz values (scale-free, not the paper's).");
+    }
 
+    /// <summary>JS⁰ at the checkpoints of the selected GD and Adam runs, one colour per exponent.</summary>
+    private static void AlongTrainingFigure(RecipeContext ctx, List<SweepRow> rows, int c)
+    {
         var along = new Figure($"JS⁰ of the class blocks along training (one-hot model, c = {c})", "step", "JS⁰ (nats)");
         for (int i = 0; i < rows.Count; i++)
         {
@@ -306,7 +362,11 @@ public sealed class BlockHeterogeneityRecipe : IRecipe
         ctx.Figure(along, "js0_along_training", "JS⁰ (average pairwise Jensen–Shannon divergence of the class blocks' spectral densities) at steps 0, T/4, T/2 and T of the selected GD (solid) " +
             "and Adam (dashed) runs, one colour per Zipf exponent a: 0 at W = 0 for every a, where every class block is the same matrix; Adam's lines lie on 0 throughout " +
             "(it fits every class, so all its blocks shrink to 0 together), GD's rise and fall again as its blocks shrink below the smoothing width σ = √1e-5.");
+    }
 
+    /// <summary>(a) the GD–Adam final-loss gap and (b) JS⁰ at W_0 and at the end of each run, against the exponent.</summary>
+    private static void GapFigure(RecipeContext ctx, List<SweepRow> rows)
+    {
         var xs = rows.Select(r => r.A).ToArray();
         var gapPanel = new Figure($"(a) GD–Adam final-loss gap, T = {ctx.Steps}", "Zipf exponent a", "L_GD(T) − L_Adam(T) (nats)");
         gapPanel.Line(xs, rows.Select(r => r.Gap).ToArray(), ScottPlot.Colors.Black, "gap at the selected step sizes");
@@ -327,35 +387,28 @@ public sealed class BlockHeterogeneityRecipe : IRecipe
         jsPanel.LegendAlignment = ScottPlot.Alignment.UpperLeft;
         ctx.Panels(new PanelFigure([gapPanel, jsPanel]), "gap_vs_js0", "(a) How much lower Adam's final loss is than GD's, per Zipf exponent; (b) JS⁰ of the class blocks at W_0 (grey: " +
             "rounding level, 1e-18, or exactly 0), at the end of GD and of Adam, with the paper's smoothing (solid) and a scale-free one (dashed). Zhang et al.'s claim needs the grey line to rise with the gap in (a).");
-        // the densities behind the numbers: most frequent, median and rarest class at the end of GD for the largest exponent
+    }
+
+    /// <summary>
+    /// The densities behind the numbers: the most frequent, median and rarest class at the end of GD for the largest
+    /// exponent, and the one density of every block at W_0 (figure and block_densities.csv).
+    /// </summary>
+    private static void BlockDensities(RecipeContext ctx, List<SweepRow> rows, int c)
+    {
         var last = rows[^1];
         var dens = last.Gd[^1].Densities;
         int[] picks = [0, c / 2, c - 1];
         var densFig = new Figure($"Spectral densities of class blocks H_kk after GD (a = {last.A:G2}, step {last.Gd[^1].Step}) and at W_0", "eigenvalue λ of H_kk", "density (per unit eigenvalue)");
         var d0 = last.Gd[0].Densities;
         var curves = picks.Select(k => (dens.Grid, dens.Density[k])).Append((d0.Grid, d0.Density[0])).ToList();
-        // show where any curve is above 1e-3 of its peak (each 50 000-point grid spans its own [min − 1, max + 1])
-        double xlo = double.PositiveInfinity, xhi = double.NegativeInfinity;
-        foreach (var (grid, f) in curves)
-        {
-            double peak = f.Max();
-            int a0 = Array.FindIndex(f, v => v > 1e-3 * peak), a1 = Array.FindLastIndex(f, v => v > 1e-3 * peak);
-            if (a0 >= 0) { xlo = Math.Min(xlo, grid[a0]); xhi = Math.Max(xhi, grid[a1]); }
-        }
-        double pad = 0.05 * (xhi - xlo);
-        xlo -= pad; xhi += pad;
-        (double[] X, double[] Y) Window(double[] grid, double[] f)
-        {
-            var idx = Enumerable.Range(0, grid.Length).Where(g => grid[g] >= xlo && grid[g] <= xhi).ToArray();
-            return (idx.Select(g => grid[g]).ToArray(), idx.Select(g => f[g]).ToArray());
-        }
+        var (xlo, xhi) = VisibleRange(curves);
         var classMass = ctx.Env.Problems.Get(ProblemAt(ctx.Scale, last.A)).Item1.Data.ClassMass;
         for (int i = 0; i < picks.Length; i++)
         {
-            var (x, y) = Window(dens.Grid, dens.Density[picks[i]]);
+            var (x, y) = Window(dens.Grid, dens.Density[picks[i]], xlo, xhi);
             densFig.Line(x, y, Figure.GroupColor(i, picks.Length), $"class {picks[i]} (π = {classMass[picks[i]]:G2}), after GD", width: 1.5f);
         }
-        var (x0, y0) = Window(d0.Grid, d0.Density[0]);
+        var (x0, y0) = Window(d0.Grid, d0.Density[0], xlo, xhi);
         densFig.Line(x0, y0, ScottPlot.Colors.Gray, "every class at W_0 (identical)", dashed: true, width: 1.5f);
         ctx.Figure(densFig, "block_densities", "The smoothed SLQ densities whose pairwise JS divergences make up JS⁰: three class blocks after GD at the largest exponent " +
             "(frequent to rare) and, dashed, the one density every block has at W_0.");
@@ -369,7 +422,33 @@ public sealed class BlockHeterogeneityRecipe : IRecipe
             table.Add([dens.Grid[g], .. picks.Select(k => dens.Density[k][g]), w0]);
         }
         ctx.Csv("block_densities.csv", ["eigenvalue", .. picks.Select(k => $"class_{k}_after_gd"), "every_class_w0"], table);
+    }
 
+    /// <summary>The eigenvalues where any curve is above 1e-3 of its peak, padded by 5 % (each 50 000-point grid spans its own [min − 1, max + 1]).</summary>
+    private static (double Lo, double Hi) VisibleRange(List<(double[] Grid, double[] Density)> curves)
+    {
+        double xlo = double.PositiveInfinity, xhi = double.NegativeInfinity;
+        foreach (var (grid, f) in curves)
+        {
+            double peak = f.Max();
+            int a0 = Array.FindIndex(f, v => v > 1e-3 * peak), a1 = Array.FindLastIndex(f, v => v > 1e-3 * peak);
+            if (a0 >= 0) { xlo = Math.Min(xlo, grid[a0]); xhi = Math.Max(xhi, grid[a1]); }
+        }
+        double pad = 0.05 * (xhi - xlo);
+        xlo -= pad; xhi += pad;
+        return (xlo, xhi);
+    }
+
+    /// <summary>The part of a density on [<paramref name="xlo"/>, <paramref name="xhi"/>].</summary>
+    private static (double[] X, double[] Y) Window(double[] grid, double[] f, double xlo, double xhi)
+    {
+        var idx = Enumerable.Range(0, grid.Length).Where(g => grid[g] >= xlo && grid[g] <= xhi).ToArray();
+        return (idx.Select(g => grid[g]).ToArray(), idx.Select(g => f[g]).ToArray());
+    }
+
+    /// <summary>The check at W_0, the two claims (JS⁰ at W_0 and along training against the gap) and the reading.</summary>
+    private static void ClaimsAndReading(RecipeContext ctx, List<SweepRow> rows)
+    {
         double maxInit = rows.Max(r => r.Js0AtInit);
         ctx.Check("W = 0: JS⁰ = 0 for every exponent", "every class block is the same matrix (p_ik = 1/c), so their densities coincide: JS⁰ ≤ 1e-10",
             $"max over a of JS⁰(W_0) = {maxInit:G3}", maxInit <= 1e-10);

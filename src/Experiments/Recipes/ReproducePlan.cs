@@ -59,69 +59,101 @@ public static class ReproducePlan
     /// <summary>Every planned run set of <c>reproduce</c> at <paramref name="scale"/>, in recipe order, with the cache sharing between recipes marked.</summary>
     public static IReadOnlyList<PlannedRuns> For(Scale scale)
     {
-        int steps = RecipeContext.StepsAt(scale), seeds = RecipeContext.SeedsAt(scale).Length, m = RecipeContext.HtRandomMAt(scale);
-        var ht = new ProblemOptions { Name = "ht-random", M = m };
-        var rows = new List<PlannedRuns>();
-        var seen = new Dictionary<string, string>();
-        void Add(string recipe, ProblemOptions p, string opt, int lrs, int s, int t, string what, bool cached = true, string? observe = null)
-        {
-            var row = new PlannedRuns(recipe, p, opt, lrs, s, t, what, ThroughCache: cached, Observe: observe);
-            if (cached && seen.TryGetValue(row.Identity, out var first)) row = row with { CachedBy = first };
-            else if (cached) seen[row.Identity] = recipe;
-            rows.Add(row);
-        }
-        void Grid(string recipe, ProblemOptions p, string opt, int t = 0, int s = 0) => Add(recipe, p, opt, GridStepSizes, s > 0 ? s : seeds, t > 0 ? t : steps, "grid");
+        var plan = new Builder(scale);
+        PaperFigures(plan);
+        StatisticsRecipes(plan);
+        FieldClaims(plan);
+        return plan.Rows;
+    }
 
-        foreach (var o in new[] { "gd", "adam" }) Grid("ht-random-gd-vs-adam", ht, o);
-        foreach (var o in HtRandomOptimizersRecipe.Optimizers) Grid("ht-random-optimizers", ht, o);
-        foreach (var o in new[] { "gd", "adam" }) Grid("ht-cube", HtCubeRecipe.ProblemAt(scale), o);
-        foreach (var o in new[] { "gd", "adam" }) Grid("ht-identity", HtIdentityRecipe.ProblemAt(scale), o);
+    /// <summary>The rows of the paper's figures: Figure 2, every optimizer, HT-Cube, HT-Identity.</summary>
+    private static void PaperFigures(Builder plan)
+    {
+        foreach (var o in new[] { "gd", "adam" }) plan.Grid("ht-random-gd-vs-adam", plan.Ht, o);
+        foreach (var o in HtRandomOptimizersRecipe.Optimizers) plan.Grid("ht-random-optimizers", plan.Ht, o);
+        foreach (var o in new[] { "gd", "adam" }) plan.Grid("ht-cube", HtCubeRecipe.ProblemAt(plan.Scale), o);
+        foreach (var o in new[] { "gd", "adam" }) plan.Grid("ht-identity", HtIdentityRecipe.ProblemAt(plan.Scale), o);
+    }
+
+    /// <summary>The rows of gradient-hessian, input-distribution, heterogeneity and hessian-spectrum.</summary>
+    private static void StatisticsRecipes(Builder plan)
+    {
+        var ht = plan.Ht;
+        int steps = plan.Steps;
         foreach (var o in new[] { "gd", "adam" })
         {
-            Grid("gradient-hessian", ht, o);
-            Add("gradient-hessian", ht, o, 1, 1, steps, "observed (per-class statistics)", observe: PerClassStatisticsObserver.TableName);
+            plan.Grid("gradient-hessian", ht, o);
+            plan.Add("gradient-hessian", ht, o, 1, 1, steps, "observed (per-class statistics)", observe: PerClassStatisticsObserver.TableName);
         }
         foreach (var inputs in new[] { "uniform", "gaussian" })
-            foreach (var o in new[] { "gd", "adam" }) Grid("input-distribution", ht with { Inputs = inputs }, o);
+            foreach (var o in new[] { "gd", "adam" }) plan.Grid("input-distribution", ht with { Inputs = inputs }, o);
         foreach (var o in new[] { "gd", "adam", "sign" })
         {
-            Grid("heterogeneity", ht, o);
-            Add("heterogeneity", ht, o, 1, 1, steps, "observed (heterogeneity)", observe: HeterogeneityObserver.TableName);
+            plan.Grid("heterogeneity", ht, o);
+            plan.Add("heterogeneity", ht, o, 1, 1, steps, "observed (heterogeneity)", observe: HeterogeneityObserver.TableName);
         }
-        var (classes, budget) = HeterogeneityRecipe.SweepAt(scale);
+        var (classes, budget) = HeterogeneityRecipe.SweepAt(plan.Scale);
         foreach (double a in HeterogeneityRecipe.Exponents)
-            foreach (var o in new[] { "gd", "sign" }) Grid("heterogeneity", new ProblemOptions { Name = "one-hot", Classes = classes, ZipfExponent = a }, o, budget, 1);
-        Grid("heterogeneity", ht, "signum");
-        Grid("heterogeneity", ht, "sign-m");
-        Add("heterogeneity", ht, "signum", 1, 1, steps, "observed (weight norms)", observe: WeightNormObserver.TableName);
-        Add("heterogeneity", ht, "sign", 1, 1, steps, "observed (weight norms)", observe: WeightNormObserver.TableName);   // sign at Signum's step size
-        Add("heterogeneity", ht, "sign-m", 1, 1, steps, "observed (weight norms)", observe: WeightNormObserver.TableName);
+            foreach (var o in new[] { "gd", "sign" }) plan.Grid("heterogeneity", new ProblemOptions { Name = "one-hot", Classes = classes, ZipfExponent = a }, o, budget, 1);
+        plan.Grid("heterogeneity", ht, "signum");
+        plan.Grid("heterogeneity", ht, "sign-m");
+        plan.Add("heterogeneity", ht, "signum", 1, 1, steps, "observed (weight norms)", observe: WeightNormObserver.TableName);
+        plan.Add("heterogeneity", ht, "sign", 1, 1, steps, "observed (weight norms)", observe: WeightNormObserver.TableName);   // sign at Signum's step size
+        plan.Add("heterogeneity", ht, "sign-m", 1, 1, steps, "observed (weight norms)", observe: WeightNormObserver.TableName);
         foreach (var o in new[] { "gd", "adam" })
         {
-            Grid("hessian-spectrum", ht, o);
-            Add("hessian-spectrum", ht, o, 1, 1, steps, "retrained for W (not cached)", cached: false);
+            plan.Grid("hessian-spectrum", ht, o);
+            plan.Add("hessian-spectrum", ht, o, 1, 1, steps, "retrained for W (not cached)", cached: false);
         }
+    }
+
+    /// <summary>The rows of the field's claims: scaling-laws, block-heterogeneity, muon-tail, rotation.</summary>
+    private static void FieldClaims(Builder plan)
+    {
+        var scale = plan.Scale;
+        int steps = plan.Steps;
         // scaling-laws: the iterations come from closed forms; GD and sign descent are simulated once each to check them
         foreach (var (p, settings, t) in ScalingLawsRecipe.OverlayRuns(scale))
-            Add("scaling-laws", p, settings.Name, 1, 1, t, "observed (closed-form overlay)");
+            plan.Add("scaling-laws", p, settings.Name, 1, 1, t, "observed (closed-form overlay)");
         foreach (double a in BlockHeterogeneityRecipe.Exponents)
             foreach (var o in new[] { "gd", "adam" })
             {
                 var p = BlockHeterogeneityRecipe.ProblemAt(scale, a);
-                Grid("block-heterogeneity", p, o, s: 1);
-                Add("block-heterogeneity", p, o, 1, 1, steps, "retrained for W at 0, T/4, T/2, T (not cached)", cached: false);
+                plan.Grid("block-heterogeneity", p, o, s: 1);
+                plan.Add("block-heterogeneity", p, o, 1, 1, steps, "retrained for W at 0, T/4, T/2, T (not cached)", cached: false);
             }
         // muon-tail: the correlated embedding's grids are ht-random-optimizers' (cache hits); the orthogonal one's on its one data set
-        foreach (var o in MuonTailRecipe.Optimizers) Grid("muon-tail", MuonTailRecipe.OrthogonalAt(scale), o, s: 1);
-        foreach (var o in MuonTailRecipe.Optimizers) Grid("muon-tail", MuonTailRecipe.CorrelatedAt(scale), o);
+        foreach (var o in MuonTailRecipe.Optimizers) plan.Grid("muon-tail", MuonTailRecipe.OrthogonalAt(scale), o, s: 1);
+        foreach (var o in MuonTailRecipe.Optimizers) plan.Grid("muon-tail", MuonTailRecipe.CorrelatedAt(scale), o);
         // rotation: the original problem's grids are ht-random-optimizers' (cache hits); on the rotated problem GD runs once
         // at the original's η and the others choose among five half-powers around theirs, on data seed 0
         foreach (var o in RotationRecipe.Optimizers)
         {
-            Grid("rotation", RotationRecipe.ProblemAt(scale, rotated: false), o);
-            if (o == "gd") Add("rotation", RotationRecipe.ProblemAt(scale, rotated: true), o, 1, 1, steps, "at the original's η (GD is rotation-equivariant)");
-            else Add("rotation", RotationRecipe.ProblemAt(scale, rotated: true), o, RotationRecipe.RotatedOffsets.Length, 1, steps, "grid of 5 half-powers around the original's η");
+            plan.Grid("rotation", RotationRecipe.ProblemAt(scale, rotated: false), o);
+            if (o == "gd") plan.Add("rotation", RotationRecipe.ProblemAt(scale, rotated: true), o, 1, 1, steps, "at the original's η (GD is rotation-equivariant)");
+            else plan.Add("rotation", RotationRecipe.ProblemAt(scale, rotated: true), o, RotationRecipe.RotatedOffsets.Length, 1, steps, "grid of 5 half-powers around the original's η");
         }
-        return rows;
+    }
+
+    /// <summary>The rows being planned at one scale, each marked as a cache hit when an earlier recipe trains the same runs.</summary>
+    private sealed class Builder(Scale scale)
+    {
+        private readonly Dictionary<string, string> _seen = new();
+        public Scale Scale { get; } = scale;
+        public int Steps { get; } = RecipeContext.StepsAt(scale);
+        public int Seeds { get; } = RecipeContext.SeedsAt(scale).Length;
+        public ProblemOptions Ht { get; } = new() { Name = "ht-random", M = RecipeContext.HtRandomMAt(scale) };
+        public List<PlannedRuns> Rows { get; } = [];
+
+        public void Add(string recipe, ProblemOptions p, string opt, int lrs, int s, int t, string what, bool cached = true, string? observe = null)
+        {
+            var row = new PlannedRuns(recipe, p, opt, lrs, s, t, what, ThroughCache: cached, Observe: observe);
+            if (cached && _seen.TryGetValue(row.Identity, out var first)) row = row with { CachedBy = first };
+            else if (cached) _seen[row.Identity] = recipe;
+            Rows.Add(row);
+        }
+
+        public void Grid(string recipe, ProblemOptions p, string opt, int t = 0, int s = 0) =>
+            Add(recipe, p, opt, GridStepSizes, s > 0 ? s : Seeds, t > 0 ? t : Steps, "grid");
     }
 }

@@ -57,12 +57,27 @@ public sealed class RotationRecipe : IRecipe
         public double RarestRotated => Rarest(Rotated);
     }
 
+    /// <summary>How far GD and adam-blocks (at the same η only) stay from their original trajectories on the rotated problem: max relative loss differences.</summary>
+    private sealed record Equivariance(double GdDiff, double BlocksDiff, bool SameLr);
+
     /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
         var original = ProblemAt(ctx.Scale, rotated: false);
         var rotated = ProblemAt(ctx.Scale, rotated: true);
         ctx.Settings["rotate_seed"] = RotateSeed; ctx.Settings["rotated_grid_offsets_half_powers"] = RotatedOffsets;
+        var pairs = Pairs(ctx, original, rotated);
+        var (h0, h1) = HessianOneOneAtZero(ctx, original, rotated);
+        var equivariance = Checks(ctx, pairs);
+        CurveFigure(ctx, pairs);
+        Summary(ctx, pairs, h0, h1);
+        RatioFigure(ctx, pairs, h0, h1);
+        ClaimAndReading(ctx, pairs, h0, h1, equivariance);
+    }
+
+    /// <summary>Each optimizer at its selected step size on the original problem and on the rotated one (GD at the original's η, the others by the rotated grid).</summary>
+    private static List<Pair> Pairs(RecipeContext ctx, ProblemOptions original, ProblemOptions rotated)
+    {
         var pairs = new List<Pair>();
         foreach (var name in Optimizers)
         {
@@ -84,8 +99,12 @@ public sealed class RotationRecipe : IRecipe
             pairs.Add(new Pair(name, best, rot));
             ctx.Log($"rotation {name}: original η = {best.Spec.Optimizer.Lr:G3} final {best.FinalLoss:G4}, rotated η = {rot.Spec.Optimizer.Lr:G3} final {rot.FinalLoss:G4}");
         }
+        return pairs;
+    }
 
-        // ‖H(W_0)‖_{1,1} before and after the rotation (exact: Kronecker form), and the dense Hessian where it fits
+    /// <summary>‖H(W_0)‖_{1,1} before and after the rotation (exact: Kronecker form), checked against the dense Hessian where it fits (tiny scale).</summary>
+    private static (double Original, double Rotated) HessianOneOneAtZero(RecipeContext ctx, ProblemOptions original, ProblemOptions rotated)
+    {
         var (_, modelO) = ctx.Env.Problems.Get(original);
         var (_, modelR) = ctx.Env.Problems.Get(rotated);
         double h0 = HessianNorms.OneOneAtZero(modelO), h1 = HessianNorms.OneOneAtZero(modelR);
@@ -98,7 +117,12 @@ public sealed class RotationRecipe : IRecipe
             ctx.Check("‖H(W_0)‖_{1,1}: Kronecker form = dense Hessian", "relative difference ≤ 1e-10 on both problems",
                 $"dense {dense0:G6} / {dense1:G6}, Kronecker {h0:G6} / {h1:G6} (max relative difference {err:G3})", err <= 1e-10);
         }
+        return (h0, h1);
+    }
 
+    /// <summary>The checks: GD (and adam-blocks at the same η) rotation-equivariant, and the loss at W_0 unchanged by the rotation.</summary>
+    private static Equivariance Checks(RecipeContext ctx, List<Pair> pairs)
+    {
         var gd = pairs.First(p => p.Optimizer == "gd");
         double gdDiff = 0;
         for (int t = 0; t < gd.Original.Rows.Count; t++)
@@ -115,8 +139,12 @@ public sealed class RotationRecipe : IRecipe
                 $"max relative difference {blocksDiff:G3} over {blocks.Original.Rows.Count} logged steps", blocksDiff <= 1e-10);
         ctx.Check("the rotation preserves the loss at W_0", "L'(0) = L(0) = log c", $"{gd.Rotated.Rows[0].Loss:G12} vs {gd.Original.Rows[0].Loss:G12}",
             Math.Abs(gd.Rotated.Rows[0].Loss - gd.Original.Rows[0].Loss) <= 1e-12 * gd.Original.Rows[0].Loss);
+        return new Equivariance(gdDiff, blocksDiff, sameLr);
+    }
 
-        // figures: overall loss and the rarest group's loss fraction, original (solid) and rotated (dashed)
+    /// <summary>Overall loss and the rarest group's loss fraction, original (solid) and rotated (dashed), and rotation.csv.</summary>
+    private static void CurveFigure(RecipeContext ctx, List<Pair> pairs)
+    {
         var overall = new Figure($"(a) Overall training loss, HT-Random m = {ctx.HtRandomM}", "step", "training loss (nats)", logY: true);
         var rare = new Figure("(b) Rarest group: fraction of its initial loss left", "step", "L_rarest(t) / L_rarest(0) (rarest group's loss, fraction)", logY: true);
         var rows = new List<IReadOnlyList<double>>();
@@ -136,13 +164,22 @@ public sealed class RotationRecipe : IRecipe
             "each at its selected step size: (a) overall loss, (b) the rarest group's loss as a fraction of its initial loss. GD's two lines coincide (it is rotation-equivariant); " +
             "the coordinate-wise methods' dashed lines lie above their solid ones where the rotation hurts them.");
         ctx.Csv("rotation.csv", ["optimizer", "rotated", "lr", "step", "loss", "rarest_group_fraction"], rows);
+    }
+
+    /// <summary>summary.csv (one row per optimizer, with ‖H(W_0)‖_{1,1} before and after) and the note on both CSVs.</summary>
+    private static void Summary(RecipeContext ctx, List<Pair> pairs, double h0, double h1)
+    {
         ctx.Csv("summary.csv", ["optimizer", "lr_original", "lr_rotated", "final_loss_original", "final_loss_rotated", "rarest_fraction_original", "rarest_fraction_rotated",
                 "hessian_one_one_original", "hessian_one_one_rotated"],
             pairs.Select(p => (IReadOnlyList<double>)[Code(p.Optimizer), p.Original.Spec.Optimizer.Lr, p.Rotated.Spec.Optimizer.Lr, p.Original.FinalLoss, p.Rotated.FinalLoss,
                 p.RarestOriginal, p.RarestRotated, h0, h1]));
         ctx.Notes.Add("rotation.csv, summary.csv: optimizer 0 = gd, 1 = adam, 2 = sign, 3 = adam-blocks; rotated 1 = inputs X·Q (Q seeded, Haar); " +
                       "hessian_one_one = ‖H(W_0)‖_{1,1} = Σ|H_ij| (exact, by the Kronecker form of H at W = 0).");
+    }
 
+    /// <summary>Each optimizer's final loss after the rotation relative to before, as bars.</summary>
+    private static void RatioFigure(RecipeContext ctx, List<Pair> pairs, double h0, double h1)
+    {
         var bars = new Figure("Final loss after the rotation relative to before", "optimizer (each at its selected step size)", "L_rotated(T) / L_original(T)");
         bars.Plot.Add.Bars(pairs.Select((p, i) => new ScottPlot.Bar
         {
@@ -155,7 +192,13 @@ public sealed class RotationRecipe : IRecipe
         bars.LegendAlignment = ScottPlot.Alignment.UpperLeft;
         ctx.Figure(bars, "final_loss_ratio", "How much the rotation multiplies each optimizer's final loss (the dashed line is 1 = unchanged: GD's bar ends on it). " +
             $"‖H(W_0)‖_{{1,1}} goes from {h0:G4} to {h1:G4} under the same rotation.");
+    }
 
+    /// <summary>The claim (the rotation raises Adam's final loss and rarest fraction, not GD's final loss) and the reading.</summary>
+    private static void ClaimAndReading(RecipeContext ctx, List<Pair> pairs, double h0, double h1, Equivariance equivariance)
+    {
+        var (gdDiff, blocksDiff, sameLr) = equivariance;
+        var gd = pairs.First(p => p.Optimizer == "gd");
         var adam = pairs.First(p => p.Optimizer == "adam");
         bool adamHurt = adam.Rotated.FinalLoss > adam.Original.FinalLoss && adam.RarestRotated > adam.RarestOriginal;
         double gdRel = Math.Abs(gd.Rotated.FinalLoss - gd.Original.FinalLoss) / gd.Original.FinalLoss;

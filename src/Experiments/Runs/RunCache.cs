@@ -90,9 +90,21 @@ public sealed class RunCache(string directory, RunEnvironment env)
 
     private RunRecord? Validate(IRunSpec spec, string key, string json, string csv, out string? invalid)
     {
-        RunRecord? Bad(string why, out string? inv) { inv = why; return null; }
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
-        var root = doc.RootElement;
+        if (ValidateFields(doc.RootElement, spec, key, csv, out invalid) is not { } fields) return null;
+        if (ValidateTrajectory(spec, csv, fields, out invalid) is not { } list) return null;
+        if (ValidateTables(spec, key, fields.TableHashes, out invalid) is not { } tables) return null;
+        invalid = null;
+        return new RunRecord(spec, list, fields.Diverged, fields.WallSeconds) { Tables = tables, Path = fields.Path };
+    }
+
+    /// <summary>A cache entry's JSON fields, once their types, this spec's settings and the checksums are checked.</summary>
+    private sealed record EntryFields(bool Diverged, double WallSeconds, double FinalLoss, SortedDictionary<string, string> TableHashes, string? Path);
+
+    /// <summary>The JSON's fields, or null (<paramref name="invalid"/> says why): types, this spec's canonical text and steps, the CSV's and the entry's checksums.</summary>
+    private static EntryFields? ValidateFields(JsonElement root, IRunSpec spec, string key, string csv, out string? invalid)
+    {
+        EntryFields? Bad(string why, out string? inv) { inv = why; return null; }
         if (root.ValueKind != JsonValueKind.Object) return Bad($"the JSON is {root.ValueKind}, not an object", out invalid);
         string? Text(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
         double? Number(string name, bool nullable)
@@ -120,7 +132,18 @@ public sealed class RunCache(string directory, RunEnvironment env)
             }
         }
         if (Text("entry_sha256") != EntryHash(canonical, diverged, csvHash, tableHashes)) return Bad("its fields do not match their checksum (edited?)", out invalid);
+        invalid = null;
+        return new EntryFields(diverged, wall, finalLoss, tableHashes, Text("path"));
+    }
 
+    /// <summary>
+    /// The CSV's trajectory, or null (<paramref name="invalid"/> says why): step, loss and group-loss columns, whole
+    /// increasing steps from 0 to the budget (a diverged run: not past it), finite losses in a finished run, final_loss last.
+    /// </summary>
+    private static List<TrainingRow>? ValidateTrajectory(IRunSpec spec, string csv, EntryFields fields, out string? invalid)
+    {
+        List<TrainingRow>? Bad(string why, out string? inv) { inv = why; return null; }
+        bool diverged = fields.Diverged;
         var (header, rows) = Csv.Read(csv);
         if (header.Length < 3 || header[0] != "step" || header[1] != "loss") return Bad("the CSV's columns are not step, loss, group losses", out invalid);
         var list = new List<TrainingRow>(rows.Count);
@@ -135,8 +158,15 @@ public sealed class RunCache(string directory, RunEnvironment env)
         if (list.Count == 0 || list[0].Step != 0) return Bad("its trajectory does not start at step 0", out invalid);
         if (!diverged && list[^1].Step != spec.Steps) return Bad($"a finished run ends at step {list[^1].Step}, not {spec.Steps}", out invalid);
         if (diverged && list[^1].Step > spec.Steps) return Bad($"it ends at step {list[^1].Step}, past the budget {spec.Steps}", out invalid);
-        if (!SameNumber(finalLoss, list[^1].Loss)) return Bad($"final_loss {finalLoss} is not the CSV's last loss {list[^1].Loss}", out invalid);
+        if (!SameNumber(fields.FinalLoss, list[^1].Loss)) return Bad($"final_loss {fields.FinalLoss} is not the CSV's last loss {list[^1].Loss}", out invalid);
+        invalid = null;
+        return list;
+    }
 
+    /// <summary>The spec's observer table (none when it asks for none), or null (<paramref name="invalid"/> says why): present, matching its checksum, from step 0.</summary>
+    private Dictionary<string, (string[], IReadOnlyList<double[]>)>? ValidateTables(IRunSpec spec, string key, SortedDictionary<string, string> tableHashes, out string? invalid)
+    {
+        Dictionary<string, (string[], IReadOnlyList<double[]>)>? Bad(string why, out string? inv) { inv = why; return null; }
         var tables = new Dictionary<string, (string[], IReadOnlyList<double[]>)>();
         if (spec.Observe is { } name)
         {
@@ -148,7 +178,7 @@ public sealed class RunCache(string directory, RunEnvironment env)
             tables[name] = (tableHeader, tableRows);
         }
         invalid = null;
-        return new RunRecord(spec, list, diverged, wall) { Tables = tables, Path = Text("path") };
+        return tables;
     }
 
     /// <summary>Equal doubles, NaN equal to NaN (JSON null reads as NaN; ±∞ are written as null too).</summary>

@@ -242,6 +242,15 @@ public sealed class LastLayerTransformerRecipe : TorchRecipe
     /// </summary>
     public const double Tolerance = 1e-9;
 
+    /// <summary>The exported-features problem's run specs: src/Ode's (path "ode", at the compute context's precision) and TorchSharp's (path "torch", float64).</summary>
+    private sealed record FeatureRuns(string Problem, int Steps, int LogEvery, Precision OdePrecision)
+    {
+        public TorchRunSpec Spec(string opt, double lr, string path) => new(Problem, path, RecipeContext.Optimizer(opt) with { Lr = lr }, Steps, LogEvery, 0, null)
+        {
+            Precision = path == "ode" ? OdePrecision : Precision.Float64,
+        };
+    }
+
     public override void Run(RecipeContext ctx)
     {
         var (tokens, width, heads, steps) = Settings(ctx.Scale);
@@ -251,6 +260,23 @@ public sealed class LastLayerTransformerRecipe : TorchRecipe
         using var net = new FrozenAttentionClassifier(data.Classes, width, heads, 35);
         net.to(ScalarType.Float64);
         using (no_grad()) { net.Classifier.weight!.zero_(); net.Classifier.bias!.zero_(); }
+        var phi = ExportFeatures(ctx, net, data, width);
+        ctx.Settings["rows"] = data.Rows; ctx.Settings["vocabulary"] = data.Classes; ctx.Settings["width"] = width; ctx.Settings["steps"] = steps;
+
+        var dataset = new Dataset(phi, data.TargetArray, data.Rows, width, data.Classes).WithBias();
+        var model = LinearModel.Create(LossKind.CrossEntropy, dataset, ctx.Env.Compute);
+        string problem = $"brown-features;tokens={corpus.Ids.Length};width={width};heads={heads};init-seed=0;hash={Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(phi.AsSpan())))[..16]}";
+        var specs = new FeatureRuns(problem, steps, Math.Max(1, steps / 100), ctx.Env.Compute.Precision);
+
+        var runs = OdeRuns(ctx, specs, model, data);
+        var diffs = TorchRuns(ctx, specs, net, data, runs);
+        var (earlyMax, maxDiff) = CrossCheck(ctx, runs, diffs, steps);
+        RareWordsAndReading(ctx, runs, data, steps, earlyMax, maxDiff);
+    }
+
+    /// <summary>The frozen layers' features φ(x) of every row (float64), written to features.npy beside labels.npy.</summary>
+    private static double[] ExportFeatures(RecipeContext ctx, FrozenAttentionClassifier net, TorchData data, int width)
+    {
         int rows = data.Rows;
         var phi = new double[(long)rows * width];
         FinalizerFence.Run(() =>
@@ -262,55 +288,54 @@ public sealed class LastLayerTransformerRecipe : TorchRecipe
         });
         Npy.Write(Path.Combine(ctx.OutDir, "features.npy"), phi, [rows, width]);
         Npy.Write(Path.Combine(ctx.OutDir, "labels.npy"), data.TargetArray);
-        ctx.Settings["rows"] = rows; ctx.Settings["vocabulary"] = data.Classes; ctx.Settings["width"] = width; ctx.Settings["steps"] = steps;
+        return phi;
+    }
 
-        var dataset = new Dataset(phi, data.TargetArray, rows, width, data.Classes).WithBias();
-        var model = LinearModel.Create(LossKind.CrossEntropy, dataset, ctx.Env.Compute);
-        string problem = $"brown-features;tokens={corpus.Ids.Length};width={width};heads={heads};init-seed=0;hash={Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(phi.AsSpan())))[..16]}";
-        int logEvery = Math.Max(1, steps / 100);
-        TorchRunSpec Spec(string opt, double lr, string path) => new(problem, path, RecipeContext.Optimizer(opt) with { Lr = lr }, steps, logEvery, 0, null)
-        {
-            Precision = path == "ode" ? ctx.Env.Compute.Precision : Precision.Float64,
-        };
-
+    /// <summary>Every optimizer's grid on the features by src/Ode (missing step sizes trained together), its selected run, per-group figure and CSV, and the overall figure.</summary>
+    private static List<(string, RunRecord)> OdeRuns(RecipeContext ctx, FeatureRuns specs, LinearModel model, TorchData data)
+    {
         var runs = new List<(string, RunRecord)>();
         foreach (var name in Optimizers)
         {
             void Batch(IReadOnlyList<double> lrs)
             {
-                var missing = lrs.Select(lr => Spec(name, lr, "ode")).Where(s => !ctx.Cache.TryLoad(s, out _)).ToList();
+                var missing = lrs.Select(lr => specs.Spec(name, lr, "ode")).Where(s => !ctx.Cache.TryLoad(s, out _)).ToList();
                 if (missing.Count == 0) return;
                 var optimizers = missing.Select(s => s.Optimizer.Create(model)).ToList();
                 IStepper stepper = RunTraining.HostPrecision(ctx.Env) == Precision.Float32
                     ? new BatchedLinearStepper<float>(model, optimizers, data.Groups) : new BatchedLinearStepper(model, optimizers, data.Groups);
                 var results = TrainingLoop.Run(stepper,
-                    new TrainingSchedule(steps, logEvery), cancel: ctx.Cancel);
+                    new TrainingSchedule(specs.Steps, specs.LogEvery), cancel: ctx.Cancel);
                 for (int i = 0; i < missing.Count; i++) ctx.Cache.Store(new RunRecord(missing[i], results[i].Rows, results[i].Diverged, results[i].WallSeconds));
             }
             var grid = GridSearch.Run(name, [0], (lr, _) =>
             {
                 Batch([lr]);
-                ctx.Cache.TryLoad(Spec(name, lr, "ode"), out var rec);
+                ctx.Cache.TryLoad(specs.Spec(name, lr, "ode"), out var rec);
                 return rec;
             }, prepare: Batch, progress: ctx.Log);
             ctx.RecordGrid(grid, $"brown-features/{name}", name, $"grid_{name}.csv");
-            ctx.Cache.TryLoad(Spec(name, grid.SelectedLr, "ode"), out var best);
+            ctx.Cache.TryLoad(specs.Spec(name, grid.SelectedLr, "ode"), out var best);
             runs.Add((name, best));
             ctx.Figure(RecipePlots.PerGroup(best, $"{name} (η = {grid.SelectedLr:G3}): last layer, loss per word-frequency group"), $"{name}_groups");
             WriteRun(ctx, name, best);
         }
         ctx.Figure(RecipePlots.Overall(runs, "Frozen one-layer transformer, last layer: overall training loss"), "overall");
+        return runs;
+    }
 
-        // the TorchSharp path on the same problem, at each optimizer's selected step size
+    /// <summary>The TorchSharp path on the same problem, at each optimizer's selected step size: the relative loss differences to src/Ode's runs and their figure.</summary>
+    private static List<(string Name, double[] Rel)> TorchRuns(RecipeContext ctx, FeatureRuns specs, FrozenAttentionClassifier net, TorchData data, List<(string, RunRecord)> runs)
+    {
         var diffs = new List<(string Name, double[] Rel)>();
         var cross = new Figure("TorchSharp (markers) vs src/Ode (lines), last layer", "step", "training loss");
         foreach (var (name, ode) in runs)
         {
-            var spec = Spec(name, ode.Spec.Optimizer.Lr, "torch");
+            var spec = specs.Spec(name, ode.Spec.Optimizer.Lr, "torch");
             var torchRun = ctx.Cache.GetOrRun(spec, () =>
             {
                 using (no_grad()) { net.Classifier.weight!.zero_(); net.Classifier.bias!.zero_(); }
-                var r = TorchTrainer.Run(net, data, spec.Optimizer, new TorchTrainingOptions(steps, logEvery, data.Samples), cancel: ctx.Cancel);
+                var r = TorchTrainer.Run(net, data, spec.Optimizer, new TorchTrainingOptions(specs.Steps, specs.LogEvery, data.Samples), cancel: ctx.Cancel);
                 return new RunRecord(spec, r.Rows, r.Diverged, r.WallSeconds);
             });
             var rel = ode.Rows.Select((row, i) => i < torchRun.Rows.Count ? Math.Abs(row.Loss - torchRun.Rows[i].Loss) / Math.Abs(row.Loss) : double.PositiveInfinity).ToArray();
@@ -319,6 +344,15 @@ public sealed class LastLayerTransformerRecipe : TorchRecipe
             cross.Line(torchRun.Rows.Select(r => (double)r.Step).ToArray(), torchRun.Rows.Select(r => r.Loss).ToArray(), Figure.OptimizerColor(name), null, markers: true);
         }
         ctx.Figure(cross, "torchsharp_vs_ode");
+        return diffs;
+    }
+
+    /// <summary>
+    /// The differences' figure and CSV, the check over the first 10 steps and each optimizer's agreement horizon (a note);
+    /// returns the largest relative difference over the first 10 steps and over the whole runs.
+    /// </summary>
+    private static (double EarlyMax, double MaxDiff) CrossCheck(RecipeContext ctx, List<(string, RunRecord)> runs, List<(string Name, double[] Rel)> diffs, int steps)
+    {
         var logged = runs[0].Item2.Rows.Select(r => (double)r.Step).ToArray();
         var growth = new Figure("|L_torch − L_ode| / L_ode along the runs (rounding differences)", "step", "relative difference", logY: true);
         foreach (var (name, rel) in diffs) growth.Line(logged, rel.Select(v => Math.Max(v, 1e-17)).ToArray(), Figure.OptimizerColor(name), name);
@@ -336,6 +370,12 @@ public sealed class LastLayerTransformerRecipe : TorchRecipe
         ctx.Notes.Add("TorchSharp vs src/Ode, steps that agree to " + Tolerance.ToString("G1") + ": " + string.Join("; ", diffs.Select(Horizon)) +
                       ". Where the selected step size puts a run in its unstable (oscillating) regime, last-bit differences in summation order grow geometrically; see torchsharp_vs_ode_difference.png.");
         double maxDiff = diffs.Max(d => d.Rel.Max());
+        return (earlyMax, maxDiff);
+    }
+
+    /// <summary>The rarest words' checks (Adam and sign descent below GD) and the reading.</summary>
+    private static void RareWordsAndReading(RecipeContext ctx, List<(string, RunRecord)> runs, TorchData data, int steps, double earlyMax, double maxDiff)
+    {
         int k = data.Groups.K;
         var rare = runs.ToDictionary(r => r.Item1, r => r.Item2.Rows[^1].GroupLosses[k - 1]);
         foreach (var name in new[] { "adam", "sign" })
