@@ -9,7 +9,7 @@ using HeavyTail.Experiments.Runs;
 
 namespace HeavyTail.Experiments.Cli;
 
-/// <summary>`heavytail flow`: integrate a continuous-time flow with an ODE solver; flow.csv and run.json.</summary>
+/// <summary>`heavytail flow`: integrate a continuous-time flow with an ODE solver; flow.csv, rates.json (rates with verdicts) and run.json.</summary>
 public static class FlowCommand
 {
     public static Command Create(CliContext ctx)
@@ -28,7 +28,7 @@ public static class FlowCommand
         var beta = new Option<double>("--pi-beta") { DefaultValueFactory = _ => 0.04, Description = "PI controller β (0.04: Hairer's DOPRI5; 0: integral control as SciPy's RK45)" };
         var maxSteps = new Option<int>("--max-steps") { DefaultValueFactory = _ => 100_000, Description = "step limit (sign flow on data whose gradient coordinates change sign chatters under error control: use --fixed-steps or --delta there)" };
         var tEnd = new Option<double>("--t-end") { Description = "final time T", Required = true };
-        var saveAt = new Option<string?>("--save-at") { Description = "comma-separated times (default: 0 and 200 log-spaced times from T·1e-6 to T)" };
+        var saveAt = new Option<string?>("--save-at") { Description = "comma-separated times (default: 0, then log-spaced from min(1e-3, T·1e-6) to T, ≥ 25 per decade and ≥ 200: the early plateau is in view)" };
         var outDir = new Option<string>("--out") { Description = "output folder", Required = true };
         var cmd = new Command("flow", "Integrate a flow (gradient, sign, normalized, heavy-ball, Adam, scaled-sign, polar, adam-blocks) and write the per-class/group losses.");
         src.AddTo(cmd);
@@ -38,34 +38,17 @@ public static class FlowCommand
             ModeOptionUse.CheckFlow(r.GetValue(flowName)!, r.GetValue(steps) != null,
                 new Option[] { delta, friction, adamA, adamB, eps, rtol, atol, beta, maxSteps }.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name));
             using var claim = ctx.Claim(r.GetValue(outDir)!, "flow");
-            string dir = claim.Path;
-            var p = src.Load(r);
-            var model = LinearModel.Create(p.Loss, p.Data, ctx.Compute);
-            string name = r.GetValue(flowName)!;
-            var flow = FlowTables.Make(name, model, r.GetValue(delta), r.GetValue(friction), r.GetValue(adamA), r.GetValue(adamB), r.GetValue(eps));
             double t1 = r.GetValue(tEnd);
-            if (!(t1 > 0) || !double.IsFinite(t1)) throw new UserError($"--t-end {t1} must be positive and finite.");
-            var save = ParseSaveAt(r.GetValue(saveAt), t1);
-            var solverImpl = ExplicitRungeKutta.ByName(r.GetValue(solver)!);
             IStepSizeController controller = r.GetValue(steps) is int n
                 ? new ConstantStepSize(n)
                 : new PIController(r.GetValue(rtol), r.GetValue(atol), r.GetValue(maxSteps)) { Beta = r.GetValue(beta) };
-            var table = FlowTables.Solve(p, model, flow, solverImpl, controller, t1, save, new double[model.ParameterCount], ctx.Cancel);
-            Csv.Write(Path.Combine(dir, "flow.csv"), table.Header, table.Rows);
-            var st = table.Solution.Stats;
-            var run = new Dictionary<string, object?>(RunJson.Of(p))
-            {
-                ["command"] = "flow", ["flow"] = flow.Name, ["solver"] = solverImpl.Name, ["t_end"] = t1,
-                ["controller"] = controller is PIController pi ? new Dictionary<string, object?> { ["rtol"] = pi.Rtol, ["atol"] = pi.Atol, ["beta"] = pi.Beta, ["max_steps"] = pi.MaxSteps } : $"fixed {((ConstantStepSize)controller).Steps} steps",
-                ["result"] = table.Solution.Result.ToString(), ["t_final"] = table.Solution.TFinal,
-                ["stats"] = new Dictionary<string, object?> { ["steps"] = st.Steps, ["accepted"] = st.Accepted, ["rejected"] = st.Rejected, ["function_evaluations"] = st.FunctionEvaluations },
-                ["wall_seconds"] = table.WallSeconds, ["n"] = p.Data.N, ["d"] = p.Data.D, ["c"] = p.Data.C,
-                ["delta"] = name == "sign" ? r.GetValue(delta) : null, ["friction"] = name == "heavy-ball" ? r.GetValue(friction) : null,
-                ["adam_a"] = name is "adam" or "adam-blocks" ? r.GetValue(adamA) : null, ["adam_b"] = name is "adam" or "adam-blocks" ? r.GetValue(adamB) : null,
-            };
-            JsonOut.Write(Path.Combine(dir, "run.json"), run);
-            ctx.Out.WriteLine($"{flow.Name} flow to t={JsonOut.Number(t1)} with {solverImpl.Name}: {table.Solution.Result}, {st.Accepted} steps ({st.Rejected} rejected), {st.FunctionEvaluations} evaluations, {table.WallSeconds:F2} s → {dir}");
-            return SolveOutcome(ctx, "the flow", table.Solution, t1, dir);
+            var request = new FlowRequest(src.Load(r), r.GetValue(flowName)!, r.GetValue(solver)!, controller, t1, ParseSaveAt(r.GetValue(saveAt), t1), claim.Path,
+                r.GetValue(delta), r.GetValue(friction), r.GetValue(adamA), r.GetValue(adamB), r.GetValue(eps));
+            var result = FlowRuns.Run(request, ctx.Compute, ctx.Cancel);
+            var st = result.Table.Solution.Stats;
+            ctx.Out.WriteLine($"{result.FlowName} flow to t={JsonOut.Number(t1)} with {result.SolverName}: {result.Table.Solution.Result}, {st.Accepted} steps ({st.Rejected} rejected), {st.FunctionEvaluations} evaluations, {result.Table.WallSeconds:F2} s → {claim.Path}");
+            foreach (var line in OneHotRates.Lines(result.Rates)) ctx.Out.WriteLine(line);
+            return SolveOutcome(ctx, "the flow", result.Table.Solution, t1, claim.Path);
         });
         return cmd;
     }
@@ -84,9 +67,11 @@ public static class FlowCommand
         return HeavyTailCli.SolveFailedExit;
     }
 
+    /// <summary>--save-at: comma-separated times in [0, T], or the default grid (<see cref="FlowRuns.DefaultSaveAt"/>).</summary>
     public static SaveAt ParseSaveAt(string? text, double t1)
     {
-        if (string.IsNullOrWhiteSpace(text)) return SaveAt.LogSpaced(0, t1);
+        if (!(t1 > 0) || !double.IsFinite(t1)) throw new UserError($"--t-end {t1} must be positive and finite.");
+        if (string.IsNullOrWhiteSpace(text)) return FlowRuns.DefaultSaveAt(t1);
         var ts = new List<double>();
         foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {

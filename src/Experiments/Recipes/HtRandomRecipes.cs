@@ -100,8 +100,9 @@ public sealed class HtRandomOptimizersRecipe : IRecipe
             "Overall loss of every optimizer at its selected (stable) step size, one colour per optimizer as in every figure.");
         var rare = runs.ToDictionary(r => r.Item1, r => r.Item2.Rows[^1].GroupLosses[^1]);
         ctx.Figure(RecipePlots.LogBars($"Rarest group's final loss after {ctx.Steps} steps (initial {runs[0].Item2.Rows[0].GroupLosses[^1]:G3})",
-            "optimizer (at its selected step size)", "final loss of the rarest group", runs.Select(r => (r.Item1, rare[r.Item1])).ToList()), "rarest_group",
-            "The rarest group's final loss per optimizer on a log axis, each at its selected (stable) step size.");
+            "optimizer (at its selected step size)", "final loss of the rarest group (nats)", runs.Select(r => (r.Item1, rare[r.Item1])).ToList(),
+            from: runs[0].Item2.Rows[0].GroupLosses[^1]), "rarest_group",
+            "The rarest group's final loss per optimizer on a log axis, each at its selected (stable) step size; each bar runs down from the initial loss (dashed), so its length is how much the optimizer took off it.");
         ctx.Csv("rarest_group.csv", ["optimizer_index", "lr", "rarest_group_final_loss", "final_loss"],
             runs.Select((r, i) => (IReadOnlyList<double>)[i, r.Item2.Spec.Optimizer.Lr, rare[r.Item1], r.Item2.FinalLoss]));
         // sign-like updates (and Adam's per-block normalisation) are predicted to fit the rare classes faster than GD
@@ -143,9 +144,11 @@ public sealed class InputDistributionRecipe : IRecipe
             var problem = new ProblemOptions { Name = "ht-random", M = ctx.HtRandomM, Inputs = inputs };
             var (_, gd) = ctx.Tuned(problem, RecipeContext.Optimizer("gd"));
             var (_, adam) = ctx.Tuned(problem, RecipeContext.Optimizer("adam"));
-            ctx.Figure(RecipePlots.PerGroup(gd, $"GD, {inputs} inputs (η = {gd.Spec.Optimizer.Lr:G3})"), $"gd_{inputs}",
+            // with Gaussian inputs everything happens in the first few steps: a log step axis shows them
+            bool logSteps = inputs == "gaussian";
+            ctx.Figure(RecipePlots.PerGroup(gd, $"GD, {inputs} inputs (η = {gd.Spec.Optimizer.Lr:G3})", logSteps: logSteps), $"gd_{inputs}",
                 "Each frequency group's training loss (dark = frequent, light = rare; each group holds the same share of the samples) and the overall loss (dashed).");
-            ctx.Figure(RecipePlots.PerGroup(adam, $"Adam, {inputs} inputs (η = {adam.Spec.Optimizer.Lr:G3})"), $"adam_{inputs}",
+            ctx.Figure(RecipePlots.PerGroup(adam, $"Adam, {inputs} inputs (η = {adam.Spec.Optimizer.Lr:G3})", logSteps: logSteps), $"adam_{inputs}",
                 "Each frequency group's training loss (dark = frequent, light = rare; each group holds the same share of the samples) and the overall loss (dashed).");
             int k = gd.Rows[0].GroupLosses.Length;
             ctx.Csv($"gd_{inputs}.csv", Trajectory.Header(k), Trajectory.Rows(gd.Rows));

@@ -176,10 +176,13 @@ public sealed class RecipeContext
     }
 
     /// <summary>Saves a figure (PNG + SVG) and lists it in the report with its caption (what to see in it).</summary>
-    public void Figure(Figure f, string name, string? caption = null) => Add(f.Save(OutDir, name), caption);
+    public void Figure(Figure f, string name, string? caption = null) { Add(f.Save(OutDir, name), caption); Drawn.Add(f); }
 
     /// <summary>Saves a multi-panel figure (PNG + SVG) and lists it in the report with its caption.</summary>
-    public void Panels(PanelFigure f, string name, string? caption = null) => Add(f.Save(OutDir, name), caption);
+    public void Panels(PanelFigure f, string name, string? caption = null) { Add(f.Save(OutDir, name), caption); Drawn.AddRange(f.Panels); }
+
+    /// <summary>Every figure (every panel) saved so far, as drawn: its plot's last render is the saved one (for checks of the layout).</summary>
+    public List<Figure> Drawn { get; } = new();
 
     private void Add(string png, string? caption)
     {

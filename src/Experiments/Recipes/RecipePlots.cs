@@ -8,10 +8,13 @@ namespace HeavyTail.Experiments.Recipes;
 /// <summary>Figures shared by several recipes.</summary>
 public static class RecipePlots
 {
-    /// <summary>Per-group training loss of one run (dark = frequent groups, light = rare), plus the overall loss dashed.</summary>
-    public static Figure PerGroup(RunRecord run, string title, bool legend = true)
+    /// <summary>
+    /// Per-group training loss of one run (dark = frequent groups, light = rare), plus the overall loss dashed; with
+    /// <paramref name="logSteps"/> on a log step axis (step 0 cannot be shown there: the curves start at step 1).
+    /// </summary>
+    public static Figure PerGroup(RunRecord run, string title, bool legend = true, bool logSteps = false)
     {
-        var f = new Figure(title, "step", "training loss");
+        var f = new Figure(title, logSteps ? "step (log scale, from step 1)" : "step", "training loss (nats)", logX: logSteps);
         int k = run.Rows[0].GroupLosses.Length;
         var steps = run.Rows.Select(r => (double)r.Step).ToArray();
         for (int g = 0; g < k; g++)
@@ -57,7 +60,7 @@ public static class RecipePlots
     /// <summary>Overall training loss of several runs, one colour per optimizer.</summary>
     public static Figure Overall(IEnumerable<(string Name, RunRecord Run)> runs, string title)
     {
-        var f = new Figure(title, "step", "training loss");
+        var f = new Figure(title, "step", "training loss (nats)");
         foreach (var (name, run) in runs)
             f.Line(run.Rows.Select(r => (double)r.Step).ToArray(), run.Rows.Select(r => r.Loss).ToArray(), Figure.OptimizerColor(name), $"{name} (η={run.Spec.Optimizer.Lr:G3})");
         var all = runs.ToList();
@@ -92,20 +95,28 @@ public static class RecipePlots
     }
 
     /// <summary>
-    /// One bar per optimizer on a log axis (values spanning decades), named on the x-axis, in its colour; a bar rises from
-    /// the decade below the smallest value, so bar heights compare orders of magnitude.
+    /// One bar per optimizer on a log axis (values spanning decades), named on the x-axis, in its colour. A bar runs from
+    /// <paramref name="from"/> (e.g. the initial loss, drawn as a dashed line: the bar's length is how many decades the run
+    /// took off it) to its value; without it, from the decade below the smallest value, so bar heights compare orders of magnitude.
     /// </summary>
-    public static Figure LogBars(string title, string xLabel, string yLabel, IReadOnlyList<(string Optimizer, double Value)> bars)
+    public static Figure LogBars(string title, string xLabel, string yLabel, IReadOnlyList<(string Optimizer, double Value)> bars, double? from = null)
     {
         var f = new Figure(title, xLabel, yLabel, logY: true);
         var shown = bars.Where(b => b.Value > 0 && double.IsFinite(b.Value)).ToList();
         if (shown.Count == 0) return f;
-        double floor = Math.Floor(Math.Log10(shown.Min(b => b.Value))) - 0.25;
+        double floor = from is double l0 && l0 > 0 ? Math.Log10(l0) : Math.Floor(Math.Log10(shown.Min(b => b.Value))) - 0.25;
         var list = bars.Select((b, i) => new ScottPlot.Bar
         {
             Position = i, ValueBase = floor, Value = b.Value > 0 && double.IsFinite(b.Value) ? Math.Log10(b.Value) : floor,
             FillColor = Figure.OptimizerColor(b.Optimizer),
         }).ToList();
+        if (from is double initial && initial > 0)
+        {
+            var line = f.Plot.Add.HorizontalLine(floor);
+            line.LinePattern = LinePattern.Dashed;
+            line.Color = ScottPlot.Colors.Black;
+            line.LegendText = $"initial loss {initial:G3}";
+        }
         f.Plot.Add.Bars(list);
         f.Plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             Enumerable.Range(0, bars.Count).Select(i => (double)i).ToArray(), bars.Select(b => b.Optimizer).ToArray());

@@ -219,7 +219,8 @@ public sealed class HeterogeneityRecipe : IRecipe
         var censored = slow.Where(s => s.Censored).ToList();
         if (censored.Count > 0)
             f.Line(censored.Select(s => s.Cv).ToArray(), censored.Select(s => s.Slowdown).ToArray(), ScottPlot.Colors.Gray, $"GD not within {budget} steps (lower bound)", markers: true);
-        ctx.Figure(f, "slowdown", "Each marker is one class-imbalance exponent a ∈ {0, 0.5, 1, 1.5, 2} (left to right as the heterogeneity grows): " +
+        f.LabelPoints(slow.Select(s => s.Cv).ToArray(), slow.Select(s => s.Slowdown).ToArray(), slow.Select(s => $"a = {s.A:G2}").ToArray());
+        ctx.Figure(f, "slowdown", "Each marker is one class-imbalance exponent a ∈ {0, 0.5, 1, 1.5, 2}, labelled with it: " +
             "how many times more steps GD needs than sign descent to bring the rarest group to 10 % of its initial loss.");
         var ok = slow.Where(s => double.IsFinite(s.Slowdown)).ToList();
         double rho = ok.Count >= 3 ? Correlation.Spearman(ok.Select(s => s.Cv).ToArray(), ok.Select(s => s.Slowdown).ToArray()) : double.NaN;

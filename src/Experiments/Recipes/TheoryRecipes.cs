@@ -57,7 +57,7 @@ public sealed class FlowsRecipe : IRecipe
         double tg = ctx.Small ? 2000 : 20000;
         var times = OneHotRuns.LogTimes(0.01, tg, 80);
         var gf = OneHotRuns.Flow(new GradientFlow(m), m, times, ctx.Cancel);
-        var f = new Figure($"Gradient flow, one-hot model (c = {c}, π_k ∝ 1/(k+1))", "time t", "per-class loss", logX: true, logY: true);
+        var f = new Figure($"Gradient flow, one-hot model (c = {c}, π_k ∝ 1/(k+1))", "time t", "per-class loss (nats)", logX: true, logY: true);
         foreach (int k in shown)
         {
             var col = Figure.GroupColor(Array.IndexOf(shown, k), shown.Length);
@@ -91,7 +91,7 @@ public sealed class FlowsRecipe : IRecipe
         double ts = 6;
         var stimes = Enumerable.Range(0, 61).Select(i => ts * i / 60).ToArray();
         var sf = OneHotRuns.Flow(new SignFlow(m), m, stimes, ctx.Cancel);
-        var fs = new Figure("Sign flow: every class at the same speed", "time t", "per-class loss", logY: true);
+        var fs = new Figure("Sign flow: every class at the same speed", "time t", "per-class loss (nats)", logY: true);
         var ssteps = Enumerable.Range(0, 13).Select(i => i * 50).ToArray();
         var sruns = OneHotRuns.Discrete(ctx, p, new SignDescent(0.01), m, ssteps);
         foreach (int k in shown)
@@ -118,7 +118,7 @@ public sealed class FlowsRecipe : IRecipe
             var sol = OneHotRuns.Flow(flow, m, tt, ctx.Cancel);
             var dsteps = Enumerable.Range(0, 13).Select(i => (int)Math.Round(i * tEnd / eta / 12)).ToArray();
             var druns = OneHotRuns.Discrete(ctx, p, opt, m, dsteps);
-            var fig = new Figure(name == "adam" ? "Adam flow (a = b = 10) and Adam (η = 0.01, β1 = β2 = 0.9)" : "Normalized flow and normalized GD (η = 0.01)", "time t", "per-class loss", logY: true);
+            var fig = new Figure(name == "adam" ? "Adam flow (a = b = 10) and Adam (η = 0.01, β1 = β2 = 0.9)" : "Normalized flow and normalized GD (η = 0.01)", "time t", "per-class loss (nats)", logY: true);
             foreach (int k in shown)
             {
                 var col = Figure.GroupColor(Array.IndexOf(shown, k), shown.Length);
@@ -152,77 +152,126 @@ public sealed class FlowsRecipe : IRecipe
     }
 }
 
-/// <summary>Rates: the exponent of t under gradient flow and the dependence of the time to a loss threshold on π_k.</summary>
+/// <summary>
+/// Rates: the exponent of t under gradient flow and the dependence of the time to a loss threshold on π_k, on the one-hot
+/// model with <see cref="Classes"/> classes of Zipf frequencies π_k ∝ (k+1)^(−a), a = <see cref="ZipfExponent"/>.
+/// </summary>
 public sealed class RatesRecipe : IRecipe
 {
+    /// <summary>The recipe at the scale's class count (20 below paper scale, 100 at it) and a = 1.</summary>
+    public RatesRecipe() { }
+
+    /// <summary>The recipe on <paramref name="classes"/> classes (null: the scale's count) with Zipf exponent <paramref name="zipfExponent"/>; out-of-range values are a <see cref="UserError"/>.</summary>
+    public RatesRecipe(int? classes, double zipfExponent)
+    {
+        if (classes is int c && (c < 2 || c > MaxClasses)) throw new UserError($"--classes {c} must be between 2 and {MaxClasses} (the one-hot model has c² weights).");
+        if (!(zipfExponent >= 0) || !double.IsFinite(zipfExponent) || zipfExponent > 4) throw new UserError($"--zipf-exponent {zipfExponent} must be in [0, 4] (π_k ∝ (k+1)^(−a); beyond 4 the rarest class's flow needs times past 1e15).");
+        Classes = classes; ZipfExponent = zipfExponent;
+    }
+
+    /// <summary>
+    /// The recipe <c>heavytail run</c> should run given its --classes and --zipf-exponent (null: not given): the rates recipe
+    /// with them, any other recipe unchanged when neither is given; either given to another recipe is a <see cref="UserError"/>.
+    /// </summary>
+    public static IRecipe Configure(IRecipe recipe, int? classes, double? zipfExponent)
+    {
+        if (recipe is RatesRecipe) return classes == null && zipfExponent == null ? recipe : new RatesRecipe(classes, zipfExponent ?? 1.0);
+        if (classes != null || zipfExponent != null)
+            throw new UserError($"--classes and --zipf-exponent set the rates recipe's one-hot model; the {recipe.Name} recipe takes neither.");
+        return recipe;
+    }
+
+    /// <summary>Largest class count the recipe takes.</summary>
+    public const int MaxClasses = 2000;
+    /// <summary>Class count c (null: 20 below paper scale, 100 at it).</summary>
+    public int? Classes { get; }
+    /// <summary>Zipf exponent a of the class frequencies π_k ∝ (k+1)^(−a).</summary>
+    public double ZipfExponent { get; } = 1.0;
+
     /// <inheritdoc/>
     public string Name => "rates";
     /// <inheritdoc/>
-    public string Description => "Log-log per-class loss vs t under gradient flow with fitted vs predicted slope (−1); time to reach a loss threshold vs π_k, gradient flow (∝ 1/π_k) vs sign flow (flat).";
+    public string Description => "Log-log per-class loss vs t under gradient flow with fitted vs predicted slope (−1); time to reach a loss threshold vs π_k, gradient flow (∝ 1/π_k) vs sign flow (flat). Options: --classes, --zipf-exponent.";
 
     /// <inheritdoc/>
     public void Run(RecipeContext ctx)
     {
-        int c = ctx.Small ? 20 : 100;
-        var (p, m) = OneHotRuns.Model(ctx, c);
+        int c = Classes ?? (ctx.Small ? 20 : 100);
+        var p = Problems.OneHot(c, ZipfExponent);
+        var m = LinearModel.Create(p.Loss, p.Data, ctx.Env.Compute);
         var pi = p.Data.ClassMass;
-        double t1 = 1e7;
-        var times = OneHotRuns.LogTimes(1e-2, t1, 120);
+        ctx.Settings["classes"] = c; ctx.Settings["zipf_exponent"] = ZipfExponent;
+        // the rarest class leaves its plateau at t ≈ 1/(c π_min) and is on its 1/t tail a few decades later
+        double t1 = Math.Max(1e7, 1e4 / (c * pi.Min()));
+        var times = OneHotRuns.LogTimes(1e-3, t1, 25 * (int)Math.Ceiling(Math.Log10(t1 / 1e-3)) + 1);
         var gf = OneHotRuns.Flow(new GradientFlow(m), m, times, ctx.Cancel);
-        var f = new Figure("Gradient flow: per-class loss ~ C/(π_k t)", "time t", "per-class loss", logX: true, logY: true);
-        var ts = gf.Ts.Skip(1).ToArray();
-        var fits = new List<double[]>();
-        foreach (int k in new[] { 0, c / 2, c - 1 })
-        {
-            var lk = gf.Values.Skip(1).Select(v => v[k]).ToArray();
-            var fit = RateCheck.PowerLawExponent(ts, lk, t1 / 10);
-            fits.Add([k, pi[k], fit.Fitted, -1]);
-            f.Line(ts, lk, Figure.GroupColor(fits.Count - 1, 3), $"class {k}: fitted slope {fit.Fitted:F3} (predicted −1)");
-            ctx.Check($"gradient flow, class {k}: exponent of t over [{t1 / 10:G1}, {t1:G1}]", "−1", $"{fit.Fitted:F4}", Math.Abs(fit.Fitted + 1) <= 0.05);
-        }
-        ctx.Figure(f, "loss_vs_time", "Per-class loss under gradient flow on log-log axes: every class decays as 1/t eventually (slope −1), later for rarer classes.");
-        ctx.Csv("exponents.csv", ["class", "pi", "fitted_exponent", "predicted_exponent"], fits.Select(r => (IReadOnlyList<double>)r));
-
-        // time for class k to reach a threshold, measured on the numerical solutions, vs π_k
-        double thr = 0.05;
-        double[] Crossing(Func<int, double[]> curve, double[] tt) => Enumerable.Range(0, c).Select(k =>
-        {
-            var l = curve(k);
-            for (int i = 1; i < tt.Length; i++)
-                if (l[i] <= thr && l[i - 1] > thr)
-                {
-                    double a = Math.Log(l[i - 1] / thr) / Math.Log(l[i - 1] / l[i]); // log-linear interpolation
-                    return tt[i - 1] + a * (tt[i] - tt[i - 1]);
-                }
-            return double.NaN;
-        }).ToArray();
-        var tGf = Crossing(k => gf.Values.Select(v => v[k]).ToArray(), gf.Ts.ToArray());
-        var stimes = Enumerable.Range(0, 401).Select(i => 5.0 * i / 400).ToArray();
+        var gfRates = FlowRates.Evaluate(OneHotRates.Base("gradient", c, true) with { Times = gf.Ts.ToArray(), Series = Series(gf, pi, k => t => OneHotTheory.GradientFlowLoss(t, pi[k], c)), Threshold = Threshold });
+        // sign flow to where (c − 1)e^(−2t) ≈ e^(−16): the last half of it is on the e^(−2t) tail
+        double ts1 = 0.5 * Math.Log(c - 1) + 8;
+        var stimes = Enumerable.Range(0, 401).Select(i => ts1 * i / 400).ToArray();
         var sf = OneHotRuns.Flow(new SignFlow(m), m, stimes, ctx.Cancel);
-        var tSf = Crossing(k => sf.Values.Select(v => v[k]).ToArray(), stimes);
-        var slopeGf = RateCheck.FrequencyDependence(pi, tGf, -1);
-        var slopeSf = RateCheck.FrequencyDependence(pi, tSf, 0);
-        var g = new Figure($"Time for a class to reach loss {thr}", "class frequency π_k", "time", logX: true, logY: true);
-        g.Line(pi, tGf, Figure.OptimizerColor("gradient"), $"gradient flow: slope {slopeGf.Fitted:F3} (predicted −1)", markers: true);
-        g.Line(pi, tSf, Figure.OptimizerColor("sign"), $"sign flow: slope {slopeSf.Fitted:F3} (predicted 0)", markers: true);
-        g.Line(pi, pi.Select(v => OneHotTheory.GradientFlowTimeToLoss(thr, v, c)).ToArray(), ScottPlot.Colors.Black, "exact", dashed: true, width: 1);
+        var sfRates = FlowRates.Evaluate(OneHotRates.Base("sign", c, true) with { Times = stimes, Series = Series(sf, pi, _ => t => OneHotTheory.SignFlowLoss(t, c)), Threshold = Threshold });
+        var shown = new[] { 0, c / 2, c - 1 }.Distinct().ToArray();
+        ExponentFigure(ctx, gf, gfRates, shown);
+        ThresholdFigure(ctx, c, pi, gf, sf);
+        Record(ctx, gfRates, sfRates, shown);
+    }
+
+    /// <summary>The loss every class's crossing time is measured at.</summary>
+    public const double Threshold = 0.05;
+
+    private static List<RateSeries> Series(Solution s, IReadOnlyList<double> pi, Func<int, Func<double, double>> exact) =>
+        Enumerable.Range(0, pi.Count).Select(k => new RateSeries($"class {k}", pi[k], s.Values.Select(v => v[k]).ToArray(), exact(k))).ToList();
+
+    private static void ExponentFigure(RecipeContext ctx, Solution gf, RateReport rates, int[] shown)
+    {
+        var f = new Figure("Gradient flow: per-class loss ~ C/(π_k t)", "time t", "per-class loss (nats)", logX: true, logY: true);
+        var ts = gf.Ts.Skip(1).ToArray();
+        foreach (int k in shown)
+        {
+            var row = rates.Rows[k];
+            f.Line(ts, gf.Values.Skip(1).Select(v => v[k]).ToArray(), Figure.GroupColor(Array.IndexOf(shown, k), shown.Length),
+                $"class {k} (π = {row.Frequency:G2}): slope {row.Fitted:F3} over [{OneHotRates.Short(row.From)}, {OneHotRates.Short(row.To)}]");
+        }
+        ctx.Figure(f, "loss_vs_time", "Per-class loss under gradient flow on log-log axes: every class decays as 1/t eventually (slope −1, fitted over the last decade), later for rarer classes.");
+        ctx.Csv("exponents.csv", ["class", "pi", "window_from", "window_to", "fitted_exponent", "predicted_exponent", "asymptotic_exponent"],
+            rates.Rows.Select((r, k) => (IReadOnlyList<double>)[k, r.Frequency, r.From, r.To, r.Fitted, r.Predicted ?? double.NaN, r.Asymptotic]));
+    }
+
+    private static void ThresholdFigure(RecipeContext ctx, int c, IReadOnlyList<double> pi, Solution gf, Solution sf)
+    {
+        var tGf = Enumerable.Range(0, c).Select(k => FlowRates.Crossing(gf.Ts, gf.Values.Select(v => v[k]).ToArray(), Threshold)).ToArray();
+        var tSf = Enumerable.Range(0, c).Select(k => FlowRates.Crossing(sf.Ts, sf.Values.Select(v => v[k]).ToArray(), Threshold)).ToArray();
+        var g = new Figure($"Time for a class to reach loss {Threshold} nats", "class frequency π_k", "time t", logX: true, logY: true);
+        g.Line(pi, tGf, Figure.OptimizerColor("gradient"), "gradient flow (predicted slope −1)", markers: true);
+        g.Line(pi, tSf, Figure.OptimizerColor("sign"), "sign flow (predicted slope 0)", markers: true);
+        g.Line(pi, pi.Select(v => OneHotTheory.GradientFlowTimeToLoss(Threshold, v, c)).ToArray(), ScottPlot.Colors.Black, "gradient flow, exact", dashed: true, width: 1);
         ctx.Figure(g, "time_to_threshold", "Time for a class's loss to fall below the threshold against its frequency: ∝ 1/π_k under gradient flow, the same for every class under sign flow.");
         ctx.Csv("time_to_threshold.csv", ["class", "pi", "gradient_flow_time", "sign_flow_time", "gradient_flow_exact", "sign_flow_exact"],
-            Enumerable.Range(0, c).Select(k => (IReadOnlyList<double>)[k, pi[k], tGf[k], tSf[k], OneHotTheory.GradientFlowTimeToLoss(thr, pi[k], c), OneHotTheory.SignFlowTimeToLoss(thr, c)]));
-        var sfit = RateCheck.ExponentialRate(stimes, sf.Values.Select(v => v[c - 1]).ToArray(), 3.5, -2); // late: (c−1)e^(−2t) ≪ 1
-        ctx.Check("time to threshold vs π_k, gradient flow", "slope −1 in log-log (t ∝ 1/π_k)", $"{slopeGf.Fitted:F4}", Math.Abs(slopeGf.Fitted + 1) <= 0.05);
-        ctx.Check("time to threshold vs π_k, sign flow", "slope 0 (independent of π_k)", $"{slopeSf.Fitted:F4}", Math.Abs(slopeSf.Fitted) <= 0.05);
-        ctx.Check("sign flow, exponential rate of ℓ_k", "−2 (ℓ = log1p((c−1)e^(−2t)))", $"{sfit.Fitted:F4}", Math.Abs(sfit.Fitted + 2) <= 0.01);
+            Enumerable.Range(0, c).Select(k => (IReadOnlyList<double>)[k, pi[k], tGf[k], tSf[k], OneHotTheory.GradientFlowTimeToLoss(Threshold, pi[k], c), OneHotTheory.SignFlowTimeToLoss(Threshold, c)]));
+    }
+
+    private static void Record(RecipeContext ctx, RateReport gf, RateReport sf, int[] shown)
+    {
+        foreach (int k in shown)
+        {
+            var r = gf.Rows[k];
+            ctx.Check($"gradient flow, class {k}: exponent of t over [{OneHotRates.Short(r.From)}, {OneHotRates.Short(r.To)}]", "−1", $"{r.Fitted:F4}", Math.Abs(r.Fitted + 1) <= 0.05);
+        }
+        ctx.Check($"time to threshold vs π_k, gradient flow", "slope −1 in log-log (t ∝ 1/π_k)", $"{gf.Threshold.Fitted:F4}", Math.Abs(gf.Threshold.Fitted + 1) <= 0.05);
+        ctx.Check("time to threshold vs π_k, sign flow", "slope 0 (independent of π_k)", $"{sf.Threshold.Fitted:F4}", Math.Abs(sf.Threshold.Fitted) <= 0.05);
+        var last = sf.Rows[^1];
+        ctx.Check("sign flow, exponential rate of ℓ_k", $"−2 (ℓ = log1p((c−1)e^(−2t)), over [{OneHotRates.Short(last.From)}, {OneHotRates.Short(last.To)}])", $"{last.Fitted:F4}", Math.Abs(last.Fitted + 2) <= 0.01);
         bool separated = ctx.Checks.Where(q => q.Name.StartsWith("time to threshold vs π_k")).All(q => q.Pass);
         foreach (var name in new[] { "time to threshold vs π_k, gradient flow", "time to threshold vs π_k, sign flow" })
             ctx.Holds(name, ", the separation of Theorem 3", "");
-        var offExponent = ctx.Checks.Where(q => q.Name.StartsWith("gradient flow, class ") && !q.Pass).ToList();
-        foreach (var chk in ctx.Checks.Where(q => q.Name.StartsWith("gradient flow, class ")).ToList())
-            ctx.Holds(chk.Name, "the rate 1/t of Theorem 3", "");
-        ctx.Reading = $"The fitted late-time exponents of t are within {fits.Max(r => Math.Abs(r[2] + 1)):F3} of −1" +
-                      (offExponent.Count == 0 ? " (the rate 1/t of Theorem 3)" : $" ({offExponent.Count} classes outside ±0.05: their checks fail)") +
-                      $", and the time to reach ℓ_k = {thr} scales as π_k^{slopeGf.Fitted:F2} under gradient flow " +
-                      $"and π_k^{slopeSf.Fitted:F2} under sign flow" + (separated ? ", the separation of Theorem 3" : ", not the separation of Theorem 3 (a slope check fails)") +
-                      ctx.Holds("sign flow, exponential rate of ℓ_k", "; sign flow's loss decays at the rate e^(−2t).", $"; sign flow's exponential rate {sfit.Fitted:F3} is not −2 (the check fails).");
+        var exponents = ctx.Checks.Where(q => q.Name.StartsWith("gradient flow, class ")).ToList();
+        foreach (var chk in exponents) ctx.Holds(chk.Name, "the rate 1/t of Theorem 3", "");
+        int off = exponents.Count(q => !q.Pass);
+        ctx.Reading = $"The fitted late-time exponents of t are within {shown.Max(k => Math.Abs(gf.Rows[k].Fitted + 1)):F3} of −1" +
+                      (off == 0 ? " (the rate 1/t of Theorem 3)" : $" ({off} classes outside ±0.05: their checks fail)") +
+                      $", and the time to reach ℓ_k = {Threshold} scales as π_k^{gf.Threshold.Fitted:F2} under gradient flow " +
+                      $"and π_k^{sf.Threshold.Fitted:F2} under sign flow" + (separated ? ", the separation of Theorem 3" : ", not the separation of Theorem 3 (a slope check fails)") +
+                      ctx.Holds("sign flow, exponential rate of ℓ_k", "; sign flow's loss decays at the rate e^(−2t).", $"; sign flow's exponential rate {last.Fitted:F3} is not −2 (the check fails).");
     }
 }

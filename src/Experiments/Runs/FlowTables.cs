@@ -31,12 +31,16 @@ public static class FlowTables
         _ => throw new UserError($"unknown flow '{name}'{Analytic.Spelling.DidYouMean(name, FlowNames)}; choose one of: {string.Join(", ", FlowNames)}."),
     };
 
+    /// <summary>Whether <see cref="OneHotTheory"/> has the flow's per-class losses in closed form: gradient flow or exact sign flow on the one-hot model from W = 0.</summary>
+    public static bool HasClosedForm(Problem p, ModelFlow flow, IReadOnlyList<double> w0) =>
+        p.Name == "one-hot" && w0.All(v => v == 0) && flow is GradientFlow or SignFlow { Delta: 0 };
+
     /// <summary>Solves and tabulates: t, loss, class_k_loss (one-hot) or group_g_loss, then theory_… columns where a closed form exists.</summary>
     public static FlowTable Solve(Problem p, LinearModel model, ModelFlow flow, ExplicitRungeKutta solver, IStepSizeController controller,
         double t1, SaveAt save, double[] w0, CancellationToken cancel = default)
     {
         bool oneHot = p.Name == "one-hot";
-        bool theory = oneHot && w0.All(v => v == 0) && flow is GradientFlow or SignFlow { Delta: 0 };
+        bool theory = HasClosedForm(p, flow, w0);
         int c = model.C;
         var pi = p.Data.ClassMass;
         var header = new List<string> { "t", "loss" };

@@ -24,6 +24,11 @@ public sealed class Figure
         Plot.YLabel(yLabel);
     }
 
+    /// <summary>Whether the x axis is logarithmic (log10 of the data, decade labels).</summary>
+    public bool LogX => _logX;
+    /// <summary>Whether the y axis is logarithmic.</summary>
+    public bool LogY => _logY;
+
     /// <summary>An x value in plot coordinates: log10(v) on a log axis, v otherwise.</summary>
     public double X(double v) => _logX ? Math.Log10(v) : v;
     /// <summary>A y value in plot coordinates: log10(v) on a log axis, v otherwise.</summary>
@@ -49,6 +54,27 @@ public sealed class Figure
         return s;
     }
 
+    /// <summary>
+    /// Writes each label next to its point (a sweep's parameter beside the marker it made), just above and to the right of it;
+    /// points that cannot be shown are skipped as in <see cref="Line"/>.
+    /// </summary>
+    public void LabelPoints(IReadOnlyList<double> xs, IReadOnlyList<double> ys, IReadOnlyList<string> labels)
+    {
+        var shown = Enumerable.Range(0, xs.Count).Where(i => double.IsFinite(X(xs[i])) && double.IsFinite(Y(ys[i]))).ToList();
+        if (shown.Count == 0) return;
+        double lo = shown.Min(i => X(xs[i])), hi = shown.Max(i => X(xs[i]));
+        foreach (int i in shown)
+        {
+            // a point in the right fifth of the range gets its label on its left, so the label stays inside the plot
+            bool left = hi > lo && X(xs[i]) > lo + 0.8 * (hi - lo);
+            var t = Plot.Add.Text(labels[i], X(xs[i]), Y(ys[i]));
+            t.LabelFontSize = 15;
+            t.LabelAlignment = left ? Alignment.LowerRight : Alignment.LowerLeft;
+            t.OffsetX = left ? -7 : 7;
+            t.OffsetY = -7;
+        }
+    }
+
     /// <summary>Colour of group g of K: dark (frequent, g = 0) to light (rare).</summary>
     public static Color GroupColor(int g, int k) => new ScottPlot.Colormaps.Viridis().GetColor(k <= 1 ? 0.0 : 0.9 * g / (k - 1));
 
@@ -71,11 +97,11 @@ public sealed class Figure
         {
             try
             {
-                Plot.SavePng(tmpPng, 1200, 800);
+                Plot.SavePng(tmpPng, Width, Height);
                 cancel.ThrowIfCancellationRequested();
                 // Skia's SVG canvas has no dash path effect (it prints a warning per line): dashed lines are solid in the SVG.
                 foreach (var s in Plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>()) s.LinePattern = LinePattern.Solid;
-                Plot.SaveSvg(tmpSvg, 1200, 800);
+                Plot.SaveSvg(tmpSvg, Width, Height);
                 cancel.ThrowIfCancellationRequested();
                 File.Move(tmpSvg, svg, overwrite: true);
                 File.Move(tmpPng, png, overwrite: true);
@@ -96,26 +122,64 @@ public sealed class Figure
     /// <summary>Fixed y range (in data units, before any log transform), e.g. to keep a loss spike from flattening the curves.</summary>
     public (double Min, double Max)? YLimits { get; set; }
 
-    /// <summary>Axes, ticks and legend as saved (also used by <see cref="PanelFigure"/> for each panel).</summary>
-    internal void Prepare()
+    /// <summary>Axes, ticks and legend as saved at <paramref name="width"/>×<paramref name="height"/> pixels.</summary>
+    internal void Prepare(int width = Width, int height = Height)
     {
         FinishAxes();
-        int entries = Plot.GetPlottables().Count(p => p is IHasLegendText l && !string.IsNullOrEmpty(l.LegendText));
-        // a legend of many entries would cover the curves in any corner: it goes beside the plot area instead
-        if (entries > LegendInsideMax) Plot.ShowLegend(Edge.Right);
-        else if (entries > 0) Plot.ShowLegend(LegendAlignment);
+        PlaceLegend(width, height);
     }
+
+    /// <summary>Pixel size of a saved figure.</summary>
+    public const int Width = 1200, Height = 800;
 
     /// <summary>Legends with more entries than this are drawn outside the plot area, on the right.</summary>
     public const int LegendInsideMax = 10;
 
-    /// <summary>Where the legend goes (upper right unless a figure needs the corner for its data).</summary>
+    /// <summary>The corner tried first for the legend (upper right unless a figure prefers another); a corner with data under it is never used.</summary>
     public Alignment LegendAlignment { get; set; } = Alignment.UpperRight;
 
     /// <summary>Sets <see cref="LegendAlignment"/> and returns this figure.</summary>
     public Figure WithLegendAt(Alignment a) { LegendAlignment = a; return this; }
 
-    private void FinishAxes()
+    /// <summary>Where the legend went when the figure was last prepared: an alignment inside the data area, or null (beside it, on the right).</summary>
+    public Alignment? LegendInside { get; private set; }
+
+    /// <summary>
+    /// Puts the legend where it covers no data: the first of <see cref="LegendAlignment"/>, the four corners, the middles
+    /// of the edges whose box (the legend's size at its margin inside the data area, rendered at this size) holds no data
+    /// point and crosses no line segment or bar; beside the plot area on the right when every one does, or when the
+    /// legend has more than <see cref="LegendInsideMax"/> entries.
+    /// </summary>
+    internal void PlaceLegend(int width, int height)
+    {
+        LegendInside = null;
+        int entries = Plot.GetPlottables().Count(p => p is IHasLegendText l && !string.IsNullOrEmpty(l.LegendText));
+        if (entries == 0) return;
+        if (entries <= LegendInsideMax)
+        {
+            Plot.ShowLegend(LegendAlignment);
+            Plot.RenderInMemory(width, height);
+            var box = LegendGeometry.Size(Plot);
+            var marks = LegendGeometry.Marks(Plot);
+            foreach (var a in Candidates.Prepend(LegendAlignment))
+                if (!LegendGeometry.Covers(LegendGeometry.Box(Plot, box, a), marks))
+                {
+                    Plot.Legend.Alignment = a;
+                    LegendInside = a;
+                    return;
+                }
+            Plot.HideLegend();
+        }
+        Plot.ShowLegend(Edge.Right);
+    }
+
+    private static readonly Alignment[] Candidates =
+    [
+        Alignment.UpperRight, Alignment.UpperLeft, Alignment.LowerLeft, Alignment.LowerRight,
+        Alignment.UpperCenter, Alignment.LowerCenter, Alignment.MiddleRight, Alignment.MiddleLeft,
+    ];
+
+    internal void FinishAxes()
     {
         Plot.Axes.AutoScale();
         if (YLimits is (double lo, double hi)) Plot.Axes.SetLimitsY(Y(lo), Y(hi));
@@ -123,10 +187,10 @@ public sealed class Figure
         if (_logY) Plot.Axes.Left.TickGenerator = LogTicks(Plot.Axes.GetLimits().Bottom, Plot.Axes.GetLimits().Top);
     }
 
-    /// <summary>Decade labels 10^k and minor ticks at log10(m·10^k), m = 2..9, over [lo, hi] in log10 units.</summary>
     /// <summary>A log axis showing fewer decades than this labels its 2..9×10^k ticks too.</summary>
     private const double NarrowLogRange = 1.3;
 
+    /// <summary>Decade labels 10^k (every one up to ten decades in view) and minor ticks at log10(m·10^k), m = 2..9, over [lo, hi] in log10 units.</summary>
     private static ScottPlot.TickGenerators.NumericManual LogTicks(double lo, double hi)
     {
         var t = new ScottPlot.TickGenerators.NumericManual();
@@ -144,10 +208,18 @@ public sealed class Figure
             return t;
         }
         int stride = Math.Max(1, (b - a) / 10);
+        // fewer than three decades in view: 2·10^k and 5·10^k are labelled too, so the axis reads with more than one or two labels
+        bool few = Enumerable.Range(a, b - a + 1).Count(k => k >= lo && k <= hi) < 3;
         for (int k = a; k <= b; k++)
         {
             if ((k - a) % stride == 0) t.AddMajor(k, Label(k));
-            if (stride == 1) for (int m = 2; m <= 9; m++) t.AddMinor(k + Math.Log10(m));
+            if (stride > 1) continue;
+            for (int m = 2; m <= 9; m++)
+            {
+                double at = k + Math.Log10(m);
+                if (few && m is 2 or 5 && at >= lo && at <= hi) t.AddMajor(at, (m * Math.Pow(10, k)).ToString("G3", System.Globalization.CultureInfo.InvariantCulture));
+                else t.AddMinor(at);
+            }
         }
         return t;
     }
@@ -162,12 +234,15 @@ public sealed class Figure
 /// </summary>
 public sealed class PanelFigure(IReadOnlyList<Figure> panels, IReadOnlyList<int>? sharedY = null)
 {
+    /// <summary>The panels, left to right.</summary>
+    public IReadOnlyList<Figure> Panels => panels;
+
     /// <summary>Saves the panels side by side as DIR/NAME.png and DIR/NAME.svg, atomically; returns the PNG's path.</summary>
     public string Save(string dir, string name)
     {
         foreach (var p in panels)
         {
-            p.Prepare();
+            p.FinishAxes();
             p.Plot.Axes.Title.Label.FontSize = 13;   // a third of the width each: titles and labels one size down
             p.Plot.Axes.Left.Label.FontSize = 13;
             p.Plot.Axes.Bottom.Label.FontSize = 13;
@@ -177,13 +252,15 @@ public sealed class PanelFigure(IReadOnlyList<Figure> panels, IReadOnlyList<int>
             double lo = sharedY.Min(i => panels[i].Plot.Axes.GetLimits().Bottom), hi = sharedY.Max(i => panels[i].Plot.Axes.GetLimits().Top);
             foreach (int i in sharedY) panels[i].Plot.Axes.SetLimitsY(lo, hi);
         }
+        // the legends are placed once the panels' limits are final, at a panel's size (the columns share the width)
+        foreach (var p in panels) p.PlaceLegend(Figure.Width / panels.Count, Figure.Height);
         var multi = new Multiplot();
         multi.Reset(panels[0].Plot);   // a new Multiplot holds one empty plot: the first panel replaces it
         foreach (var p in panels.Skip(1)) multi.AddPlot(p.Plot);
         multi.Layout = new ScottPlot.MultiplotLayouts.Columns();
         Directory.CreateDirectory(dir);
         string png = Path.Combine(dir, name + ".png"), svg = Path.Combine(dir, name + ".svg");
-        AtomicFile.Write(png, tmp => multi.SavePng(tmp, 1200, 800));
+        AtomicFile.Write(png, tmp => multi.SavePng(tmp, Figure.Width, Figure.Height));
         foreach (var s in panels.SelectMany(p => p.Plot.GetPlottables()).OfType<ScottPlot.Plottables.Scatter>()) s.LinePattern = LinePattern.Solid;
         AtomicFile.Write(svg, tmp =>
         {
