@@ -32,10 +32,12 @@ public static class RecipeCommands
         var name = new Argument<string>("name") { Description = "recipe name (see `heavytail list`)" };
         var scale = ScaleOption(); var outDir = OutOption();
         var cmd = new Command("run", "Run one experiment: figures (PNG, SVG), CSVs and run.json in DIR/NAME/.");
-        cmd.Arguments.Add(name); cmd.Options.Add(scale); cmd.Options.Add(outDir); cmd.Options.Add(new DtypeOption());
+        var classes = new Option<int?>("--classes") { Description = $"rates recipe: class count c of the one-hot model (default 20; 100 at --scale paper; 2 ≤ c ≤ {RatesRecipe.MaxClasses})" };
+        var zipf = new Option<double?>("--zipf-exponent") { Description = "rates recipe: Zipf exponent a, π_k ∝ (k+1)^(−a) (default 1)" };
+        cmd.Arguments.Add(name); cmd.Options.Add(scale); cmd.Options.Add(outDir); cmd.Options.Add(new DtypeOption()); cmd.Options.Add(classes); cmd.Options.Add(zipf);
         cmd.SetAction(r =>
         {
-            var recipe = Reproduction.Find(r.GetValue(name)!);
+            var recipe = RatesRecipe.Configure(Reproduction.Find(r.GetValue(name)!), r.GetValue(classes), r.GetValue(zipf));
             if (recipe is TorchRecipe tr && tr.Unavailable() is { } why) throw new UserError(why);
             var sc = Scales.Parse(r.GetValue(scale)!);
             using var claim = ctx.Claim(r.GetValue(outDir)!, "run");

@@ -48,12 +48,20 @@ public sealed class FlowsRecipe : IRecipe
     {
         int c = ctx.Small ? 20 : 100;
         var (p, m) = OneHotRuns.Model(ctx, c);
-        var pi = p.Data.ClassMass;
         var shown = new[] { 0, c / 4, c / 2, c - 1 };
-        double maxErrGf = 0, maxErrSf = 0;
-        var devs = new Dictionary<double, double>();
+        var (maxErrGf, devs) = GradientFlowAndGd(ctx, p, m, shown);
+        double maxErrSf = SignFlowAndSignDescent(ctx, p, m, shown);
+        NormalizedAndAdamFlows(ctx, p, m, shown);
+        Verdicts(ctx, maxErrGf, maxErrSf, devs);
+    }
 
-        // gradient flow vs GD (η = 1 and 0.1, t = η·step)
+    /// <summary>Gradient flow against its closed form and GD at η = 1 and 0.1 (t = η·step): the figure, the CSV, the largest relative error and each η's deviation.</summary>
+    private static (double MaxError, Dictionary<double, double> Deviations) GradientFlowAndGd(RecipeContext ctx, Problem p, LinearModel m, int[] shown)
+    {
+        int c = m.C;
+        var pi = p.Data.ClassMass;
+        double maxErrGf = 0;
+        var devs = new Dictionary<double, double>();
         double tg = ctx.Small ? 2000 : 20000;
         var times = OneHotRuns.LogTimes(0.01, tg, 80);
         var gf = OneHotRuns.Flow(new GradientFlow(m), m, times, ctx.Cancel);
@@ -86,9 +94,15 @@ public sealed class FlowsRecipe : IRecipe
             "Per-class loss under gradient flow (lines), its closed form (dashed) and GD at η = 1 (markers) on t = η·step: the curves are shifted copies on the log-time axis, a class 10× rarer taking 10× longer.");
         ctx.Csv("gradient_flow.csv", ["t", .. Enumerable.Range(0, c).Select(k => $"class_{k}_loss"), .. Enumerable.Range(0, c).Select(k => $"theory_class_{k}_loss")],
             gf.Ts.Select((t, i) => (IReadOnlyList<double>)[t, .. gf.Values[i], .. Enumerable.Range(0, c).Select(k => OneHotTheory.GradientFlowLoss(t, pi[k], c))]));
+        return (maxErrGf, devs);
+    }
 
-        // sign flow vs sign descent (η = 0.01)
-        double ts = 6;
+    /// <summary>Sign flow against its closed form and sign descent at η = 0.01: the figure, the CSV and the largest relative error.</summary>
+    private static double SignFlowAndSignDescent(RecipeContext ctx, Problem p, LinearModel m, int[] shown)
+    {
+        int c = m.C;
+        var pi = p.Data.ClassMass;
+        double maxErrSf = 0, ts = 6;
         var stimes = Enumerable.Range(0, 61).Select(i => ts * i / 60).ToArray();
         var sf = OneHotRuns.Flow(new SignFlow(m), m, stimes, ctx.Cancel);
         var fs = new Figure("Sign flow: every class at the same speed", "time t", "per-class loss (nats)", logY: true);
@@ -106,8 +120,14 @@ public sealed class FlowsRecipe : IRecipe
         ctx.Figure(fs, "sign_flow", "Per-class loss under sign flow: every class falls together along the closed form (dashed); sign descent (markers) follows it.");
         ctx.Csv("sign_flow.csv", ["t", .. Enumerable.Range(0, c).Select(k => $"class_{k}_loss"), "theory_loss"],
             stimes.Select((t, i) => (IReadOnlyList<double>)[t, .. sf.Values[i], OneHotTheory.SignFlowLoss(t, c)]));
+        return maxErrSf;
+    }
 
-        // normalized flow and Adam flow (a = b = 10: β1 = β2 = 0.9 at η = 0.01), with discrete runs
+    /// <summary>Normalized flow and Adam flow (a = b = 10: β1 = β2 = 0.9 at η = 0.01) with their discrete optimizers: a figure, a CSV and a check each.</summary>
+    private static void NormalizedAndAdamFlows(RecipeContext ctx, Problem p, LinearModel m, int[] shown)
+    {
+        int c = m.C;
+        var pi = p.Data.ClassMass;
         foreach (var (name, flow, opt, eta, tEnd) in new (string, ModelFlow, Optimizer, double, double)[]
         {
             ("normalized", new NormalizedFlow(m), new NormalizedDescent(0.01), 0.01, 20.0),
@@ -136,6 +156,11 @@ public sealed class FlowsRecipe : IRecipe
             }
             ctx.Check($"{opt.Name} (η = {eta}) vs {name} flow", "discrete run follows its flow: max |Δℓ_k| ≤ 0.05", $"{dev:G3}", dev <= 0.05);
         }
+    }
+
+    /// <summary>The closed-form and GD-vs-flow checks and the reading that states what held.</summary>
+    private static void Verdicts(RecipeContext ctx, double maxErrGf, double maxErrSf, Dictionary<double, double> devs)
+    {
         ctx.Check("gradient flow (dopri5) vs closed form", "agree to 1e-6 relative at every saved time", $"max rel. error {maxErrGf:G3}", maxErrGf <= 1e-6);
         ctx.Check("sign flow (dopri5) vs closed form", "agree to 1e-6 relative", $"max rel. error {maxErrSf:G3}", maxErrSf <= 1e-6);
         ctx.Check("GD vs gradient flow at t = η·step", "deviation shrinks with η (η = 0.1 below η = 1)", $"η=1: {devs[1.0]:G3}, η=0.1: {devs[0.1]:G3}", devs[0.1] < devs[1.0]);
