@@ -86,10 +86,7 @@ public static class GridCommand
     {
         if (seeds != 1) throw new UserError($"--seeds {seeds}: with --x/--y the data is fixed and every seed would train the same runs; leave out --seeds.");
         var loaded = o.Src.Load(r);
-        string Full(string? path) => path == null ? null! : System.IO.Path.GetFullPath(path);
-        var data = new GridData(Full(r.GetValue(o.Src.X)), Full(r.GetValue(o.Src.Y)), r.GetValue(o.Src.Targets) is { } t ? Full(t) : null,
-            r.GetValue(o.Src.LossOption)!, r.GetValue(o.Src.Bias), r.GetValue(o.Src.Groups), (string)loaded.Info[ProblemFiles.DataHashKey]);
-        return (new ProblemOptions { Name = "arrays" }, data, loaded);
+        return (new ProblemOptions { Name = "arrays" }, o.Src.ArraysOf(r, loaded), loaded);
     }
 
     private static ProblemOptions Generated(ParseResult r, Options o, CliContext ctx, string name, bool arrays)

@@ -90,4 +90,15 @@ public sealed class ProblemSource(Action<string>? waiting = null)
         else throw new UserError("no data: give --problem NAME (one of " + string.Join(", ", ProblemCatalog.Names) + ") or --x X.npy --y y.npy.");
         return ProblemFiles.WithBiasAndGroups(loaded, settings, bias, groups);
     }
+
+    /// <summary>
+    /// The user's arrays as a grid records them: absolute paths, how they are read (--targets, --loss, --bias, --groups)
+    /// and the content hash of <paramref name="loaded"/> (<see cref="ProblemFiles.ContentSha256"/>).
+    /// </summary>
+    public GridData ArraysOf(ParseResult r, Problem loaded)
+    {
+        static string Full(string path) => System.IO.Path.GetFullPath(path);
+        return new GridData(Full(r.GetValue(X)!), Full(r.GetValue(Y)!), r.GetValue(Targets) is { } t ? Full(t) : null,
+            r.GetValue(LossOption)!, r.GetValue(Bias), r.GetValue(Groups), (string)loaded.Info[ProblemFiles.DataHashKey]);
+    }
 }

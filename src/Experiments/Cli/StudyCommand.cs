@@ -65,9 +65,7 @@ public static class StudyCommand
         {
             if (seeds != 1) throw new UserError($"--seeds {seeds}: with --x/--y the data is fixed and every seed would train the same runs; leave out --seeds.");
             var loaded = src.Load(r, precision: ctx.Precision ?? Precision.Float64);
-            string Full(string? p) => p == null ? null! : Path.GetFullPath(p);
-            var data = new GridData(Full(r.GetValue(src.X)), Full(r.GetValue(src.Y)), r.GetValue(src.Targets) is { } tg ? Full(tg) : null,
-                r.GetValue(src.LossOption)!, r.GetValue(src.Bias), r.GetValue(src.Groups), (string)loaded.Info[ProblemFiles.DataHashKey]);
+            var data = src.ArraysOf(r, loaded);
             var spec = new GridSpec(new ProblemOptions { Name = "arrays" }, templates[0], steps, every, [0], null) { Data = data, Precision = ctx.Compute.Precision };
             return new StudyRequest(spec, templates, loaded);
         }
